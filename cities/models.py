@@ -1,0 +1,26 @@
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class City(models.Model):
+    """A key city, identified by its 6-digit administrative division code. A "city" may be a
+    district or a new area (Beijing Chaoyang District, Tianjin Binhai New Area)."""
+
+    code = models.CharField(max_length=6, unique=True, help_text="6-digit division code")
+    name_en = models.CharField("English name", max_length=100)
+    name_zh = models.CharField("Chinese name", max_length=50)
+    province = models.CharField(max_length=50)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "cities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{6}$"), name="city_code_six_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_en}"

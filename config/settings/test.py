@@ -1,0 +1,15 @@
+"""Settings for the test suite: SQLite unless DATABASE_URL says otherwise (CI uses PostgreSQL).
+
+Tasks run in-process unless a test starts a real worker (tests/integration), which switches the
+Celery app to the broker named by CELERY_BROKER_URL.
+"""
+
+from .base import *  # noqa: F403
+from .base import database
+
+SECRET_KEY = "test-only-key"
+ALLOWED_HOSTS = ["testserver", "localhost"]
+DATABASES = {"default": database(default_url="sqlite://:memory:")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

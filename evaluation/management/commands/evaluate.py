@@ -1,0 +1,100 @@
+"""``manage.py evaluate --programme 2020 [--as-of 2021-12-31] [--json]`` (interfaces.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from evaluation.models import EvaluationRun, Programme
+from evaluation.selectors import NoRuleset, programme_get
+from evaluation.services.runs import evaluation_run_request
+from reports.runs import run_document, run_table
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--as-of {text!r} is not a date like 2021-12-31") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate a programme at a date through the same Celery task the schedules use, wait "
+        "for it, and print each city's score, grade and recommended decision."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--programme", required=True, help='programme code, e.g. "2020"')
+        parser.add_argument(
+            "--as-of", type=_date, help="as-of date (default: the programme's mid-term date)"
+        )
+        parser.add_argument("--json", action="store_true", help="print the JSON document")
+        parser.add_argument(
+            "--details", action="store_true", help="also print every indicator's reason"
+        )
+        parser.add_argument(
+            "--provisional",
+            action="store_true",
+            help="mark the run provisional (for information; its decisions are never signed off)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            programme = programme_get(code=options["programme"])
+        except Programme.DoesNotExist:
+            raise CommandError(f"unknown programme {options['programme']!r}") from None
+        try:
+            run = evaluation_run_request(
+                programme=programme,
+                as_of=options["as_of"],
+                kind=EvaluationRun.Kind.PROVISIONAL
+                if options["provisional"]
+                else EvaluationRun.Kind.OFFICIAL,
+                trigger=EvaluationRun.Trigger.COMMAND,
+                by=None,
+            )
+        except NoRuleset as exc:
+            raise CommandError(str(exc)) from None
+        run = self._wait(run.pk)
+        if run.status == EvaluationRun.Status.FAILED:
+            raise CommandError(f"evaluation run #{run.pk} failed:\n{run.error}")
+        if options["json"]:
+            self.stdout.write(json.dumps(run_document(run), ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(run_table(run, details=options["details"]))
+        self.stderr.write(self._comparison(run))
+
+    def _wait(self, run_id: int) -> EvaluationRun:
+        """Wait for a worker to finish the run (at once when tasks run in-process)."""
+        deadline = time.monotonic() + settings.EVALUATION_WAIT_SECONDS
+        while True:
+            run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(
+                pk=run_id
+            )
+            if run.status in (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED):
+                return run
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"evaluation run #{run_id} is still {run.status} after "
+                    f"{settings.EVALUATION_WAIT_SECONDS} s: is a Celery worker running? "
+                    "(see README: Running with Redis and workers)"
+                )
+            time.sleep(0.2)
+
+    @staticmethod
+    def _comparison(run: EvaluationRun) -> str:
+        digest = run.input_digest[:16]
+        if run.identical_to_id is not None:
+            return (
+                f"Run #{run.pk}: inputs unchanged since run #{run.identical_to_id} "
+                f"(input digest {digest}…); results identical (result digest "
+                f"{run.result_digest[:16]}…)."
+            )
+        return f"Run #{run.pk}: input digest {digest}…, result digest {run.result_digest[:16]}…."

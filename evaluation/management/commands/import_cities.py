@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from evaluation.management.importing import ImportCommand
+from evaluation.services.imports import ImportSummary, cities_import
+
+
+class Command(ImportCommand):
+    help = (
+        "Load cities (code, name_en, name_zh, province; optionally total_amount and "
+        "first_tranche in yuan) into a programme. All or nothing."
+    )
+
+    def load(
+        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
+    ) -> ImportSummary:
+        return cities_import(name=name, data=data, programme=options["programme"], by=by)

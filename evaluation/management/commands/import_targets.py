@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from evaluation.management.importing import ImportCommand
+from evaluation.services.imports import ImportSummary, targets_import
+
+
+class Command(ImportCommand):
+    help = (
+        "Load the targets cities committed to (city_code, indicator, target; growth targets "
+        "as fractions). All or nothing."
+    )
+
+    def load(
+        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
+    ) -> ImportSummary:
+        return targets_import(name=name, data=data, programme=options["programme"], by=by)

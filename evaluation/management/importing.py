@@ -1,0 +1,56 @@
+"""What the three import commands share: read the file, name the user, report the outcome."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandError
+
+from evaluation.models import Programme
+from evaluation.selectors import programme_get
+from evaluation.services.imports import ImportSummary
+from evaluation.tabular import ImportRefused
+
+
+class ImportCommand(BaseCommand):
+    takes_programme = True
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", type=Path, help="a .csv (UTF-8) or .xlsx file")
+        if self.takes_programme:
+            parser.add_argument("--programme", required=True, help='programme code, e.g. "2020"')
+        parser.add_argument(
+            "--by", metavar="USERNAME", help="the user the change is recorded under (default: none)"
+        )
+
+    def load(
+        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
+    ) -> ImportSummary:
+        raise NotImplementedError
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options.pop("file")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        by = None
+        if options.get("by"):
+            try:
+                by = get_user_model().objects.get(username=options["by"])
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"--by: no user named {options['by']!r}") from None
+        if self.takes_programme:
+            try:
+                options["programme"] = programme_get(code=options["programme"])
+            except Programme.DoesNotExist:
+                raise CommandError(f"unknown programme {options['programme']!r}") from None
+        try:
+            summary = self.load(name=path.name, data=data, by=by, **options)
+        except ImportRefused as exc:
+            raise CommandError(exc.report()) from None
+        self.stdout.write(f"{path.name}: {summary}.")

@@ -1,0 +1,55 @@
+"""The pure scoring core: no Django, no clock, Decimal throughout. See ``engine.evaluate``."""
+
+from .digest import input_digest, outcome_digest
+from .engine import (
+    EvaluationError,
+    InputError,
+    NothingToEvaluate,
+    RulesetError,
+    evaluate,
+    years_elapsed,
+)
+from .periods import Granularity, Period, PeriodError
+from .rules import RULE_KINDS, annual_value
+from .types import (
+    CityInput,
+    CityOutcome,
+    Decision,
+    GradeBand,
+    IndicatorOutcome,
+    IndicatorRule,
+    Observation,
+    ProgrammeOutcome,
+    ProgrammeSpec,
+    RulesetSpec,
+    Status,
+    TargetSource,
+)
+
+__all__ = [
+    "RULE_KINDS",
+    "CityInput",
+    "CityOutcome",
+    "Decision",
+    "EvaluationError",
+    "GradeBand",
+    "Granularity",
+    "IndicatorOutcome",
+    "IndicatorRule",
+    "InputError",
+    "NothingToEvaluate",
+    "Observation",
+    "Period",
+    "PeriodError",
+    "ProgrammeOutcome",
+    "ProgrammeSpec",
+    "RulesetError",
+    "RulesetSpec",
+    "Status",
+    "TargetSource",
+    "annual_value",
+    "evaluate",
+    "input_digest",
+    "outcome_digest",
+    "years_elapsed",
+]

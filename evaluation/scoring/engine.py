@@ -1,0 +1,225 @@
+"""The evaluation of a programme at a date: pure, deterministic, Decimal throughout.
+
+``evaluate`` takes the programme, its ruleset, the as-of date and each city's approved values,
+and returns every city's points, total, grade and recommended release, each with its reasons.
+It reads no clock and no database; ``evaluation.services`` loads the rows and saves the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from .periods import Granularity
+from .rules import (
+    RULE_KINDS,
+    TWO_PLACES,
+    ZERO,
+    Context,
+    quantize,
+    show,
+)
+from .types import (
+    CityInput,
+    CityOutcome,
+    Decision,
+    GradeBand,
+    IndicatorOutcome,
+    Observation,
+    ProgrammeOutcome,
+    ProgrammeSpec,
+    RulesetSpec,
+    Status,
+    TargetSource,
+)
+
+
+class EvaluationError(Exception):
+    """The evaluation cannot run; ``messages`` says every reason."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.messages = tuple(messages)
+        super().__init__("; ".join(self.messages))
+
+
+class NothingToEvaluate(EvaluationError):
+    """No construction year has ended by the as-of date (n = 0)."""
+
+
+class RulesetError(EvaluationError):
+    """The ruleset itself is inconsistent."""
+
+
+class InputError(EvaluationError):
+    """The cities' inputs break a rule of the programme (mixed granularity, target below floor…)."""
+
+
+def last_ended_year(as_of: dt.date) -> int:
+    """The latest year whose 31 December is on or before ``as_of``."""
+    return as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
+
+
+def years_elapsed(programme: ProgrammeSpec, as_of: dt.date) -> int:
+    """n = min(L, as_of_year_end - B), never below 0."""
+    return max(
+        0, min(programme.construction_years, last_ended_year(as_of) - programme.baseline_year)
+    )
+
+
+def check_ruleset(ruleset: RulesetSpec) -> None:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for rule in ruleset.indicators:
+        if rule.indicator in seen:
+            problems.append(f"indicator {rule.indicator} appears twice")
+        seen.add(rule.indicator)
+        if rule.kind not in RULE_KINDS:
+            problems.append(f"indicator {rule.indicator}: unknown rule kind {rule.kind!r}")
+        if rule.floor <= ZERO:
+            problems.append(f"indicator {rule.indicator}: floor must be above 0")
+        if rule.weight < ZERO:
+            problems.append(f"indicator {rule.indicator}: weight must not be negative")
+    if not ruleset.indicators:
+        problems.append("the ruleset has no indicators")
+    grades = [band.grade for band in ruleset.bands]
+    if len(set(grades)) != len(grades):
+        problems.append("a grade appears twice among the bands")
+    if not any(band.min_score == ZERO for band in ruleset.bands):
+        problems.append("no grade band starts at 0, so a low total would have no grade")
+    for band in ruleset.bands:
+        if not ZERO <= band.release_share <= Decimal(1):
+            problems.append(f"grade {band.grade}: release share must be between 0 and 1")
+    if problems:
+        raise RulesetError(problems)
+
+
+def check_city(city: CityInput, ruleset: RulesetSpec) -> list[str]:
+    """Every reason this city's input cannot be evaluated under ``ruleset``."""
+    problems: list[str] = []
+    floors = {rule.indicator: rule.floor for rule in ruleset.indicators}
+    for indicator, target in city.targets:
+        if indicator in floors and target < floors[indicator]:
+            problems.append(
+                f"city {city.city}: committed target {target} for {indicator} is below the "
+                f"national floor {floors[indicator]}"
+            )
+    granularities: dict[tuple[str, int], set[Granularity]] = defaultdict(set)
+    periods: set[tuple[str, str]] = set()
+    for observation in city.observations:
+        key = (observation.indicator, observation.period.label)
+        if key in periods:
+            problems.append(f"city {city.city}: two values for {key[0]} in {key[1]}")
+        periods.add(key)
+        if observation.value < ZERO:
+            problems.append(f"city {city.city}: negative value for {key[0]} in {key[1]}")
+        granularities[(observation.indicator, observation.period.year)].add(
+            observation.period.granularity
+        )
+    for (indicator, year), kinds in sorted(granularities.items()):
+        if len(kinds) > 1:
+            problems.append(
+                f"city {city.city}: {indicator} in {year} mixes "
+                f"{' and '.join(sorted(kinds))} figures"
+            )
+    if city.remaining_amount < ZERO:
+        problems.append(f"city {city.city}: remaining amount is negative")
+    return problems
+
+
+def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
+    for band in sorted(bands, key=lambda b: b.min_score, reverse=True):
+        if score >= band.min_score:
+            return band
+    raise RulesetError(["no grade band covers a total of " + str(score)])
+
+
+def evaluate_city(city: CityInput, ruleset: RulesetSpec, context: Context) -> CityOutcome:
+    by_indicator: dict[str, list[Observation]] = defaultdict(list)
+    for observation in city.observations:
+        by_indicator[observation.indicator].append(observation)
+
+    outcomes: list[IndicatorOutcome] = []
+    for rule in ruleset.indicators:
+        committed = city.committed_target(rule.indicator)
+        target, source = (
+            (committed, TargetSource.COMMITTED)
+            if committed is not None
+            else (rule.floor, TargetSource.FLOOR)
+        )
+        outcomes.append(
+            RULE_KINDS[rule.kind].assess(
+                context=context,
+                rule=rule,
+                target=target,
+                source=source,
+                observations=sorted(by_indicator.get(rule.indicator, ()), key=lambda o: o.period),
+            )
+        )
+
+    score = sum((o.points for o in outcomes), ZERO)
+    band = grade_for(score, ruleset.bands)
+    amount = quantize(city.remaining_amount * band.release_share, TWO_PLACES)
+    decision = Decision.RELEASE if amount > ZERO else Decision.WITHHOLD
+    flagged = [o.indicator for o in outcomes if o.status is Status.NOT_ASSESSABLE]
+    share = quantize(band.release_share * 100, TWO_PLACES).normalize()
+    reason = (
+        f"Total {show(score)} points: grade {band.grade} (from {show(band.min_score)}), "
+        f"which releases {share:f}% of the remaining {show(city.remaining_amount)} yuan: "
+        + (
+            f"recommend releasing {show(amount)} yuan."
+            if decision is Decision.RELEASE
+            else "recommend withholding the second tranche."
+        )
+    )
+    if flagged:
+        reason += f" Not assessable, scored 0 and flagged for review: {', '.join(flagged)}."
+    return CityOutcome(
+        city=city.city,
+        score=quantize(score, TWO_PLACES),
+        grade=band.grade,
+        release_share=band.release_share,
+        remaining_amount=city.remaining_amount,
+        decision=decision,
+        amount=amount,
+        reason=reason,
+        indicators=tuple(outcomes),
+    )
+
+
+def evaluate(
+    *,
+    programme: ProgrammeSpec,
+    ruleset: RulesetSpec,
+    as_of: dt.date,
+    cities: Sequence[CityInput],
+) -> ProgrammeOutcome:
+    """Evaluate every city; raise ``EvaluationError`` listing every reason it cannot run."""
+    check_ruleset(ruleset)
+    n = years_elapsed(programme, as_of)
+    if n == 0:
+        raise NothingToEvaluate(
+            [
+                f"no construction year of programme {programme.code} has ended by "
+                f"{as_of.isoformat()} (baseline {programme.baseline_year}; the first year, "
+                f"{programme.baseline_year + 1}, ends on {programme.baseline_year + 1}-12-31): "
+                "there is nothing to evaluate"
+            ]
+        )
+    problems = [problem for city in cities for problem in check_city(city, ruleset)]
+    codes = [city.city for city in cities]
+    if len(set(codes)) != len(codes):
+        problems.append("a city appears twice in the input")
+    if problems:
+        raise InputError(problems)
+    context = Context(programme=programme, as_of=as_of, years_elapsed=n)
+    return ProgrammeOutcome(
+        programme=programme.code,
+        ruleset=ruleset.label,
+        as_of_year_end=last_ended_year(as_of),
+        years_elapsed=n,
+        cities=tuple(
+            evaluate_city(city, ruleset, context) for city in sorted(cities, key=lambda c: c.city)
+        ),
+    )

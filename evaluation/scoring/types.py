@@ -1,0 +1,134 @@
+"""What goes into the engine and what comes out: frozen dataclasses of plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from .periods import Period
+
+
+class Status(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"
+    MISSED = "missed"
+    NOT_ASSESSABLE = "not_assessable"
+
+
+class Decision(StrEnum):
+    RELEASE = "release"
+    WITHHOLD = "withhold"
+
+
+class TargetSource(StrEnum):
+    COMMITTED = "committed"
+    FLOOR = "floor"
+
+
+@dataclass(frozen=True)
+class ProgrammeSpec:
+    code: str
+    baseline_year: int
+    construction_years: int
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    """One indicator of a ruleset. ``kind`` names a rule class in ``rules.RULE_KINDS``;
+    ``floor`` is the national floor (a growth fraction, or a count over the whole programme)."""
+
+    indicator: str
+    kind: str
+    floor: Decimal
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    """A grade reached by a total of at least ``min_score``, releasing ``release_share``
+    (0 to 1) of the city's remaining amount."""
+
+    grade: str
+    min_score: Decimal
+    release_share: Decimal
+
+
+@dataclass(frozen=True)
+class RulesetSpec:
+    label: str
+    indicators: tuple[IndicatorRule, ...]
+    bands: tuple[GradeBand, ...]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One approved value of a city for an indicator and period."""
+
+    indicator: str
+    period: Period
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class CityInput:
+    city: str
+    remaining_amount: Decimal
+    targets: tuple[tuple[str, Decimal], ...] = ()
+    observations: tuple[Observation, ...] = ()
+
+    def committed_target(self, indicator: str) -> Decimal | None:
+        for code, value in self.targets:
+            if code == indicator:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class IndicatorOutcome:
+    """The assessment of one indicator for one city, with every number used and why.
+
+    ``actual`` and ``target`` are growth fractions (4 decimals) for growth indicators and counts
+    (2 decimals; the target pro-rated) for cumulative ones. ``base_value``/``final_value`` are the
+    annual values of the baseline and last elapsed year (growth) or ``final_value`` the cumulative
+    total (cumulative)."""
+
+    indicator: str
+    kind: str
+    status: Status
+    weight: Decimal
+    full_target: Decimal
+    target_source: TargetSource
+    target: Decimal
+    actual: Decimal | None
+    attainment: Decimal
+    points: Decimal
+    reason: str
+    base_value: Decimal | None = None
+    final_value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CityOutcome:
+    city: str
+    score: Decimal
+    grade: str
+    release_share: Decimal
+    remaining_amount: Decimal
+    decision: Decision
+    amount: Decimal
+    reason: str
+    indicators: tuple[IndicatorOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def flagged(self) -> tuple[IndicatorOutcome, ...]:
+        return tuple(i for i in self.indicators if i.status is Status.NOT_ASSESSABLE)
+
+
+@dataclass(frozen=True)
+class ProgrammeOutcome:
+    programme: str
+    ruleset: str
+    as_of_year_end: int
+    years_elapsed: int
+    cities: tuple[CityOutcome, ...]

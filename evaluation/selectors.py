@@ -1,0 +1,149 @@
+"""Reads. Each returns what the caller may see; nothing here writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db.models import Prefetch, QuerySet
+
+from evaluation.models import (
+    CityResult,
+    EvaluationRun,
+    IndicatorResult,
+    MetricValue,
+    Participation,
+    Programme,
+    Ruleset,
+    Target,
+)
+from evaluation.scoring import (
+    CityInput,
+    GradeBand,
+    Granularity,
+    IndicatorRule,
+    Observation,
+    Period,
+    ProgrammeSpec,
+    RulesetSpec,
+)
+
+
+class NoRuleset(Exception):
+    def __init__(self, programme: Programme) -> None:
+        super().__init__(f"programme {programme.code} has no ruleset: create one before evaluating")
+
+
+def programme_get(*, code: str) -> Programme:
+    return Programme.objects.get(code=code)
+
+
+def ruleset_current(*, programme: Programme) -> Ruleset:
+    """The programme's current ruleset: its highest version."""
+    ruleset = (
+        Ruleset.objects.filter(programme=programme)
+        .select_related("programme")
+        .order_by("-version")
+        .first()
+    )
+    if ruleset is None:
+        raise NoRuleset(programme)
+    return ruleset
+
+
+def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
+    """The ruleset as the scoring core takes it (two queries)."""
+    return RulesetSpec(
+        label=ruleset.label,
+        indicators=tuple(
+            IndicatorRule(
+                indicator=rule.indicator.code, kind=rule.kind, floor=rule.floor, weight=rule.weight
+            )
+            for rule in ruleset.rules.select_related("indicator").order_by("indicator__position")
+        ),
+        bands=tuple(
+            GradeBand(grade=band.grade, min_score=band.min_score, release_share=band.release_share)
+            for band in ruleset.bands.all()
+        ),
+    )
+
+
+def programme_spec(*, programme: Programme) -> ProgrammeSpec:
+    return ProgrammeSpec(
+        code=programme.code,
+        baseline_year=programme.baseline_year,
+        construction_years=programme.construction_years,
+    )
+
+
+def evaluation_inputs(
+    *, programme: Programme, as_of: dt.date
+) -> tuple[list[CityInput], dict[str, Participation]]:
+    """Every participating city's money, committed targets and approved values that an
+    evaluation at ``as_of`` can read, in a constant number of queries (three)."""
+    participations = {
+        p.city.code: p
+        for p in Participation.objects.filter(programme=programme).select_related("city")
+    }
+    targets: dict[int, list[tuple[str, object]]] = defaultdict(list)
+    for participation_id, indicator, value in Target.objects.filter(
+        participation__programme=programme
+    ).values_list("participation_id", "indicator__code", "value"):
+        targets[participation_id].append((indicator, value))
+    observations: dict[str, list[Observation]] = defaultdict(list)
+    values = MetricValue.objects.filter(
+        city__participations__programme=programme,
+        status=MetricValue.Status.APPROVED,
+        year__gte=programme.baseline_year,
+        year__lte=as_of.year,
+    ).values_list("city__code", "indicator__code", "year", "granularity", "number", "value")
+    for city, indicator, year, granularity, number, value in values.iterator(chunk_size=5000):
+        observations[city].append(
+            Observation(indicator, Period(year, Granularity(granularity), number), value)
+        )
+    cities = [
+        CityInput(
+            city=code,
+            remaining_amount=participation.remaining_amount,
+            targets=tuple(sorted(targets[participation.pk])),  # type: ignore[arg-type]
+            observations=tuple(observations[code]),
+        )
+        for code, participation in sorted(participations.items())
+    ]
+    return cities, participations
+
+
+def run_results(*, run: EvaluationRun) -> QuerySet[CityResult]:
+    """A run's city results with their indicators and decision, for display (three queries)."""
+    return (
+        CityResult.objects.filter(run=run)
+        .select_related("participation__city", "decision")
+        .prefetch_related(
+            Prefetch(
+                "indicator_results",
+                queryset=IndicatorResult.objects.select_related("indicator").order_by("position"),
+            )
+        )
+        .order_by("participation__city__code")
+    )
+
+
+def run_previous_identical(
+    *, run: EvaluationRun, exclude: Sequence[int] = ()
+) -> EvaluationRun | None:
+    """The latest earlier successful run of the same programme, date and ruleset that read the
+    same inputs."""
+    return (
+        EvaluationRun.objects.filter(
+            programme_id=run.programme_id,
+            as_of=run.as_of,
+            ruleset_id=run.ruleset_id,
+            input_digest=run.input_digest,
+            status=EvaluationRun.Status.SUCCEEDED,
+        )
+        .exclude(pk=run.pk)
+        .exclude(pk__in=exclude)
+        .order_by("-created_at", "-id")
+        .first()
+    )

@@ -1,0 +1,1 @@
+"""State changes. Each runs in one transaction and records who did it."""

@@ -1,0 +1,527 @@
+"""Loading the fixed files (cities, targets, metrics): all or nothing.
+
+Every row is checked before anything is written, every bad row is reported with its line,
+column and reason, and a refused file leaves the database exactly as it was. Loading the same
+file twice changes nothing the second time. Writes go through django-simple-history so every
+created or changed row has a history record with who, when and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from cities.models import City
+from evaluation.models import Indicator, MetricValue, Participation, Programme, RuleKind, Target
+from evaluation.scoring import Period, PeriodError
+from evaluation.selectors import NoRuleset, ruleset_current
+from evaluation.tabular import ImportRefused, Row, RowError, read_table
+
+CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
+CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")
+TARGET_COLUMNS = ("city_code", "indicator", "target")
+METRIC_COLUMNS = ("city_code", "period", "indicator", "value")
+
+CITY_CODE = re.compile(r"^[0-9]{6}$")
+# DecimalField(max_digits=16, decimal_places=2) leaves 14 digits before the point.
+MAX_VALUE = Decimal("99999999999999.99")
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def parse_number(text: str, *, places: int, positive: bool = False) -> Decimal:
+    """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
+    wrong in words for the person who wrote the file."""
+    if text == "":
+        raise ValueError("a value is required")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not a number")
+    if number < 0:
+        raise ValueError(f"{text} is negative; values are never negative")
+    if positive and number == 0:
+        raise ValueError("must be above 0")
+    exponent = number.normalize().as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if decimals > places:
+        if places == 0:
+            raise ValueError(f"{text} is not a whole number; counts are whole numbers")
+        raise ValueError(f"{text} has more than {places} decimals")
+    if number > MAX_VALUE:
+        raise ValueError(f"{text} is too large")
+    return number
+
+
+def _required(row: Row, column: str, errors: list[RowError], *, max_length: int = 0) -> str:
+    value = row.values.get(column, "")
+    if not value:
+        errors.append(RowError(row.line, column, "a value is required"))
+    elif max_length and len(value) > max_length:
+        errors.append(RowError(row.line, column, f"longer than {max_length} characters"))
+    return value
+
+
+def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
+    code = _required(row, column, errors)
+    if code and not CITY_CODE.match(code):
+        errors.append(
+            RowError(row.line, column, f"{code!r} is not a 6-digit administrative division code")
+        )
+        return ""
+    return code
+
+
+# Cities ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cities_import(
+    *, name: str, data: bytes, programme: Programme, by: AbstractBaseUser | None
+) -> ImportSummary:
+    """Create or update the cities of a file and their participation in ``programme``.
+
+    The optional ``total_amount`` and ``first_tranche`` columns (yuan) give a city's own money;
+    without them a new participation gets the programme's single sum, and a programme whose
+    notice gives a range (2019) requires them."""
+    rows, errors = read_table(name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS)
+    reason = f"import_cities {name} --programme {programme.code}"
+    seen: dict[str, int] = {}
+    good: list[tuple[Row, str, Decimal | None, Decimal | None]] = []
+    for row in rows:
+        row_errors: list[RowError] = []
+        code = _city_code(row, "code", row_errors)
+        _required(row, "name_en", row_errors, max_length=100)
+        _required(row, "name_zh", row_errors, max_length=50)
+        _required(row, "province", row_errors, max_length=50)
+        amounts: dict[str, Decimal | None] = {}
+        for column in CITY_OPTIONAL_COLUMNS:
+            text = row.values.get(column, "")
+            amounts[column] = None
+            if text:
+                try:
+                    amounts[column] = parse_number(text, places=2)
+                except ValueError as exc:
+                    row_errors.append(RowError(row.line, column, str(exc)))
+        total, first = amounts["total_amount"], amounts["first_tranche"]
+        if (total is None) != (first is None) and not any(
+            e.column in CITY_OPTIONAL_COLUMNS for e in row_errors
+        ):
+            row_errors.append(
+                RowError(row.line, None, "give both total_amount and first_tranche, or neither")
+            )
+        elif total is not None and first is not None:
+            if not programme.total_amount_min <= total <= programme.total_amount_max:
+                row_errors.append(
+                    RowError(
+                        row.line,
+                        "total_amount",
+                        f"{total} is outside programme {programme.code}'s range "
+                        f"{programme.total_amount_min}-{programme.total_amount_max}",
+                    )
+                )
+            if not programme.first_tranche_min <= first <= programme.first_tranche_max:
+                row_errors.append(
+                    RowError(
+                        row.line,
+                        "first_tranche",
+                        f"{first} is outside programme {programme.code}'s range "
+                        f"{programme.first_tranche_min}-{programme.first_tranche_max}",
+                    )
+                )
+            if first > total:
+                row_errors.append(
+                    RowError(row.line, "first_tranche", "the first tranche exceeds the total")
+                )
+        if code:
+            if code in seen:
+                row_errors.append(
+                    RowError(row.line, "code", f"city {code} already appears on line {seen[code]}")
+                )
+            else:
+                seen[code] = row.line
+        errors += row_errors
+        if not row_errors:
+            good.append((row, code, total, first))
+
+    existing_cities = {c.code: c for c in City.objects.filter(code__in=seen)}
+    participations = {
+        p.city.code: p
+        for p in Participation.objects.filter(programme=programme).select_related("city")
+    }
+    if not programme.has_fixed_amounts:
+        for row, code, total, _first in good:
+            if total is None and code not in participations:
+                errors.append(
+                    RowError(
+                        row.line,
+                        None,
+                        f"programme {programme.code} has no single amount per city: give "
+                        "total_amount and first_tranche",
+                    )
+                )
+    if errors:
+        raise ImportRefused(name, errors)
+
+    summary = ImportSummary()
+    for row, code, total, first in good:
+        fields = {column: row.values[column] for column in CITY_COLUMNS if column != "code"}
+        city = existing_cities.get(code)
+        city_changed = city is None
+        if city is None:
+            city = City(code=code, **fields)
+        else:
+            for field, value in fields.items():
+                if getattr(city, field) != value:
+                    setattr(city, field, value)
+                    city_changed = True
+        if city_changed:
+            _save_with_history(city, by=by, reason=reason)
+
+        participation = participations.get(code)
+        participation_changed = participation is None
+        if participation is None:
+            participation = Participation(
+                programme=programme,
+                city=city,
+                total_amount=total if total is not None else programme.total_amount_min,
+                first_tranche=first if first is not None else programme.first_tranche_min,
+            )
+        elif (
+            total is not None
+            and first is not None
+            and (participation.total_amount != total or participation.first_tranche != first)
+        ):
+            participation.total_amount, participation.first_tranche = total, first
+            participation_changed = True
+        if participation_changed:
+            _save_with_history(participation, by=by, reason=reason)
+
+        if code not in participations or code not in existing_cities:
+            summary.created += 1
+        elif city_changed or participation_changed:
+            summary.updated += 1
+        else:
+            summary.unchanged += 1
+    return summary
+
+
+def _save_with_history(
+    instance: City | Participation, *, by: AbstractBaseUser | None, reason: str
+) -> None:
+    instance.full_clean(validate_unique=False)
+    instance._history_user = by  # type: ignore[union-attr]
+    instance._change_reason = reason  # type: ignore[union-attr]
+    instance.save()
+
+
+# Targets --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def targets_import(
+    *, name: str, data: bytes, programme: Programme, by: AbstractBaseUser | None
+) -> ImportSummary:
+    """Set the targets cities committed to. A target below the national floor of the
+    programme's current ruleset is refused."""
+    rows, errors = read_table(name, data, required=TARGET_COLUMNS)
+    try:
+        ruleset = ruleset_current(programme=programme)
+    except NoRuleset as exc:
+        raise ImportRefused(name, [RowError(1, None, str(exc))]) from exc
+    rules = {rule.indicator.code: rule for rule in ruleset.rules.select_related("indicator")}
+    catalogue = set(Indicator.objects.values_list("code", flat=True))
+    participations = {
+        p.city.code: p
+        for p in Participation.objects.filter(programme=programme).select_related("city")
+    }
+    codes = {row.values.get("city_code", "") for row in rows}
+    known_cities = set(City.objects.filter(code__in=codes).values_list("code", flat=True))
+    seen: dict[tuple[str, str], int] = {}
+    good: list[tuple[Participation, Indicator, Decimal]] = []
+    for row in rows:
+        row_errors: list[RowError] = []
+        code = _city_code(row, "city_code", row_errors)
+        participation = participations.get(code)
+        if code and participation is None:
+            why = (
+                f"city {code} is not in programme {programme.code}"
+                if code in known_cities
+                else f"unknown city {code}"
+            )
+            row_errors.append(RowError(row.line, "city_code", why))
+        indicator_code = _required(row, "indicator", row_errors)
+        rule = rules.get(indicator_code)
+        if indicator_code and rule is None:
+            why = (
+                f"indicator {indicator_code} is not scored by ruleset {ruleset.label}"
+                if indicator_code in catalogue
+                else f"unknown indicator {indicator_code!r}"
+            )
+            row_errors.append(RowError(row.line, "indicator", why))
+        value: Decimal | None = None
+        text = row.values.get("target", "")
+        places = (
+            4 if rule is None or rule.kind == RuleKind.GROWTH else rule.indicator.decimal_places
+        )
+        try:
+            value = parse_number(text, places=places, positive=True)
+        except ValueError as exc:
+            row_errors.append(RowError(row.line, "target", str(exc)))
+        if value is not None and rule is not None and value < rule.floor:
+            floor = (
+                f"{rule.floor.normalize():f} ({rule.floor * 100:.0f}% growth)"
+                if rule.kind == RuleKind.GROWTH
+                else f"{rule.floor.normalize():f}"
+            )
+            row_errors.append(
+                RowError(
+                    row.line,
+                    "target",
+                    f"committed target {text} is below the national floor {floor}",
+                )
+            )
+        key = (code, indicator_code)
+        if code and indicator_code:
+            if key in seen:
+                row_errors.append(
+                    RowError(
+                        row.line, None, f"duplicate of line {seen[key]} ({code} {indicator_code})"
+                    )
+                )
+            else:
+                seen[key] = row.line
+        errors += row_errors
+        if not row_errors and participation is not None and rule is not None and value is not None:
+            good.append((participation, rule.indicator, value))
+    if errors:
+        raise ImportRefused(name, errors)
+
+    existing = {
+        (t.participation_id, t.indicator_id): t
+        for t in Target.objects.filter(participation__programme=programme)
+    }
+    summary = ImportSummary()
+    to_create: list[Target] = []
+    to_update: list[Target] = []
+    for participation, indicator, value in good:
+        target = existing.get((participation.pk, indicator.pk))
+        if target is None:
+            to_create.append(Target(participation=participation, indicator=indicator, value=value))
+        elif target.value != value:
+            target.value = value
+            to_update.append(target)
+        else:
+            summary.unchanged += 1
+    reason = f"import_targets {name} --programme {programme.code}"
+    bulk_create_with_history(to_create, Target, default_user=by, default_change_reason=reason)
+    bulk_update_with_history(
+        to_update, Target, ["value"], default_user=by, default_change_reason=reason
+    )
+    summary.created, summary.updated = len(to_create), len(to_update)
+    return summary
+
+
+# Metrics --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Metric:
+    line: int
+    city: City
+    indicator: Indicator
+    period: Period
+    value: Decimal
+
+    @property
+    def key(self) -> tuple[int, int, int, str, int]:
+        return (
+            self.city.pk,
+            self.indicator.pk,
+            self.period.year,
+            str(self.period.granularity),
+            self.period.number,
+        )
+
+
+@transaction.atomic
+def metrics_import(
+    *, name: str, data: bytes, approve: bool, by: AbstractBaseUser | None
+) -> ImportSummary:
+    """Record metric values: submitted (awaiting review), or approved with ``approve``.
+
+    An approved value changes only through an approved load; the change is kept in the value's
+    history (who, when, old and new value)."""
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    codes = {row.values.get("city_code", "") for row in rows}
+    # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
+    # in between the check below and the write.
+    cities = {c.code: c for c in City.objects.select_for_update().filter(code__in=codes)}
+    indicators = {i.code: i for i in Indicator.objects.all()}
+    seen: dict[tuple[int, int, int, str, int], int] = {}
+    metrics: list[_Metric] = []
+    for row in rows:
+        row_errors: list[RowError] = []
+        code = _city_code(row, "city_code", row_errors)
+        city = cities.get(code)
+        if code and city is None:
+            row_errors.append(RowError(row.line, "city_code", f"unknown city {code}"))
+        indicator_code = _required(row, "indicator", row_errors)
+        indicator = indicators.get(indicator_code)
+        if indicator_code and indicator is None:
+            row_errors.append(
+                RowError(row.line, "indicator", f"unknown indicator {indicator_code!r}")
+            )
+        period: Period | None = None
+        period_text = _required(row, "period", row_errors)
+        if period_text:
+            try:
+                period = Period.parse(period_text)
+            except PeriodError as exc:
+                row_errors.append(RowError(row.line, "period", str(exc)))
+        value: Decimal | None = None
+        places = indicator.decimal_places if indicator is not None else 2
+        try:
+            value = parse_number(row.values.get("value", ""), places=places)
+        except ValueError as exc:
+            row_errors.append(RowError(row.line, "value", str(exc)))
+        if row_errors or city is None or indicator is None or period is None or value is None:
+            errors += row_errors
+            continue
+        metric = _Metric(row.line, city, indicator, period, value)
+        if metric.key in seen:
+            errors.append(
+                RowError(
+                    row.line,
+                    None,
+                    f"duplicate of line {seen[metric.key]} ({code} {indicator_code} {period})",
+                )
+            )
+            continue
+        seen[metric.key] = row.line
+        metrics.append(metric)
+
+    years = {m.period.year for m in metrics}
+    stored = {
+        (v.city_id, v.indicator_id, v.year, v.granularity, v.number): v
+        for v in MetricValue.objects.filter(
+            city__in=[c.pk for c in cities.values()], year__in=years
+        )
+    }
+    errors += _mixed_granularity_errors(metrics, stored.values())
+    if not approve:
+        for metric in metrics:
+            current = stored.get(metric.key)
+            if (
+                current is not None
+                and current.status == MetricValue.Status.APPROVED
+                and current.value != metric.value
+            ):
+                errors.append(
+                    RowError(
+                        metric.line,
+                        "value",
+                        f"{metric.value} would change the approved value {current.value}; only "
+                        "an approved load (--approve) may change an approved value",
+                    )
+                )
+    if errors:
+        raise ImportRefused(name, errors)
+
+    now = timezone.now()
+    summary = ImportSummary()
+    to_create: list[MetricValue] = []
+    to_update: list[MetricValue] = []
+    for metric in metrics:
+        current = stored.get(metric.key)
+        if current is None:
+            to_create.append(
+                MetricValue(
+                    city=metric.city,
+                    indicator=metric.indicator,
+                    year=metric.period.year,
+                    granularity=str(metric.period.granularity),
+                    number=metric.period.number,
+                    value=metric.value,
+                    status=MetricValue.Status.APPROVED if approve else MetricValue.Status.SUBMITTED,
+                    submitted_by=by,
+                    submitted_at=now,
+                    approved_by=by if approve else None,
+                    approved_at=now if approve else None,
+                )
+            )
+            continue
+        changed = current.value != metric.value
+        newly_approved = approve and current.status == MetricValue.Status.SUBMITTED
+        if not changed and not newly_approved:
+            summary.unchanged += 1
+            continue
+        current.value = metric.value
+        if approve:
+            current.status = MetricValue.Status.APPROVED
+            current.approved_by = by
+            current.approved_at = now
+        else:
+            current.submitted_by = by
+            current.submitted_at = now
+        to_update.append(current)
+
+    reason = f"import_metrics {name}" + (" --approve" if approve else "")
+    bulk_create_with_history(to_create, MetricValue, default_user=by, default_change_reason=reason)
+    bulk_update_with_history(
+        to_update,
+        MetricValue,
+        ["value", "status", "submitted_by", "submitted_at", "approved_by", "approved_at"],
+        default_user=by,
+        default_change_reason=reason,
+    )
+    summary.created, summary.updated = len(to_create), len(to_update)
+    return summary
+
+
+def _mixed_granularity_errors(metrics: list[_Metric], stored: object) -> list[RowError]:
+    """One granularity per city, indicator and year, counting rows already stored."""
+    file_groups: dict[tuple[int, int, int], list[_Metric]] = defaultdict(list)
+    for metric in metrics:
+        file_groups[(metric.city.pk, metric.indicator.pk, metric.period.year)].append(metric)
+    stored_groups: dict[tuple[int, int, int], list[MetricValue]] = defaultdict(list)
+    for value in stored:  # type: ignore[attr-defined]
+        stored_groups[(value.city_id, value.indicator_id, value.year)].append(value)
+    errors: list[RowError] = []
+    for group, members in file_groups.items():
+        kinds = {str(m.period.granularity) for m in members}
+        kinds |= {v.granularity for v in stored_groups.get(group, ())}
+        if len(kinds) < 2:
+            continue
+        first = members[0]
+        lines = ", ".join(str(m.line) for m in members)
+        stored_periods = ", ".join(sorted(v.period.label for v in stored_groups.get(group, ())))
+        where = f"lines {lines}" + (f"; already stored: {stored_periods}" if stored_periods else "")
+        for metric in members:
+            errors.append(
+                RowError(
+                    metric.line,
+                    "period",
+                    f"{first.indicator.code} of city {first.city.code} in {metric.period.year} "
+                    f"would mix {' and '.join(sorted(kinds))} figures ({where}); a year is "
+                    "reported as one annual figure, or quarters, or months",
+                )
+            )
+    return errors

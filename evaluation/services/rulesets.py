@@ -1,0 +1,100 @@
+"""Rulesets are versioned: the first run that uses a version freezes it, and any edit after
+that makes a new version (a copy with the changes) instead of changing what a run used."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from evaluation import scoring
+from evaluation.models import GradeBand, IndicatorRule, Ruleset
+from evaluation.selectors import ruleset_spec
+
+
+def ruleset_freeze(*, ruleset: Ruleset) -> None:
+    if ruleset.frozen_at is None:
+        ruleset.frozen_at = timezone.now()
+        ruleset.save(update_fields=["frozen_at"])
+
+
+@transaction.atomic
+def ruleset_revise(
+    *,
+    ruleset: Ruleset,
+    by: AbstractBaseUser | None,
+    weights: dict[str, Decimal] | None = None,
+    floors: dict[str, Decimal] | None = None,
+    release_shares: dict[str, Decimal] | None = None,
+    min_scores: dict[str, Decimal] | None = None,
+    notes: str = "",
+) -> Ruleset:
+    """Apply changes to ``ruleset``: in place while no run has used it, otherwise as a new
+    version. The result must still be a valid ruleset (weights add up to 100, a band from 0…)."""
+    weights, floors = weights or {}, floors or {}
+    release_shares, min_scores = release_shares or {}, min_scores or {}
+    ruleset = Ruleset.objects.select_for_update().get(pk=ruleset.pk)
+    target = ruleset
+    if ruleset.is_frozen:
+        latest = Ruleset.objects.filter(programme=ruleset.programme).order_by("-version").first()
+        assert latest is not None
+        target = Ruleset.objects.create(
+            programme=ruleset.programme,
+            version=latest.version + 1,
+            notes=notes or f"Revised from {ruleset.label}.",
+            created_by=by,
+        )
+        IndicatorRule.objects.bulk_create(
+            IndicatorRule(
+                ruleset=target,
+                indicator_id=rule.indicator_id,
+                kind=rule.kind,
+                floor=rule.floor,
+                weight=rule.weight,
+            )
+            for rule in ruleset.rules.all()
+        )
+        GradeBand.objects.bulk_create(
+            GradeBand(
+                ruleset=target,
+                grade=band.grade,
+                min_score=band.min_score,
+                release_share=band.release_share,
+            )
+            for band in ruleset.bands.all()
+        )
+    for rule in target.rules.select_related("indicator"):
+        code = rule.indicator.code
+        if code in weights or code in floors:
+            rule.weight = weights.get(code, rule.weight)
+            rule.floor = floors.get(code, rule.floor)
+            rule.full_clean()
+            rule._history_user = by  # type: ignore[attr-defined]
+            rule.save()
+    for band in target.bands.all():
+        if band.grade in release_shares or band.grade in min_scores:
+            band.release_share = release_shares.get(band.grade, band.release_share)
+            band.min_score = min_scores.get(band.grade, band.min_score)
+            band.full_clean()
+            band._history_user = by  # type: ignore[attr-defined]
+            band.save()
+    ruleset_check(ruleset=target)
+    return target
+
+
+def ruleset_check(*, ruleset: Ruleset) -> None:
+    """Raise ``ValidationError`` naming every inconsistency of the ruleset."""
+    spec = ruleset_spec(ruleset=ruleset)
+    problems: list[str] = []
+    try:
+        scoring.engine.check_ruleset(spec)
+    except scoring.RulesetError as exc:
+        problems += exc.messages
+    total = sum((rule.weight for rule in spec.indicators), Decimal(0))
+    if total != 100:
+        problems.append(f"the weights add up to {total}, not 100")
+    if problems:
+        raise ValidationError(problems)

@@ -1,0 +1,170 @@
+"""Reading the fixed file formats (UTF-8 CSV, or the first sheet of an XLSX workbook) into rows
+that remember their line number, and the errors an import reports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row (or the header, line 1) is refused. ``line`` is the line in a CSV file or
+    the row in the spreadsheet; ``column`` is None when the whole row is at fault."""
+
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "reason": self.reason}
+
+
+class ImportRefused(Exception):
+    """The whole file is refused; ``errors`` names every bad row. Nothing was saved."""
+
+    def __init__(self, source: str, errors: Iterable[RowError]) -> None:
+        self.source = source
+        self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
+        super().__init__(f"{source}: refused, {len(self.errors)} error(s)")
+
+    def report(self) -> str:
+        lines = [f"{self.source}: file refused, nothing was saved. {len(self.errors)} error(s):"]
+        lines += [f"  {error}" for error in self.errors]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV file would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        # 12.0 typed into a numeric cell is the whole number 12; otherwise the shortest repr.
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime | dt.date):
+        # Spreadsheets turn "2020-07" into 1 July 2020: read a first-of-month date back as the
+        # month it came from. Any other date is left as a date and refused by the period rules.
+        if value.day == 1:
+            return f"{value.year:04d}-{value.month:02d}"
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    text = data.decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for record in reader:
+        yield reader.line_num, record
+
+
+def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield line, [_cell_text(value) for value in cells]
+    finally:
+        workbook.close()
+
+
+def read_table(
+    name: str, data: bytes, *, required: Iterable[str], optional: Iterable[str] = ()
+) -> tuple[list[Row], list[RowError]]:
+    """Parse ``data`` (named ``name``: ``.csv`` or ``.xlsx``) into rows keyed by column name.
+
+    The header is checked first: a missing, unknown or repeated column refuses the file at once
+    (``ImportRefused``). Blank rows are skipped. Rows with more fields than the header come back
+    as errors beside the good rows, so the caller can report them with every other bad row."""
+    required = list(required)
+    allowed = set(required) | set(optional)
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix == ".csv":
+            records = list(_csv_records(data))
+        elif suffix == ".xlsx":
+            records = list(_xlsx_records(data))
+        else:
+            raise ImportRefused(
+                name,
+                [
+                    RowError(
+                        1, None, f"unsupported file type {suffix or '(none)'}: use .csv or .xlsx"
+                    )
+                ],
+            )
+    except UnicodeDecodeError as exc:
+        raise ImportRefused(
+            name, [RowError(1, None, f"the file is not UTF-8 text ({exc.reason})")]
+        ) from exc
+    except csv.Error as exc:
+        raise ImportRefused(name, [RowError(1, None, f"not a readable CSV file: {exc}")]) from exc
+    except ImportRefused:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise ImportRefused(
+            name, [RowError(1, None, f"not a readable XLSX workbook: {exc}")]
+        ) from exc
+
+    records = [(line, cells) for line, cells in records if any(cell.strip() for cell in cells)]
+    if not records:
+        raise ImportRefused(name, [RowError(1, None, "the file is empty: it needs a header row")])
+
+    header_line, raw_header = records[0]
+    # Trailing empty cells are common in spreadsheets; they are not columns.
+    while raw_header and not raw_header[-1].strip():
+        raw_header.pop()
+    header = [cell.strip() for cell in raw_header]
+    errors: list[RowError] = []
+    for position, column in enumerate(header, start=1):
+        if not column:
+            errors.append(RowError(header_line, f"#{position}", "a column has no name"))
+        elif column not in allowed:
+            errors.append(
+                RowError(
+                    header_line,
+                    column,
+                    f"unknown column; the columns are {', '.join(sorted(allowed))}",
+                )
+            )
+        elif header.index(column) != position - 1:
+            errors.append(RowError(header_line, column, "the column appears twice"))
+    for column in required:
+        if column not in header:
+            errors.append(RowError(header_line, column, "required column is missing"))
+    if errors:
+        raise ImportRefused(name, errors)
+
+    rows: list[Row] = []
+    for line, cells in records[1:]:
+        extra = [cell for cell in cells[len(header) :] if cell.strip()]
+        if extra:
+            errors.append(
+                RowError(
+                    line,
+                    None,
+                    f"{len(header) + len(extra)} fields, but the header has {len(header)}",
+                )
+            )
+            continue
+        padded = cells + [""] * (len(header) - len(cells))
+        rows.append(Row(line, {column: padded[i].strip() for i, column in enumerate(header)}))
+    return rows, errors

@@ -1,0 +1,315 @@
+"""Invariants of the engine over generated cities: more never scores less, row order never
+matters, digests identify inputs, and every number stays within its bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from evaluation.scoring import (
+    CityInput,
+    Decision,
+    Observation,
+    Period,
+    ProgrammeOutcome,
+    Status,
+    evaluate,
+    input_digest,
+    outcome_digest,
+)
+
+from .builders import (
+    AMOUNT_INDICATORS,
+    BINHAI,
+    CHAOYANG,
+    DEFAULT_BANDS,
+    HEFEI,
+    PROGRAMME_2020,
+    TAIYUAN,
+    default_ruleset,
+)
+
+RULESET = default_ruleset()
+WEIGHT_TOTAL = sum((r.weight for r in RULESET.indicators), Decimal(0))
+SHARES = {band.grade: band.release_share for band in DEFAULT_BANDS}
+CENT = Decimal("0.01")
+
+PROPERTY = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+YEARS = (2019, 2020, 2021, 2022)
+AS_OF_DATES = st.sampled_from(
+    [
+        dt.date(2020, 12, 31),
+        dt.date(2021, 6, 30),
+        dt.date(2021, 12, 31),
+        dt.date(2022, 12, 31),
+        dt.date(2023, 3, 31),
+    ]
+)
+CITY_CODES = (CHAOYANG, BINHAI, TAIYUAN, HEFEI)
+LABELS = {
+    "year": lambda year: [f"{year}"],
+    "quarter": lambda year: [f"{year}-Q{q}" for q in range(1, 5)],
+    "month": lambda year: [f"{year}-{m:02d}" for m in range(1, 13)],
+}
+
+
+def cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
+    return st.integers(low, high).map(lambda c: Decimal(c).scaleb(-2))
+
+
+def values_of(code: str) -> st.SearchStrategy[Decimal]:
+    """Counts are whole; amounts (万元) have at most 2 decimals."""
+    if code in AMOUNT_INDICATORS:
+        return cents(0, 10_000_000)
+    return st.integers(0, 5_000).map(Decimal)
+
+
+def increases_of(code: str) -> st.SearchStrategy[Decimal]:
+    if code in AMOUNT_INDICATORS:
+        return cents(1, 1_000_000)
+    return st.integers(1, 1_000).map(Decimal)
+
+
+@st.composite
+def indicator_observations(draw: st.DrawFn, code: str) -> list[Observation]:
+    """Each year reported once, as a year, quarters or months, now and then with parts missing."""
+    observations = []
+    for year in YEARS:
+        granularity = draw(st.sampled_from([None, "year", "quarter", "month"]))
+        if granularity is None:
+            continue
+        labels = LABELS[granularity](year)
+        missing = draw(st.sets(st.sampled_from(labels), max_size=2)) if len(labels) > 1 else set()
+        observations += [
+            Observation(code, Period.parse(label), draw(values_of(code)))
+            for label in labels
+            if label not in missing
+        ]
+    return observations
+
+
+@st.composite
+def committed_target(draw: st.DrawFn, floor: Decimal) -> Decimal:
+    step = Decimal("0.01") if floor < 1 else Decimal(1)
+    return floor + step * draw(st.integers(0, 50))
+
+
+@st.composite
+def city_inputs(draw: st.DrawFn, code: str) -> CityInput:
+    observations: list[Observation] = []
+    targets: list[tuple[str, Decimal]] = []
+    for rule in RULESET.indicators:
+        observations += draw(indicator_observations(rule.indicator))
+        if draw(st.booleans()):
+            targets.append((rule.indicator, draw(committed_target(rule.floor))))
+    return CityInput(
+        city=code,
+        remaining_amount=draw(cents(0, 20_000_000_000)),
+        targets=tuple(targets),
+        observations=tuple(observations),
+    )
+
+
+@st.composite
+def city_lists(draw: st.DrawFn) -> list[CityInput]:
+    codes = draw(st.lists(st.sampled_from(CITY_CODES), min_size=1, max_size=3, unique=True))
+    return [draw(city_inputs(code)) for code in codes]
+
+
+def run(cities: list[CityInput], as_of: dt.date) -> ProgrammeOutcome:
+    return evaluate(programme=PROGRAMME_2020, ruleset=RULESET, as_of=as_of, cities=cities)
+
+
+def with_value(city: CityInput, index: int, value: Decimal) -> CityInput:
+    observations = list(city.observations)
+    observations[index] = replace(observations[index], value=value)
+    return replace(city, observations=tuple(observations))
+
+
+@PROPERTY
+@given(city=city_inputs(CHAOYANG), as_of=AS_OF_DATES, data=st.data())
+def test_raising_a_later_value_never_lowers_score_or_points(
+    city: CityInput, as_of: dt.date, data: st.DataObject
+) -> None:
+    later = [i for i, o in enumerate(city.observations) if o.period.year > 2019]
+    assume(later)
+    index = data.draw(st.sampled_from(later))
+    raised = city.observations[index]
+    higher = with_value(city, index, raised.value + data.draw(increases_of(raised.indicator)))
+
+    (before,) = run([city], as_of).cities
+    (after,) = run([higher], as_of).cities
+
+    assert after.score >= before.score
+    assert after.amount >= before.amount
+    for old, new in zip(before.indicators, after.indicators, strict=True):
+        assert new.points >= old.points, new.indicator
+
+
+@PROPERTY
+@given(
+    base=cents(1, 100_000_000),
+    final=cents(0, 500_000_000),
+    increase=cents(1, 100_000_000),
+    target=st.integers(30, 80).map(lambda p: Decimal(p).scaleb(-2)),
+    as_of=st.sampled_from([dt.date(2020, 12, 31), dt.date(2021, 12, 31), dt.date(2022, 12, 31)]),
+)
+def test_raising_the_final_year_never_lowers_growth_points(
+    base: Decimal, final: Decimal, increase: Decimal, target: Decimal, as_of: dt.date
+) -> None:
+    def points(value: Decimal) -> Decimal:
+        city = CityInput(
+            city=CHAOYANG,
+            remaining_amount=Decimal("50000000.00"),
+            targets=(("pledge_amount", target),),
+            observations=(
+                Observation("pledge_amount", Period.parse("2019"), base),
+                Observation("pledge_amount", Period.parse(str(as_of.year)), value),
+            ),
+        )
+        (outcome,) = run([city], as_of).cities
+        return outcome.indicators[1].points
+
+    assert points(final + increase) >= points(final)
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES, data=st.data())
+def test_row_and_city_order_change_nothing(
+    cities: list[CityInput], as_of: dt.date, data: st.DataObject
+) -> None:
+    shuffled = [
+        replace(c, observations=tuple(data.draw(st.permutations(c.observations))))
+        for c in data.draw(st.permutations(cities))
+    ]
+
+    outcome, reordered = run(cities, as_of), run(shuffled, as_of)
+
+    assert reordered == outcome
+    assert outcome_digest(reordered) == outcome_digest(outcome)
+    assert input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=shuffled) == input_digest(
+        programme=PROGRAMME_2020, as_of=as_of, cities=cities
+    )
+
+
+def rebuilt(city: CityInput, places: Decimal | None = None) -> CityInput:
+    """The same city made afresh from its text, every number optionally padded with zeros."""
+
+    def number(value: Decimal) -> Decimal:
+        fresh = Decimal(str(value))
+        return fresh if places is None else fresh.quantize(places)
+
+    return CityInput(
+        city=str(city.city),
+        remaining_amount=number(city.remaining_amount),
+        targets=tuple((code, number(value)) for code, value in city.targets),
+        observations=tuple(
+            Observation(o.indicator, Period.parse(o.period.label), number(o.value))
+            for o in city.observations
+        ),
+    )
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES, padded=st.booleans())
+def test_same_inputs_give_the_same_digests(
+    cities: list[CityInput], as_of: dt.date, padded: bool
+) -> None:
+    again = [rebuilt(c, Decimal("0.0001") if padded else None) for c in cities]
+
+    assert input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=again) == input_digest(
+        programme=PROGRAMME_2020, as_of=as_of, cities=cities
+    )
+    assert outcome_digest(run(again, as_of)) == outcome_digest(run(cities, as_of))
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES, data=st.data())
+def test_a_changed_value_changes_the_input_digest(
+    cities: list[CityInput], as_of: dt.date, data: st.DataObject
+) -> None:
+    which = data.draw(st.sampled_from(range(len(cities))))
+    city = cities[which]
+    assume(city.observations)
+    index = data.draw(st.sampled_from(range(len(city.observations))))
+    observation = city.observations[index]
+    changed = list(cities)
+    changed[which] = with_value(
+        city, index, observation.value + data.draw(increases_of(observation.indicator))
+    )
+
+    assert input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=changed) != input_digest(
+        programme=PROGRAMME_2020, as_of=as_of, cities=cities
+    )
+
+
+def test_trailing_zeros_do_not_change_the_input_digest() -> None:
+    def digest(value: str) -> str:
+        city = CityInput(
+            city=CHAOYANG,
+            remaining_amount=Decimal("50000000.00"),
+            observations=(Observation("pledge_amount", Period.parse("2021-03"), Decimal(value)),),
+        )
+        return input_digest(programme=PROGRAMME_2020, as_of=dt.date(2021, 12, 31), cities=[city])
+
+    assert digest("1000") == digest("1000.00") == digest("1E+3")
+    assert digest("1000") != digest("1000.01")
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES)
+def test_numbers_stay_within_bounds_and_in_two_decimals(
+    cities: list[CityInput], as_of: dt.date
+) -> None:
+    outcome = run(cities, as_of)
+    remaining = {c.city: c.remaining_amount for c in cities}
+
+    assert {c.city for c in outcome.cities} == set(remaining)
+    for city in outcome.cities:
+        assert 0 <= city.score <= WEIGHT_TOTAL
+        assert 0 <= city.amount <= remaining[city.city]
+        assert city.score.as_tuple().exponent == -2
+        assert city.amount.as_tuple().exponent == -2
+        assert city.score == sum((i.points for i in city.indicators), Decimal(0))
+        for item in city.indicators:
+            assert 0 <= item.points <= item.weight
+            assert item.points.as_tuple().exponent == -2
+            if item.status is Status.MET:
+                assert item.points == item.weight
+            if item.status in (Status.MISSED, Status.NOT_ASSESSABLE):
+                assert item.points == 0
+            assert (item.actual is None) == (item.status is Status.NOT_ASSESSABLE)
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES)
+def test_grade_and_amount_follow_the_bands(cities: list[CityInput], as_of: dt.date) -> None:
+    outcome = run(cities, as_of)
+    remaining = {c.city: c.remaining_amount for c in cities}
+
+    for city in outcome.cities:
+        expected_grade = (
+            "excellent"
+            if city.score >= 90
+            else "good"
+            if city.score >= 80
+            else "fair"
+            if city.score >= 60
+            else "poor"
+        )
+        expected_amount = (remaining[city.city] * SHARES[expected_grade]).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        assert city.grade == expected_grade
+        assert city.amount == expected_amount
+        assert (city.decision is Decision.RELEASE) == (city.amount > 0)
