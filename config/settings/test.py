@@ -13,3 +13,4 @@ DATABASES = {"default": database(default_url="sqlite://:memory:")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EVALUATION_WAIT_SECONDS = 30

@@ -39,11 +39,12 @@ class ImportCommand(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from None
         by = None
-        if options.get("by"):
+        username = options.pop("by", None)
+        if username:
             try:
-                by = get_user_model().objects.get(username=options["by"])
+                by = get_user_model().objects.get(username=username)
             except get_user_model().DoesNotExist:
-                raise CommandError(f"--by: no user named {options['by']!r}") from None
+                raise CommandError(f"--by: no user named {username!r}") from None
         if self.takes_programme:
             try:
                 options["programme"] = programme_get(code=options["programme"])

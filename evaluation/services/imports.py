@@ -30,8 +30,11 @@ TARGET_COLUMNS = ("city_code", "indicator", "target")
 METRIC_COLUMNS = ("city_code", "period", "indicator", "value")
 
 CITY_CODE = re.compile(r"^[0-9]{6}$")
-# DecimalField(max_digits=16, decimal_places=2) leaves 14 digits before the point.
+# The largest numbers the columns hold: MetricValue.value is DecimalField(16, 2), Target.value
+# and the amounts are DecimalField(14, 4) and (14, 2).
 MAX_VALUE = Decimal("99999999999999.99")
+MAX_TARGET = Decimal("9999999999.9999")
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 @dataclass
@@ -44,7 +47,9 @@ class ImportSummary:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
-def parse_number(text: str, *, places: int, positive: bool = False) -> Decimal:
+def parse_number(
+    text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
+) -> Decimal:
     """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
     wrong in words for the person who wrote the file."""
     if text == "":
@@ -65,8 +70,8 @@ def parse_number(text: str, *, places: int, positive: bool = False) -> Decimal:
         if places == 0:
             raise ValueError(f"{text} is not a whole number; counts are whole numbers")
         raise ValueError(f"{text} has more than {places} decimals")
-    if number > MAX_VALUE:
-        raise ValueError(f"{text} is too large")
+    if number > limit:
+        raise ValueError(f"{text} is too large (at most {limit})")
     return number
 
 
@@ -117,7 +122,7 @@ def cities_import(
             amounts[column] = None
             if text:
                 try:
-                    amounts[column] = parse_number(text, places=2)
+                    amounts[column] = parse_number(text, places=2, limit=MAX_AMOUNT)
                 except ValueError as exc:
                     row_errors.append(RowError(row.line, column, str(exc)))
         total, first = amounts["total_amount"], amounts["first_tranche"]
@@ -282,7 +287,7 @@ def targets_import(
             4 if rule is None or rule.kind == RuleKind.GROWTH else rule.indicator.decimal_places
         )
         try:
-            value = parse_number(text, places=places, positive=True)
+            value = parse_number(text, places=places, positive=True, limit=MAX_TARGET)
         except ValueError as exc:
             row_errors.append(RowError(row.line, "target", str(exc)))
         if value is not None and rule is not None and value < rule.floor:

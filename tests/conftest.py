@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from evaluation.models import Programme
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def programme(db) -> Programme:
+    """The 2020 programme as the shipped migration creates it."""
+    return Programme.objects.get(code="2020")
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="reviewer")
+
+
+def csv_bytes(*lines: str) -> bytes:
+    """A UTF-8 CSV file from its lines."""
+    return ("\n".join(lines) + "\n").encode("utf-8")

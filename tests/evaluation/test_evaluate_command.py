@@ -1,0 +1,172 @@
+"""``manage.py evaluate`` and ``manage.py demo`` as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evaluation.models import EvaluationRun
+from tests.factories import ParticipationFactory, add_target, add_value
+
+# The command waits for its run to finish, and the run is enqueued on commit: these tests
+# commit for real (restoring the shipped data afterwards).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+INDICATORS = [
+    "transfer_licence_count",
+    "pledge_amount",
+    "pledge_projects",
+    "contract_turnover",
+    "sme_transformations",
+    "certified_entities",
+    "securitization_products",
+    "navigation_projects",
+    "trusteeship_smes",
+    "operation_centres",
+]
+
+
+def run_command(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("evaluate", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def worked_example(programme):
+    """The spec's worked example: transfers 1,000 → 1,500; SMEs 30 + 25 against 100."""
+    participation = ParticipationFactory(programme=programme, city__code="440300")
+    city = participation.city
+    add_value(city, "transfer_licence_count", "2019", "1000")
+    add_value(city, "transfer_licence_count", "2021", "1500")
+    add_value(city, "sme_transformations", "2020", "30")
+    add_value(city, "sme_transformations", "2021", "25")
+    add_target(participation, "certified_entities", "300")
+    return participation
+
+
+def test_json_is_exactly_the_documented_document(worked_example):
+    out, _err = run_command("--programme", "2020", "--json")
+
+    document = json.loads(out)  # exactly one JSON document on stdout
+    assert list(document) == ["programme", "as_of", "ruleset", "years_elapsed", "cities"]
+    assert document["programme"] == "2020"
+    assert document["as_of"] == "2021-12-31"
+    assert document["ruleset"] == "2020-v1"
+    assert document["years_elapsed"] == 2
+    (city,) = document["cities"]
+    assert list(city) == ["city", "score", "grade", "decision", "amount", "indicators"]
+    assert city["city"] == "440300"
+    # 20.00 (transfers met) + 12.38 (SMEs 55 of 66.67) and nothing else: poor, withheld.
+    assert city["score"] == "32.38"
+    assert city["grade"] == "poor"
+    assert city["decision"] == "withhold"
+    assert city["amount"] == "0.00"
+    assert [i["indicator"] for i in city["indicators"]] == INDICATORS
+    by_code = {i["indicator"]: i for i in city["indicators"]}
+    assert by_code["transfer_licence_count"] == {
+        "indicator": "transfer_licence_count",
+        "status": "met",
+        "actual": "0.2247",
+        "target": "0.2000",
+        "attainment": "1.0000",
+        "points": "20.00",
+    }
+    assert by_code["sme_transformations"] == {
+        "indicator": "sme_transformations",
+        "status": "partial",
+        "actual": "55.00",
+        "target": "66.67",
+        "attainment": "0.8250",
+        "points": "12.38",
+    }
+    # Committed 300 over 3 years, pro-rated to 2 of them; nothing approved: not assessable.
+    assert by_code["certified_entities"] == {
+        "indicator": "certified_entities",
+        "status": "not_assessable",
+        "actual": None,
+        "target": "200.00",
+        "attainment": "0.0000",
+        "points": "0.00",
+    }
+    for item in city["indicators"]:
+        for key in ("target", "attainment", "points"):
+            assert isinstance(item[key], str) and Decimal(item[key]) >= 0
+
+
+def test_table_shows_each_city_with_score_grade_decision_amount_and_reason(worked_example):
+    out, err = run_command("--programme", "2020")
+
+    row = next(line for line in out.splitlines() if line.startswith("440300"))
+    name = worked_example.city.name_en
+    assert re.split(r"\s{2,}", row) == ["440300", name, "32.38", "poor", "withhold", "0.00"]
+    assert "recommend withholding the second tranche" in out
+    assert "Run #" in err
+
+
+def test_details_print_every_indicators_reason(worked_example):
+    out, _err = run_command("--programme", "2020", "--details")
+    assert "average annual growth over 2 years 22.47%" in out
+    assert "pro-rated to 2 of 3 years, 66.67" in out
+
+
+def test_a_second_run_on_unchanged_inputs_says_it_is_identical(worked_example):
+    first, _ = run_command("--programme", "2020", "--json")
+    second, err = run_command("--programme", "2020", "--json")
+
+    assert first == second
+    earlier = EvaluationRun.objects.order_by("pk").first()
+    assert f"inputs unchanged since run #{earlier.pk}" in err
+    assert "results identical" in err
+
+
+def test_nothing_to_evaluate_is_an_error(worked_example):
+    with pytest.raises(CommandError, match="nothing to evaluate"):
+        run_command("--programme", "2020", "--as-of", "2020-12-30")
+
+
+def test_as_of_moves_the_evaluation(worked_example):
+    out, _ = run_command("--programme", "2020", "--as-of", "2020-12-31", "--json")
+    document = json.loads(out)
+    assert document["years_elapsed"] == 1
+    transfers = document["cities"][0]["indicators"][0]
+    # 2020 was not reported: the final year of the growth is incomplete.
+    assert transfers["status"] == "not_assessable"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--programme", "1999"], "unknown programme '1999'"),
+        (["--programme", "2020", "--as-of", "31/12/2021"], "is not a date"),
+        (["--programme", "2018"], "has no ruleset"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(args, message):
+    with pytest.raises(CommandError, match=message):
+        run_command(*args)
+
+
+def test_demo_shows_every_grade_and_is_repeatable():
+    out, err = io.StringIO(), io.StringIO()
+    call_command("demo", stdout=out, stderr=err)
+    text = out.getvalue()
+
+    assert "SYNTHETIC" in text
+    rows = [line for line in text.splitlines() if re.match(r"^\d{6}\s", line)]
+    assert len(rows) == 11
+    grades = {re.split(r"\s{2,}", row)[3] for row in rows}
+    assert grades == {"excellent", "good", "fair", "poor"}
+    assert "flagged for review" in text
+
+    out2, err2 = io.StringIO(), io.StringIO()
+    call_command("demo", stdout=out2, stderr=err2)
+    assert "0 created, 0 updated" in out2.getvalue()
+    assert "results identical" in err2.getvalue()
+    table = [line for line in text.splitlines() if re.match(r"^\d{6}\s", line)]
+    assert table == [line for line in out2.getvalue().splitlines() if re.match(r"^\d{6}\s", line)]

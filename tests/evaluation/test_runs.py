@@ -1,0 +1,211 @@
+"""The evaluation run service against the database: what it stores, and that it is safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from evaluation.models import (
+    CityResult,
+    EvaluationRun,
+    IndicatorResult,
+    MetricValue,
+    Ruleset,
+    TrancheDecision,
+)
+from evaluation.services.runs import evaluation_run_execute, evaluation_run_request
+from tests.factories import ParticipationFactory, add_target, add_value
+
+pytestmark = pytest.mark.django_db
+
+
+def strong_city(programme, code: str):
+    """A city that meets every target of the default ruleset: 100 points."""
+    participation = ParticipationFactory(programme=programme, city__code=code)
+    city = participation.city
+    for indicator in ("transfer_licence_count", "pledge_amount", "pledge_projects"):
+        add_value(city, indicator, "2019", "100")
+        add_value(city, indicator, "2021", "200")
+    add_value(city, "contract_turnover", "2019", "100")
+    add_value(city, "contract_turnover", "2021", "196")  # 1.4 ** 2: exactly 40% a year
+    for indicator, total in (
+        ("sme_transformations", "67"),
+        ("certified_entities", "134"),
+        ("securitization_products", "1"),
+        ("navigation_projects", "4"),
+        ("trusteeship_smes", "667"),
+        ("operation_centres", "2"),
+    ):
+        add_value(city, indicator, "2020", total)
+    return participation
+
+
+@pytest.fixture
+def request_run(django_capture_on_commit_callbacks):
+    """Queue a run and let its on-commit enqueue fire; tests run the task in-process."""
+
+    def request(programme, **kwargs) -> EvaluationRun:
+        with django_capture_on_commit_callbacks(execute=True):
+            run = evaluation_run_request(programme=programme, trigger="command", by=None, **kwargs)
+        return EvaluationRun.objects.get(pk=run.pk)
+
+    return request
+
+
+def test_a_run_stores_every_number_reason_and_decision(programme, request_run):
+    strong_city(programme, "110105")
+    weak = ParticipationFactory(programme=programme, city__code="650100")
+    add_value(weak.city, "sme_transformations", "2020", "10")
+
+    run = request_run(programme)
+
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    assert run.years_elapsed == 2
+    assert run.as_of.isoformat() == "2021-12-31"
+    assert run.ruleset.label == "2020-v1"
+    assert len(run.input_digest) == 64 and len(run.result_digest) == 64
+    strong = CityResult.objects.get(run=run, participation__city__code="110105")
+    assert strong.score == Decimal("100.00")
+    assert strong.grade == "excellent"
+    assert strong.decision.recommended_decision == "release"
+    assert strong.decision.recommended_amount == Decimal("50000000.00")
+    assert strong.indicator_results.count() == 10
+    turnover = strong.indicator_results.get(indicator__code="contract_turnover")
+    assert (turnover.status, turnover.actual, turnover.points) == (
+        "met",
+        Decimal("0.4000"),
+        Decimal("20.00"),
+    )
+    assert "40.00%" in turnover.reason
+    poor = CityResult.objects.get(run=run, participation__city__code="650100")
+    assert poor.grade == "poor"
+    assert poor.decision.recommended_decision == "withhold"
+    assert poor.decision.recommended_amount == Decimal("0.00")
+    flagged = poor.indicator_results.filter(status="not_assessable")
+    assert flagged.count() == 9
+    assert all("flagged for review" in r.reason for r in flagged)
+
+
+def test_only_approved_values_count(programme, request_run):
+    participation = strong_city(programme, "110105")
+    MetricValue.objects.filter(
+        city=participation.city, indicator__code="contract_turnover", year=2021
+    ).update(status=MetricValue.Status.SUBMITTED, approved_at=None)
+
+    run = request_run(programme)
+
+    result = IndicatorResult.objects.get(city_result__run=run, indicator__code="contract_turnover")
+    assert result.status == "not_assessable"
+    assert result.city_result.score == Decimal("80.00")
+
+
+def test_committed_targets_are_used(programme, request_run):
+    participation = strong_city(programme, "110105")
+    add_target(participation, "contract_turnover", "0.50")
+
+    run = request_run(programme)
+
+    result = IndicatorResult.objects.get(city_result__run=run, indicator__code="contract_turnover")
+    assert result.target_source == "committed"
+    assert result.target == Decimal("0.5000")
+    assert result.status == "partial"
+    # 40% of a committed 50%: attainment 0.8, 20 x 0.8 = 16 points.
+    assert result.points == Decimal("16.00")
+
+
+def test_rerun_on_unchanged_inputs_is_identical_and_says_so(programme, request_run):
+    strong_city(programme, "110105")
+    first = request_run(programme)
+    second = request_run(programme)
+
+    assert second.input_digest == first.input_digest
+    assert second.result_digest == first.result_digest
+    assert second.identical_to_id == first.pk
+
+    add_value(programme.participations.get().city, "operation_centres", "2021", "5")
+    third = request_run(programme)
+    assert third.input_digest != first.input_digest
+    assert third.identical_to_id is None
+
+
+def test_nothing_to_evaluate_fails_the_run_with_a_clear_message(programme, request_run):
+    strong_city(programme, "110105")
+    run = request_run(programme, as_of=dt.date(2020, 12, 30))
+
+    assert run.status == EvaluationRun.Status.FAILED
+    assert "nothing to evaluate" in run.error
+    assert run.years_elapsed == 0
+    assert not CityResult.objects.filter(run=run).exists()
+
+
+def test_a_target_below_the_floor_fails_the_run_naming_the_city(programme, request_run):
+    participation = strong_city(programme, "110105")
+    # Stored directly, as if the floor had been raised after the import.
+    add_target(participation, "transfer_licence_count", "0.10")
+
+    run = request_run(programme)
+
+    assert run.status == EvaluationRun.Status.FAILED
+    assert "110105" in run.error and "transfer_licence_count" in run.error
+    assert not CityResult.objects.filter(run=run).exists()
+
+
+def test_a_programme_without_cities_fails_clearly(programme, request_run):
+    run = request_run(programme)
+    assert run.status == EvaluationRun.Status.FAILED
+    assert "no cities" in run.error
+
+
+def test_executing_a_finished_run_again_changes_nothing(
+    programme, django_capture_on_commit_callbacks
+):
+    strong_city(programme, "110105")
+    with django_capture_on_commit_callbacks(execute=False):
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+    evaluation_run_execute(run_id=run.pk)
+    counts = (CityResult.objects.count(), IndicatorResult.objects.count())
+
+    again = evaluation_run_execute(run_id=run.pk)
+
+    assert again.status == EvaluationRun.Status.SUCCEEDED
+    assert (CityResult.objects.count(), IndicatorResult.objects.count()) == counts
+    assert TrancheDecision.objects.count() == 1
+
+
+def test_requesting_a_run_freezes_the_ruleset(programme, django_capture_on_commit_callbacks):
+    ruleset = Ruleset.objects.get(programme=programme)
+    assert not ruleset.is_frozen
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+    ruleset.refresh_from_db()
+    assert ruleset.is_frozen
+    assert run.status == EvaluationRun.Status.QUEUED
+    assert len(callbacks) == 1, "the task is enqueued once, after commit"
+
+
+def _queries_for(programme, cities: int) -> int:
+    for n in range(cities):
+        strong_city(programme, f"{100000 + n:06d}")
+    run = evaluation_run_request(programme=programme, trigger="command", by=None)
+    # Run it again on a fresh run row so the count covers one full execution only.
+    EvaluationRun.objects.filter(pk=run.pk).update(status="queued")
+    with CaptureQueriesContext(connection) as queries:
+        evaluation_run_execute(run_id=run.pk)
+    return len(queries)
+
+
+def test_query_count_does_not_grow_with_cities(programme, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        three = _queries_for(programme, 3)
+    CityResult.objects.all().delete()
+    EvaluationRun.objects.all().delete()
+    programme.participations.all().delete()
+    MetricValue.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=False):
+        thirty = _queries_for(programme, 30)
+    assert three == thirty
+    assert three < 25

@@ -1,0 +1,69 @@
+"""factory_boy factories for the people and things of the programme."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from cities.models import City
+from evaluation.models import Indicator, MetricValue, Participation, Programme, Target
+from evaluation.scoring import Period
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{900000 + n:06d}")
+    name_en = factory.Sequence(lambda n: f"Test City {n}")
+    name_zh = factory.Sequence(lambda n: f"测试市{n}")
+    province = "Test Province"
+
+
+class ParticipationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participation
+
+    programme = factory.LazyFunction(lambda: Programme.objects.get(code="2020"))
+    city = factory.SubFactory(CityFactory)
+    total_amount = Decimal("150000000.00")
+    first_tranche = Decimal("100000000.00")
+
+
+def add_target(participation: Participation, indicator: str, value: str) -> Target:
+    return Target.objects.create(
+        participation=participation,
+        indicator=Indicator.objects.get(code=indicator),
+        value=Decimal(value),
+    )
+
+
+def add_value(
+    city: City, indicator: str, period: str, value: str | Decimal, *, approved: bool = True
+) -> MetricValue:
+    parsed = Period.parse(period)
+    now = timezone.now()
+    return MetricValue.objects.create(
+        city=city,
+        indicator=Indicator.objects.get(code=indicator),
+        year=parsed.year,
+        granularity=str(parsed.granularity),
+        number=parsed.number,
+        value=Decimal(value),
+        status=MetricValue.Status.APPROVED if approved else MetricValue.Status.SUBMITTED,
+        submitted_at=now,
+        approved_at=now if approved else None,
+    )
