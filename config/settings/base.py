@@ -94,6 +94,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Task outcomes are recorded in the application's own tables (EvaluationRun), not in a result
 # backend.
 CELERY_TASK_IGNORE_RESULT = True
+# Workers consume this queue (``celery worker -Q``); the integration tests use their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
