@@ -12,7 +12,7 @@ import io
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from evaluation.models import Programme
 from evaluation.services.imports import (
@@ -133,7 +133,7 @@ def demo_files() -> dict[str, bytes]:
     }
 
 
-def demo_load(*, by: AbstractBaseUser | None = None) -> dict[str, ImportSummary]:
+def demo_load(*, by: User | None = None) -> dict[str, ImportSummary]:
     """Load the demo cities, targets and (approved) metrics into the 2020 programme."""
     programme = Programme.objects.get(code=PROGRAMME)
     files = demo_files()

@@ -57,10 +57,11 @@ TEMPLATES = [
 
 def database(default_url: str | None = None) -> dict[str, Any]:
     """``DATABASE_URL`` as a Django database; SQLite goes through ``config.db.sqlite3``."""
-    if default_url is None:
-        config = env.db("DATABASE_URL")
-    else:
-        config = env.db("DATABASE_URL", default=default_url)
+    config: dict[str, Any] = (
+        env.db("DATABASE_URL")
+        if default_url is None
+        else env.db("DATABASE_URL", default=default_url)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "config.db.sqlite3"
     config["ATOMIC_REQUESTS"] = False

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from evaluation.models import Programme
@@ -27,9 +27,7 @@ class ImportCommand(BaseCommand):
             "--by", metavar="USERNAME", help="the user the change is recorded under (default: none)"
         )
 
-    def load(
-        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
-    ) -> ImportSummary:
+    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
         raise NotImplementedError
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -99,7 +99,7 @@ def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
 
 @transaction.atomic
 def cities_import(
-    *, name: str, data: bytes, programme: Programme, by: AbstractBaseUser | None
+    *, name: str, data: bytes, programme: Programme, by: User | None
 ) -> ImportSummary:
     """Create or update the cities of a file and their participation in ``programme``.
 
@@ -228,9 +228,7 @@ def cities_import(
     return summary
 
 
-def _save_with_history(
-    instance: City | Participation, *, by: AbstractBaseUser | None, reason: str
-) -> None:
+def _save_with_history(instance: City | Participation, *, by: User | None, reason: str) -> None:
     instance.full_clean(validate_unique=False)
     instance._history_user = by  # type: ignore[union-attr]
     instance._change_reason = reason  # type: ignore[union-attr]
@@ -242,7 +240,7 @@ def _save_with_history(
 
 @transaction.atomic
 def targets_import(
-    *, name: str, data: bytes, programme: Programme, by: AbstractBaseUser | None
+    *, name: str, data: bytes, programme: Programme, by: User | None
 ) -> ImportSummary:
     """Set the targets cities committed to. A target below the national floor of the
     programme's current ruleset is refused."""
@@ -367,9 +365,7 @@ class _Metric:
 
 
 @transaction.atomic
-def metrics_import(
-    *, name: str, data: bytes, approve: bool, by: AbstractBaseUser | None
-) -> ImportSummary:
+def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) -> ImportSummary:
     """Record metric values: submitted (awaiting review), or approved with ``approve``.
 
     An approved value changes only through an approved load; the change is kept in the value's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +25,7 @@ def ruleset_freeze(*, ruleset: Ruleset) -> None:
 def ruleset_revise(
     *,
     ruleset: Ruleset,
-    by: AbstractBaseUser | None,
+    by: User | None,
     weights: dict[str, Decimal] | None = None,
     floors: dict[str, Decimal] | None = None,
     release_shares: dict[str, Decimal] | None = None,

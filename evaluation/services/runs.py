@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ def evaluation_run_request(
     as_of: dt.date | None = None,
     kind: str = EvaluationRun.Kind.OFFICIAL,
     trigger: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> EvaluationRun:
     """Queue an evaluation of ``programme`` at ``as_of`` (its mid-term date by default) under
     its current ruleset, which is frozen from now on. The worker starts after commit."""
@@ -52,7 +52,7 @@ def evaluation_run_request(
         )
         run.full_clean()
         run.save()
-        run_evaluation.delay_on_commit(run.pk)
+        transaction.on_commit(lambda: run_evaluation.delay(run.pk))
     return run
 
 

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from evaluation.management.importing import ImportCommand
 from evaluation.services.imports import ImportSummary, cities_import
@@ -12,7 +12,5 @@ class Command(ImportCommand):
         "first_tranche in yuan) into a programme. All or nothing."
     )
 
-    def load(
-        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
-    ) -> ImportSummary:
+    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
         return cities_import(name=name, data=data, programme=options["programme"], by=by)

@@ -1,7 +1,7 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from evaluation.management.importing import ImportCommand
 from evaluation.services.imports import ImportSummary, metrics_import
@@ -22,7 +22,5 @@ class Command(ImportCommand):
             help="record the values as approved (for audited historical data)",
         )
 
-    def load(
-        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
-    ) -> ImportSummary:
+    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
         return metrics_import(name=name, data=data, approve=options["approve"], by=by)

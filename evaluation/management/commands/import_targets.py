@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from evaluation.management.importing import ImportCommand
 from evaluation.services.imports import ImportSummary, targets_import
@@ -12,7 +12,5 @@ class Command(ImportCommand):
         "as fractions). All or nothing."
     )
 
-    def load(
-        self, *, name: str, data: bytes, by: AbstractBaseUser | None, **options: Any
-    ) -> ImportSummary:
+    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
         return targets_import(name=name, data=data, programme=options["programme"], by=by)
