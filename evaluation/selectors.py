@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Power
 
 from evaluation.models import (
     CityResult,
@@ -23,10 +25,10 @@ from evaluation.scoring import (
     GradeBand,
     Granularity,
     IndicatorRule,
-    Observation,
-    Period,
+    PeriodTotal,
     ProgrammeSpec,
     RulesetSpec,
+    last_ended_month,
 )
 
 
@@ -80,34 +82,61 @@ def programme_spec(*, programme: Programme) -> ProgrammeSpec:
 def evaluation_inputs(
     *, programme: Programme, as_of: dt.date
 ) -> tuple[list[CityInput], dict[str, Participation]]:
-    """Every participating city's money, committed targets and approved values that an
-    evaluation at ``as_of`` can read, in a constant number of queries (three)."""
+    """Every participating city's money, committed targets and approved totals that an
+    evaluation at ``as_of`` reads, in three queries whatever the number of cities.
+
+    The database sums the approved values per city, indicator, year and granularity (from the
+    baseline year, periods that ended by ``as_of``), with a bitmask of the periods present, so
+    the evaluation reads a few rows per city instead of every monthly value."""
     participations = {
         p.city.code: p
         for p in Participation.objects.filter(programme=programme).select_related("city")
     }
-    targets: dict[int, list[tuple[str, object]]] = defaultdict(list)
+    targets: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
     for participation_id, indicator, value in Target.objects.filter(
         participation__programme=programme
     ).values_list("participation_id", "indicator__code", "value"):
         targets[participation_id].append((indicator, value))
-    observations: dict[str, list[Observation]] = defaultdict(list)
-    values = MetricValue.objects.filter(
-        city__participations__programme=programme,
-        status=MetricValue.Status.APPROVED,
-        year__gte=programme.baseline_year,
-        year__lte=as_of.year,
-    ).values_list("city__code", "indicator__code", "year", "granularity", "number", "value")
-    for city, indicator, year, granularity, number, value in values.iterator(chunk_size=5000):
-        observations[city].append(
-            Observation(indicator, Period(year, Granularity(granularity), number), value)
+
+    end_year, end_month = last_ended_month(as_of)
+    last_month = Case(
+        When(granularity=Granularity.YEAR, then=Value(12)),
+        When(granularity=Granularity.QUARTER, then=F("number") * 3),
+        default=F("number"),
+        output_field=IntegerField(),
+    )
+    rows = (
+        MetricValue.objects.filter(
+            city__participations__programme=programme,
+            status=MetricValue.Status.APPROVED,
+            year__gte=programme.baseline_year,
+            year__lte=end_year,
+        )
+        .annotate(last_month=last_month)
+        .filter(Q(year__lt=end_year) | Q(last_month__lte=end_month))
+        .order_by()
+        .values("city__code", "indicator__code", "year", "granularity")
+        .annotate(total=Sum("value"), mask=Sum(Power(2, "number")))
+        .values_list("city__code", "indicator__code", "year", "granularity", "total", "mask")
+    )
+    totals: dict[str, list[PeriodTotal]] = defaultdict(list)
+    for city, indicator, year, granularity, total, mask in rows:
+        present = int(mask)
+        totals[city].append(
+            PeriodTotal(
+                indicator=indicator,
+                year=year,
+                granularity=Granularity(granularity),
+                total=total,
+                numbers=frozenset(n for n in range(13) if present >> n & 1),
+            )
         )
     cities = [
         CityInput(
             city=code,
             remaining_amount=participation.remaining_amount,
-            targets=tuple(sorted(targets[participation.pk])),  # type: ignore[arg-type]
-            observations=tuple(observations[code]),
+            targets=tuple(sorted(targets[participation.pk])),
+            totals=tuple(totals[code]),
         )
         for code, participation in sorted(participations.items())
     ]

@@ -11,6 +11,7 @@ from .engine import (
 )
 from .periods import Granularity, Period, PeriodError
 from .rules import RULE_KINDS, annual_value
+from .totals import city_totals, last_ended_month, summarise
 from .types import (
     CityInput,
     CityOutcome,
@@ -19,6 +20,7 @@ from .types import (
     IndicatorOutcome,
     IndicatorRule,
     Observation,
+    PeriodTotal,
     ProgrammeOutcome,
     ProgrammeSpec,
     RulesetSpec,
@@ -41,6 +43,7 @@ __all__ = [
     "Observation",
     "Period",
     "PeriodError",
+    "PeriodTotal",
     "ProgrammeOutcome",
     "ProgrammeSpec",
     "RulesetError",
@@ -48,8 +51,11 @@ __all__ = [
     "Status",
     "TargetSource",
     "annual_value",
+    "city_totals",
     "evaluate",
     "input_digest",
+    "last_ended_month",
     "outcome_digest",
+    "summarise",
     "years_elapsed",
 ]

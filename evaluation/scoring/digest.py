@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from .totals import city_totals
 from .types import CityInput, ProgrammeOutcome, ProgrammeSpec
 
 
@@ -28,30 +29,39 @@ def _sha256(document: Any) -> str:
 
 
 def input_digest(*, programme: ProgrammeSpec, as_of: dt.date, cities: Sequence[CityInput]) -> str:
-    """The digest of every input value an evaluation reads."""
+    """The digest of everything an evaluation reads: each city's remaining amount, committed
+    targets and approved totals (per indicator, year and granularity, with the periods they
+    cover), as of ``as_of``. Values given one by one are summed first, so the database path
+    and the one-by-one path give the same digest."""
+    cities_document = []
+    for city in sorted(cities, key=lambda c: c.city):
+        totals, _problems = city_totals(
+            city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+        )
+        cities_document.append(
+            {
+                "city": city.city,
+                "remaining": canonical_decimal(city.remaining_amount),
+                "targets": sorted([code, canonical_decimal(value)] for code, value in city.targets),
+                "totals": [
+                    [
+                        t.indicator,
+                        t.year,
+                        str(t.granularity),
+                        canonical_decimal(t.total),
+                        sorted(t.numbers),
+                    ]
+                    for t in totals
+                ],
+            }
+        )
     return _sha256(
         {
             "programme": programme.code,
             "baseline_year": programme.baseline_year,
             "construction_years": programme.construction_years,
             "as_of": as_of.isoformat(),
-            "cities": sorted(
-                (
-                    {
-                        "city": city.city,
-                        "remaining": canonical_decimal(city.remaining_amount),
-                        "targets": sorted(
-                            [code, canonical_decimal(value)] for code, value in city.targets
-                        ),
-                        "values": sorted(
-                            [o.indicator, o.period.label, canonical_decimal(o.value)]
-                            for o in city.observations
-                        ),
-                    }
-                    for city in cities
-                ),
-                key=lambda c: str(c["city"]),
-            ),
+            "cities": cities_document,
         }
     )
 

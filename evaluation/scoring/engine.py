@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from .periods import Granularity
 from .rules import (
     RULE_KINDS,
     TWO_PLACES,
@@ -21,13 +20,14 @@ from .rules import (
     quantize,
     show,
 )
+from .totals import city_totals
 from .types import (
     CityInput,
     CityOutcome,
     Decision,
     GradeBand,
     IndicatorOutcome,
-    Observation,
+    PeriodTotal,
     ProgrammeOutcome,
     ProgrammeSpec,
     RulesetSpec,
@@ -95,36 +95,20 @@ def check_ruleset(ruleset: RulesetSpec) -> None:
         raise RulesetError(problems)
 
 
-def check_city(city: CityInput, ruleset: RulesetSpec) -> list[str]:
-    """Every reason this city's input cannot be evaluated under ``ruleset``."""
-    problems: list[str] = []
+def check_targets(city: CityInput, ruleset: RulesetSpec) -> list[str]:
+    """One committed target per indicator, never below the national floor."""
     floors = {rule.indicator: rule.floor for rule in ruleset.indicators}
+    problems: list[str] = []
+    seen: set[str] = set()
     for indicator, target in city.targets:
+        if indicator in seen:
+            problems.append(f"two committed targets for {indicator}")
+        seen.add(indicator)
         if indicator in floors and target < floors[indicator]:
             problems.append(
-                f"city {city.city}: committed target {target} for {indicator} is below the "
-                f"national floor {floors[indicator]}"
+                f"committed target {target} for {indicator} is below the national floor "
+                f"{floors[indicator]}"
             )
-    granularities: dict[tuple[str, int], set[Granularity]] = defaultdict(set)
-    periods: set[tuple[str, str]] = set()
-    for observation in city.observations:
-        key = (observation.indicator, observation.period.label)
-        if key in periods:
-            problems.append(f"city {city.city}: two values for {key[0]} in {key[1]}")
-        periods.add(key)
-        if observation.value < ZERO:
-            problems.append(f"city {city.city}: negative value for {key[0]} in {key[1]}")
-        granularities[(observation.indicator, observation.period.year)].add(
-            observation.period.granularity
-        )
-    for (indicator, year), kinds in sorted(granularities.items()):
-        if len(kinds) > 1:
-            problems.append(
-                f"city {city.city}: {indicator} in {year} mixes "
-                f"{' and '.join(sorted(kinds))} figures"
-            )
-    if city.remaining_amount < ZERO:
-        problems.append(f"city {city.city}: remaining amount is negative")
     return problems
 
 
@@ -135,10 +119,12 @@ def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
     raise RulesetError(["no grade band covers a total of " + str(score)])
 
 
-def evaluate_city(city: CityInput, ruleset: RulesetSpec, context: Context) -> CityOutcome:
-    by_indicator: dict[str, list[Observation]] = defaultdict(list)
-    for observation in city.observations:
-        by_indicator[observation.indicator].append(observation)
+def evaluate_city(
+    city: CityInput, totals: Sequence[PeriodTotal], ruleset: RulesetSpec, context: Context
+) -> CityOutcome:
+    by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
+    for total in totals:
+        by_indicator[total.indicator].append(total)
 
     outcomes: list[IndicatorOutcome] = []
     for rule in ruleset.indicators:
@@ -154,7 +140,7 @@ def evaluate_city(city: CityInput, ruleset: RulesetSpec, context: Context) -> Ci
                 rule=rule,
                 target=target,
                 source=source,
-                observations=sorted(by_indicator.get(rule.indicator, ()), key=lambda o: o.period),
+                totals=by_indicator.get(rule.indicator, ()),
             )
         )
 
@@ -207,9 +193,17 @@ def evaluate(
                 "there is nothing to evaluate"
             ]
         )
-    problems = [problem for city in cities for problem in check_city(city, ruleset)]
-    codes = [city.city for city in cities]
-    if len(set(codes)) != len(codes):
+    problems: list[str] = []
+    totals: dict[str, tuple[PeriodTotal, ...]] = {}
+    for city in cities:
+        totals[city.city], city_problems = city_totals(
+            city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+        )
+        city_problems += check_targets(city, ruleset)
+        if city.remaining_amount < ZERO:
+            city_problems.append("the remaining amount is negative")
+        problems += [f"city {city.city}: {problem}" for problem in city_problems]
+    if len(totals) != len(cities):
         problems.append("a city appears twice in the input")
     if problems:
         raise InputError(problems)
@@ -220,6 +214,7 @@ def evaluate(
         as_of_year_end=last_ended_year(as_of),
         years_elapsed=n,
         cities=tuple(
-            evaluate_city(city, ruleset, context) for city in sorted(cities, key=lambda c: c.city)
+            evaluate_city(city, totals[city.city], ruleset, context)
+            for city in sorted(cities, key=lambda c: c.city)
         ),
     )

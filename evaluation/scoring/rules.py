@@ -13,7 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import ClassVar
 
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
-from .types import IndicatorOutcome, IndicatorRule, Observation, ProgrammeSpec, Status, TargetSource
+from .types import (
+    IndicatorOutcome,
+    IndicatorRule,
+    PeriodTotal,
+    ProgrammeSpec,
+    Status,
+    TargetSource,
+)
 
 # Working precision: far beyond any value the programme reports (16 digits), so every
 # comparison that decides a status is exact.
@@ -55,21 +62,19 @@ class AnnualValue:
     basis: str
 
 
-def annual_value(year: int, observations: Iterable[Observation]) -> AnnualValue:
+def annual_value(year: int, totals: Iterable[PeriodTotal]) -> AnnualValue:
     """The approved annual figure, or the sum of 4 quarters, or of 12 months; else incomplete."""
-    of_year = [o for o in observations if o.period.year == year]
+    of_year = [t for t in totals if t.year == year]
     if not of_year:
         return AnnualValue(year, None, f"{year} has no approved figure")
-    granularities = {o.period.granularity for o in of_year}
-    if len(granularities) > 1:
-        # The service refuses such input; the engine never guesses which figure is right.
-        raise ValueError(f"{year} mixes granularities: {sorted(granularities)}")
-    (granularity,) = granularities
-    present = {o.period for o in of_year}
-    expected = year_parts(year, granularity)
+    if len(of_year) > 1:
+        # Refused as input before the rules run; the engine never guesses which figure is right.
+        raise ValueError(f"{year} mixes granularities")
+    (total,) = of_year
+    granularity = total.granularity
     parts = PARTS_PER_YEAR[granularity]
     basis = "annual figure" if granularity is Granularity.YEAR else f"sum of {parts} {granularity}s"
-    missing = [p.label for p in expected if p not in present]
+    missing = [p.label for p in year_parts(year, granularity) if p.number not in total.numbers]
     if missing:
         return AnnualValue(
             year,
@@ -77,7 +82,7 @@ def annual_value(year: int, observations: Iterable[Observation]) -> AnnualValue:
             f"{year} is incomplete: {parts - len(missing)} of {parts} {granularity}s approved"
             f" (missing {', '.join(missing)})",
         )
-    return AnnualValue(year, sum((o.value for o in of_year), ZERO), basis)
+    return AnnualValue(year, total.total, basis)
 
 
 def _points(weight: Decimal, attainment: Decimal) -> Decimal:
@@ -101,7 +106,7 @@ class RuleKind:
         rule: IndicatorRule,
         target: Decimal,
         source: TargetSource,
-        observations: Sequence[Observation],
+        totals: Sequence[PeriodTotal],
     ) -> IndicatorOutcome:
         raise NotImplementedError
 
@@ -119,12 +124,12 @@ class GrowthRule(RuleKind):
         rule: IndicatorRule,
         target: Decimal,
         source: TargetSource,
-        observations: Sequence[Observation],
+        totals: Sequence[PeriodTotal],
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         baseline_year = context.programme.baseline_year
-        base = annual_value(baseline_year, observations)
-        final = annual_value(baseline_year + n, observations)
+        base = annual_value(baseline_year, totals)
+        final = annual_value(baseline_year + n, totals)
         shown_target = show_percent(target)
 
         def not_assessable(why: str) -> IndicatorOutcome:
@@ -223,14 +228,14 @@ class CumulativeRule(RuleKind):
         rule: IndicatorRule,
         target: Decimal,
         source: TargetSource,
-        observations: Sequence[Observation],
+        totals: Sequence[PeriodTotal],
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         length = context.programme.construction_years
         start = Period(context.programme.baseline_year + 1, Granularity.YEAR).start
-        counted = [
-            o for o in observations if o.period.start >= start and o.period.end <= context.as_of
-        ]
+        # Totals hold only periods that ended by the as-of date; the baseline year is left out.
+        counted = [t for t in totals if t.year > context.programme.baseline_year]
+        periods = sum(len(t.numbers) for t in counted)
         with localcontext(prec=PRECISION):
             pro_rated = target * n / length
         window = f"{start.isoformat()} to {context.as_of.isoformat()}"
@@ -255,7 +260,7 @@ class CumulativeRule(RuleKind):
                     f"0.00 of {show(rule.weight)} points; flagged for review."
                 ),
             )
-        total = sum((o.value for o in counted), ZERO)
+        total = sum((t.total for t in counted), ZERO)
         with localcontext(prec=PRECISION):
             # C / (target * n / L), written so that no rounded intermediate enters it.
             attainment = min(ONE, total * length / (target * n))
@@ -283,7 +288,7 @@ class CumulativeRule(RuleKind):
             attainment=quantize(attainment, FOUR_PLACES),
             points=points,
             reason=(
-                f"{show(total)} approved in {len(counted)} period{'s' if len(counted) != 1 else ''}"
+                f"{show(total)} approved in {periods} period{'s' if periods != 1 else ''}"
                 f" from {window}: {verdict} {target_text}. "
                 f"{show(points)} of {show(rule.weight)} points."
             ),

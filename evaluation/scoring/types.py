@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from .periods import Period
+from .periods import Granularity, Period
 
 
 class Status(StrEnum):
@@ -71,11 +71,28 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class PeriodTotal:
+    """The approved values of one indicator in one year at one granularity, summed, and which
+    periods they cover (``numbers``: 0 for the annual figure, 1-4 quarters, 1-12 months)."""
+
+    indicator: str
+    year: int
+    granularity: Granularity
+    total: Decimal
+    numbers: frozenset[int]
+
+
+@dataclass(frozen=True)
 class CityInput:
+    """A city's money, committed targets and approved values. Values come either one by one
+    (``observations``) or already summed by the database (``totals``); the engine sums the
+    former into the latter itself, so the two are evaluated alike."""
+
     city: str
     remaining_amount: Decimal
     targets: tuple[tuple[str, Decimal], ...] = ()
     observations: tuple[Observation, ...] = ()
+    totals: tuple[PeriodTotal, ...] = ()
 
     def committed_target(self, indicator: str) -> Decimal | None:
         for code, value in self.targets:

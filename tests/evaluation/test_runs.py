@@ -209,3 +209,52 @@ def test_query_count_does_not_grow_with_cities(programme, django_capture_on_comm
         thirty = _queries_for(programme, 30)
     assert three == thirty
     assert three < 25
+
+
+@pytest.mark.parametrize(
+    "as_of", [dt.date(2021, 12, 31), dt.date(2021, 8, 15), dt.date(2022, 3, 31)]
+)
+def test_the_database_sums_exactly_what_the_pure_engine_sums(programme, as_of):
+    """The service reads totals summed by SQL; the scoring core sums values one by one. Both
+    must give the same digest and the same results, whatever the granularity and date."""
+    from evaluation import scoring
+    from evaluation.selectors import (
+        evaluation_inputs,
+        programme_spec,
+        ruleset_current,
+        ruleset_spec,
+    )
+
+    participation = strong_city(programme, "110105")
+    city = participation.city
+    for quarter, value in zip((1, 2, 3, 4), ("10", "20", "30.5", "41"), strict=True):
+        add_value(city, "pledge_amount", f"2020-Q{quarter}", value)
+    for month in range(1, 13):
+        add_value(city, "sme_transformations", f"2021-{month:02d}", str(month))
+        add_value(city, "trusteeship_smes", f"2022-{month:02d}", "7")
+    add_value(city, "navigation_projects", "2021-09", "3", approved=False)
+
+    spec = programme_spec(programme=programme)
+    cities, _ = evaluation_inputs(programme=programme, as_of=as_of)
+    one_by_one = [
+        scoring.CityInput(
+            city=c.city,
+            remaining_amount=c.remaining_amount,
+            targets=c.targets,
+            observations=tuple(
+                scoring.Observation(v.indicator.code, v.period, v.value)
+                for v in MetricValue.objects.filter(
+                    city__code=c.city, status=MetricValue.Status.APPROVED
+                ).select_related("indicator")
+            ),
+        )
+        for c in cities
+    ]
+    rules = ruleset_spec(ruleset=ruleset_current(programme=programme))
+
+    assert scoring.input_digest(programme=spec, as_of=as_of, cities=cities) == (
+        scoring.input_digest(programme=spec, as_of=as_of, cities=one_by_one)
+    )
+    from_sql = scoring.evaluate(programme=spec, ruleset=rules, as_of=as_of, cities=cities)
+    from_rows = scoring.evaluate(programme=spec, ruleset=rules, as_of=as_of, cities=one_by_one)
+    assert from_sql == from_rows

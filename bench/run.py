@@ -1,0 +1,199 @@
+"""Benchmark: a synthetic programme of 300 cities x (baseline year + 3 years) of monthly values x
+10 indicators (144,000 values). Prints import time, evaluation time, SQL query count and peak
+memory, and the time of one hand-written SQL aggregate over the same rows for comparison.
+
+Not a test: run it by hand and record the figures in docs/benchmarks.md.
+
+    .venv/bin/python bench/run.py                      # SQLite in a temporary file
+    DATABASE_URL=postgres://postgres@localhost:5432/ipcities_bench .venv/bin/python bench/run.py
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+if "DATABASE_URL" not in os.environ:
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from cities.models import City  # noqa: E402
+from evaluation.models import (  # noqa: E402
+    EvaluationRun,
+    GradeBand,
+    IndicatorRule,
+    Participation,
+    Programme,
+    Ruleset,
+)
+from evaluation.services.imports import metrics_import  # noqa: E402
+from evaluation.services.runs import evaluation_run_execute  # noqa: E402
+
+CITIES = 300
+YEARS = (2019, 2020, 2021, 2022)
+AS_OF = dt.date(2022, 12, 31)
+
+
+def setup_programme() -> Programme:
+    call_command("migrate", verbosity=0)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE evaluation_metricvalue, evaluation_historicalmetricvalue CASCADE"
+            )
+    template = Ruleset.objects.get(programme__code="2020", version=1)
+    programme, _ = Programme.objects.update_or_create(
+        code="BENCH",
+        defaults=dict(
+            name="Synthetic benchmark programme",
+            baseline_year=2019,
+            construction_years=3,
+            midterm_as_of=AS_OF,
+            total_amount_min=Decimal("150000000"),
+            total_amount_max=Decimal("150000000"),
+            first_tranche_min=Decimal("100000000"),
+            first_tranche_max=Decimal("100000000"),
+        ),
+    )
+    if not programme.rulesets.exists():
+        ruleset = Ruleset.objects.create(programme=programme, version=1)
+        for rule in template.rules.all():
+            IndicatorRule.objects.create(
+                ruleset=ruleset,
+                indicator=rule.indicator,
+                kind=rule.kind,
+                floor=rule.floor,
+                weight=rule.weight,
+            )
+        for band in template.bands.all():
+            GradeBand.objects.create(
+                ruleset=ruleset,
+                grade=band.grade,
+                min_score=band.min_score,
+                release_share=band.release_share,
+            )
+    for n in range(CITIES):
+        city, _ = City.objects.get_or_create(
+            code=f"{800000 + n:06d}",
+            defaults=dict(name_en=f"Bench {n}", name_zh=f"基准{n}", province="Bench"),
+        )
+        Participation.objects.get_or_create(
+            programme=programme,
+            city=city,
+            defaults=dict(total_amount=Decimal("150000000"), first_tranche=Decimal("100000000")),
+        )
+    return programme
+
+
+def metric_rows() -> list[list[str]]:
+    rng = random.Random(2020)
+    codes = [
+        code
+        for (code,) in Ruleset.objects.get(programme__code="BENCH").rules.values_list(
+            "indicator__code"
+        )
+    ]
+    amounts = {"pledge_amount", "contract_turnover"}
+    rows = []
+    for n in range(CITIES):
+        for code in codes:
+            base = rng.randint(10, 500)
+            for year in YEARS:
+                for month in range(1, 13):
+                    value = base * (1 + (year - 2019) * rng.randint(10, 40) / 100)
+                    text = f"{value:.2f}" if code in amounts else f"{round(value)}"
+                    rows.append([f"{800000 + n:06d}", f"{year}-{month:02d}", code, text])
+    return rows
+
+
+def as_csv(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["city_code", "period", "indicator", "value"])
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def main() -> None:
+    print(f"database: {connection.vendor}; Python {sys.version.split()[0]}")
+    programme = setup_programme()
+    rows = metric_rows()
+    print(f"synthetic rows: {len(rows):,} ({CITIES} cities x 10 indicators x 48 months)")
+
+    first = as_csv(rows[:10_000])
+    start = time.perf_counter()
+    summary = metrics_import(name="bench-10k.csv", data=first, approve=True, by=None)
+    ten_k = time.perf_counter() - start
+    print(f"import 10,000 rows (new): {ten_k:.2f} s  [{summary}]  target < 2 s")
+    start = time.perf_counter()
+    summary = metrics_import(name="bench-10k.csv", data=first, approve=True, by=None)
+    print(f"import the same 10,000 rows again: {time.perf_counter() - start:.2f} s  [{summary}]")
+
+    start = time.perf_counter()
+    for offset in range(10_000, len(rows), 20_000):
+        metrics_import(
+            name="bench.csv", data=as_csv(rows[offset : offset + 20_000]), approve=True, by=None
+        )
+    print(f"import the other {len(rows) - 10_000:,} rows: {time.perf_counter() - start:.2f} s")
+
+    ruleset = Ruleset.objects.get(programme=programme)
+    timings = []
+    for _ in range(3):
+        run = EvaluationRun.objects.create(
+            programme=programme, ruleset=ruleset, as_of=AS_OF, trigger="command"
+        )
+        tracemalloc.start()
+        start = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            run = evaluation_run_execute(run_id=run.pk)
+        timings.append(time.perf_counter() - start)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert run.status == "succeeded", run.error
+    evaluation = min(timings)
+    print(
+        f"evaluation of {CITIES} cities: best {evaluation:.2f} s of 3 "
+        f"({', '.join(f'{t:.2f}' for t in timings)}), {len(queries)} SQL queries, "
+        f"peak Python memory {peak / 2**20:.1f} MiB"
+    )
+
+    sql = (
+        "SELECT city_id, indicator_id, year, SUM(value), COUNT(*) FROM evaluation_metricvalue "
+        "WHERE status = 'approved' AND year BETWEEN %s AND %s "
+        "GROUP BY city_id, indicator_id, year"
+    )
+    aggregate = []
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            start = time.perf_counter()
+            cursor.execute(sql, [YEARS[0], YEARS[-1]])
+            groups = len(cursor.fetchall())
+            aggregate.append(time.perf_counter() - start)
+    best = min(aggregate)
+    print(f"hand-written SQL aggregate ({groups:,} groups): best {best:.3f} s of 3")
+    print(f"evaluation / aggregate: {evaluation / best:.1f}x  target <= 2x")
+    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
