@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from .totals import city_totals
@@ -19,7 +19,7 @@ from .types import CityInput, ProgrammeOutcome, ProgrammeSpec
 
 def canonical_decimal(value: Decimal) -> str:
     """``1000``, ``1000.0`` and ``1E+3`` all become ``"1000"``."""
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(Context(prec=60)), "f")
     return "0" if text in {"-0", "0"} else text
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 
 class Granularity(StrEnum):
@@ -17,9 +18,9 @@ class Granularity(StrEnum):
 
 PARTS_PER_YEAR = {Granularity.YEAR: 1, Granularity.QUARTER: 4, Granularity.MONTH: 12}
 
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_YEAR = re.compile(r"^([0-9]{4})$")
+_QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 MIN_YEAR = 1990
 MAX_YEAR = 2100
@@ -96,6 +97,7 @@ class Period:
         return self.label
 
 
+@cache
 def year_parts(year: int, granularity: Granularity) -> tuple[Period, ...]:
     """Every period of one granularity that together make up ``year``."""
     if granularity is Granularity.YEAR:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Context as DecimalContext
 from typing import ClassVar
 
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
@@ -32,9 +33,11 @@ FOUR_PLACES = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")
 
 
+_CONTEXT = DecimalContext(prec=PRECISION)
+
+
 def quantize(value: Decimal, places: Decimal) -> Decimal:
-    with localcontext(prec=PRECISION):
-        return value.quantize(places, rounding=ROUND_HALF_UP)
+    return value.quantize(places, rounding=ROUND_HALF_UP, context=_CONTEXT)
 
 
 def show(value: Decimal) -> str:

@@ -34,18 +34,26 @@ def summarise(
     end_year, end_month = last_ended_month(as_of)
     totals: dict[tuple[str, int, Granularity], list[Observation]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
+    kinds: dict[tuple[str, int], set[str]] = defaultdict(set)
     problems: list[str] = []
     for o in observations:
         key = (o.indicator, o.period.label)
         if key in seen:
             problems.append(f"two values for {o.indicator} in {o.period.label}")
         seen.add(key)
+        # Mixing is an input error in any year, read by this evaluation or not.
+        kinds[(o.indicator, o.period.year)].add(str(o.period.granularity))
         if o.value < 0:
             problems.append(f"negative value for {o.indicator} in {o.period.label}")
         period = o.period
         if period.year < from_year or (period.year, period.last_month) > (end_year, end_month):
             continue
         totals[(o.indicator, period.year, period.granularity)].append(o)
+    problems += [
+        f"{indicator} in {year} mixes {' and '.join(sorted(found))} figures"
+        for (indicator, year), found in sorted(kinds.items())
+        if len(found) > 1
+    ]
     return (
         tuple(
             PeriodTotal(
@@ -78,6 +86,7 @@ def city_totals(
     for total in combined:
         granularities[(total.indicator, total.year)].append(str(total.granularity))
     for (indicator, year), kinds in sorted(granularities.items()):
-        if len(kinds) > 1:
-            problems.append(f"{indicator} in {year} mixes {' and '.join(sorted(kinds))} figures")
+        message = f"{indicator} in {year} mixes {' and '.join(sorted(set(kinds)))} figures"
+        if len(set(kinds)) > 1 and message not in problems:
+            problems.append(message)
     return combined, problems
