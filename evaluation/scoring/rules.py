@@ -1,6 +1,6 @@
 """Rule kinds: one small class per kind of indicator, looked up by the name a ruleset stores.
 
-Each kind turns a city's approved observations of one indicator into an ``IndicatorOutcome``
+Each kind turns a city's approved totals of one indicator into an ``IndicatorOutcome``
 carrying every number it used and a sentence saying why.
 """
 

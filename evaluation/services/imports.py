@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -497,13 +498,15 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
     return summary
 
 
-def _mixed_granularity_errors(metrics: list[_Metric], stored: object) -> list[RowError]:
+def _mixed_granularity_errors(
+    metrics: list[_Metric], stored: Iterable[MetricValue]
+) -> list[RowError]:
     """One granularity per city, indicator and year, counting rows already stored."""
     file_groups: dict[tuple[int, int, int], list[_Metric]] = defaultdict(list)
     for metric in metrics:
         file_groups[(metric.city.pk, metric.indicator.pk, metric.period.year)].append(metric)
     stored_groups: dict[tuple[int, int, int], list[MetricValue]] = defaultdict(list)
-    for value in stored:  # type: ignore[attr-defined]
+    for value in stored:
         stored_groups[(value.city_id, value.indicator_id, value.year)].append(value)
     errors: list[RowError] = []
     for group, members in file_groups.items():
