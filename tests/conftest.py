@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import Workbook
 
 from evaluation.models import Programme
 from tests.factories import UserFactory
@@ -20,3 +23,14 @@ def reviewer(db):
 def csv_bytes(*lines: str) -> bytes:
     """A UTF-8 CSV file from its lines."""
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def xlsx_bytes(*rows: list[object]) -> bytes:
+    """An XLSX workbook whose first sheet holds ``rows``."""
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -4,13 +4,11 @@ second load of the same file changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 from cities.models import City
 from evaluation.models import MetricValue, Participation, Programme, Target
@@ -21,7 +19,7 @@ from evaluation.services.imports import (
     targets_import,
 )
 from evaluation.tabular import ImportRefused
-from tests.conftest import csv_bytes
+from tests.conftest import csv_bytes, xlsx_bytes
 from tests.factories import CityFactory, ParticipationFactory, add_target, add_value
 
 pytestmark = pytest.mark.django_db
@@ -79,16 +77,6 @@ def stored(code: str, indicator: str, year: int, granularity: str, number: int) 
         granularity=granularity,
         number=number,
     )
-
-
-def xlsx_bytes(*rows: list[object]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture

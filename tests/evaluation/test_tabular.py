@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import Workbook
 
 from evaluation.tabular import ImportRefused, Row, RowError, read_table
-from tests.conftest import csv_bytes
+from tests.conftest import csv_bytes, xlsx_bytes
 
 REQUIRED = ("city_code", "indicator", "target")
-
-
-def xlsx_bytes(*rows: list[object]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def refusal(name: str, data: bytes, **kwargs: object) -> set[tuple[int, str | None]]:
