@@ -1,0 +1,43 @@
+"""Inserting many rows at once, faster than ``bulk_create``.
+
+``bulk_create`` compiles one parameter at a time through each field (for 10,000 metric values
+and their 10,000 history rows that is 270,000 parameters and ~85% of an import). Here every
+distinct value of a column is prepared once, by the field's own ``get_db_prep_save``, and the
+rows go to the database in one ``executemany``. Database constraints apply as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts of field attname to Python value, all with the same keys)."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns_by_name = {field.attname: field for field in model._meta.concrete_fields}
+    unknown = [name for name in names if name not in columns_by_name]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
+    fields = [columns_by_name[name] for name in names]
+    caches: list[dict[Any, Any]] = [{} for _ in fields]
+
+    def prepared(row: dict[str, Any]) -> list[Any]:
+        values = []
+        for name, field, cache in zip(names, fields, caches, strict=True):
+            value = row[name]
+            if value not in cache:
+                cache[value] = field.get_db_prep_save(value, connection)
+            values.append(cache[value])
+        return values
+
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [prepared(row) for row in rows])

@@ -1,0 +1,69 @@
+"""New metric values are written with ``insert_rows`` (not ``bulk_create``): their history must
+be exactly what django-simple-history would have written."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from evaluation.bulk import insert_rows
+from evaluation.models import MetricValue
+from evaluation.services.imports import metrics_import
+from tests.conftest import csv_bytes
+from tests.factories import CityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_new_value_has_one_creation_record_with_who_when_and_why(reviewer):
+    CityFactory(code="440300")
+    metrics_import(
+        name="june.csv",
+        data=csv_bytes(
+            "city_code,period,indicator,value",
+            "440300,2020-06,pledge_amount,1234.56",
+            "440300,2020-06,pledge_projects,7",
+        ),
+        approve=True,
+        by=reviewer,
+    )
+
+    values = MetricValue.objects.order_by("indicator__position")
+    assert [v.value for v in values] == [Decimal("1234.56"), Decimal("7")]
+    for value in values:
+        (record,) = value.history.all()
+        assert record.history_type == "+"
+        assert record.history_user == reviewer
+        assert record.history_change_reason == "import_metrics june.csv --approve"
+        assert record.history_date == value.approved_at == value.submitted_at
+        assert record.instance.value == value.value
+        assert record.instance.status == "approved"
+        assert record.instance.approved_by == reviewer
+
+
+def test_a_later_change_is_recorded_against_the_creation(reviewer):
+    CityFactory(code="440300")
+    header = "city_code,period,indicator,value"
+    metrics_import(
+        name="a.csv", data=csv_bytes(header, "440300,2020,pledge_projects,7"), approve=True, by=None
+    )
+    metrics_import(
+        name="b.csv",
+        data=csv_bytes(header, "440300,2020,pledge_projects,9"),
+        approve=True,
+        by=reviewer,
+    )
+
+    newest, oldest = MetricValue.objects.get().history.all()
+    assert (oldest.history_type, oldest.value, oldest.history_user) == ("+", 7, None)
+    assert (newest.history_type, newest.value, newest.history_user) == ("~", 9, reviewer)
+    assert {c.field: (c.old, c.new) for c in newest.diff_against(oldest).changes}["value"] == (
+        Decimal("7.00"),
+        Decimal("9.00"),
+    )
+
+
+def test_insert_rows_refuses_a_name_that_is_not_a_column():
+    with pytest.raises(ValueError, match="has no column city"):
+        insert_rows(MetricValue, [{"city": 1}])
