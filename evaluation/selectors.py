@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 
@@ -109,16 +110,19 @@ def evaluation_inputs(
     # Grouped on ids, not codes, and with no join: the codes are mapped back here.
     city_codes = {p.city_id: code for code, p in participations.items()}
     indicator_codes = dict(Indicator.objects.values_list("id", "code"))
-    rows = (
-        MetricValue.objects.filter(
-            city_id__in=Participation.objects.filter(programme=programme).values("city_id"),
-            status=MetricValue.Status.APPROVED,
-            year__gte=programme.baseline_year,
-            year__lte=end_year,
+    values = MetricValue.objects.filter(
+        city_id__in=Participation.objects.filter(programme=programme).values("city_id"),
+        status=MetricValue.Status.APPROVED,
+        year__gte=programme.baseline_year,
+        year__lte=end_year,
+    )
+    if end_month < 12:
+        # Part of the last year has not ended: leave out its periods that end later.
+        values = values.annotate(last_month=last_month).filter(
+            Q(year__lt=end_year) | Q(last_month__lte=end_month)
         )
-        .annotate(last_month=last_month)
-        .filter(Q(year__lt=end_year) | Q(last_month__lte=end_month))
-        .order_by()
+    rows = (
+        values.order_by()
         .values("city_id", "indicator_id", "year", "granularity")
         # Each period number appears once per group (a unique constraint), so the sum of
         # 1 << number is the set of periods present.
@@ -131,9 +135,9 @@ def evaluation_inputs(
             PeriodTotal(
                 indicator=indicator_codes[indicator_id],
                 year=year,
-                granularity=Granularity(granularity),
+                granularity=GRANULARITIES[granularity],
                 total=total,
-                numbers=frozenset(n for n in range(13) if mask >> n & 1),
+                numbers=_periods_present(mask),
             )
         )
     cities = [
@@ -146,6 +150,14 @@ def evaluation_inputs(
         for code, participation in sorted(participations.items())
     ]
     return cities, participations
+
+
+GRANULARITIES = {str(g): g for g in Granularity}
+
+
+@cache
+def _periods_present(mask: int) -> frozenset[int]:
+    return frozenset(n for n in range(13) if mask >> n & 1)
 
 
 def run_results(*, run: EvaluationRun) -> QuerySet[CityResult]:

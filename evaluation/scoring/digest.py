@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Context, Decimal
+from functools import cache
 from typing import Any
 
 from .totals import city_totals
-from .types import CityInput, ProgrammeOutcome, ProgrammeSpec
+from .types import CityInput, PeriodTotal, ProgrammeOutcome, ProgrammeSpec
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -28,41 +29,53 @@ def _sha256(document: Any) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def input_digest(*, programme: ProgrammeSpec, as_of: dt.date, cities: Sequence[CityInput]) -> str:
-    """The digest of everything an evaluation reads: each city's remaining amount, committed
-    targets and approved totals (per indicator, year and granularity, with the periods they
-    cover), as of ``as_of``. Values given one by one are summed first, so the database path
-    and the one-by-one path give the same digest."""
-    cities_document = []
+@cache
+def _numbers_text(numbers: frozenset[int]) -> str:
+    return ",".join(str(n) for n in sorted(numbers))
+
+
+def totals_digest(
+    *,
+    programme: ProgrammeSpec,
+    as_of: dt.date,
+    cities: Sequence[CityInput],
+    totals: Mapping[str, Sequence[PeriodTotal]],
+) -> str:
+    """The digest of everything an evaluation reads, one canonical line per item: each city's
+    remaining amount, committed targets and approved totals (per indicator, year and
+    granularity, with the periods they cover)."""
+    lines = [
+        f"programme\t{programme.code}\t{programme.baseline_year}\t"
+        f"{programme.construction_years}\t{as_of.isoformat()}"
+    ]
     for city in sorted(cities, key=lambda c: c.city):
-        totals, _problems = city_totals(
-            city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+        lines.append(f"city\t{city.city}\t{canonical_decimal(city.remaining_amount)}")
+        lines += sorted(
+            f"target\t{code}\t{canonical_decimal(value)}" for code, value in city.targets
         )
-        cities_document.append(
-            {
-                "city": city.city,
-                "remaining": canonical_decimal(city.remaining_amount),
-                "targets": sorted([code, canonical_decimal(value)] for code, value in city.targets),
-                "totals": [
-                    [
-                        t.indicator,
-                        t.year,
-                        str(t.granularity),
-                        canonical_decimal(t.total),
-                        sorted(t.numbers),
-                    ]
-                    for t in totals
-                ],
-            }
+        lines += sorted(
+            f"total\t{t.indicator}\t{t.year}\t{t.granularity}\t{canonical_decimal(t.total)}"
+            f"\t{_numbers_text(t.numbers)}"
+            for t in totals[city.city]
         )
-    return _sha256(
-        {
-            "programme": programme.code,
-            "baseline_year": programme.baseline_year,
-            "construction_years": programme.construction_years,
-            "as_of": as_of.isoformat(),
-            "cities": cities_document,
-        }
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def input_digest(*, programme: ProgrammeSpec, as_of: dt.date, cities: Sequence[CityInput]) -> str:
+    """``totals_digest`` of ``cities`` (values given one by one are summed first, so the
+    database path and the one-by-one path give the same digest). Values outside the window the
+    evaluation reads (before the baseline year, or in periods not ended by ``as_of``) do not
+    change it."""
+    return totals_digest(
+        programme=programme,
+        as_of=as_of,
+        cities=cities,
+        totals={
+            city.city: city_totals(
+                city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+            )[0]
+            for city in cities
+        },
     )
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
+from .digest import totals_digest
 from .rules import (
     RULE_KINDS,
     TWO_PLACES,
@@ -213,6 +214,7 @@ def evaluate(
         ruleset=ruleset.label,
         as_of_year_end=last_ended_year(as_of),
         years_elapsed=n,
+        input_digest=totals_digest(programme=programme, as_of=as_of, cities=cities, totals=totals),
         cities=tuple(
             evaluate_city(city, totals[city.city], ruleset, context)
             for city in sorted(cities, key=lambda c: c.city)

@@ -149,3 +149,5 @@ class ProgrammeOutcome:
     as_of_year_end: int
     years_elapsed: int
     cities: tuple[CityOutcome, ...]
+    # The digest of everything the evaluation read (``digest.totals_digest``).
+    input_digest: str = ""

@@ -97,7 +97,7 @@ def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
 
         _store_outcome(run, outcome, participations)
         run.years_elapsed = outcome.years_elapsed
-        run.input_digest = scoring.input_digest(programme=spec, as_of=run.as_of, cities=cities)
+        run.input_digest = outcome.input_digest
         run.result_digest = scoring.outcome_digest(outcome)
         previous = run_previous_identical(run=run)
         run.identical_to = (

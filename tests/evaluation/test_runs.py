@@ -258,3 +258,4 @@ def test_the_database_sums_exactly_what_the_pure_engine_sums(programme, as_of):
     from_sql = scoring.evaluate(programme=spec, ruleset=rules, as_of=as_of, cities=cities)
     from_rows = scoring.evaluate(programme=spec, ruleset=rules, as_of=as_of, cities=one_by_one)
     assert from_sql == from_rows
+    assert from_sql.input_digest == scoring.input_digest(programme=spec, as_of=as_of, cities=cities)
