@@ -16,21 +16,30 @@ from django.db import connection, models
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts of field attname to Python value, all with the same keys)."""
+    """INSERT ``rows`` (dicts of field attname to Python value, all with the same keys); a
+    column the rows leave out gets its field's default."""
     if not rows:
         return
-    names = list(rows[0])
+    given = list(rows[0])
     columns_by_name = {field.attname: field for field in model._meta.concrete_fields}
-    unknown = [name for name in names if name not in columns_by_name]
+    unknown = [name for name in given if name not in columns_by_name]
     if unknown:
         raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
+    # Columns the rows leave out take their field's default, as with save(); an
+    # auto-incremented primary key is left to the database.
+    defaults = {
+        name: field.get_default()
+        for name, field in columns_by_name.items()
+        if name not in given and not isinstance(field, models.AutoField)
+    }
+    names = given + list(defaults)
     fields = [columns_by_name[name] for name in names]
     caches: list[dict[Any, Any]] = [{} for _ in fields]
 
     def prepared(row: dict[str, Any]) -> list[Any]:
         values = []
         for name, field, cache in zip(names, fields, caches, strict=True):
-            value = row[name]
+            value = row[name] if name in row else defaults[name]
             if value not in cache:
                 cache[value] = field.get_db_prep_save(value, connection)
             values.append(cache[value])

@@ -37,6 +37,16 @@ class Programme(models.Model):
         blank=True, help_text="How the rest of the money is released, as the notice says."
     )
     is_active = models.BooleanField(default=True)
+    report_due_day = models.PositiveSmallIntegerField(
+        default=15, help_text="A period's report is due on this day of the following month."
+    )
+    quality_factor = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(3),
+        help_text="A submitted value this many times above or below the same period a year "
+        "earlier is flagged for the reviewer.",
+    )
 
     history = HistoricalRecords()
 
@@ -49,6 +59,13 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=Q(baseline_year__gte=1990, baseline_year__lte=2100),
                 name="programme_baseline_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(report_due_day__gte=1, report_due_day__lte=28),
+                name="programme_report_due_day_in_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(quality_factor__gt=1), name="programme_quality_factor"
             ),
             models.CheckConstraint(
                 condition=Q(total_amount_min__gte=0)
@@ -100,6 +117,28 @@ class Participation(models.Model):
     def remaining_amount(self) -> Decimal:
         """What the mid-term evaluation decides on: total less the first tranche."""
         return self.total_amount - self.first_tranche
+
+
+class OfficialAssignment(models.Model):
+    """A city official bound to a city's participation; a city may have several officials and
+    an official several cities."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="officials"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "participation"], name="official_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.participation}"
 
 
 class Indicator(models.Model):
@@ -287,14 +326,95 @@ class GradeBand(RulesetPart):
         return f"{self.grade} from {self.min_score}: {self.release_share:%}"
 
 
+class Report(models.Model):
+    """A city's report for one period (a month by default; the baseline year as one annual
+    report) and where it stands in review: draft → submitted → approved, or returned with a
+    comment → resubmitted. ``version`` rises with every change, so an update based on a stale
+    copy can be refused."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        SUBMITTED = "submitted", "submitted, awaiting review"
+        RETURNED = "returned", "returned to the city with a comment"
+        APPROVED = "approved", "approved (locked)"
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.PROTECT, related_name="reports"
+    )
+    year = models.PositiveSmallIntegerField()
+    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    due_date = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(
+        blank=True, help_text="The reviewer's comment when returning, or reason when reopening."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["participation", "year", "granularity", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "year", "granularity", "number"],
+                name="report_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(granularity="year", number=0)
+                | Q(granularity="quarter", number__gte=1, number__lte=4)
+                | Q(granularity="month", number__gte=1, number__lte=12),
+                name="report_period_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(review_comment=""),
+                name="report_returned_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["submitted", "approved"]) | Q(submitted_at__isnull=False),
+                name="report_submission_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(reviewed_at__isnull=False),
+                name="report_approval_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participation.city.code} {self.period} ({self.status})"
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, Granularity(self.granularity), self.number)
+
+
 class MetricValue(models.Model):
     """One value of a city for an indicator and period. Only approved values are evaluated."""
 
     class Status(models.TextChoices):
+        DRAFT = "draft", "draft (in a report not yet submitted, or returned)"
         SUBMITTED = "submitted", "submitted, awaiting review"
         APPROVED = "approved", "approved"
 
     city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="metric_values")
+    report = models.ForeignKey(
+        "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
+    )
+    flag = models.TextField(
+        blank=True, help_text="Why a reviewer should look at this value (not a refusal)."
+    )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField()
     granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
@@ -328,7 +448,7 @@ class MetricValue(models.Model):
                 name="metric_value_period_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="submitted", approved_at__isnull=True)
+                condition=Q(status__in=["draft", "submitted"], approved_at__isnull=True)
                 | Q(status="approved", approved_at__isnull=False),
                 name="metric_value_approval_recorded",
             ),
@@ -385,6 +505,12 @@ class EvaluationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When every decision of this official run was signed off; periods up to its "
+        "as-of date are then closed to officials.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -404,6 +530,10 @@ class EvaluationRun(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="failed") | (~Q(error="") & Q(finished_at__isnull=False)),
                 name="run_failed_has_error",
+            ),
+            models.CheckConstraint(
+                condition=Q(finalised_at__isnull=True) | Q(status="succeeded", kind="official"),
+                name="run_finalised_only_if_official_and_succeeded",
             ),
         ]
 

@@ -367,18 +367,13 @@ class _Metric:
         )
 
 
-@transaction.atomic
-def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) -> ImportSummary:
-    """Record metric values: submitted (awaiting review), or approved with ``approve``.
-
-    An approved value changes only through an approved load; the change is kept in the value's
-    history (who, when, old and new value)."""
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
-    codes = {row.values.get("city_code", "") for row in rows}
-    # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
-    # in between the check below and the write.
-    cities = {c.code: c for c in City.objects.select_for_update().filter(code__in=codes)}
+def parse_metric_rows(
+    rows: list[Row], *, cities: dict[str, City]
+) -> tuple[list[_Metric], list[RowError]]:
+    """Every well-formed row of a metrics file, and why each other row is refused (unknown
+    city or indicator, bad period, bad number, duplicate)."""
     indicators = {i.code: i for i in Indicator.objects.all()}
+    errors: list[RowError] = []
     seen: dict[tuple[int, int, int, str, int], int] = {}
     metrics: list[_Metric] = []
     for row in rows:
@@ -422,6 +417,22 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
         seen[metric.key] = row.line
         metrics.append(metric)
 
+    return metrics, errors
+
+
+@transaction.atomic
+def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) -> ImportSummary:
+    """Record metric values: submitted (awaiting review), or approved with ``approve``.
+
+    An approved value changes only through an approved load; the change is kept in the value's
+    history (who, when, old and new value)."""
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    codes = {row.values.get("city_code", "") for row in rows}
+    # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
+    # in between the check below and the write.
+    cities = {c.code: c for c in City.objects.select_for_update().filter(code__in=codes)}
+    metrics, row_errors = parse_metric_rows(rows, cities=cities)
+    errors += row_errors
     years = {m.period.year for m in metrics}
     stored = {
         (v.city_id, v.indicator_id, v.year, v.granularity, v.number): v

@@ -1,0 +1,92 @@
+"""Who may see and do what. Every read and write of city data goes through these, whether it
+comes from the API, the admin or a command, so a city official only ever reaches the cities
+they are bound to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from evaluation.models import CityResult, Participation, Report
+
+REVIEWERS = "reviewers"
+ADMINISTRATORS = "administrators"
+
+
+class NotFound(Exception):
+    """The object does not exist, or the user may not know it does (another city's data)."""
+
+
+class Forbidden(Exception):
+    """The user may see the object but not do this to it (an official approving a report)."""
+
+
+def _groups(user: User | AnonymousUser) -> set[str]:
+    cached: set[str] | None = getattr(user, "_evaluation_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._evaluation_groups = cached  # type: ignore[union-attr]
+    return cached
+
+
+def is_administrator(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or ADMINISTRATORS in _groups(user)))
+
+
+def is_reviewer(user: User | AnonymousUser) -> bool:
+    """Ministry reviewers (and administrators) review every city's data."""
+    return is_administrator(user) or REVIEWERS in _groups(user)
+
+
+def participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:
+    """The participations ``user`` may see: all for reviewers, their own for officials."""
+    queryset = Participation.objects.select_related("programme", "city")
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_reviewer(user):
+        return queryset
+    return queryset.filter(officials__user=user)
+
+
+def reports_for(user: User | AnonymousUser) -> QuerySet[Report]:
+    queryset = Report.objects.select_related("participation__programme", "participation__city")
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_reviewer(user):
+        return queryset
+    return queryset.filter(participation__officials__user=user)
+
+
+def city_results_for(user: User | AnonymousUser) -> QuerySet[CityResult]:
+    queryset = CityResult.objects.select_related("participation__city", "run", "decision")
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_reviewer(user):
+        return queryset
+    return queryset.filter(participation__officials__user=user)
+
+
+def get_or_not_found(queryset: QuerySet[Any], **lookup: Any) -> Any:
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise NotFound() from None
+
+
+def require_reviewer(user: User | AnonymousUser) -> None:
+    if not is_reviewer(user):
+        raise Forbidden("only ministry reviewers may do this")
+
+
+def require_official_of(user: User | AnonymousUser, participation: Participation) -> None:
+    """Officials act for their own cities only; to anyone else the city's data does not exist.
+    Reviewers may read but do not fill in a city's report."""
+    if not user.is_authenticated:
+        raise NotFound()
+    if participation.officials.filter(user=user).exists():
+        return
+    if is_reviewer(user):
+        raise Forbidden("reports are filled in and submitted by the city's officials")
+    raise NotFound()

@@ -1,0 +1,91 @@
+"""Signing off the recommended tranche decisions of an official run."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from evaluation.access import require_reviewer
+from evaluation.models import EvaluationRun, TrancheDecision
+from evaluation.services.reports import FieldError, Locked, WorkflowError
+
+
+def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
+    decision = (
+        TrancheDecision.objects.select_for_update()
+        .select_related("city_result__run", "city_result__participation")
+        .get(pk=decision.pk)
+    )
+    run = decision.city_result.run
+    if run.kind != EvaluationRun.Kind.OFFICIAL or run.status != EvaluationRun.Status.SUCCEEDED:
+        raise Locked("only the decisions of a successful official run can be signed off")
+    if decision.status != TrancheDecision.Status.RECOMMENDED:
+        raise Locked(f"this decision is already {decision.status} and final")
+    if run.triggered_by_id is not None and run.triggered_by_id == by.pk:
+        raise Locked("the reviewer who triggered the run may not sign off its decisions")
+    return decision
+
+
+def _sign(decision: TrancheDecision, *, by: User, reason: str) -> TrancheDecision:
+    decision.decided_by, decision.decided_at = by, timezone.now()
+    decision.full_clean()
+    decision._history_user = by  # type: ignore[attr-defined]
+    decision._change_reason = reason  # type: ignore[attr-defined]
+    decision.save()
+    _finalise_if_complete(decision.city_result.run)
+    return decision
+
+
+def _finalise_if_complete(run: EvaluationRun) -> None:
+    """Once every decision of the run is signed off, the run is final and the periods it
+    covers close for officials."""
+    pending = TrancheDecision.objects.filter(
+        city_result__run=run, status=TrancheDecision.Status.RECOMMENDED
+    ).exists()
+    if not pending:
+        EvaluationRun.objects.filter(pk=run.pk, finalised_at__isnull=True).update(
+            finalised_at=timezone.now()
+        )
+
+
+@transaction.atomic
+def decision_confirm(*, decision: TrancheDecision, by: User) -> TrancheDecision:
+    require_reviewer(by)
+    decision = _locked_decision(decision, by)
+    decision.status = TrancheDecision.Status.CONFIRMED
+    decision.final_decision = decision.recommended_decision
+    decision.final_amount = decision.recommended_amount
+    return _sign(decision, by=by, reason="confirmed")
+
+
+@transaction.atomic
+def decision_override(
+    *, decision: TrancheDecision, amount: Decimal, reason: str, by: User
+) -> TrancheDecision:
+    """Replace the recommendation with ``amount`` (yuan, 0 to the remaining amount)."""
+    require_reviewer(by)
+    reason = reason.strip()
+    errors = []
+    if not reason:
+        errors.append(FieldError("reason", "a written reason is required to override"))
+    decision = _locked_decision(decision, by)
+    if not Decimal(0) <= amount <= decision.remaining_amount:
+        errors.append(
+            FieldError(
+                "amount", f"must be between 0.00 and the remaining {decision.remaining_amount}"
+            )
+        )
+    if amount != amount.quantize(Decimal("0.01")):
+        errors.append(FieldError("amount", "at most 2 decimals (fen)"))
+    if errors:
+        raise WorkflowError(errors)
+    decision.status = TrancheDecision.Status.OVERRIDDEN
+    decision.final_amount = amount
+    decision.final_decision = (
+        TrancheDecision.Decision.RELEASE if amount > 0 else TrancheDecision.Decision.WITHHOLD
+    )
+    decision.override_reason = reason
+    return _sign(decision, by=by, reason=f"overridden: {reason}")

@@ -1,0 +1,487 @@
+"""The reporting workflow: an official fills in a period's report and submits it; a reviewer
+approves it, or returns it with a comment; an approved report is locked until a reviewer
+reopens it with a reason. Every change writes its history row, with the acting user, in the
+same transaction; a refused request changes nothing."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from evaluation.access import require_official_of, require_reviewer
+from evaluation.models import (
+    EvaluationRun,
+    Indicator,
+    MetricValue,
+    Participation,
+    Report,
+    RuleKind,
+)
+from evaluation.scoring import Granularity, Period
+from evaluation.selectors import ruleset_current
+from evaluation.services.imports import parse_number
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None
+    reason: str
+
+
+class WorkflowError(Exception):
+    """A request that breaks a rule; ``errors`` names every field at fault."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+
+
+class Locked(WorkflowError):
+    """The report cannot change now (approved, submitted, or its period is closed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([FieldError(None, reason)])
+
+
+class StaleVersion(WorkflowError):
+    def __init__(self, report: Report, given: int) -> None:
+        super().__init__(
+            [
+                FieldError(
+                    "version",
+                    f"the report has changed since version {given}: it is now version "
+                    f"{report.version}; reload it and apply your change again",
+                )
+            ]
+        )
+
+
+def due_date(participation: Participation, period: Period) -> dt.date:
+    """The programme's due day of the month after the period ends (default the 15th)."""
+    year, month = period.year, period.last_month + 1
+    if month == 13:
+        year, month = year + 1, 1
+    day = min(participation.programme.report_due_day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def period_closed_reason(participation: Participation, period: Period) -> str | None:
+    """Why officials may no longer change ``period``: an official evaluation of the programme
+    covering it has been finalised."""
+    run = (
+        EvaluationRun.objects.filter(
+            programme_id=participation.programme_id,
+            kind=EvaluationRun.Kind.OFFICIAL,
+            finalised_at__isnull=False,
+            as_of__gte=period.end,
+        )
+        .order_by("as_of")
+        .first()
+    )
+    if run is None:
+        return None
+    assert run.finalised_at is not None
+    return (
+        f"{period} is closed: the programme {participation.programme.code} evaluation as of "
+        f"{run.as_of.isoformat()} (run #{run.pk}) was finalised on "
+        f"{timezone.localdate(run.finalised_at).isoformat()}, so its figures can no longer change"
+    )
+
+
+def _refuse_if_closed(participation: Participation, period: Period) -> None:
+    reason = period_closed_reason(participation, period)
+    if reason is not None:
+        raise Locked(reason)
+
+
+def _save(instance: Report, *, by: User | None, reason: str) -> None:
+    instance.full_clean(validate_unique=False)
+    instance._history_user = by  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.save()
+
+
+def _period_values(report: Report) -> list[MetricValue]:
+    return list(
+        MetricValue.objects.select_for_update()
+        .filter(
+            city_id=report.participation.city_id,
+            year=report.year,
+            granularity=report.granularity,
+            number=report.number,
+        )
+        .select_related("indicator")
+    )
+
+
+def _update_values(values: list[MetricValue], *, by: User | None, reason: str) -> None:
+    bulk_update_with_history(
+        values,
+        MetricValue,
+        [
+            "report",
+            "value",
+            "status",
+            "flag",
+            "submitted_by",
+            "submitted_at",
+            "approved_by",
+            "approved_at",
+        ],
+        default_user=by,
+        default_change_reason=reason,
+    )
+
+
+@transaction.atomic
+def report_create(*, participation: Participation, period: Period, by: User) -> Report:
+    """Open the report of ``period``; asking again for the same period returns the same one."""
+    require_official_of(by, participation)
+    existing = Report.objects.filter(
+        participation=participation,
+        year=period.year,
+        granularity=str(period.granularity),
+        number=period.number,
+    ).first()
+    if existing is not None:
+        return existing
+    _refuse_if_closed(participation, period)
+    programme = participation.programme
+    errors: list[FieldError] = []
+    if period.year < programme.baseline_year:
+        errors.append(
+            FieldError(
+                "period",
+                f"{period} is before the baseline year {programme.baseline_year} of programme "
+                f"{programme.code}",
+            )
+        )
+    if period.start > timezone.localdate():
+        errors.append(FieldError("period", f"{period} has not started yet"))
+    other = (
+        Report.objects.filter(participation=participation, year=period.year)
+        .exclude(granularity=str(period.granularity))
+        .first()
+    )
+    if other is not None:
+        errors.append(
+            FieldError(
+                "period",
+                f"{period.year} is already reported by {other.granularity} ({other.period}); a "
+                "year is reported as one annual figure, or quarters, or months",
+            )
+        )
+    if errors:
+        raise WorkflowError(errors)
+    report = Report(
+        participation=participation,
+        year=period.year,
+        granularity=str(period.granularity),
+        number=period.number,
+        due_date=due_date(participation, period),
+        created_by=by,
+    )
+    _save(report, by=by, reason="report created")
+    return report
+
+
+@transaction.atomic
+def report_values_set(
+    *, report: Report, values: Mapping[str, str], version: int, by: User
+) -> Report:
+    """Create or update the values of a draft (or returned) report, ``{indicator: value}``.
+
+    Based on ``version``: a change to a report that has moved on since is refused
+    (``StaleVersion``). Sending values the report already holds changes nothing and is
+    accepted whatever the version, so repeating a request is harmless."""
+    report = (
+        Report.objects.select_for_update()
+        .select_related("participation__programme", "participation__city")
+        .get(pk=report.pk)
+    )
+    participation = report.participation
+    require_official_of(by, participation)
+    _refuse_if_closed(participation, report.period)
+    if report.status not in (Report.Status.DRAFT, Report.Status.RETURNED):
+        raise Locked(
+            f"the report for {report.period} is {report.status}: "
+            + (
+                "it is locked; a reviewer may reopen it"
+                if report.status == Report.Status.APPROVED
+                else "it is awaiting review"
+            )
+        )
+
+    rules = {
+        rule.indicator.code: rule
+        for rule in ruleset_current(programme=participation.programme).rules.select_related(
+            "indicator"
+        )
+    }
+    errors: list[FieldError] = []
+    parsed: dict[str, Decimal] = {}
+    for code, text in values.items():
+        field = f"values.{code}"
+        rule = rules.get(code)
+        if rule is None:
+            known = Indicator.objects.filter(code=code).exists()
+            errors.append(
+                FieldError(
+                    field,
+                    f"indicator {code} is not scored in programme {participation.programme.code}"
+                    if known
+                    else f"unknown indicator {code!r}",
+                )
+            )
+            continue
+        try:
+            parsed[code] = parse_number(str(text).strip(), places=rule.indicator.decimal_places)
+        except ValueError as exc:
+            errors.append(FieldError(field, str(exc)))
+    if not values:
+        errors.append(FieldError("values", "give at least one indicator's value"))
+    mixed = (
+        MetricValue.objects.filter(
+            city_id=participation.city_id,
+            indicator__code__in=list(parsed),
+            year=report.year,
+        )
+        .exclude(granularity=report.granularity)
+        .select_related("indicator")
+    )
+    for value in mixed:
+        errors.append(
+            FieldError(
+                f"values.{value.indicator.code}",
+                f"{value.indicator.code} for {report.year} is already recorded as "
+                f"{value.period}; a year is reported at one granularity only",
+            )
+        )
+    if errors:
+        raise WorkflowError(errors)
+
+    current = {v.indicator.code: v for v in _period_values(report)}
+    for code, value in current.items():
+        if code in parsed and value.status == MetricValue.Status.APPROVED:
+            raise Locked(
+                f"{code} for {report.period} is already approved (value {value.value}); a "
+                "reviewer must reopen it first"
+            )
+    changed = [
+        code for code in parsed if code not in current or current[code].value != parsed[code]
+    ]
+    if not changed:
+        return report
+    if version != report.version:
+        raise StaleVersion(report, version)
+
+    now = timezone.now()
+    reason = f"report {report.pk} values set"
+    to_create: list[MetricValue] = []
+    to_update: list[MetricValue] = []
+    for code in changed:
+        existing = current.get(code)
+        flag = ""
+        if (
+            existing is not None
+            and report.submitted_at is not None
+            and rules[code].kind == RuleKind.CUMULATIVE
+            and parsed[code] < existing.value
+        ):
+            flag = (
+                f"the running total would fall: {report.period} lowered from {existing.value} "
+                f"to {parsed[code]} after it had been submitted"
+            )
+        if existing is None:
+            to_create.append(
+                MetricValue(
+                    city_id=participation.city_id,
+                    indicator=rules[code].indicator,
+                    report=report,
+                    year=report.year,
+                    granularity=report.granularity,
+                    number=report.number,
+                    value=parsed[code],
+                    status=MetricValue.Status.DRAFT,
+                    flag=flag,
+                    submitted_by=by,
+                    submitted_at=now,
+                )
+            )
+        else:
+            existing.report = report
+            existing.value = parsed[code]
+            existing.status = MetricValue.Status.DRAFT
+            existing.flag = flag
+            existing.submitted_by = by
+            existing.submitted_at = now
+            to_update.append(existing)
+    for value in to_create:
+        value.full_clean(validate_unique=False)
+        value._history_user = by  # type: ignore[attr-defined]
+        value._change_reason = reason  # type: ignore[attr-defined]
+        value.save()
+    _update_values(to_update, by=by, reason=reason)
+    report.version += 1
+    _save(report, by=by, reason=reason)
+    return report
+
+
+@transaction.atomic
+def report_submit(*, report: Report, version: int | None, by: User) -> Report:
+    """Send the report for review. Submitting a report that is already submitted changes
+    nothing. Values far from the same period a year earlier are flagged for the reviewer."""
+    report = (
+        Report.objects.select_for_update()
+        .select_related("participation__programme", "participation__city")
+        .get(pk=report.pk)
+    )
+    require_official_of(by, report.participation)
+    if report.status == Report.Status.SUBMITTED:
+        return report
+    _refuse_if_closed(report.participation, report.period)
+    if report.status == Report.Status.APPROVED:
+        raise Locked(f"the report for {report.period} is approved and locked")
+    if version is not None and version != report.version:
+        raise StaleVersion(report, version)
+    values = _period_values(report)
+    if not values:
+        raise WorkflowError([FieldError("values", "the report has no values to submit")])
+    now = timezone.now()
+    _flag_against_last_year(report, values)
+    for value in values:
+        value.report = report
+        value.status = MetricValue.Status.SUBMITTED
+        value.submitted_by = by
+        value.submitted_at = now
+    _update_values(values, by=by, reason=f"report {report.pk} submitted")
+    report.status = Report.Status.SUBMITTED
+    report.submitted_by, report.submitted_at = by, now
+    report.version += 1
+    _save(report, by=by, reason="submitted")
+    return report
+
+
+def _flag_against_last_year(report: Report, values: list[MetricValue]) -> None:
+    factor = report.participation.programme.quality_factor
+    a_year_earlier = Period(report.year - 1, Granularity(report.granularity), report.number)
+    earlier = {
+        v.indicator_id: v.value
+        for v in MetricValue.objects.filter(
+            city_id=report.participation.city_id,
+            year=report.year - 1,
+            granularity=report.granularity,
+            number=report.number,
+            status__in=[MetricValue.Status.SUBMITTED, MetricValue.Status.APPROVED],
+        )
+    }
+    for value in values:
+        kept = [line for line in value.flag.splitlines() if line.startswith("the running total")]
+        before = earlier.get(value.indicator_id)
+        if before is not None:
+            if value.value > before * factor:
+                kept.append(
+                    f"{value.value} is more than {factor.normalize():f} times the {a_year_earlier} "
+                    f"value {before}"
+                )
+            elif value.value * factor < before:
+                kept.append(
+                    f"{value.value} is less than 1/{factor.normalize():f} of the "
+                    f"{a_year_earlier} value {before}"
+                )
+        value.flag = "\n".join(kept)
+
+
+@transaction.atomic
+def report_approve(*, report: Report, by: User) -> Report:
+    """Approve a submitted report: its values count in evaluations from now on."""
+    require_reviewer(by)
+    report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
+    if report.status == Report.Status.APPROVED:
+        return report
+    if report.status != Report.Status.SUBMITTED:
+        raise WorkflowError(
+            [
+                FieldError(
+                    "status", f"only a submitted report can be approved; it is {report.status}"
+                )
+            ]
+        )
+    now = timezone.now()
+    values = _period_values(report)
+    for value in values:
+        value.status = MetricValue.Status.APPROVED
+        value.approved_by, value.approved_at = by, now
+    _update_values(values, by=by, reason=f"report {report.pk} approved")
+    report.status = Report.Status.APPROVED
+    report.reviewed_by, report.reviewed_at = by, now
+    report.review_comment = ""
+    report.version += 1
+    _save(report, by=by, reason="approved")
+    return report
+
+
+def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Report:
+    values = _period_values(report)
+    for value in values:
+        value.status = MetricValue.Status.DRAFT
+        value.approved_by, value.approved_at = None, None
+    _update_values(values, by=by, reason=f"report {report.pk} {reason}")
+    report.status = Report.Status.RETURNED
+    report.reviewed_by, report.reviewed_at = by, timezone.now()
+    report.review_comment = comment
+    report.version += 1
+    _save(report, by=by, reason=f"{reason}: {comment}")
+    return report
+
+
+@transaction.atomic
+def report_return(*, report: Report, comment: str, by: User) -> Report:
+    """Send a submitted report back to the city with a comment saying what to fix."""
+    require_reviewer(by)
+    comment = comment.strip()
+    if not comment:
+        raise WorkflowError([FieldError("comment", "say what the city should fix")])
+    report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
+    if report.status != Report.Status.SUBMITTED:
+        raise WorkflowError(
+            [
+                FieldError(
+                    "status", f"only a submitted report can be returned; it is {report.status}"
+                )
+            ]
+        )
+    return _back_to_city(report, comment=comment, by=by, reason="returned")
+
+
+@transaction.atomic
+def report_reopen(*, report: Report, reason: str, by: User) -> Report:
+    """Unlock an approved report so the city can correct it; its values stop counting until it
+    is approved again."""
+    require_reviewer(by)
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError([FieldError("reason", "a written reason is required to reopen")])
+    report = (
+        Report.objects.select_for_update()
+        .select_related("participation__programme")
+        .get(pk=report.pk)
+    )
+    if report.status != Report.Status.APPROVED:
+        raise WorkflowError(
+            [
+                FieldError(
+                    "status", f"only an approved report can be reopened; it is {report.status}"
+                )
+            ]
+        )
+    _refuse_if_closed(report.participation, report.period)
+    return _back_to_city(report, comment=reason, by=by, reason="reopened")
