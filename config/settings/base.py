@@ -149,4 +149,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "DecisionEnum": "evaluation.models.TrancheDecision.Decision",
+        "RuleKindEnum": "evaluation.models.RuleKind",
+        "RunKindEnum": "evaluation.models.EvaluationRun.Kind",
+    },
 }

@@ -349,7 +349,7 @@ def targets_import(
 
 
 @dataclass(frozen=True)
-class _Metric:
+class ParsedMetric:
     line: int
     city: City
     indicator: Indicator
@@ -369,13 +369,13 @@ class _Metric:
 
 def parse_metric_rows(
     rows: list[Row], *, cities: dict[str, City]
-) -> tuple[list[_Metric], list[RowError]]:
+) -> tuple[list[ParsedMetric], list[RowError]]:
     """Every well-formed row of a metrics file, and why each other row is refused (unknown
     city or indicator, bad period, bad number, duplicate)."""
     indicators = {i.code: i for i in Indicator.objects.all()}
     errors: list[RowError] = []
     seen: dict[tuple[int, int, int, str, int], int] = {}
-    metrics: list[_Metric] = []
+    metrics: list[ParsedMetric] = []
     for row in rows:
         row_errors: list[RowError] = []
         code = _city_code(row, "city_code", row_errors)
@@ -404,7 +404,7 @@ def parse_metric_rows(
         if row_errors or city is None or indicator is None or period is None or value is None:
             errors += row_errors
             continue
-        metric = _Metric(row.line, city, indicator, period, value)
+        metric = ParsedMetric(row.line, city, indicator, period, value)
         if metric.key in seen:
             errors.append(
                 RowError(
@@ -440,7 +440,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
             city__in=[c.pk for c in cities.values()], year__in=years
         )
     }
-    errors += _mixed_granularity_errors(metrics, stored.values())
+    errors += mixed_granularity_errors(metrics, stored.values())
     if not approve:
         for metric in metrics:
             current = stored.get(metric.key)
@@ -462,7 +462,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
 
     now = timezone.now()
     summary = ImportSummary()
-    to_create: list[_Metric] = []
+    to_create: list[ParsedMetric] = []
     to_update: list[MetricValue] = []
     for metric in metrics:
         current = stored.get(metric.key)
@@ -498,7 +498,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
 
 
 def _create_values(
-    metrics: list[_Metric], *, approve: bool, by: User | None, now: datetime, reason: str
+    metrics: list[ParsedMetric], *, approve: bool, by: User | None, now: datetime, reason: str
 ) -> None:
     """Insert new values and their history rows ("+", who, when, why), in three queries."""
     if not metrics:
@@ -543,11 +543,11 @@ def _create_values(
     )
 
 
-def _mixed_granularity_errors(
-    metrics: list[_Metric], stored: Iterable[MetricValue]
+def mixed_granularity_errors(
+    metrics: list[ParsedMetric], stored: Iterable[MetricValue]
 ) -> list[RowError]:
     """One granularity per city, indicator and year, counting rows already stored."""
-    file_groups: dict[tuple[int, int, int], list[_Metric]] = defaultdict(list)
+    file_groups: dict[tuple[int, int, int], list[ParsedMetric]] = defaultdict(list)
     for metric in metrics:
         file_groups[(metric.city.pk, metric.indicator.pk, metric.period.year)].append(metric)
     stored_groups: dict[tuple[int, int, int], list[MetricValue]] = defaultdict(list)

@@ -27,7 +27,14 @@ from evaluation.models import (
 )
 from evaluation.scoring import Granularity, Period
 from evaluation.selectors import ruleset_current
-from evaluation.services.imports import parse_number
+from evaluation.services.imports import (
+    METRIC_COLUMNS,
+    ParsedMetric,
+    mixed_granularity_errors,
+    parse_metric_rows,
+    parse_number,
+)
+from evaluation.tabular import ImportRefused, RowError, read_table
 
 
 @dataclass(frozen=True)
@@ -485,3 +492,76 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
         )
     _refuse_if_closed(report.participation, report.period)
     return _back_to_city(report, comment=reason, by=by, reason="reopened")
+
+
+@transaction.atomic
+def reports_upload(
+    *, participation: Participation, name: str, data: bytes, by: User
+) -> dict[str, int]:
+    """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
+    nothing, every bad row named. Periods without a report get one; the reports stay drafts
+    until the official submits them."""
+    require_official_of(by, participation)
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    city = participation.city
+    ours = []
+    for row in rows:
+        code = row.values.get("city_code", "")
+        if code and code != city.code:
+            errors.append(RowError(row.line, "city_code", f"this upload is for city {city.code}"))
+        else:
+            ours.append(row)
+    metrics, row_errors = parse_metric_rows(ours, cities={city.code: city})
+    errors += row_errors
+
+    by_period: dict[Period, list[ParsedMetric]] = {}
+    for metric in metrics:
+        by_period.setdefault(metric.period, []).append(metric)
+    reports = {
+        r.period: r
+        for r in Report.objects.select_for_update().filter(
+            participation=participation, year__in={p.year for p in by_period}
+        )
+    }
+    for period, members in by_period.items():
+        why = period_closed_reason(participation, period)
+        report = reports.get(period)
+        if (
+            why is None
+            and report is not None
+            and report.status
+            not in (
+                Report.Status.DRAFT,
+                Report.Status.RETURNED,
+            )
+        ):
+            why = f"the report for {period} is {report.status} and cannot change now"
+        if why is None and period.year < participation.programme.baseline_year:
+            why = f"{period} is before the baseline year {participation.programme.baseline_year}"
+        if why is not None:
+            errors += [RowError(m.line, "period", why) for m in members]
+    stored = MetricValue.objects.filter(city=city, year__in={p.year for p in by_period})
+    errors += mixed_granularity_errors(metrics, stored)
+    approved = {
+        (v.indicator_id, v.period) for v in stored if v.status == MetricValue.Status.APPROVED
+    }
+    errors += [
+        RowError(m.line, "value", f"{m.indicator.code} for {m.period} is already approved")
+        for m in metrics
+        if (m.indicator.pk, m.period) in approved
+    ]
+    if errors:
+        raise ImportRefused(name, errors)
+
+    changed = 0
+    for period, members in sorted(by_period.items()):
+        report = report_create(participation=participation, period=period, by=by)
+        before = report.version
+        report = report_values_set(
+            report=report,
+            values={m.indicator.code: str(m.value) for m in members},
+            version=report.version,
+            by=by,
+        )
+        changed += report.version != before
+    return {"rows": len(metrics), "reports": len(by_period), "reports_changed": changed}

@@ -1,0 +1,62 @@
+"""One error format for every refusal:
+
+{"errors": [{"field": "values.pledge_amount", "reason": "…"}]}          request fields
+{"errors": [{"line": 5, "column": "value", "reason": "…"}]}             rows of a file
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from evaluation.access import Forbidden, NotFound
+from evaluation.services.reports import Locked, StaleVersion, WorkflowError
+from evaluation.tabular import ImportRefused
+
+
+def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = None if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else key)
+            out += _flatten(value, name)
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            out += _flatten(value, f"{prefix}[{index}]" if nested and prefix else prefix)
+        return out
+    return [{"field": prefix, "reason": str(detail)}]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ImportRefused):
+        return Response(
+            {"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if isinstance(exc, WorkflowError):
+        code = (
+            status.HTTP_409_CONFLICT
+            if isinstance(exc, Locked | StaleVersion)
+            else status.HTTP_400_BAD_REQUEST
+        )
+        return Response(
+            {"errors": [{"field": e.field, "reason": e.reason} for e in exc.errors]}, status=code
+        )
+    if isinstance(exc, NotFound):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, Forbidden):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"errors": _flatten(exc.detail)}
+    else:
+        detail = response.data.get("detail", response.data) if response.data else ""
+        response.data = {"errors": [{"field": None, "reason": str(detail)}]}
+    return response

@@ -1,0 +1,266 @@
+"""Shapes of the API. Serializers validate requests; the services validate the business."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cities.models import City
+from evaluation.models import (
+    CityResult,
+    EvaluationRun,
+    Indicator,
+    IndicatorResult,
+    MetricValue,
+    Participation,
+    Programme,
+    Report,
+    Target,
+    TrancheDecision,
+)
+from evaluation.scoring import Period, PeriodError
+
+
+class ProgrammeSerializer(serializers.ModelSerializer[Programme]):
+    class Meta:
+        model = Programme
+        fields = [
+            "code",
+            "name",
+            "baseline_year",
+            "construction_years",
+            "midterm_as_of",
+            "report_due_day",
+            "total_amount_min",
+            "total_amount_max",
+            "first_tranche_min",
+            "first_tranche_max",
+            "release_basis",
+            "is_active",
+        ]
+
+
+class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
+    class Meta:
+        model = Indicator
+        fields = ["code", "name_en", "name_zh", "unit"]
+
+
+class CitySerializer(serializers.ModelSerializer[City]):
+    class Meta:
+        model = City
+        fields = ["code", "name_en", "name_zh", "province"]
+
+
+class TargetSerializer(serializers.ModelSerializer[Target]):
+    indicator = serializers.CharField(source="indicator.code")
+
+    class Meta:
+        model = Target
+        fields = ["indicator", "value"]
+
+
+class ParticipationSerializer(serializers.ModelSerializer[Participation]):
+    programme = serializers.CharField(source="programme.code")
+    city = CitySerializer()
+    remaining_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    targets = TargetSerializer(many=True)
+
+    class Meta:
+        model = Participation
+        fields = [
+            "id",
+            "programme",
+            "city",
+            "total_amount",
+            "first_tranche",
+            "remaining_amount",
+            "targets",
+        ]
+
+
+class MetricValueSerializer(serializers.ModelSerializer[MetricValue]):
+    indicator = serializers.CharField(source="indicator.code")
+
+    class Meta:
+        model = MetricValue
+        fields = ["indicator", "value", "status", "flag"]
+
+
+class ReportSerializer(serializers.ModelSerializer[Report]):
+    city = serializers.CharField(source="participation.city.code")
+    programme = serializers.CharField(source="participation.programme.code")
+    period = serializers.SerializerMethodField()
+    is_late = serializers.SerializerMethodField()
+    values = MetricValueSerializer(many=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "participation",
+            "programme",
+            "city",
+            "period",
+            "status",
+            "version",
+            "due_date",
+            "is_late",
+            "submitted_at",
+            "reviewed_at",
+            "review_comment",
+            "values",
+        ]
+
+    def get_period(self, report: Report) -> str:
+        return report.period.label
+
+    def get_is_late(self, report: Report) -> bool:
+        """Submitted after its due date, or still not submitted once the date has passed."""
+        if report.submitted_at is not None:
+            return timezone.localdate(report.submitted_at) > report.due_date
+        return timezone.localdate() > report.due_date
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PeriodField(serializers.Field):  # type: ignore[type-arg]
+    def to_representation(self, value: Period) -> str:
+        return value.label
+
+    def to_internal_value(self, data: Any) -> Period:
+        try:
+            return Period.parse(str(data))
+        except PeriodError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class ReportCreateSerializer(serializers.Serializer[Any]):
+    participation = serializers.IntegerField()
+    period = PeriodField(help_text='"2020-07", "2020-Q3" or "2019" (the baseline year)')
+
+
+class ReportValuesSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(
+        help_text="The report version this change is based on; a stale one is refused (409)."
+    )
+    values = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text='{"indicator code": "value"}, e.g. {"pledge_amount": "1234.50"}',
+    )
+
+
+class SubmitSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(required=False)
+
+
+class ReturnSerializer(serializers.Serializer[Any]):
+    comment = serializers.CharField(allow_blank=True)
+
+
+class ReopenSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class UploadSerializer(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+
+
+class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
+    programme = serializers.CharField(source="programme.code")
+    ruleset = serializers.CharField(source="ruleset.label")
+    triggered_by = serializers.CharField(source="triggered_by.username", default=None)
+
+    class Meta:
+        model = EvaluationRun
+        fields = [
+            "id",
+            "programme",
+            "ruleset",
+            "as_of",
+            "kind",
+            "status",
+            "trigger",
+            "triggered_by",
+            "years_elapsed",
+            "input_digest",
+            "result_digest",
+            "identical_to",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "finalised_at",
+        ]
+
+
+class RunTriggerSerializer(serializers.Serializer[Any]):
+    programme = serializers.CharField()
+    as_of = serializers.DateField(required=False)
+    kind = serializers.ChoiceField(
+        choices=EvaluationRun.Kind.choices, default=EvaluationRun.Kind.OFFICIAL
+    )
+
+
+class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
+    indicator = serializers.CharField(source="indicator.code")
+
+    class Meta:
+        model = IndicatorResult
+        fields = [
+            "indicator",
+            "kind",
+            "status",
+            "weight",
+            "full_target",
+            "target_source",
+            "target",
+            "actual",
+            "attainment",
+            "points",
+            "base_value",
+            "final_value",
+            "reason",
+        ]
+
+
+class DecisionSerializer(serializers.ModelSerializer[TrancheDecision]):
+    city = serializers.CharField(source="city_result.participation.city.code")
+    run = serializers.IntegerField(source="city_result.run_id")
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+
+    class Meta:
+        model = TrancheDecision
+        fields = [
+            "id",
+            "run",
+            "city",
+            "remaining_amount",
+            "recommended_decision",
+            "recommended_amount",
+            "reason",
+            "status",
+            "final_decision",
+            "final_amount",
+            "decided_by",
+            "decided_at",
+            "override_reason",
+        ]
+
+
+class CityResultSerializer(serializers.ModelSerializer[CityResult]):
+    city = CitySerializer(source="participation.city")
+    indicators = IndicatorResultSerializer(source="indicator_results", many=True)
+    decision = DecisionSerializer()
+
+    class Meta:
+        model = CityResult
+        fields = ["id", "run", "city", "score", "grade", "reason", "decision", "indicators"]
+
+
+class OverrideSerializer(serializers.Serializer[Any]):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    reason = serializers.CharField(allow_blank=True)

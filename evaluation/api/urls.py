@@ -1,0 +1,20 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from evaluation.api import views
+from evaluation.api.audit import AuditView
+
+router = DefaultRouter()
+router.register("programmes", views.ProgrammeViewSet)
+router.register("indicators", views.IndicatorViewSet)
+router.register("participations", views.ParticipationViewSet, basename="participation")
+router.register("reports", views.ReportViewSet, basename="report")
+router.register("runs", views.RunViewSet, basename="run")
+router.register("results", views.ResultViewSet, basename="result")
+router.register("decisions", views.DecisionViewSet, basename="decision")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("audit/<str:model>/<int:pk>/", AuditView.as_view(), name="audit"),
+    path("", include(router.urls)),
+]
