@@ -1,0 +1,31 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+
+from evaluation.models import Participation
+from evaluation.services.people import official_assign
+
+
+class Command(BaseCommand):
+    help = "Bind a user as an official of a city in a programme (creating the user if needed)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--city", required=True, help="6-digit division code")
+        parser.add_argument("--programme", required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            participation = Participation.objects.get(
+                city__code=options["city"], programme__code=options["programme"]
+            )
+        except Participation.DoesNotExist:
+            raise CommandError(
+                f"city {options['city']} is not in programme {options['programme']}"
+            ) from None
+        user, created = User.objects.get_or_create(username=options["username"])
+        official_assign(user=user, participation=participation, by=None)
+        note = " (new user: set a password with `manage.py changepassword`)" if created else ""
+        self.stdout.write(f"{user.username} is an official of {participation}{note}.")
