@@ -9,6 +9,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
 from evaluation.models import (
     CityResult,
@@ -26,11 +27,13 @@ from evaluation.scoring import (
     GradeBand,
     Granularity,
     IndicatorRule,
+    Period,
     PeriodTotal,
     ProgrammeSpec,
     RulesetSpec,
     last_ended_month,
 )
+from evaluation.scoring.periods import year_parts
 
 
 class NoRuleset(Exception):
@@ -193,3 +196,44 @@ def run_previous_identical(
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def participation_periods(
+    *, participation: Participation, today: dt.date
+) -> list[dict[str, object]]:
+    """Every period the city owes a report for, up to ``today``: the baseline year as one
+    annual report and the construction years by month (or by whatever granularity the city
+    chose for a year), each with its report's status, its due date, and whether it is late or
+    missing (due and still not submitted)."""
+    from evaluation.models import Report
+    from evaluation.services.reports import due_date
+
+    programme = participation.programme
+    reports = {r.period: r for r in Report.objects.filter(participation=participation).order_by()}
+    chosen = {period.year: period.granularity for period in reports}
+    periods: list[Period] = []
+    last_year = programme.baseline_year + programme.construction_years
+    for year in range(programme.baseline_year, min(last_year, today.year) + 1):
+        default = Granularity.YEAR if year == programme.baseline_year else Granularity.MONTH
+        periods += [p for p in year_parts(year, chosen.get(year, default)) if p.start <= today]
+    out: list[dict[str, object]] = []
+    for period in periods:
+        report = reports.get(period)
+        due = due_date(participation, period)
+        submitted = report is not None and report.submitted_at is not None
+        late = (
+            timezone.localdate(report.submitted_at) > due
+            if report is not None and report.submitted_at is not None
+            else today > due
+        )
+        out.append(
+            {
+                "period": period.label,
+                "due_date": due,
+                "report": report.pk if report else None,
+                "status": report.status if report else "missing",
+                "late": late,
+                "missing": not submitted and today > due,
+            }
+        )
+    return out

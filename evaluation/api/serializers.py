@@ -169,6 +169,15 @@ class UploadSerializer(serializers.Serializer[Any]):
     file = serializers.FileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
 
 
+class PeriodStatusSerializer(serializers.Serializer[Any]):
+    period = serializers.CharField()
+    due_date = serializers.DateField()
+    report = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField(help_text='the report\'s status, or "missing"')
+    late = serializers.BooleanField()
+    missing = serializers.BooleanField(help_text="due and still not submitted")
+
+
 class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
     programme = serializers.CharField(source="programme.code")
     ruleset = serializers.CharField(source="ruleset.label")

@@ -8,6 +8,7 @@ from typing import Any, cast
 import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -30,7 +31,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
-from evaluation.selectors import NoRuleset
+from evaluation.selectors import NoRuleset, participation_periods
 from evaluation.services import decisions, reports
 from evaluation.services.runs import evaluation_run_request
 
@@ -82,6 +83,14 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
             )
             .order_by("programme__code", "city__code"),
         )
+
+    @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def periods(self, request: Request, pk: str | None = None) -> Response:
+        """Every period this city owes a report for so far: its status, due date, and whether
+        it is late or missing."""
+        rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
+        return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
     @extend_schema(request=s.UploadSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
