@@ -26,4 +26,8 @@ def official_assign(
 
 @transaction.atomic
 def role_grant(*, user: User, role: str) -> None:
+    """Make ``user`` a ministry reviewer or administrator, with access to the admin."""
     user.groups.add(Group.objects.get(name=ROLES[role]))
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])

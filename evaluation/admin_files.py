@@ -1,0 +1,135 @@
+"""Loading and exporting the fixed files from the admin, through the same import services as
+the commands: the same checks, all or nothing, every bad row shown before anything is saved
+("Check" runs the whole import and rolls it back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+
+from evaluation.models import MetricValue, Programme
+from evaluation.services.imports import ImportSummary, metrics_import, targets_import
+from evaluation.tabular import ImportRefused
+from reports.exports import as_file, metrics_rows, targets_rows
+
+
+class FileForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("metrics", "metrics"), ("targets", "targets")])
+    file = forms.FileField(help_text="UTF-8 CSV or XLSX with the columns of interfaces.md")
+    programme = forms.ModelChoiceField(
+        Programme.objects.all(), required=False, help_text="for targets"
+    )
+    approve = forms.BooleanField(
+        required=False, help_text="metrics: record as approved (audited historical data)"
+    )
+
+
+class _DryRun(Exception):
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+
+
+def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSummary:
+    """Run the import; with ``check_only`` roll everything back afterwards."""
+    upload = data["file"]
+    content = upload.read()
+    try:
+        with transaction.atomic():
+            if data["kind"] == "metrics":
+                summary = metrics_import(
+                    name=upload.name, data=content, approve=data["approve"], by=by
+                )
+            else:
+                assert data["programme"] is not None, "the form requires it for targets"
+                summary = targets_import(
+                    name=upload.name, data=content, programme=data["programme"], by=by
+                )
+            if check_only:
+                raise _DryRun(summary)
+    except _DryRun as dry:
+        return dry.summary
+    return summary
+
+
+class FilesAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Adds "Load a file" and "Export" pages to a model's admin (administrators only)."""
+
+    change_list_template = "admin/evaluation/files_change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        ours = [
+            path("load/", self.admin_site.admin_view(self.load_view), name="evaluation_load"),
+            path(
+                "export/<str:kind>/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="evaluation_export",
+            ),
+        ]
+        return ours + super().get_urls()
+
+    def _require_administrator(self, request: HttpRequest) -> User:
+        from evaluation.access import is_administrator
+
+        if not is_administrator(request.user):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        return request.user
+
+    def load_view(self, request: HttpRequest) -> HttpResponse:
+        by = self._require_administrator(request)
+        errors, summary = None, None
+        form = FileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            check_only = "check" in request.POST
+            if form.cleaned_data["kind"] == "targets" and form.cleaned_data["programme"] is None:
+                form.add_error("programme", "choose the programme the targets belong to")
+            else:
+                try:
+                    summary = load_file(data=form.cleaned_data, by=by, check_only=check_only)
+                except ImportRefused as exc:
+                    errors = exc.errors
+                    messages.error(request, f"{exc.source}: refused, nothing was saved.")
+                else:
+                    verb = "would change" if check_only else "loaded"
+                    messages.success(request, f"{verb}: {summary}.")
+        return TemplateResponse(
+            request,
+            "admin/evaluation/load.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Load a file",
+                "form": form,
+                "errors": errors,
+                "summary": summary,
+                "opts": self.model._meta,
+            },
+        )
+
+    def export_view(self, request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+        self._require_administrator(request)
+        if fmt not in ("csv", "xlsx") or kind not in ("metrics", "targets"):
+            raise PermissionDenied
+        if kind == "metrics":
+            values = MetricValue.objects.select_related("city", "indicator").order_by(
+                "city__code", "indicator__position", "year", "granularity", "number"
+            )
+            if request.GET.get("status"):
+                values = values.filter(status=request.GET["status"])
+            rows = metrics_rows(values)
+            name = "metrics"
+        else:
+            programme = Programme.objects.get(code=request.GET.get("programme", "2020"))
+            rows = targets_rows(programme)
+            name = f"targets-{programme.code}"
+        content, content_type = as_file(rows, fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        return response
