@@ -37,6 +37,11 @@ class Programme(models.Model):
         blank=True, help_text="How the rest of the money is released, as the notice says."
     )
     is_active = models.BooleanField(default=True)
+    midterm_grace_days = models.PositiveSmallIntegerField(
+        default=45,
+        help_text="The scheduled official mid-term run starts this many days after the as-of "
+        "date, so the last reports can still be submitted and approved.",
+    )
     report_due_day = models.PositiveSmallIntegerField(
         default=15, help_text="A period's report is due on this day of the following month."
     )
@@ -398,6 +403,37 @@ class Report(models.Model):
     @property
     def period(self) -> Period:
         return Period(self.year, Granularity(self.granularity), self.number)
+
+
+class Reminder(models.Model):
+    """A reminder sent to a city's officials about one period's report: recorded so that the
+    same step is never sent twice."""
+
+    class Step(models.TextChoices):
+        BEFORE = "before", "before the due date"
+        AFTER = "after", "after the due date"
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    year = models.PositiveSmallIntegerField()
+    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
+    number = models.PositiveSmallIntegerField()
+    step = models.CharField(max_length=6, choices=Step.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "year", "granularity", "number", "step"],
+                name="reminder_once_per_step",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        period = Period(self.year, Granularity(self.granularity), self.number)
+        return f"{self.participation.city.code} {period} {self.step}"
 
 
 class MetricValue(models.Model):

@@ -17,3 +17,60 @@ from evaluation.services.runs import evaluation_run_execute
 def run_evaluation(run_id: int) -> str:
     run = evaluation_run_execute(run_id=run_id)
     return str(run.status)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+def run_midterm_evaluation(programme: str) -> int:
+    """The scheduled official mid-term run of a programme (as of its mid-term date). If one is
+    already queued, running or done, that run stands: a redelivered task starts no other."""
+    from evaluation.models import EvaluationRun, Programme
+    from evaluation.services.runs import evaluation_run_request
+
+    subject = Programme.objects.get(code=programme)
+    existing = (
+        EvaluationRun.objects.filter(
+            programme=subject,
+            as_of=subject.midterm_as_of,
+            kind=EvaluationRun.Kind.OFFICIAL,
+        )
+        .exclude(status=EvaluationRun.Status.FAILED)
+        .first()
+    )
+    if existing is not None:
+        return existing.pk
+    run = evaluation_run_request(
+        programme=subject,
+        kind=EvaluationRun.Kind.OFFICIAL,
+        trigger=EvaluationRun.Trigger.SCHEDULE,
+        by=None,
+    )
+    return run.pk
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+def run_provisional_evaluations() -> list[int]:
+    """The nightly provisional run of every active programme, as of today."""
+    from django.utils import timezone
+
+    from evaluation.models import EvaluationRun, Programme
+    from evaluation.services.runs import evaluation_run_request
+
+    return [
+        evaluation_run_request(
+            programme=programme,
+            as_of=timezone.localdate(),
+            kind=EvaluationRun.Kind.PROVISIONAL,
+            trigger=EvaluationRun.Trigger.SCHEDULE,
+            by=None,
+        ).pk
+        for programme in Programme.objects.filter(is_active=True, rulesets__isnull=False).distinct()
+    ]
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+def send_report_reminders() -> int:
+    from django.utils import timezone
+
+    from evaluation.services.reminders import reminders_send
+
+    return reminders_send(today=timezone.localdate())

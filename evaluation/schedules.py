@@ -1,0 +1,95 @@
+"""The schedules, defined in code and installed into django-celery-beat by
+`manage.py setup_schedules` (idempotent). They are then visible and editable in the admin
+(Periodic tasks); installing again puts the code's definition back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, PeriodicTask
+
+from evaluation.models import Programme
+
+TIME_ZONE = "Asia/Shanghai"
+
+
+@transaction.atomic
+def schedules_install() -> list[str]:
+    """Create or update every schedule; returns their names."""
+    names = []
+
+    # "At 02:00 every day": a provisional evaluation of every active programme, as of that day.
+    nightly, _ = CrontabSchedule.objects.get_or_create(
+        minute="0",
+        hour="2",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=TIME_ZONE,
+    )
+    names.append(
+        _task(
+            "nightly provisional evaluations",
+            "evaluation.tasks.run_provisional_evaluations",
+            crontab=nightly,
+        )
+    )
+
+    # "At 08:00 every day": reminders before and after each report's due date.
+    morning, _ = CrontabSchedule.objects.get_or_create(
+        minute="0",
+        hour="8",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=TIME_ZONE,
+    )
+    names.append(
+        _task("report reminders", "evaluation.tasks.send_report_reminders", crontab=morning)
+    )
+
+    # Once, at 09:00 on the mid-term as-of date plus the grace period: the official mid-term
+    # evaluation of each active programme.
+    for programme in Programme.objects.filter(is_active=True, rulesets__isnull=False).distinct():
+        day = programme.midterm_as_of + dt.timedelta(days=programme.midterm_grace_days)
+        when = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)), timezone=_zone())
+        clocked, _ = ClockedSchedule.objects.get_or_create(clocked_time=when)
+        names.append(
+            _task(
+                f"mid-term evaluation of programme {programme.code}",
+                "evaluation.tasks.run_midterm_evaluation",
+                clocked=clocked,
+                one_off=True,
+                kwargs={"programme": programme.code},
+            )
+        )
+    return names
+
+
+def _zone() -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(TIME_ZONE)
+
+
+def _task(name: str, task: str, **fields: object) -> str:
+    """Create or update the task ``name``. A one-off task that has already run is left as it
+    is, so installing again never starts it a second time."""
+    existing = PeriodicTask.objects.filter(name=name).first()
+    if existing is not None and existing.one_off and existing.last_run_at is not None:
+        return name
+    kwargs = fields.pop("kwargs", {})
+    defaults = {
+        "task": task,
+        "kwargs": json.dumps(kwargs),
+        "enabled": True,
+        "crontab": None,
+        "clocked": None,
+        "one_off": False,
+        **fields,
+    }
+    PeriodicTask.objects.update_or_create(name=name, defaults=defaults)
+    return name
