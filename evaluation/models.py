@@ -527,6 +527,9 @@ class EvaluationRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     years_elapsed = models.PositiveSmallIntegerField(null=True, blank=True)
+    cities_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many cities the run scores (set when it starts)."
+    )
     input_digest = models.CharField(max_length=64, blank=True)
     result_digest = models.CharField(max_length=64, blank=True)
     identical_to = models.ForeignKey(
@@ -577,6 +580,13 @@ class EvaluationRun(models.Model):
         return f"run #{self.pk} of {self.programme.code} as of {self.as_of} ({self.status})"
 
     @property
+    def progress(self) -> str:
+        """Cities scored so far, of all (a running run is shared by several workers)."""
+        if self.cities_total is None:
+            return "—"
+        return f"{self.city_results.count()} of {self.cities_total} cities"
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at is None or self.finished_at is None:
             return None
@@ -590,6 +600,10 @@ class CityResult(models.Model):
     grade = models.CharField(max_length=20, choices=Grade.choices)
     release_share = models.DecimalField(max_digits=5, decimal_places=4)
     reason = models.TextField()
+    input_digest = models.CharField(max_length=64, default="", help_text="Of the city's inputs.")
+    result_digest = models.CharField(
+        max_length=64, default="", help_text="Of every number and reason."
+    )
 
     class Meta:
         ordering = ["run", "participation__city__code"]

@@ -84,7 +84,7 @@ def programme_spec(*, programme: Programme) -> ProgrammeSpec:
 
 
 def evaluation_inputs(
-    *, programme: Programme, as_of: dt.date
+    *, programme: Programme, as_of: dt.date, participation_ids: Sequence[int] | None = None
 ) -> tuple[list[CityInput], dict[str, Participation]]:
     """Every participating city's money, committed targets and approved totals that an
     evaluation at ``as_of`` reads,
@@ -93,13 +93,13 @@ def evaluation_inputs(
     baseline year, periods that ended by ``as_of``), with a bitmask of the periods present, so
     the evaluation reads a few rows per city instead of every monthly value. Four queries,
     whatever the number of cities."""
-    participations = {
-        p.city.code: p
-        for p in Participation.objects.filter(programme=programme).select_related("city")
-    }
+    chosen = Participation.objects.filter(programme=programme)
+    if participation_ids is not None:
+        chosen = chosen.filter(pk__in=participation_ids)
+    participations = {p.city.code: p for p in chosen.select_related("city")}
     targets: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
     for participation_id, indicator, value in Target.objects.filter(
-        participation__programme=programme
+        participation__in=chosen
     ).values_list("participation_id", "indicator__code", "value"):
         targets[participation_id].append((indicator, value))
 
@@ -114,7 +114,7 @@ def evaluation_inputs(
     city_codes = {p.city_id: code for code, p in participations.items()}
     indicator_codes = dict(Indicator.objects.values_list("id", "code"))
     values = MetricValue.objects.filter(
-        city_id__in=Participation.objects.filter(programme=programme).values("city_id"),
+        city_id__in=chosen.values("city_id"),
         status=MetricValue.Status.APPROVED,
         year__gte=programme.baseline_year,
         year__lte=end_year,

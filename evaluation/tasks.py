@@ -3,20 +3,37 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from evaluation.services.runs import evaluation_run_execute
+from evaluation.services.runs import evaluation_chunk_execute, evaluation_run_start
+
+# A worker that dies mid-task has the task redelivered (acks_late, reject_on_worker_lost); the
+# services make every step safe to run twice. Only transient database errors are retried.
+TRANSIENT = (OperationalError, InterfaceError)
 
 
 @shared_task(
     acks_late=True,
-    # A worker that dies mid-run has its task redelivered; the service is idempotent.
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
+    autoretry_for=TRANSIENT,
     retry_backoff=True,
     max_retries=5,
 )
-def run_evaluation(run_id: int) -> str:
-    run = evaluation_run_execute(run_id=run_id)
-    return str(run.status)
+def run_evaluation(run_id: int) -> int:
+    """Start a run and fan it out: one task per chunk of cities, shared by the workers."""
+    chunks = evaluation_run_start(run_id=run_id)
+    for chunk in chunks:
+        evaluate_chunk.delay(run_id, chunk)
+    return len(chunks)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+)
+def evaluate_chunk(run_id: int, participation_ids: list[int]) -> None:
+    evaluation_chunk_execute(run_id=run_id, participation_ids=participation_ids)
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)

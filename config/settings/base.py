@@ -48,7 +48,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides of library templates (docs pages served without a CDN).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -129,6 +130,8 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost")
 
+# A run is scored in chunks of this many cities, one task each, shared by the workers.
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
 # How long `manage.py evaluate` waits for a worker to finish the run it queued.
 EVALUATION_WAIT_SECONDS = env.int("EVALUATION_WAIT_SECONDS", default=600)
 

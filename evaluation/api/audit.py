@@ -49,8 +49,14 @@ def _entries(records: list[Any], label: str) -> list[dict[str, Any]]:
                 for f in record.instance_type._meta.concrete_fields
             ]
         else:
+            meta = record.instance_type._meta
             changes = [
-                {"field": c.field, "old": _plain(c.old), "new": _plain(c.new)}
+                {
+                    # The column's name, as in a creation entry (decided_by_id, not decided_by).
+                    "field": meta.get_field(c.field).attname,
+                    "old": _plain(c.old),
+                    "new": _plain(c.new),
+                }
                 for c in record.diff_against(previous).changes
             ]
         entries.append(

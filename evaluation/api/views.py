@@ -86,7 +86,7 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
     @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)})
     @action(detail=True, methods=["get"])
-    def periods(self, request: Request, pk: str | None = None) -> Response:
+    def periods(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Every period this city owes a report for so far: its status, due date, and whether
         it is late or missing."""
         rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
@@ -94,7 +94,7 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
     @extend_schema(request=s.UploadSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
-    def upload(self, request: Request, pk: str | None = None) -> Response:
+    def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
         file lists every bad row."""
         participation = self.get_object()
@@ -147,7 +147,7 @@ class ReportViewSet(
         return dict(serializer.validated_data)
 
     @extend_schema(request=s.ReportCreateSerializer, responses={201: s.ReportSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Open the report of a period (asking again returns the same report)."""
         data = self._payload(s.ReportCreateSerializer)
         participation = access.get_or_not_found(
@@ -160,7 +160,7 @@ class ReportViewSet(
 
     @extend_schema(request=s.ReportValuesSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["put"])
-    def values(self, request: Request, pk: str | None = None) -> Response:
+    def values(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Create or update the values of a draft or returned report, based on its version."""
         data = self._payload(s.ReportValuesSerializer)
         report = reports.report_values_set(
@@ -173,7 +173,7 @@ class ReportViewSet(
 
     @extend_schema(request=s.SubmitSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str | None = None) -> Response:
+    def submit(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.SubmitSerializer)
         report = reports.report_submit(
             report=self.get_object(), version=data.get("version"), by=_acting(request)
@@ -182,12 +182,12 @@ class ReportViewSet(
 
     @extend_schema(request=None, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
+    def approve(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         return self._respond(reports.report_approve(report=self.get_object(), by=_acting(request)))
 
     @extend_schema(request=s.ReturnSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"], url_path="return")
-    def return_(self, request: Request, pk: str | None = None) -> Response:
+    def return_(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.ReturnSerializer)
         report = reports.report_return(
             report=self.get_object(), comment=data["comment"], by=_acting(request)
@@ -196,7 +196,7 @@ class ReportViewSet(
 
     @extend_schema(request=s.ReopenSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str | None = None) -> Response:
+    def reopen(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.ReopenSerializer)
         report = reports.report_reopen(
             report=self.get_object(), reason=data["reason"], by=_acting(request)
@@ -224,7 +224,7 @@ class RunViewSet(
         )
 
     @extend_schema(request=s.RunTriggerSerializer, responses={202: s.RunSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Queue an evaluation; a worker runs it."""
         access.require_reviewer(request.user)
         serializer = s.RunTriggerSerializer(data=request.data)
@@ -292,13 +292,13 @@ class DecisionViewSet(
 
     @extend_schema(request=None, responses=s.DecisionSerializer)
     @action(detail=True, methods=["post"])
-    def confirm(self, request: Request, pk: str | None = None) -> Response:
+    def confirm(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         decision = decisions.decision_confirm(decision=self.get_object(), by=_acting(request))
         return Response(s.DecisionSerializer(self.get_queryset().get(pk=decision.pk)).data)
 
     @extend_schema(request=s.OverrideSerializer, responses=s.DecisionSerializer)
     @action(detail=True, methods=["post"])
-    def override(self, request: Request, pk: str | None = None) -> Response:
+    def override(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         serializer = s.OverrideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decision = decisions.decision_override(

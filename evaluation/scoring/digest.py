@@ -1,7 +1,10 @@
 """Digests that show two runs read the same inputs and gave the same results.
 
-Both are SHA-256 over a canonical JSON form: sorted, with every decimal normalised, so row
-order and trailing zeros never change a digest.
+Each city has an input digest (its remaining amount, committed targets and approved totals)
+and a result digest (every number and reason of its outcome). A run's digests combine the
+cities' in city order, so results computed in any number of chunks, by any workers, give the
+same run digests as one evaluation of every city. Decimals are normalised first, so trailing
+zeros and row order never change a digest.
 """
 
 from __future__ import annotations
@@ -9,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal
 from functools import cache
-from typing import Any
 
 from .totals import city_totals
-from .types import CityInput, PeriodTotal, ProgrammeOutcome, ProgrammeSpec
+from .types import CityInput, CityOutcome, PeriodTotal, ProgrammeOutcome, ProgrammeSpec
 
 
 def canonical_decimal(value: Decimal) -> str:
@@ -24,14 +26,39 @@ def canonical_decimal(value: Decimal) -> str:
     return "0" if text in {"-0", "0"} else text
 
 
-def _sha256(document: Any) -> str:
-    encoded = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @cache
 def _numbers_text(numbers: frozenset[int]) -> str:
     return ",".join(str(n) for n in sorted(numbers))
+
+
+def inputs_header(programme: ProgrammeSpec, as_of: dt.date) -> str:
+    return (
+        f"programme\t{programme.code}\t{programme.baseline_year}\t"
+        f"{programme.construction_years}\t{as_of.isoformat()}"
+    )
+
+
+def combine(header: str, cities: Iterable[tuple[str, str]]) -> str:
+    """A run's digest from its header and each city's digest, in city order."""
+    return _sha256("\n".join([header, *(f"{c}\t{d}" for c, d in sorted(cities))]))
+
+
+def city_input_digest(
+    *, programme: ProgrammeSpec, as_of: dt.date, city: CityInput, totals: Sequence[PeriodTotal]
+) -> str:
+    lines = [inputs_header(programme, as_of)]
+    lines.append(f"city\t{city.city}\t{canonical_decimal(city.remaining_amount)}")
+    lines += sorted(f"target\t{code}\t{canonical_decimal(value)}" for code, value in city.targets)
+    lines += sorted(
+        f"total\t{t.indicator}\t{t.year}\t{t.granularity}\t{canonical_decimal(t.total)}"
+        f"\t{_numbers_text(t.numbers)}"
+        for t in totals
+    )
+    return _sha256("\n".join(lines))
 
 
 def totals_digest(
@@ -41,24 +68,19 @@ def totals_digest(
     cities: Sequence[CityInput],
     totals: Mapping[str, Sequence[PeriodTotal]],
 ) -> str:
-    """The digest of everything an evaluation reads, one canonical line per item: each city's
-    remaining amount, committed targets and approved totals (per indicator, year and
-    granularity, with the periods they cover)."""
-    lines = [
-        f"programme\t{programme.code}\t{programme.baseline_year}\t"
-        f"{programme.construction_years}\t{as_of.isoformat()}"
-    ]
-    for city in sorted(cities, key=lambda c: c.city):
-        lines.append(f"city\t{city.city}\t{canonical_decimal(city.remaining_amount)}")
-        lines += sorted(
-            f"target\t{code}\t{canonical_decimal(value)}" for code, value in city.targets
-        )
-        lines += sorted(
-            f"total\t{t.indicator}\t{t.year}\t{t.granularity}\t{canonical_decimal(t.total)}"
-            f"\t{_numbers_text(t.numbers)}"
-            for t in totals[city.city]
-        )
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    """The digest of everything an evaluation reads."""
+    return combine(
+        inputs_header(programme, as_of),
+        (
+            (
+                city.city,
+                city_input_digest(
+                    programme=programme, as_of=as_of, city=city, totals=totals[city.city]
+                ),
+            )
+            for city in cities
+        ),
+    )
 
 
 def input_digest(*, programme: ProgrammeSpec, as_of: dt.date, cities: Sequence[CityInput]) -> str:
@@ -79,39 +101,47 @@ def input_digest(*, programme: ProgrammeSpec, as_of: dt.date, cities: Sequence[C
     )
 
 
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else canonical_decimal(value)
+
+
+def city_outcome_digest(city: CityOutcome) -> str:
+    """Every number and reason of one city's outcome."""
+    return _sha256(
+        json.dumps(
+            {
+                "city": city.city,
+                "score": _number(city.score),
+                "grade": city.grade,
+                "decision": str(city.decision),
+                "amount": _number(city.amount),
+                "reason": city.reason,
+                "indicators": [
+                    [
+                        i.indicator,
+                        str(i.status),
+                        _number(i.actual),
+                        _number(i.target),
+                        _number(i.attainment),
+                        _number(i.points),
+                        i.reason,
+                    ]
+                    for i in city.indicators
+                ],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+    )
+
+
+def outcome_header(programme: str, ruleset: str, years_elapsed: int) -> str:
+    return f"outcome\t{programme}\t{ruleset}\t{years_elapsed}"
+
+
 def outcome_digest(outcome: ProgrammeOutcome) -> str:
     """The digest of every number and reason an evaluation produced."""
-
-    def number(value: Decimal | None) -> str | None:
-        return None if value is None else canonical_decimal(value)
-
-    return _sha256(
-        {
-            "programme": outcome.programme,
-            "ruleset": outcome.ruleset,
-            "years_elapsed": outcome.years_elapsed,
-            "cities": [
-                {
-                    "city": c.city,
-                    "score": number(c.score),
-                    "grade": c.grade,
-                    "decision": str(c.decision),
-                    "amount": number(c.amount),
-                    "reason": c.reason,
-                    "indicators": [
-                        {
-                            "indicator": i.indicator,
-                            "status": str(i.status),
-                            "actual": number(i.actual),
-                            "target": number(i.target),
-                            "attainment": number(i.attainment),
-                            "points": number(i.points),
-                            "reason": i.reason,
-                        }
-                        for i in c.indicators
-                    ],
-                }
-                for c in outcome.cities
-            ],
-        }
+    return combine(
+        outcome_header(outcome.programme, outcome.ruleset, outcome.years_elapsed),
+        ((c.city, city_outcome_digest(c)) for c in outcome.cities),
     )

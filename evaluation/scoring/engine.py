@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
-from .digest import totals_digest
+from .digest import city_input_digest, combine, inputs_header
 from .rules import (
     RULE_KINDS,
     TWO_PLACES,
@@ -209,14 +210,22 @@ def evaluate(
     if problems:
         raise InputError(problems)
     context = Context(programme=programme, as_of=as_of, years_elapsed=n)
+    outcomes = tuple(
+        replace(
+            evaluate_city(city, totals[city.city], ruleset, context),
+            input_digest=city_input_digest(
+                programme=programme, as_of=as_of, city=city, totals=totals[city.city]
+            ),
+        )
+        for city in sorted(cities, key=lambda c: c.city)
+    )
     return ProgrammeOutcome(
         programme=programme.code,
         ruleset=ruleset.label,
         as_of_year_end=last_ended_year(as_of),
         years_elapsed=n,
-        input_digest=totals_digest(programme=programme, as_of=as_of, cities=cities, totals=totals),
-        cities=tuple(
-            evaluate_city(city, totals[city.city], ruleset, context)
-            for city in sorted(cities, key=lambda c: c.city)
+        input_digest=combine(
+            inputs_header(programme, as_of), ((c.city, c.input_digest) for c in outcomes)
         ),
+        cities=outcomes,
     )

@@ -136,6 +136,8 @@ class CityOutcome:
     amount: Decimal
     reason: str
     indicators: tuple[IndicatorOutcome, ...] = field(default_factory=tuple)
+    # The digest of this city's inputs (``digest.city_input_digest``).
+    input_digest: str = ""
 
     @property
     def flagged(self) -> tuple[IndicatorOutcome, ...]:

@@ -305,7 +305,7 @@ def report_values_set(
         ):
             flag = (
                 f"the running total would fall: {report.period} lowered from {existing.value} "
-                f"to {parsed[code]} after it had been submitted"
+                f"to {parsed[code]:.2f} after it had been submitted"
             )
         if existing is None:
             to_create.append(

@@ -1,12 +1,19 @@
-"""Evaluation runs: requested (queued), executed by a worker, stored with every number."""
+"""Evaluation runs: requested (queued), started, scored in chunks of cities that several
+workers share, and finished once every city is scored.
+
+Every step is safe to run twice (a redelivered task): a finished run is left as it is, a city
+already scored in the run is skipped, and the unique (run, city) constraint refuses a second
+score should two deliveries race."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from evaluation import scoring
 from evaluation.models import (
@@ -15,7 +22,14 @@ from evaluation.models import (
     IndicatorResult,
     Participation,
     Programme,
+    Target,
     TrancheDecision,
+)
+from evaluation.scoring.digest import (
+    city_outcome_digest,
+    combine,
+    inputs_header,
+    outcome_header,
 )
 from evaluation.selectors import (
     evaluation_inputs,
@@ -25,6 +39,8 @@ from evaluation.selectors import (
     run_previous_identical,
 )
 from evaluation.services.rulesets import ruleset_freeze
+
+FINISHED = (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED)
 
 
 def evaluation_run_request(
@@ -56,49 +72,128 @@ def evaluation_run_request(
     return run
 
 
-def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
-    """Evaluate and store the results of run ``run_id``.
+def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> EvaluationRun:
+    run.status = EvaluationRun.Status.FAILED
+    run.error = "\n".join(messages)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
+    return run
 
-    Safe to call twice (a redelivered task): the run row is locked for the whole evaluation, and
-    a run that has already finished is returned as it is. A rule of the programme that the
-    inputs break fails the run with every reason recorded; nothing of it is half-written."""
-    _mark_running(run_id)
+
+def evaluation_run_start(*, run_id: int) -> list[list[int]]:
+    """Check what can be checked for the whole run, record how many cities it scores, and
+    return the chunks of participations to score (none if the run is finished or fails)."""
     with transaction.atomic():
         run = (
             EvaluationRun.objects.select_for_update()
             .select_related("programme", "ruleset__programme")
             .get(pk=run_id)
         )
-        if run.status in (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED):
-            return run
-        programme = run.programme
-        cities, participations = evaluation_inputs(programme=programme, as_of=run.as_of)
-        spec = programme_spec(programme=programme)
+        if run.status in FINISHED:
+            return []
+        spec = programme_spec(programme=run.programme)
+        rules = ruleset_spec(ruleset=run.ruleset)
+        run.years_elapsed = scoring.years_elapsed(spec, run.as_of)
+        try:
+            scoring.engine.check_ruleset(rules)
+            if run.years_elapsed == 0:
+                # Let the engine say why, in its words.
+                scoring.evaluate(programme=spec, ruleset=rules, as_of=run.as_of, cities=[])
+        except scoring.EvaluationError as exc:
+            _fail(run, exc.messages)
+            return []
+        ids = list(
+            Participation.objects.filter(programme=run.programme)
+            .order_by("city__code")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            _fail(run, [f"programme {run.programme.code} has no cities: import them first"])
+            return []
+        floors = {rule.indicator: rule.floor for rule in rules.indicators}
+        problems = [
+            f"city {city}: committed target {value} for {indicator} is below the national "
+            f"floor {floors[indicator]}"
+            for city, indicator, value in Target.objects.filter(participation_id__in=ids)
+            .values_list("participation__city__code", "indicator__code", "value")
+            .order_by("participation__city__code", "indicator__position")
+            if indicator in floors and value < floors[indicator]
+        ]
+        if problems:
+            _fail(run, problems)
+            return []
+        run.status = EvaluationRun.Status.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.cities_total = len(ids)
+        run.save(update_fields=["status", "started_at", "cities_total", "years_elapsed"])
+    size = settings.EVALUATION_CHUNK_SIZE
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def evaluation_chunk_execute(*, run_id: int, participation_ids: list[int]) -> None:
+    """Score the cities of one chunk that are not scored yet, then finish the run if it was
+    the last."""
+    run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(pk=run_id)
+    if run.status != EvaluationRun.Status.RUNNING:
+        return
+    scored = set(
+        CityResult.objects.filter(run=run, participation_id__in=participation_ids).values_list(
+            "participation_id", flat=True
+        )
+    )
+    todo = [pk for pk in participation_ids if pk not in scored]
+    if todo:
+        cities, participations = evaluation_inputs(
+            programme=run.programme, as_of=run.as_of, participation_ids=todo
+        )
         try:
             outcome = scoring.evaluate(
-                programme=spec,
+                programme=programme_spec(programme=run.programme),
                 ruleset=ruleset_spec(ruleset=run.ruleset),
                 as_of=run.as_of,
                 cities=cities,
             )
         except scoring.EvaluationError as exc:
-            run.status = EvaluationRun.Status.FAILED
-            run.error = "\n".join(exc.messages)
-            run.years_elapsed = scoring.years_elapsed(spec, run.as_of)
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
-            return run
-        if not outcome.cities:
-            run.status = EvaluationRun.Status.FAILED
-            run.error = f"programme {programme.code} has no cities: import them first"
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "error", "finished_at"])
-            return run
+            with transaction.atomic():
+                locked = EvaluationRun.objects.select_for_update().get(pk=run_id)
+                if locked.status not in FINISHED:
+                    _fail(locked, exc.messages)
+            return
+        try:
+            with transaction.atomic():
+                _store_outcome(run, outcome, participations)
+        except IntegrityError:
+            pass  # another delivery of this chunk stored these cities first
+    evaluation_run_finish(run_id=run_id)
 
-        _store_outcome(run, outcome, participations)
-        run.years_elapsed = outcome.years_elapsed
-        run.input_digest = outcome.input_digest
-        run.result_digest = scoring.outcome_digest(outcome)
+
+def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
+    """Once every city is scored: the run's digests, whether it matches an earlier run, and
+    success. Does nothing before that, or twice."""
+    with transaction.atomic():
+        run = (
+            EvaluationRun.objects.select_for_update()
+            .select_related("programme", "ruleset__programme")
+            .get(pk=run_id)
+        )
+        if run.status != EvaluationRun.Status.RUNNING:
+            return run
+        digests = list(
+            CityResult.objects.filter(run=run).values_list(
+                "participation__city__code", "input_digest", "result_digest"
+            )
+        )
+        if len(digests) < (run.cities_total or 0):
+            return run
+        spec = programme_spec(programme=run.programme)
+        run.input_digest = combine(
+            inputs_header(spec, run.as_of), ((city, digest) for city, digest, _ in digests)
+        )
+        assert run.years_elapsed is not None
+        run.result_digest = combine(
+            outcome_header(run.programme.code, run.ruleset.label, run.years_elapsed),
+            ((city, digest) for city, _, digest in digests),
+        )
         previous = run_previous_identical(run=run)
         run.identical_to = (
             previous
@@ -112,10 +207,11 @@ def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
     return run
 
 
-def _mark_running(run_id: int) -> None:
-    EvaluationRun.objects.filter(
-        pk=run_id, status__in=[EvaluationRun.Status.QUEUED, EvaluationRun.Status.RUNNING]
-    ).update(status=EvaluationRun.Status.RUNNING, started_at=timezone.now())
+def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
+    """The whole run in this process, chunk after chunk (what a worker pool does in parallel)."""
+    for chunk in evaluation_run_start(run_id=run_id):
+        evaluation_chunk_execute(run_id=run_id, participation_ids=chunk)
+    return EvaluationRun.objects.get(pk=run_id)
 
 
 def _store_outcome(
@@ -134,6 +230,8 @@ def _store_outcome(
                 grade=city.grade,
                 release_share=city.release_share,
                 reason=city.reason,
+                input_digest=city.input_digest,
+                result_digest=city_outcome_digest(city),
             )
             for city in outcome.cities
         ]
@@ -161,7 +259,8 @@ def _store_outcome(
             for position, item in enumerate(city.indicators)
         ]
     )
-    TrancheDecision.objects.bulk_create(
+    # With history, so the audit trail of a decision starts at its recommendation.
+    bulk_create_with_history(
         [
             TrancheDecision(
                 city_result=city_result,
@@ -171,5 +270,7 @@ def _store_outcome(
                 reason=city.reason,
             )
             for city, city_result in zip(outcome.cities, city_results, strict=True)
-        ]
+        ],
+        TrancheDecision,
+        default_change_reason=f"recommended by run #{run.pk}",
     )

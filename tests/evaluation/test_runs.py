@@ -198,7 +198,11 @@ def _queries_for(programme, cities: int) -> int:
     return len(queries)
 
 
-def test_query_count_does_not_grow_with_cities(programme, django_capture_on_commit_callbacks):
+def test_query_count_does_not_grow_with_cities(
+    programme, django_capture_on_commit_callbacks, settings
+):
+    # Per chunk of cities (a chunk is one task): 3 and 30 cities in one chunk each.
+    settings.EVALUATION_CHUNK_SIZE = 50
     with django_capture_on_commit_callbacks(execute=False):
         three = _queries_for(programme, 3)
     CityResult.objects.all().delete()
@@ -208,7 +212,8 @@ def test_query_count_does_not_grow_with_cities(programme, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=False):
         thirty = _queries_for(programme, 30)
     assert three == thirty
-    assert three < 30
+    # Start, one chunk and finish, with the services' full_clean() checks: a few dozen.
+    assert three < 50
 
 
 @pytest.mark.parametrize(
@@ -259,3 +264,35 @@ def test_the_database_sums_exactly_what_the_pure_engine_sums(programme, as_of):
     from_rows = scoring.evaluate(programme=spec, ruleset=rules, as_of=as_of, cities=one_by_one)
     assert from_sql == from_rows
     assert from_sql.input_digest == scoring.input_digest(programme=spec, as_of=as_of, cities=cities)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 50])
+def test_scoring_in_chunks_gives_the_same_run_as_scoring_at_once(
+    programme, request_run, settings, chunk_size
+):
+    from evaluation import scoring
+    from evaluation.selectors import (
+        evaluation_inputs,
+        programme_spec,
+        ruleset_current,
+        ruleset_spec,
+    )
+
+    for code in ("110105", "120116", "140100"):
+        strong_city(programme, code)
+    add_value(programme.participations.first().city, "operation_centres", "2021", "9")
+    settings.EVALUATION_CHUNK_SIZE = chunk_size
+
+    run = request_run(programme)
+
+    cities, _ = evaluation_inputs(programme=programme, as_of=run.as_of)
+    at_once = scoring.evaluate(
+        programme=programme_spec(programme=programme),
+        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
+        as_of=run.as_of,
+        cities=cities,
+    )
+    assert run.status == "succeeded" and run.cities_total == 3
+    assert run.input_digest == at_once.input_digest
+    assert run.result_digest == scoring.outcome_digest(at_once)
+    assert CityResult.objects.filter(run=run).count() == 3
