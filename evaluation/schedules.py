@@ -38,6 +38,18 @@ def schedules_install() -> list[str]:
         )
     )
 
+    # "Every minute": send the tasks the outbox still holds (asked for while the broker was
+    # down).
+    every_minute, _ = CrontabSchedule.objects.get_or_create(
+        minute="*",
+        hour="*",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=TIME_ZONE,
+    )
+    names.append(_task("outbox dispatch", "evaluation.tasks.dispatch_outbox", crontab=every_minute))
+
     # "At 08:00 every day": reminders before and after each report's due date.
     morning, _ = CrontabSchedule.objects.get_or_create(
         minute="0",

@@ -91,3 +91,19 @@ def send_report_reminders() -> int:
     from evaluation.services.reminders import reminders_send
 
     return reminders_send(today=timezone.localdate())
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def notify_reviewers(report_id: int, version: int) -> bool:
+    """A submission's follow-up: tell the reviewers (once per submitted version)."""
+    from evaluation.services.reports import reviewers_notify
+
+    return reviewers_notify(report_id=report_id, version=version)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def dispatch_outbox() -> int:
+    """Send the tasks that could not be sent when they were asked for (broker down)."""
+    from evaluation.services.outbox import outbox_dispatch
+
+    return outbox_dispatch()

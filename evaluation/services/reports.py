@@ -34,6 +34,7 @@ from evaluation.services.imports import (
     parse_metric_rows,
     parse_number,
 )
+from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import ImportRefused, RowError, read_table
 
 
@@ -374,7 +375,46 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     report.submitted_by, report.submitted_at = by, now
     report.version += 1
     _save(report, by=by, reason="submitted")
+    outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
     return report
+
+
+def reviewers_notify(*, report_id: int, version: int) -> bool:
+    """Tell the ministry reviewers that this version of a report awaits review; at most once
+    per version, however often the task is delivered. Returns whether an email went out."""
+    from django.contrib.auth.models import User
+    from django.core.mail import send_mail
+    from django.db import IntegrityError
+
+    from evaluation.access import ADMINISTRATORS, REVIEWERS
+    from evaluation.models import ReviewNotice
+
+    report = Report.objects.select_related("participation__city", "participation__programme").get(
+        pk=report_id
+    )
+    if report.status != Report.Status.SUBMITTED or report.version != version:
+        return False
+    try:
+        with transaction.atomic():
+            ReviewNotice.objects.create(report=report, version=version)
+    except IntegrityError:
+        return False
+    emails = sorted(
+        set(
+            User.objects.filter(groups__name__in=[REVIEWERS, ADMINISTRATORS], is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    if emails:
+        send_mail(
+            subject=f"[{report.participation.programme.code}] {report.participation.city.name_en}"
+            f" submitted its report for {report.period}",
+            message=f"{report} awaits review in the admin's review queue.",
+            from_email=None,
+            recipient_list=emails,
+        )
+    return bool(emails)
 
 
 def _flag_against_last_year(report: Report, values: list[MetricValue]) -> None:

@@ -52,8 +52,9 @@ def evaluation_run_request(
     by: User | None,
 ) -> EvaluationRun:
     """Queue an evaluation of ``programme`` at ``as_of`` (its mid-term date by default) under
-    its current ruleset, which is frozen from now on. The worker starts after commit."""
-    from evaluation.tasks import run_evaluation
+    its current ruleset, which is frozen from now on. The task is sent after commit, through
+    the outbox (so a broker that is down delays the run but loses nothing)."""
+    from evaluation.services.outbox import outbox_enqueue
 
     with transaction.atomic():
         ruleset = ruleset_current(programme=programme)
@@ -68,7 +69,7 @@ def evaluation_run_request(
         )
         run.full_clean()
         run.save()
-        transaction.on_commit(lambda: run_evaluation.delay(run.pk))
+        outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
     return run
 
 

@@ -31,6 +31,7 @@ def test_setup_schedules_installs_each_schedule_once(programme):
     assert set(tasks) == {
         "nightly provisional evaluations",
         "report reminders",
+        "outbox dispatch",
         "mid-term evaluation of programme 2020",
     }
     midterm = tasks["mid-term evaluation of programme 2020"]
