@@ -351,6 +351,7 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "as_of",
         "kind",
         "status",
+        "progress",
         "ruleset",
         "triggered_by",
         "created_at",
@@ -358,7 +359,7 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "finalised_at",
     ]
     list_filter = ["programme", "kind", "status"]
-    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + ["duration"]
+    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + ["progress", "duration"]
     inlines = [CityResultInline]
     actions = ["compare"]
 
