@@ -331,7 +331,29 @@ class GradeBand(RulesetPart):
         return f"{self.grade} from {self.min_score}: {self.release_share:%}"
 
 
-class Report(models.Model):
+class PeriodFields(models.Model):
+    """A reporting period: a year (number 0), a quarter (1-4) or a month (1-12)."""
+
+    year = models.PositiveSmallIntegerField()
+    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
+    number = models.PositiveSmallIntegerField(help_text="0 for a year, 1-4 a quarter, 1-12 a month")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, Granularity(self.granularity), self.number)
+
+
+PERIOD_VALID = (
+    Q(granularity="year", number=0)
+    | Q(granularity="quarter", number__gte=1, number__lte=4)
+    | Q(granularity="month", number__gte=1, number__lte=12)
+)
+
+
+class Report(PeriodFields):
     """A city's report for one period (a month by default; the baseline year as one annual
     report) and where it stands in review: draft → submitted → approved, or returned with a
     comment → resubmitted. ``version`` rises with every change, so an update based on a stale
@@ -346,9 +368,6 @@ class Report(models.Model):
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="reports"
     )
-    year = models.PositiveSmallIntegerField()
-    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
-    number = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
     due_date = models.DateField()
@@ -377,12 +396,7 @@ class Report(models.Model):
                 fields=["participation", "year", "granularity", "number"],
                 name="report_one_per_period",
             ),
-            models.CheckConstraint(
-                condition=Q(granularity="year", number=0)
-                | Q(granularity="quarter", number__gte=1, number__lte=4)
-                | Q(granularity="month", number__gte=1, number__lte=12),
-                name="report_period_valid",
-            ),
+            models.CheckConstraint(condition=PERIOD_VALID, name="report_period_valid"),
             models.CheckConstraint(
                 condition=~Q(status="returned") | ~Q(review_comment=""),
                 name="report_returned_has_comment",
@@ -400,12 +414,8 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"{self.participation.city.code} {self.period} ({self.status})"
 
-    @property
-    def period(self) -> Period:
-        return Period(self.year, Granularity(self.granularity), self.number)
 
-
-class Reminder(models.Model):
+class Reminder(PeriodFields):
     """A reminder sent to a city's officials about one period's report: recorded so that the
     same step is never sent twice."""
 
@@ -416,9 +426,6 @@ class Reminder(models.Model):
     participation = models.ForeignKey(
         Participation, on_delete=models.CASCADE, related_name="reminders"
     )
-    year = models.PositiveSmallIntegerField()
-    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
-    number = models.PositiveSmallIntegerField()
     step = models.CharField(max_length=6, choices=Step.choices)
     sent_at = models.DateTimeField(auto_now_add=True)
     recipients = models.TextField()
@@ -429,14 +436,14 @@ class Reminder(models.Model):
                 fields=["participation", "year", "granularity", "number", "step"],
                 name="reminder_once_per_step",
             ),
+            models.CheckConstraint(condition=PERIOD_VALID, name="reminder_period_valid"),
         ]
 
     def __str__(self) -> str:
-        period = Period(self.year, Granularity(self.granularity), self.number)
-        return f"{self.participation.city.code} {period} {self.step}"
+        return f"{self.participation.city.code} {self.period} {self.step}"
 
 
-class MetricValue(models.Model):
+class MetricValue(PeriodFields):
     """One value of a city for an indicator and period. Only approved values are evaluated."""
 
     class Status(models.TextChoices):
@@ -452,9 +459,6 @@ class MetricValue(models.Model):
         blank=True, help_text="Why a reviewer should look at this value (not a refusal)."
     )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
-    number = models.PositiveSmallIntegerField(help_text="0 for a year, 1-4 a quarter, 1-12 a month")
     value = models.DecimalField(max_digits=16, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     submitted_by = models.ForeignKey(
@@ -477,12 +481,7 @@ class MetricValue(models.Model):
                 name="metric_value_one_per_period",
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="metric_value_non_negative"),
-            models.CheckConstraint(
-                condition=Q(granularity="year", number=0)
-                | Q(granularity="quarter", number__gte=1, number__lte=4)
-                | Q(granularity="month", number__gte=1, number__lte=12),
-                name="metric_value_period_valid",
-            ),
+            models.CheckConstraint(condition=PERIOD_VALID, name="metric_value_period_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted"], approved_at__isnull=True)
                 | Q(status="approved", approved_at__isnull=False),
@@ -492,10 +491,6 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.city.code} {self.indicator.code} {self.period} = {self.value}"
-
-    @property
-    def period(self) -> Period:
-        return Period(self.year, Granularity(self.granularity), self.number)
 
 
 class EvaluationRun(models.Model):
