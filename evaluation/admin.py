@@ -344,7 +344,7 @@ class CityResultInline(admin.TabularInline):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(admin.ModelAdmin):
+class EvaluationRunAdmin(SimpleHistoryAdmin):
     list_display = [
         "id",
         "programme",

@@ -546,6 +546,8 @@ class EvaluationRun(models.Model):
         "as-of date are then closed to officials.",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from cities.models import City
 from evaluation import access
 from evaluation.models import (
+    EvaluationRun,
     GradeBand,
     IndicatorRule,
     MetricValue,
@@ -25,6 +26,7 @@ from evaluation.models import (
 )
 
 AUDITED: dict[str, type[models.Model]] = {
+    "run": EvaluationRun,
     "report": Report,
     "metricvalue": MetricValue,
     "target": Target,

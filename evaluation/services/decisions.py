@@ -35,20 +35,22 @@ def _sign(decision: TrancheDecision, *, by: User, reason: str) -> TrancheDecisio
     decision._history_user = by  # type: ignore[attr-defined]
     decision._change_reason = reason  # type: ignore[attr-defined]
     decision.save()
-    _finalise_if_complete(decision.city_result.run)
+    _finalise_if_complete(decision.city_result.run, by)
     return decision
 
 
-def _finalise_if_complete(run: EvaluationRun) -> None:
+def _finalise_if_complete(run: EvaluationRun, by: User) -> None:
     """Once every decision of the run is signed off, the run is final and the periods it
     covers close for officials."""
     pending = TrancheDecision.objects.filter(
         city_result__run=run, status=TrancheDecision.Status.RECOMMENDED
     ).exists()
-    if not pending:
-        EvaluationRun.objects.filter(pk=run.pk, finalised_at__isnull=True).update(
-            finalised_at=timezone.now()
-        )
+    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    if not pending and run.finalised_at is None:
+        run.finalised_at = timezone.now()
+        run._history_user = by  # type: ignore[attr-defined]
+        run._change_reason = "finalised: every decision signed off"  # type: ignore[attr-defined]
+        run.save(update_fields=["finalised_at"])
 
 
 @transaction.atomic

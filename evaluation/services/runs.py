@@ -68,6 +68,8 @@ def evaluation_run_request(
             triggered_by=by,
         )
         run.full_clean()
+        run._history_user = by  # type: ignore[attr-defined]
+        run._change_reason = f"requested ({trigger})"  # type: ignore[attr-defined]
         run.save()
         outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
     return run
