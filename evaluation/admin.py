@@ -76,14 +76,11 @@ def _ask_reason(
     verb: str,
 ) -> HttpResponse | None:
     """An intermediate page asking for the comment or reason an action requires."""
-    if "apply" in request.POST:
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            _each(request, queryset, lambda obj: apply(obj, form.cleaned_data["text"]), verb)
-            return None
-    else:
-        form = ReasonForm()
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
     form.fields["text"].label = label
+    if "apply" in request.POST and form.is_valid():
+        _each(request, queryset, lambda obj: apply(obj, form.cleaned_data["text"]), verb)
+        return None
     return TemplateResponse(
         request,
         "admin/evaluation/reason.html",
@@ -431,14 +428,37 @@ class CityResultAdmin(admin.ModelAdmin):
         return False
 
 
+class IndicatorRuleFormSet(forms.BaseInlineFormSet):
+    """A ruleset's weights add up to 100 points."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        total = sum((f.cleaned_data["weight"] for f in kept), Decimal(0))
+        if kept and total != 100:
+            raise forms.ValidationError(f"the weights add up to {total}, not 100")
+
+
+class GradeBandFormSet(forms.BaseInlineFormSet):
+    """Every total has a grade: one band starts at 0."""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if kept and not any(f.cleaned_data["min_score"] == 0 for f in kept):
+            raise forms.ValidationError("no grade band starts at 0, so a low total has no grade")
+
+
 class IndicatorRuleInline(admin.TabularInline):
     model = IndicatorRule
+    formset = IndicatorRuleFormSet
     fields = ["indicator", "kind", "floor", "weight"]
     extra = 0
 
 
 class GradeBandInline(admin.TabularInline):
     model = GradeBand
+    formset = GradeBandFormSet
     fields = ["grade", "min_score", "release_share"]
     extra = 0
 
@@ -481,6 +501,9 @@ class RulesetAdmin(SimpleHistoryAdmin):
                 else:
                     shares[row.instance.grade] = data["release_share"]
                     mins[row.instance.grade] = data["min_score"]
+        for formset in formsets:
+            # Nothing of the frozen version is saved; the admin's change message reads these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         new = ruleset_revise(
             ruleset=Ruleset.objects.get(pk=ruleset.pk),
             by=_user(request),
@@ -505,45 +528,39 @@ class RulesetAdmin(SimpleHistoryAdmin):
         return super().response_change(request, obj)  # type: ignore[no-any-return]
 
 
-class TargetForm(forms.ModelForm):
-    """The same rule as the targets file: never below the national floor."""
+class TargetFormSet(forms.BaseInlineFormSet):
+    """The same rule as the targets file: never below the national floor of the programme's
+    current ruleset. Checked on the formset, which knows the participation even when it is
+    being added."""
 
-    class Meta:
-        model = Target
-        fields = ["indicator", "value"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        participation = self.instance.participation if self.instance.participation_id else None
-        participation = participation or getattr(self, "parent_participation", None)
-        if participation and data.get("indicator") and data.get("value") is not None:
-            rule = (
-                ruleset_current(programme=participation.programme)
-                .rules.filter(indicator=data["indicator"])
-                .first()
-            )
+    def clean(self) -> None:
+        super().clean()
+        programme = getattr(self.instance, "programme", None)
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if programme is None or not kept:
+            return
+        try:
+            rules = {
+                rule.indicator_id: rule for rule in ruleset_current(programme=programme).rules.all()
+            }
+        except NoRuleset as exc:
+            raise forms.ValidationError(str(exc)) from None
+        for form in kept:
+            indicator, value = form.cleaned_data.get("indicator"), form.cleaned_data.get("value")
+            if indicator is None or value is None:
+                continue
+            rule = rules.get(indicator.pk)
             if rule is None:
-                self.add_error("indicator", "not scored by the programme's ruleset")
-            elif data["value"] < rule.floor:
-                self.add_error("value", f"below the national floor {rule.floor.normalize():f}")
-        return data
+                form.add_error("indicator", "not scored by the programme's ruleset")
+            elif value < rule.floor:
+                form.add_error("value", f"below the national floor {rule.floor.normalize():f}")
 
 
 class TargetInline(admin.TabularInline):
     model = Target
-    form = TargetForm
+    formset = TargetFormSet
+    fields = ["indicator", "value"]
     extra = 0
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-
-        class WithParent(formset):  # type: ignore[misc, valid-type]
-            def _construct_form(self, i: int, **kw: Any) -> Any:
-                form = super()._construct_form(i, **kw)
-                form.parent_participation = obj
-                return form
-
-        return WithParent
 
 
 class OfficialInline(admin.TabularInline):

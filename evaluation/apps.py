@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = "Evaluation"
+
+    def ready(self) -> None:
+        # Register the Celery tasks in every process (web, commands), not only in workers: the
+        # outbox sends them by name and, in-process, runs them.
+        from evaluation import tasks  # noqa: F401

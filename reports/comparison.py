@@ -71,10 +71,28 @@ def runs_compare(*, before: EvaluationRun, after: EvaluationRun) -> Comparison:
             if was is None:
                 row.causes.append(f"{item.indicator.code}: new in this ruleset")
                 continue
-            inputs = (was.base_value, was.final_value, was.full_target)
-            now = (item.base_value, item.final_value, item.full_target)
+
+            # A committed target is the city's input; the national floor is a rule.
+            def inputs(r: Any) -> tuple[Any, ...]:
+                committed = r.full_target if r.target_source == "committed" else None
+                return (r.base_value, r.final_value, committed)
+
+            def rules(r: Any) -> tuple[Any, ...]:
+                floor = r.full_target if r.target_source == "floor" else None
+                return (r.weight, r.kind, floor)
+
             if was.points != item.points:
-                why = "inputs changed" if inputs != now else "rule changed"
+                why = (
+                    " and ".join(
+                        reason
+                        for reason, changed in (
+                            ("inputs changed", inputs(was) != inputs(item)),
+                            ("rule changed", rules(was) != rules(item)),
+                        )
+                        if changed
+                    )
+                    or "rule changed"
+                )
                 row.causes.append(
                     f"{item.indicator.code}: {was.points} → {item.points} points ({why}: "
                     f"{was.status} → {item.status}; actual {was.actual} → {item.actual})"
