@@ -7,7 +7,10 @@ fail when the ``CI`` environment variable is set: CI must never pass by skipping
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +18,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import kombu.pools
 import pytest
 import redis
 from django.db import connection
@@ -152,3 +157,170 @@ def worker(broker_url, shared_database_url, queue, tmp_path) -> Iterator[Worker]
         yield running
     finally:
         stop_worker(running)
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 20) -> None:
+    """Stop a process this test started: politely, then for good."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server of the test's own, which the test may stop and start again (the shared
+    one on 6379 is never stopped: other people use it)."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, socket_connect_timeout=2)
+
+    def start(self) -> None:
+        """Start it (again, on the same port: empty, as nothing is saved) and wait for it."""
+        assert self.process is None, "this redis-server is already running"
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=(self.workdir / "redis.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.client().ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    log = (self.workdir / "redis.log").read_text(errors="replace")
+                    pytest.fail(f"redis-server on port {self.port} did not start:\n{log}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[PrivateRedis]:
+    """A broker this test alone uses: to stop it, or to lower its visibility timeout without
+    redelivering other people's unacknowledged tasks on the shared Redis."""
+    if not Path(REDIS_SERVER).exists():
+        unavailable("redis-server is not installed: the broker-failure tests start their own")
+    workdir = tmp_path / "redis"
+    workdir.mkdir()
+    server = PrivateRedis(port=free_port(), workdir=workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def in_process_broker(url: str) -> Iterator[None]:
+    """Send this process's tasks to ``url``, then put the broker back. Celery prefers the
+    CELERY_BROKER_URL environment variable to its setting, and keeps connection pools: all
+    three are switched."""
+
+    def fresh_pools() -> None:
+        kombu.pools.reset()
+        celery_app._pool = None
+        amqp = celery_app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
+
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    saved_setting = celery_app.conf["broker_url"]
+    os.environ["CELERY_BROKER_URL"] = url
+    celery_app.conf["broker_url"] = url
+    fresh_pools()
+    try:
+        wanted = urlsplit(url)
+        with celery_app.producer_or_acquire() as producer:
+            used = producer.connection
+            assert (used.hostname, used.port) == (wanted.hostname, wanted.port)
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+        celery_app.conf["broker_url"] = saved_setting
+        fresh_pools()
+
+
+@dataclass
+class Beat:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_beat(*, broker_url: str, database_url: str, queue: str, workdir: Path) -> Beat:
+    """A real ``celery beat`` on the project's DatabaseScheduler, reading the schedules from the
+    test database; what it sends goes to ``queue``. It checks for due tasks every second."""
+    log = workdir / "beat.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel=INFO",
+            "--max-interval=1",
+            "-s",
+            str(workdir / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=service_env(broker_url=broker_url, database_url=database_url, queue=queue),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    beat = Beat(process, log)
+    deadline = time.monotonic() + 60
+    while "beat: Starting..." not in beat.output():
+        if process.poll() is not None:
+            pytest.fail(f"celery beat exited at start:\n{beat.output()}")
+        if time.monotonic() > deadline:
+            stop_process(process)
+            pytest.fail(f"celery beat did not start in 60 s:\n{beat.output()}")
+        time.sleep(0.2)
+    return beat
