@@ -654,3 +654,25 @@ class MetricValueAdmin(FilesAdminMixin, SimpleHistoryAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Values change through reports and imports, which check and record them.
         return False
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    """Targets are edited with their participation; here they are listed with their history."""
+
+    list_display = ["participation", "indicator", "value"]
+    list_filter = ["participation__programme", "indicator"]
+    search_fields = ["participation__city__code", "participation__city__name_en"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OfficialAssignment)
+class OfficialAssignmentAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "participation"]
+    list_filter = ["participation__programme"]
+    search_fields = ["user__username", "participation__city__code"]
