@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from evaluation.models import (
     MetricValue,
     Participation,
     Programme,
+    Report,
     Ruleset,
     Target,
 )
@@ -198,6 +200,15 @@ def run_previous_identical(
     )
 
 
+def due_date(participation: Participation, period: Period) -> dt.date:
+    """The programme's due day of the month after the period ends (default the 15th)."""
+    year, month = period.year, period.last_month + 1
+    if month == 13:
+        year, month = year + 1, 1
+    day = min(participation.programme.report_due_day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
 def participation_periods(
     *, participation: Participation, today: dt.date
 ) -> list[dict[str, object]]:
@@ -205,9 +216,6 @@ def participation_periods(
     annual report and the construction years by month (or by whatever granularity the city
     chose for a year), each with its report's status, its due date, and whether it is late or
     missing (due and still not submitted)."""
-    from evaluation.models import Report
-    from evaluation.services.reports import due_date
-
     programme = participation.programme
     reports = {r.period: r for r in Report.objects.filter(participation=participation).order_by()}
     chosen = {period.year: period.granularity for period in reports}

@@ -5,8 +5,6 @@ same transaction; a refused request changes nothing."""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +24,7 @@ from evaluation.models import (
     RuleKind,
 )
 from evaluation.scoring import Granularity, Period
-from evaluation.selectors import ruleset_current
+from evaluation.selectors import due_date, ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
     ParsedMetric,
@@ -70,15 +68,6 @@ class StaleVersion(WorkflowError):
                 )
             ]
         )
-
-
-def due_date(participation: Participation, period: Period) -> dt.date:
-    """The programme's due day of the month after the period ends (default the 15th)."""
-    year, month = period.year, period.last_month + 1
-    if month == 13:
-        year, month = year + 1, 1
-    day = min(participation.programme.report_due_day, calendar.monthrange(year, month)[1])
-    return dt.date(year, month, day)
 
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
