@@ -2,18 +2,22 @@
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from evaluation.services.runs import evaluation_chunk_execute, evaluation_run_start
 
 # A worker that dies mid-task has the task redelivered (acks_late, reject_on_worker_lost); the
 # services make every step safe to run twice. Only transient database errors are retried.
 TRANSIENT = (OperationalError, InterfaceError)
+# Fanning a run out also publishes to the broker; a run whose chunks are re-queued skips the
+# cities already scored.
+FAN_OUT_TRANSIENT = (*TRANSIENT, BrokerError)
 
 
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
+    autoretry_for=FAN_OUT_TRANSIENT,
     retry_backoff=True,
     max_retries=5,
 )

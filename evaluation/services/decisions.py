@@ -14,18 +14,46 @@ from evaluation.services.reports import FieldError, Locked, WorkflowError
 
 
 def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
+    """The decision, locked, after checking it may be signed off. The run is locked first, so
+    that two reviewers signing off its last decisions at once cannot both miss finalising it."""
+    run = EvaluationRun.objects.select_for_update().get(
+        pk=TrancheDecision.objects.values("city_result__run_id").get(pk=decision.pk)[
+            "city_result__run_id"
+        ]
+    )
     decision = (
         TrancheDecision.objects.select_for_update()
         .select_related("city_result__run", "city_result__participation")
         .get(pk=decision.pk)
     )
-    run = decision.city_result.run
     if run.kind != EvaluationRun.Kind.OFFICIAL or run.status != EvaluationRun.Status.SUCCEEDED:
         raise Locked("only the decisions of a successful official run can be signed off")
     if decision.status != TrancheDecision.Status.RECOMMENDED:
         raise Locked(f"this decision is already {decision.status} and final")
     if run.triggered_by_id is not None and run.triggered_by_id == by.pk:
         raise Locked("the reviewer who triggered the run may not sign off its decisions")
+    others = EvaluationRun.objects.filter(
+        programme_id=run.programme_id,
+        as_of=run.as_of,
+        kind=EvaluationRun.Kind.OFFICIAL,
+        status=EvaluationRun.Status.SUCCEEDED,
+    ).exclude(pk=run.pk)
+    signed = others.filter(
+        city_results__decision__status__in=[
+            TrancheDecision.Status.CONFIRMED,
+            TrancheDecision.Status.OVERRIDDEN,
+        ]
+    ).first()
+    if signed is not None:
+        raise Locked(
+            f"the decisions of run #{signed.pk} for the same date are already being signed off; "
+            "one official run per date is decided"
+        )
+    newer = others.filter(created_at__gt=run.created_at).order_by("-created_at").first()
+    if newer is not None:
+        raise Locked(
+            f"run #{newer.pk} is a newer official run for the same date: sign off that one"
+        )
     return decision
 
 
@@ -42,10 +70,11 @@ def _sign(decision: TrancheDecision, *, by: User, reason: str) -> TrancheDecisio
 def _finalise_if_complete(run: EvaluationRun, by: User) -> None:
     """Once every decision of the run is signed off, the run is final and the periods it
     covers close for officials."""
+    # The run row is already locked by _locked_decision.
     pending = TrancheDecision.objects.filter(
         city_result__run=run, status=TrancheDecision.Status.RECOMMENDED
     ).exists()
-    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+    run = EvaluationRun.objects.get(pk=run.pk)
     if not pending and run.finalised_at is None:
         run.finalised_at = timezone.now()
         run._history_user = by  # type: ignore[attr-defined]

@@ -440,9 +440,14 @@ def _flag_against_last_year(report: Report, values: list[MetricValue]) -> None:
 def report_approve(*, report: Report, by: User) -> Report:
     """Approve a submitted report: its values count in evaluations from now on."""
     require_reviewer(by)
-    report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
+    report = (
+        Report.objects.select_for_update()
+        .select_related("participation__programme")
+        .get(pk=report.pk)
+    )
     if report.status == Report.Status.APPROVED:
         return report
+    _refuse_if_closed(report.participation, report.period)
     if report.status != Report.Status.SUBMITTED:
         raise WorkflowError(
             [

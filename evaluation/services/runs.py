@@ -165,8 +165,15 @@ def evaluation_chunk_execute(*, run_id: int, participation_ids: list[int]) -> No
         try:
             with transaction.atomic():
                 _store_outcome(run, outcome, participations)
-        except IntegrityError:
-            pass  # another delivery of this chunk stored these cities first
+        except IntegrityError as exc:
+            stored = CityResult.objects.filter(run=run, participation_id__in=todo).count()
+            if stored < len(todo):
+                # Not a second delivery having stored them first: a real breach. Fail loudly.
+                with transaction.atomic():
+                    locked = EvaluationRun.objects.select_for_update().get(pk=run_id)
+                    if locked.status not in FINISHED:
+                        _fail(locked, [f"storing the results failed: {exc}"])
+                return
     evaluation_run_finish(run_id=run_id)
 
 
@@ -211,7 +218,8 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
 
 
 def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
-    """The whole run in this process, chunk after chunk (what a worker pool does in parallel)."""
+    """The whole run in this process, chunk after chunk: the workers' path without a broker
+    (used by the benchmark and the tests to score a run where they stand)."""
     for chunk in evaluation_run_start(run_id=run_id):
         evaluation_chunk_execute(run_id=run_id, participation_ids=chunk)
     return EvaluationRun.objects.get(pk=run_id)

@@ -200,12 +200,16 @@ def test_runs(reviewer, second_reviewer, programme):
 
 @pytest.fixture
 def run_with(programme, reviewer, second_reviewer, django_capture_on_commit_callbacks):
-    """Run the official evaluation of every city of the programme now and sign half of its
-    decisions off."""
+    """Run an official evaluation of every city of the programme now and sign half of its
+    decisions off. Each run is as of a later year end: one official run per date is decided."""
+    years = iter(range(2021, 2100))
 
     def run() -> EvaluationRun:
+        as_of = dt.date(next(years), 12, 31)
         with django_capture_on_commit_callbacks(execute=True):
-            queued = evaluation_run_request(programme=programme, trigger="api", by=reviewer)
+            queued = evaluation_run_request(
+                programme=programme, as_of=as_of, trigger="api", by=reviewer
+            )
         decisions = TrancheDecision.objects.filter(city_result__run=queued).order_by("pk")
         for decision in decisions[: decisions.count() // 2]:
             decision_confirm(decision=decision, by=second_reviewer)
