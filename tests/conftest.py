@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth.models import Group
 from openpyxl import Workbook
 
 from evaluation.models import Programme
@@ -17,7 +18,10 @@ def programme(db) -> Programme:
 
 @pytest.fixture
 def reviewer(db):
-    return UserFactory(username="reviewer")
+    """A ministry reviewer (files are loaded by the ministry)."""
+    user = UserFactory(username="reviewer")
+    user.groups.add(Group.objects.get(name="reviewers"))
+    return user
 
 
 def csv_bytes(*lines: str) -> bytes:

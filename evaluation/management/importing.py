@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from evaluation.access import Forbidden
 from evaluation.models import Programme
 from evaluation.selectors import programme_get
 from evaluation.services.imports import ImportSummary
@@ -52,4 +53,6 @@ class ImportCommand(BaseCommand):
             summary = self.load(name=path.name, data=data, by=by, **options)
         except ImportRefused as exc:
             raise CommandError(exc.report()) from None
+        except Forbidden as exc:
+            raise CommandError(f"--by {username}: {exc}") from None
         self.stdout.write(f"{path.name}: {summary}.")

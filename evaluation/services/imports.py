@@ -21,8 +21,18 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cities.models import City
+from evaluation.access import Forbidden, is_reviewer
 from evaluation.bulk import insert_rows
-from evaluation.models import Indicator, MetricValue, Participation, Programme, RuleKind, Target
+from evaluation.models import (
+    EvaluationRun,
+    Indicator,
+    MetricValue,
+    Participation,
+    Programme,
+    Report,
+    RuleKind,
+    Target,
+)
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import NoRuleset, ruleset_current
 from evaluation.tabular import ImportRefused, Row, RowError, read_table
@@ -38,6 +48,13 @@ CITY_CODE = re.compile(r"^[0-9]{6}$")
 MAX_VALUE = Decimal("99999999999999.99")
 MAX_TARGET = Decimal("9999999999.9999")
 MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def _require_ministry(by: User | None) -> None:
+    """Files are loaded by the ministry (or by the system, ``by=None``); a city official
+    uploads through their own city's reports instead."""
+    if by is not None and not is_reviewer(by):
+        raise Forbidden("only ministry reviewers and administrators load files")
 
 
 @dataclass
@@ -109,6 +126,7 @@ def cities_import(
     The optional ``total_amount`` and ``first_tranche`` columns (yuan) give a city's own money;
     without them a new participation gets the programme's single sum, and a programme whose
     notice gives a range (2019) requires them."""
+    _require_ministry(by)
     rows, errors = read_table(name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS)
     reason = f"import_cities {name} --programme {programme.code}"
     seen: dict[str, int] = {}
@@ -247,6 +265,7 @@ def targets_import(
 ) -> ImportSummary:
     """Set the targets cities committed to. A target below the national floor of the
     programme's current ruleset is refused."""
+    _require_ministry(by)
     rows, errors = read_table(name, data, required=TARGET_COLUMNS)
     try:
         ruleset = ruleset_current(programme=programme)
@@ -426,6 +445,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
 
     An approved value changes only through an approved load; the change is kept in the value's
     history (who, when, old and new value)."""
+    _require_ministry(by)
     rows, errors = read_table(name, data, required=METRIC_COLUMNS)
     codes = {row.values.get("city_code", "") for row in rows}
     # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
@@ -441,6 +461,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
         )
     }
     errors += mixed_granularity_errors(metrics, stored.values())
+    errors += _workflow_errors(metrics, stored)
     if not approve:
         for metric in metrics:
             current = stored.get(metric.key)
@@ -470,7 +491,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
             to_create.append(metric)
             continue
         changed = current.value != metric.value
-        newly_approved = approve and current.status == MetricValue.Status.SUBMITTED
+        newly_approved = approve and current.status != MetricValue.Status.APPROVED
         if not changed and not newly_approved:
             summary.unchanged += 1
             continue
@@ -480,6 +501,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
             current.approved_by = by
             current.approved_at = now
         else:
+            current.status = MetricValue.Status.SUBMITTED
             current.submitted_by = by
             current.submitted_at = now
         to_update.append(current)
@@ -541,6 +563,58 @@ def _create_values(
             for key, row in zip((m.key for m in metrics), rows, strict=True)
         ],
     )
+
+
+def _workflow_errors(
+    metrics: list[ParsedMetric], stored: dict[tuple[int, int, int, str, int], MetricValue]
+) -> list[RowError]:
+    """A file does not overtake the reporting workflow: a value in a city's report that is not
+    approved changes through that report, and a period closed by a finalised evaluation does
+    not change at all."""
+    errors: list[RowError] = []
+    reports = {
+        r.pk: r
+        for r in Report.objects.filter(
+            pk__in={v.report_id for v in stored.values() if v.report_id is not None}
+        )
+    }
+    for metric in metrics:
+        current = stored.get(metric.key)
+        if current is None or current.report_id is None:
+            continue
+        report = reports[current.report_id]
+        if report.status != Report.Status.APPROVED:
+            errors.append(
+                RowError(
+                    metric.line,
+                    "value",
+                    f"{metric.indicator.code} for {metric.period} is in the city's report "
+                    f"#{report.pk}, which is {report.status}: it changes through that report",
+                )
+            )
+    closing = {}
+    for city_id, programme, as_of in (
+        EvaluationRun.objects.filter(
+            kind=EvaluationRun.Kind.OFFICIAL,
+            finalised_at__isnull=False,
+            programme__participations__city_id__in={m.city.pk for m in metrics},
+        )
+        .values_list("programme__participations__city_id", "programme__code", "as_of")
+        .order_by("as_of")
+    ):
+        closing[city_id] = (programme, as_of)
+    for metric in metrics:
+        closed = closing.get(metric.city.pk)
+        if closed is not None and metric.period.end <= closed[1]:
+            errors.append(
+                RowError(
+                    metric.line,
+                    "period",
+                    f"{metric.period} is closed: the programme {closed[0]} evaluation as of "
+                    f"{closed[1].isoformat()} has been finalised",
+                )
+            )
+    return errors
 
 
 def mixed_granularity_errors(
