@@ -40,55 +40,35 @@ def evaluate_chunk(run_id: int, participation_ids: list[int]) -> None:
     evaluation_chunk_execute(run_id=run_id, participation_ids=participation_ids)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5)
 def run_midterm_evaluation(programme: str) -> int:
-    """The scheduled official mid-term run of a programme (as of its mid-term date). If one is
-    already queued, running or done, that run stands: a redelivered task starts no other."""
+    """The scheduled official mid-term run of a programme (as of its mid-term date)."""
     from evaluation.models import EvaluationRun, Programme
-    from evaluation.services.runs import evaluation_run_request
+    from evaluation.services.runs import evaluation_run_scheduled
 
     subject = Programme.objects.get(code=programme)
-    existing = (
-        EvaluationRun.objects.filter(
-            programme=subject,
-            as_of=subject.midterm_as_of,
-            kind=EvaluationRun.Kind.OFFICIAL,
-        )
-        .exclude(status=EvaluationRun.Status.FAILED)
-        .first()
-    )
-    if existing is not None:
-        return existing.pk
-    run = evaluation_run_request(
-        programme=subject,
-        kind=EvaluationRun.Kind.OFFICIAL,
-        trigger=EvaluationRun.Trigger.SCHEDULE,
-        by=None,
-    )
-    return run.pk
+    return evaluation_run_scheduled(
+        programme=subject, kind=EvaluationRun.Kind.OFFICIAL, as_of=subject.midterm_as_of
+    ).pk
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5)
 def run_provisional_evaluations() -> list[int]:
     """The nightly provisional run of every active programme, as of today."""
     from django.utils import timezone
 
     from evaluation.models import EvaluationRun, Programme
-    from evaluation.services.runs import evaluation_run_request
+    from evaluation.services.runs import evaluation_run_scheduled
 
     return [
-        evaluation_run_request(
-            programme=programme,
-            as_of=timezone.localdate(),
-            kind=EvaluationRun.Kind.PROVISIONAL,
-            trigger=EvaluationRun.Trigger.SCHEDULE,
-            by=None,
+        evaluation_run_scheduled(
+            programme=programme, kind=EvaluationRun.Kind.PROVISIONAL, as_of=timezone.localdate()
         ).pk
         for programme in Programme.objects.filter(is_active=True, rulesets__isnull=False).distinct()
     ]
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), max_retries=5)
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5)
 def send_report_reminders() -> int:
     from django.utils import timezone
 
@@ -97,7 +77,7 @@ def send_report_reminders() -> int:
     return reminders_send(today=timezone.localdate())
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
 def notify_reviewers(report_id: int, version: int) -> bool:
     """A submission's follow-up: tell the reviewers (once per submitted version)."""
     from evaluation.services.reports import reviewers_notify

@@ -110,6 +110,16 @@ def annual_value(year: int, totals: Iterable[PeriodTotal]) -> AnnualValue:
     return AnnualValue(year, total.total, basis)
 
 
+_JUST_BELOW_ONE = Decimal("0.9999")
+
+
+def shown_attainment(attainment: Decimal, *, met: bool) -> Decimal:
+    """Attainment to 4 decimals, half-up; an indicator that is not met never shows 1.0000
+    (its points may still round to the full weight)."""
+    shown = quantize(attainment, FOUR_PLACES)
+    return _JUST_BELOW_ONE if shown == ONE and not met else shown
+
+
 def _points(weight: Decimal, attainment: Decimal) -> Decimal:
     with localcontext(prec=PRECISION):
         return quantize(weight * attainment, TWO_PLACES)
@@ -217,7 +227,9 @@ class GrowthRule(RuleKind):
         if status is Status.MET:
             verdict = f"reaches {target_text}"
         elif status is Status.PARTIAL:
-            verdict = f"is below {target_text}: attainment {quantize(attainment, FOUR_PLACES)}"
+            verdict = (
+                f"is below {target_text}: attainment {shown_attainment(attainment, met=False)}"
+            )
         else:
             verdict = f"is not above zero against {target_text}"
         return IndicatorOutcome(
@@ -229,7 +241,7 @@ class GrowthRule(RuleKind):
             target_source=source,
             target=quantize(target, FOUR_PLACES),
             actual=quantize(growth, FOUR_PLACES),
-            attainment=quantize(attainment, FOUR_PLACES),
+            attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
                 f"{path}; {growth_text} {verdict}. {show(points)} of {show(rule.weight)} points."
@@ -298,7 +310,7 @@ class CumulativeRule(RuleKind):
         points = _points(rule.weight, attainment)
         verdict = {
             Status.MET: "reaches",
-            Status.PARTIAL: f"attainment {quantize(attainment, FOUR_PLACES)} of",
+            Status.PARTIAL: f"attainment {shown_attainment(attainment, met=False)} of",
             Status.MISSED: "nothing towards",
         }[status]
         return IndicatorOutcome(
@@ -310,7 +322,7 @@ class CumulativeRule(RuleKind):
             target_source=source,
             target=quantize(pro_rated, TWO_PLACES),
             actual=quantize(total, TWO_PLACES),
-            attainment=quantize(attainment, FOUR_PLACES),
+            attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
                 f"{show(total)} approved in {periods} period{'s' if periods != 1 else ''}"

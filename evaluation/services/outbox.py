@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from config.celery import app
 from evaluation.models import OutboxTask
@@ -43,7 +42,7 @@ def outbox_dispatch(*, ids: Sequence[int] | None = None) -> int:
             try:
                 # Through the registered task, so in-process (eager) mode applies too.
                 app.tasks[claimed.task].apply_async(kwargs=claimed.kwargs)
-            except (BrokerError, ConnectionError, OSError) as exc:
+            except Exception as exc:  # a broker down, or any other failure to send: keep it
                 claimed.attempts += 1
                 claimed.last_error = str(exc)[:2000]
                 claimed.save(update_fields=["attempts", "last_error"])

@@ -60,16 +60,28 @@ def reminders_send(*, today: dt.date) -> int:
             except IntegrityError:
                 continue  # already sent
             when = "is due on" if step == Reminder.Step.BEFORE else "was due on"
-            send_mail(
-                subject=f"[{participation.programme.code}] {participation.city.name_en}: "
-                f"report for {period} {when} {due.isoformat()}",
-                message=(
-                    f"The report of {participation.city} for {period} {when} "
-                    f"{due.isoformat()} and has not been submitted yet.\n"
-                    "Please fill it in and submit it (API: /api/v1/reports/)."
-                ),
-                from_email=None,
-                recipient_list=emails,
-            )
+            try:
+                send_mail(
+                    subject=f"[{participation.programme.code}] {participation.city.name_en}: "
+                    f"report for {period} {when} {due.isoformat()}",
+                    message=(
+                        f"The report of {participation.city} for {period} {when} "
+                        f"{due.isoformat()} and has not been submitted yet.\n"
+                        "Please fill it in and submit it (API: /api/v1/reports/)."
+                    ),
+                    from_email=None,
+                    recipient_list=emails,
+                )
+            except Exception:
+                # Not sent: forget it, so that the next run tries again; go on with the others.
+                log.exception("reminder to %s failed", emails)
+                Reminder.objects.filter(
+                    participation=participation,
+                    year=period.year,
+                    granularity=str(period.granularity),
+                    number=period.number,
+                    step=step,
+                ).delete()
+                continue
             sent += 1
     return sent

@@ -396,13 +396,18 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
         )
     )
     if emails:
-        send_mail(
-            subject=f"[{report.participation.programme.code}] {report.participation.city.name_en}"
-            f" submitted its report for {report.period}",
-            message=f"{report} awaits review in the admin's review queue.",
-            from_email=None,
-            recipient_list=emails,
-        )
+        try:
+            send_mail(
+                subject=f"[{report.participation.programme.code}] "
+                f"{report.participation.city.name_en} submitted its report for {report.period}",
+                message=f"{report} awaits review in the admin's review queue.",
+                from_email=None,
+                recipient_list=emails,
+            )
+        except Exception:
+            # Not sent: forget the notice so that a retry of the task sends it.
+            ReviewNotice.objects.filter(report=report, version=version).delete()
+            raise
     return bool(emails)
 
 

@@ -8,6 +8,7 @@ score should two deliveries race."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -75,6 +76,30 @@ def evaluation_run_request(
     return run
 
 
+def evaluation_run_scheduled(*, programme: Programme, kind: str, as_of: dt.date) -> EvaluationRun:
+    """The run a schedule asks for: if one of this kind and date is already queued, running or
+    done for the programme, that run stands, so a redelivered task starts no other."""
+    with transaction.atomic():
+        # Serialise schedules of one programme on its row.
+        Programme.objects.select_for_update().get(pk=programme.pk)
+        existing = (
+            EvaluationRun.objects.filter(
+                programme=programme, as_of=as_of, kind=kind, trigger=EvaluationRun.Trigger.SCHEDULE
+            )
+            .exclude(status=EvaluationRun.Status.FAILED)
+            .first()
+        )
+        if existing is not None:
+            return existing
+        return evaluation_run_request(
+            programme=programme,
+            as_of=as_of,
+            kind=kind,
+            trigger=EvaluationRun.Trigger.SCHEDULE,
+            by=None,
+        )
+
+
 def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> EvaluationRun:
     run.status = EvaluationRun.Status.FAILED
     run.error = "\n".join(messages)
@@ -113,14 +138,20 @@ def evaluation_run_start(*, run_id: int) -> list[list[int]]:
         if not ids:
             _fail(run, [f"programme {run.programme.code} has no cities: import them first"])
             return []
-        floors = {rule.indicator: rule.floor for rule in rules.indicators}
-        problems = [
-            f"city {city}: committed target {value} for {indicator} is below the national "
-            f"floor {floors[indicator]}"
-            for city, indicator, value in Target.objects.filter(participation_id__in=ids)
+        targets: dict[str, list[tuple[str, Decimal]]] = {}
+        for city, indicator, value in (
+            Target.objects.filter(participation_id__in=ids)
             .values_list("participation__city__code", "indicator__code", "value")
             .order_by("participation__city__code", "indicator__position")
-            if indicator in floors and value < floors[indicator]
+        ):
+            targets.setdefault(city, []).append((indicator, value))
+        problems = [
+            f"city {city}: {problem}"
+            for city, pairs in targets.items()
+            for problem in scoring.engine.check_targets(
+                scoring.CityInput(city=city, remaining_amount=Decimal(0), targets=tuple(pairs)),
+                rules,
+            )
         ]
         if problems:
             _fail(run, problems)

@@ -77,3 +77,25 @@ def test_a_submission_tells_the_reviewers_once(db, django_capture_on_commit_call
     assert reviewers_notify(report_id=report.pk, version=report.version) is False
     assert len(mail.outbox) == 1
     assert ReviewNotice.objects.count() == 1
+
+
+def test_a_notice_that_could_not_be_mailed_is_sent_on_the_next_delivery(
+    db, django_capture_on_commit_callbacks
+):
+    import smtplib
+
+    reviewer = UserFactory(username="wang", email="wang@example.org")
+    reviewer.groups.add(Group.objects.get(name="reviewers"))
+    with (
+        mock.patch(
+            "django.core.mail.send_mail", side_effect=smtplib.SMTPServerDisconnected("gone")
+        ),
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        report = _submitted_report()
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            reviewers_notify(report_id=report.pk, version=report.version)
+    assert not ReviewNotice.objects.exists()
+
+    assert reviewers_notify(report_id=report.pk, version=report.version) is True
+    assert len(mail.outbox) == 1
