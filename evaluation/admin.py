@@ -428,11 +428,35 @@ class CityResultAdmin(admin.ModelAdmin):
         return False
 
 
+def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]) -> None:
+    """A ruleset a run has used becomes a new version with changed numbers; rows added or
+    removed, or other fields changed, cannot be carried over and are refused, not dropped."""
+    ruleset = formset.instance
+    if (
+        ruleset.pk is None
+        or not Ruleset.objects.filter(pk=ruleset.pk, frozen_at__isnull=False).exists()
+    ):
+        return
+    for form in formset.forms:
+        if not form.has_changed():
+            continue
+        if not form.instance.pk or form.cleaned_data.get("DELETE"):
+            raise forms.ValidationError(
+                "this ruleset has been used by a run: its next version may change numbers only; "
+                "add or remove rows on a ruleset no run has used"
+            )
+        if set(form.changed_data) - movable:
+            raise forms.ValidationError(
+                f"this ruleset has been used by a run: only {', '.join(sorted(movable))} may change"
+            )
+
+
 class IndicatorRuleFormSet(forms.BaseInlineFormSet):
     """A ruleset's weights add up to 100 points."""
 
     def clean(self) -> None:
         super().clean()
+        _refuse_structural_edits(self, {"weight", "floor"})
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         total = sum((f.cleaned_data["weight"] for f in kept), Decimal(0))
         if kept and total != 100:
@@ -444,6 +468,7 @@ class GradeBandFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
+        _refuse_structural_edits(self, {"min_score", "release_share"})
         kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if kept and not any(f.cleaned_data["min_score"] == 0 for f in kept):
             raise forms.ValidationError("no grade band starts at 0, so a low total has no grade")

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from evaluation import scoring
 from evaluation.models import GradeBand, IndicatorRule, Ruleset
@@ -16,6 +17,7 @@ from evaluation.selectors import ruleset_spec
 
 
 def ruleset_freeze(*, ruleset: Ruleset) -> None:
+    """Mark ``ruleset`` as used by a run: from now on an edit makes a new version."""
     if ruleset.frozen_at is None:
         ruleset.frozen_at = timezone.now()
         ruleset.save(update_fields=["frozen_at"])
@@ -41,30 +43,44 @@ def ruleset_revise(
     if ruleset.is_frozen:
         latest = Ruleset.objects.filter(programme=ruleset.programme).order_by("-version").first()
         assert latest is not None
-        target = Ruleset.objects.create(
+        target = Ruleset(
             programme=ruleset.programme,
             version=latest.version + 1,
             notes=notes or f"Revised from {ruleset.label}.",
             created_by=by,
         )
-        IndicatorRule.objects.bulk_create(
-            IndicatorRule(
-                ruleset=target,
-                indicator_id=rule.indicator_id,
-                kind=rule.kind,
-                floor=rule.floor,
-                weight=rule.weight,
-            )
-            for rule in ruleset.rules.all()
+        target._history_user = by  # type: ignore[attr-defined]
+        target._change_reason = f"revised from {ruleset.label}"  # type: ignore[attr-defined]
+        target.save()
+        reason = f"copied from {ruleset.label}"
+        bulk_create_with_history(
+            [
+                IndicatorRule(
+                    ruleset=target,
+                    indicator_id=rule.indicator_id,
+                    kind=rule.kind,
+                    floor=rule.floor,
+                    weight=rule.weight,
+                )
+                for rule in ruleset.rules.all()
+            ],
+            IndicatorRule,
+            default_user=by,
+            default_change_reason=reason,
         )
-        GradeBand.objects.bulk_create(
-            GradeBand(
-                ruleset=target,
-                grade=band.grade,
-                min_score=band.min_score,
-                release_share=band.release_share,
-            )
-            for band in ruleset.bands.all()
+        bulk_create_with_history(
+            [
+                GradeBand(
+                    ruleset=target,
+                    grade=band.grade,
+                    min_score=band.min_score,
+                    release_share=band.release_share,
+                )
+                for band in ruleset.bands.all()
+            ],
+            GradeBand,
+            default_user=by,
+            default_change_reason=reason,
         )
     for rule in target.rules.select_related("indicator"):
         code = rule.indicator.code

@@ -119,3 +119,16 @@ def test_a_ruleset_shows_when_a_run_froze_it(admin_client, v1):
     assert "Frozen at: -" in before
     assert "Frozen at: -" not in after
     assert "Frozen at: " in after
+
+
+def test_a_change_a_new_version_cannot_carry_is_refused_not_dropped(admin_client, v1):
+    ruleset_freeze(ruleset=v1)
+    before_rules = rules_of(v1)
+    data = edited(admin_client, v1, transfer_licence_count__kind="cumulative")
+
+    response = admin_client.post(f"/admin/evaluation/ruleset/{v1.pk}/change/", data)
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert "only floor, weight may change" in page(response)
+    assert Ruleset.objects.filter(programme=v1.programme).count() == 1
+    assert rules_of(v1) == before_rules
