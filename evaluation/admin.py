@@ -35,6 +35,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
+from evaluation.scoring import Granularity, Period, PeriodError
 from evaluation.selectors import NoRuleset, ruleset_current
 from evaluation.services import decisions, reports
 from evaluation.services.reports import WorkflowError
@@ -110,6 +111,31 @@ class FlaggedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PeriodFilter(admin.SimpleListFilter):
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        periods = {
+            Period(year, Granularity(granularity), number)
+            for year, granularity, number in model_admin.get_queryset(request)
+            .values_list("year", "granularity", "number")
+            .distinct()
+        }
+        return [(p.label, p.label) for p in sorted(periods, reverse=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        try:
+            period = Period.parse(self.value() or "")
+        except PeriodError:
+            return queryset.none()
+        return queryset.filter(
+            year=period.year, granularity=str(period.granularity), number=period.number
+        )
+
+
 @admin.register(Report)
 class ReportAdmin(SimpleHistoryAdmin):
     """The review queue: submitted reports first; each shows its values beside the same period
@@ -120,6 +146,7 @@ class ReportAdmin(SimpleHistoryAdmin):
         "status",
         "participation__programme",
         "participation__city",
+        PeriodFilter,
         "year",
         "granularity",
         FlaggedFilter,

@@ -332,3 +332,15 @@ def test_the_history_of_a_reopened_report_keeps_the_reason(admin_client, reviewe
         ("reviewer", "reopened: audit correction"),
         ("reviewer", "approved"),
     ]
+
+
+def test_the_queue_filters_by_period(reviewer_client, official, city_a):
+    march = submitted_report(city_a, official, "2021-03", {"pledge_projects": "3"})
+    april = submitted_report(city_a, official, "2021-04", {"pledge_projects": "3"})
+
+    response = reviewer_client.get("/admin/evaluation/report/?period=2021-03")
+
+    shown = [report.pk for report in response.context["cl"].result_list]
+    assert shown == [march.pk]
+    assert april.pk not in shown
+    assert "2021-04" in page(response)  # still offered as a choice
