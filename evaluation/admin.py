@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from evaluation import access
+from evaluation import access, scoring
 from evaluation.admin_files import FilesAdminMixin
 from evaluation.models import (
     CityResult,
@@ -479,26 +479,54 @@ def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]
 
 
 class IndicatorRuleFormSet(forms.BaseInlineFormSet):
-    """A ruleset's weights add up to 100 points."""
+    """The scoring core's rules for a ruleset's indicators (weights add up to 100…)."""
 
     def clean(self) -> None:
         super().clean()
         _refuse_structural_edits(self, {"weight", "floor"})
-        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        total = sum((f.cleaned_data["weight"] for f in kept), Decimal(0))
-        if kept and total != 100:
-            raise forms.ValidationError(f"the weights add up to {total}, not 100")
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        problems = scoring.engine.check_indicator_rules(
+            [
+                scoring.IndicatorRule(
+                    indicator=data["indicator"].code,
+                    kind=data["kind"],
+                    floor=data["floor"],
+                    weight=data["weight"],
+                )
+                for data in kept
+            ]
+        )
+        if problems:
+            raise forms.ValidationError(problems)
 
 
 class GradeBandFormSet(forms.BaseInlineFormSet):
-    """Every total has a grade: one band starts at 0."""
+    """The scoring core's rules for grade bands (one starts at 0…)."""
 
     def clean(self) -> None:
         super().clean()
         _refuse_structural_edits(self, {"min_score", "release_share"})
-        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        if kept and not any(f.cleaned_data["min_score"] == 0 for f in kept):
-            raise forms.ValidationError("no grade band starts at 0, so a low total has no grade")
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        problems = scoring.engine.check_bands(
+            [
+                scoring.GradeBand(
+                    grade=data["grade"],
+                    min_score=data["min_score"],
+                    release_share=data["release_share"],
+                )
+                for data in kept
+            ]
+        )
+        if problems:
+            raise forms.ValidationError(problems)
 
 
 class IndicatorRuleInline(admin.TabularInline):

@@ -81,6 +81,19 @@ def schedules_install() -> list[str]:
     return names
 
 
+def _daily(*, minute: str, hour: str) -> CrontabSchedule:
+    """A crontab on every day of every month, in Beijing time."""
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone=TIME_ZONE,
+    )
+    return schedule
+
+
 def _zone() -> dt.tzinfo:
     from zoneinfo import ZoneInfo
 

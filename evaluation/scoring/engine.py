@@ -29,6 +29,7 @@ from .types import (
     Decision,
     GradeBand,
     IndicatorOutcome,
+    IndicatorRule,
     PeriodTotal,
     ProgrammeOutcome,
     ProgrammeSpec,
@@ -70,10 +71,12 @@ def years_elapsed(programme: ProgrammeSpec, as_of: dt.date) -> int:
     )
 
 
-def check_ruleset(ruleset: RulesetSpec) -> None:
+def check_indicator_rules(rules: Sequence[IndicatorRule]) -> list[str]:
+    """Every problem of a ruleset's indicators: each once, a known kind, a floor above 0, a
+    weight not negative, and weights adding up to 100 points."""
     problems: list[str] = []
     seen: set[str] = set()
-    for rule in ruleset.indicators:
+    for rule in rules:
         if rule.indicator in seen:
             problems.append(f"indicator {rule.indicator} appears twice")
         seen.add(rule.indicator)
@@ -83,16 +86,31 @@ def check_ruleset(ruleset: RulesetSpec) -> None:
             problems.append(f"indicator {rule.indicator}: floor must be above 0")
         if rule.weight < ZERO:
             problems.append(f"indicator {rule.indicator}: weight must not be negative")
-    if not ruleset.indicators:
+    if not rules:
         problems.append("the ruleset has no indicators")
-    grades = [band.grade for band in ruleset.bands]
+    total = sum((rule.weight for rule in rules), ZERO)
+    if rules and total != 100:
+        problems.append(f"the weights add up to {total.normalize():f}, not 100")
+    return problems
+
+
+def check_bands(bands: Sequence[GradeBand]) -> list[str]:
+    """Every problem of a ruleset's grade bands: each grade once, one band from 0 (so every
+    total has a grade), release shares between 0 and 1."""
+    problems: list[str] = []
+    grades = [band.grade for band in bands]
     if len(set(grades)) != len(grades):
         problems.append("a grade appears twice among the bands")
-    if not any(band.min_score == ZERO for band in ruleset.bands):
+    if not any(band.min_score == ZERO for band in bands):
         problems.append("no grade band starts at 0, so a low total would have no grade")
-    for band in ruleset.bands:
+    for band in bands:
         if not ZERO <= band.release_share <= Decimal(1):
             problems.append(f"grade {band.grade}: release share must be between 0 and 1")
+    return problems
+
+
+def check_ruleset(ruleset: RulesetSpec) -> None:
+    problems = check_indicator_rules(ruleset.indicators) + check_bands(ruleset.bands)
     if problems:
         raise RulesetError(problems)
 

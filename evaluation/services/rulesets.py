@@ -102,15 +102,9 @@ def ruleset_revise(
 
 
 def ruleset_check(*, ruleset: Ruleset) -> None:
-    """Raise ``ValidationError`` naming every inconsistency of the ruleset."""
-    spec = ruleset_spec(ruleset=ruleset)
-    problems: list[str] = []
+    """Raise ``ValidationError`` naming every inconsistency of the ruleset (the core's
+    rules: see ``scoring.engine.check_ruleset``)."""
     try:
-        scoring.engine.check_ruleset(spec)
+        scoring.engine.check_ruleset(ruleset_spec(ruleset=ruleset))
     except scoring.RulesetError as exc:
-        problems += exc.messages
-    total = sum((rule.weight for rule in spec.indicators), Decimal(0))
-    if total != 100:
-        problems.append(f"the weights add up to {total}, not 100")
-    if problems:
-        raise ValidationError(problems)
+        raise ValidationError(list(exc.messages)) from None
