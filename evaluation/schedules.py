@@ -22,14 +22,7 @@ def schedules_install() -> list[str]:
     names = []
 
     # "At 02:00 every day": a provisional evaluation of every active programme, as of that day.
-    nightly, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone=TIME_ZONE,
-    )
+    nightly = _daily(minute="0", hour="2")
     names.append(
         _task(
             "nightly provisional evaluations",
@@ -40,25 +33,11 @@ def schedules_install() -> list[str]:
 
     # "Every minute": send the tasks the outbox still holds (asked for while the broker was
     # down).
-    every_minute, _ = CrontabSchedule.objects.get_or_create(
-        minute="*",
-        hour="*",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone=TIME_ZONE,
-    )
+    every_minute = _daily(minute="*", hour="*")
     names.append(_task("outbox dispatch", "evaluation.tasks.dispatch_outbox", crontab=every_minute))
 
     # "At 08:00 every day": reminders before and after each report's due date.
-    morning, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour="8",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone=TIME_ZONE,
-    )
+    morning = _daily(minute="0", hour="8")
     names.append(
         _task("report reminders", "evaluation.tasks.send_report_reminders", crontab=morning)
     )

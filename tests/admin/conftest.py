@@ -16,7 +16,7 @@ from evaluation.scoring import Period
 from evaluation.services import reports
 from evaluation.services.people import role_grant
 from evaluation.services.runs import evaluation_run_request
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory
 
 
 def _staff(username: str, role: str):
@@ -115,25 +115,6 @@ def submitted_report(
         report=report, values=values, version=report.version, by=official
     )
     return reports.report_submit(report=report, version=report.version, by=official)
-
-
-def meet_every_target(city) -> None:
-    """Approved values that give 100 points under the default 2020 ruleset (excellent,
-    everything released)."""
-    for indicator in ("transfer_licence_count", "pledge_amount", "pledge_projects"):
-        add_value(city, indicator, "2019", "100")
-        add_value(city, indicator, "2021", "200")
-    add_value(city, "contract_turnover", "2019", "100")
-    add_value(city, "contract_turnover", "2021", "196")  # exactly 40% a year
-    for indicator, total in (
-        ("sme_transformations", "67"),
-        ("certified_entities", "134"),
-        ("securitization_products", "1"),
-        ("navigation_projects", "4"),
-        ("trusteeship_smes", "667"),
-        ("operation_centres", "2"),
-    ):
-        add_value(city, indicator, "2020", total)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from evaluation.models import TrancheDecision
-from tests.admin.conftest import history_rows, meet_every_target, page, shown_messages
+from tests.admin.conftest import history_rows, page, shown_messages
+from tests.factories import meet_every_target
 
 pytestmark = pytest.mark.django_db
 

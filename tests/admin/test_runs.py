@@ -15,8 +15,8 @@ from evaluation.services.runs import (
     evaluation_run_request,
     evaluation_run_start,
 )
-from tests.admin.conftest import meet_every_target, page, shown_messages
-from tests.factories import add_value
+from tests.admin.conftest import page, shown_messages
+from tests.factories import add_value, meet_every_target
 
 pytestmark = pytest.mark.django_db
 

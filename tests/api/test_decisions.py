@@ -9,27 +9,9 @@ import pytest
 
 from evaluation.models import EvaluationRun, TrancheDecision
 from tests.api.conftest import client_for
-from tests.factories import add_value
+from tests.factories import meet_every_target
 
 pytestmark = pytest.mark.django_db
-
-
-def meet_every_target(city) -> None:
-    """Values that give 100 points under the default 2020 ruleset: release everything."""
-    for indicator in ("transfer_licence_count", "pledge_amount", "pledge_projects"):
-        add_value(city, indicator, "2019", "100")
-        add_value(city, indicator, "2021", "200")
-    add_value(city, "contract_turnover", "2019", "100")
-    add_value(city, "contract_turnover", "2021", "196")
-    for indicator, total in (
-        ("sme_transformations", "67"),
-        ("certified_entities", "134"),
-        ("securitization_products", "1"),
-        ("navigation_projects", "4"),
-        ("trusteeship_smes", "667"),
-        ("operation_centres", "2"),
-    ):
-        add_value(city, indicator, "2020", total)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from evaluation.models import (
     TrancheDecision,
 )
 from evaluation.services.runs import evaluation_run_execute, evaluation_run_request
-from tests.factories import ParticipationFactory, add_target, add_value
+from tests.factories import ParticipationFactory, add_target, add_value, meet_every_target
 
 pytestmark = pytest.mark.django_db
 
@@ -26,21 +26,7 @@ pytestmark = pytest.mark.django_db
 def strong_city(programme, code: str):
     """A city that meets every target of the default ruleset: 100 points."""
     participation = ParticipationFactory(programme=programme, city__code=code)
-    city = participation.city
-    for indicator in ("transfer_licence_count", "pledge_amount", "pledge_projects"):
-        add_value(city, indicator, "2019", "100")
-        add_value(city, indicator, "2021", "200")
-    add_value(city, "contract_turnover", "2019", "100")
-    add_value(city, "contract_turnover", "2021", "196")  # 1.4 ** 2: exactly 40% a year
-    for indicator, total in (
-        ("sme_transformations", "67"),
-        ("certified_entities", "134"),
-        ("securitization_products", "1"),
-        ("navigation_projects", "4"),
-        ("trusteeship_smes", "667"),
-        ("operation_centres", "2"),
-    ):
-        add_value(city, indicator, "2020", total)
+    meet_every_target(participation.city)
     return participation
 
 
