@@ -19,10 +19,12 @@ from functools import cache
 from .totals import city_totals
 from .types import CityInput, CityOutcome, PeriodTotal, ProgrammeOutcome, ProgrammeSpec
 
+_CANONICAL = Context(prec=60)
+
 
 def canonical_decimal(value: Decimal) -> str:
     """``1000``, ``1000.0`` and ``1E+3`` all become ``"1000"``."""
-    text = format(value.normalize(Context(prec=60)), "f")
+    text = format(value.normalize(_CANONICAL), "f")
     return "0" if text in {"-0", "0"} else text
 
 

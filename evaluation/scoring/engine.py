@@ -12,16 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
+from functools import lru_cache
 
+from .decimals import CONTEXT, HUNDRED, TWO_PLACES, ZERO, decimal_sum, quantize
 from .digest import city_input_digest, combine, inputs_header
-from .rules import (
-    RULE_KINDS,
-    TWO_PLACES,
-    ZERO,
-    Context,
-    quantize,
-    show,
-)
+from .rules import RULE_KINDS, Context, show
 from .totals import city_totals
 from .types import (
     CityInput,
@@ -88,9 +83,9 @@ def check_indicator_rules(rules: Sequence[IndicatorRule]) -> list[str]:
             problems.append(f"indicator {rule.indicator}: weight must not be negative")
     if not rules:
         problems.append("the ruleset has no indicators")
-    total = sum((rule.weight for rule in rules), ZERO)
+    total = decimal_sum(rule.weight for rule in rules)
     if rules and total != 100:
-        problems.append(f"the weights add up to {total.normalize():f}, not 100")
+        problems.append(f"the weights add up to {total.normalize(CONTEXT):f}, not 100")
     return problems
 
 
@@ -133,10 +128,22 @@ def check_targets(city: CityInput, ruleset: RulesetSpec) -> list[str]:
 
 
 def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
-    for band in sorted(bands, key=lambda b: b.min_score, reverse=True):
+    for band in _highest_first(tuple(bands)):
         if score >= band.min_score:
             return band
     raise RulesetError(["no grade band covers a total of " + str(score)])
+
+
+@lru_cache(maxsize=64)
+def _highest_first(bands: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
+    return tuple(sorted(bands, key=lambda b: b.min_score, reverse=True))
+
+
+@lru_cache(maxsize=64)
+def _release_text(band: GradeBand) -> str:
+    """ "grade B (from 80.00), which releases 60%"."""
+    share = quantize(CONTEXT.multiply(band.release_share, HUNDRED), TWO_PLACES).normalize(CONTEXT)
+    return f"grade {band.grade} (from {show(band.min_score)}), which releases {share:f}%"
 
 
 def evaluate_city(
@@ -146,9 +153,11 @@ def evaluate_city(
     for total in totals:
         by_indicator[total.indicator].append(total)
 
+    # Duplicates are refused before this; were one to slip through, the first would count.
+    committed_targets = dict(reversed(city.targets))
     outcomes: list[IndicatorOutcome] = []
     for rule in ruleset.indicators:
-        committed = city.committed_target(rule.indicator)
+        committed = committed_targets.get(rule.indicator)
         target, source = (
             (committed, TargetSource.COMMITTED)
             if committed is not None
@@ -164,15 +173,14 @@ def evaluate_city(
             )
         )
 
-    score = sum((o.points for o in outcomes), ZERO)
+    score = decimal_sum(o.points for o in outcomes)
     band = grade_for(score, ruleset.bands)
-    amount = quantize(city.remaining_amount * band.release_share, TWO_PLACES)
+    amount = quantize(CONTEXT.multiply(city.remaining_amount, band.release_share), TWO_PLACES)
     decision = Decision.RELEASE if amount > ZERO else Decision.WITHHOLD
     flagged = [o.indicator for o in outcomes if o.status is Status.NOT_ASSESSABLE]
-    share = quantize(band.release_share * 100, TWO_PLACES).normalize()
     reason = (
-        f"Total {show(score)} points: grade {band.grade} (from {show(band.min_score)}), "
-        f"which releases {share:f}% of the remaining {show(city.remaining_amount)} yuan: "
+        f"Total {show(score)} points: {_release_text(band)} "
+        f"of the remaining {show(city.remaining_amount)} yuan: "
         + (
             f"recommend releasing {show(amount)} yuan."
             if decision is Decision.RELEASE

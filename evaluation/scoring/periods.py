@@ -30,7 +30,7 @@ class PeriodError(ValueError):
     """A period label that is not a year, quarter or month of the accepted form."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Period:
     year: int
     granularity: Granularity

@@ -9,10 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
 from decimal import Context as DecimalContext
+from decimal import Decimal
+from functools import lru_cache
 from typing import ClassVar
 
+from .decimals import (
+    CONTEXT,
+    FOUR_PLACES,
+    HUNDRED,
+    ONE,
+    TWO_PLACES,
+    ZERO,
+    quantize,
+)
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
 from .types import (
     IndicatorOutcome,
@@ -22,23 +32,6 @@ from .types import (
     Status,
     TargetSource,
 )
-
-# Working precision: far beyond any value the programme reports (16 digits), so every
-# comparison that decides a status is exact.
-PRECISION = 50
-
-ONE = Decimal(1)
-ZERO = Decimal(0)
-FOUR_PLACES = Decimal("0.0001")
-TWO_PLACES = Decimal("0.01")
-
-
-_CONTEXT = DecimalContext(prec=PRECISION)
-
-
-def quantize(value: Decimal, places: Decimal) -> Decimal:
-    return value.quantize(places, rounding=ROUND_HALF_UP, context=_CONTEXT)
-
 
 # The growth shown and a partial attainment need far fewer digits than the exact comparison
 # that decides "met"; 34 significant digits is IEEE decimal128.
@@ -68,17 +61,23 @@ def show(value: Decimal) -> str:
 
 
 def show_percent(fraction: Decimal) -> str:
-    return f"{quantize(fraction * 100, TWO_PLACES):,.2f}%"
+    return f"{quantize(CONTEXT.multiply(fraction, HUNDRED), TWO_PLACES):,.2f}%"
 
 
-@dataclass(frozen=True)
+# Figures that repeat across cities (weights, floors, targets): formatted once. The caches
+# are bounded, so a long-lived worker does not grow.
+_show_fixed = lru_cache(maxsize=4096)(show)
+_show_percent_fixed = lru_cache(maxsize=4096)(show_percent)
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     programme: ProgrammeSpec
     as_of: dt.date
     years_elapsed: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AnnualValue:
     """The value of one year, or why there is none (``value is None``)."""
 
@@ -98,16 +97,23 @@ def annual_value(year: int, totals: Iterable[PeriodTotal]) -> AnnualValue:
     (total,) = of_year
     granularity = total.granularity
     parts = PARTS_PER_YEAR[granularity]
-    basis = "annual figure" if granularity is Granularity.YEAR else f"sum of {parts} {granularity}s"
-    missing = [p.label for p in year_parts(year, granularity) if p.number not in total.numbers]
-    if missing:
+    if len(total.numbers) != parts:
+        missing = [p.label for p in year_parts(year, granularity) if p.number not in total.numbers]
         return AnnualValue(
             year,
             None,
             f"{year} is incomplete: {parts - len(missing)} of {parts} {granularity}s approved"
             f" (missing {', '.join(missing)})",
         )
-    return AnnualValue(year, total.total, basis)
+    return AnnualValue(year, total.total, _BASIS[granularity])
+
+
+_BASIS = {
+    granularity: "annual figure"
+    if granularity is Granularity.YEAR
+    else f"sum of {parts} {granularity}s"
+    for granularity, parts in PARTS_PER_YEAR.items()
+}
 
 
 _JUST_BELOW_ONE = Decimal("0.9999")
@@ -121,13 +127,17 @@ def shown_attainment(attainment: Decimal, *, met: bool) -> Decimal:
 
 
 def _points(weight: Decimal, attainment: Decimal) -> Decimal:
-    with localcontext(prec=PRECISION):
-        return quantize(weight * attainment, TWO_PLACES)
+    return quantize(CONTEXT.multiply(weight, attainment), TWO_PLACES)
 
 
 def _target_phrase(source: TargetSource, shown: str) -> str:
     which = "committed" if source is TargetSource.COMMITTED else "national floor"
     return f"the {which} target of {shown}"
+
+
+@lru_cache(maxsize=4096)
+def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
+    return quantize(value, places)
 
 
 class RuleKind:
@@ -165,7 +175,7 @@ class GrowthRule(RuleKind):
         baseline_year = context.programme.baseline_year
         base = annual_value(baseline_year, totals)
         final = annual_value(baseline_year + n, totals)
-        shown_target = show_percent(target)
+        shown_weight = _show_fixed(rule.weight)
 
         def not_assessable(why: str) -> IndicatorOutcome:
             return IndicatorOutcome(
@@ -175,14 +185,11 @@ class GrowthRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=quantize(target, FOUR_PLACES),
+                target=_quantize_fixed(target, FOUR_PLACES),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
-                reason=(
-                    f"Not assessable: {why}. "
-                    f"0.00 of {show(rule.weight)} points; flagged for review."
-                ),
+                reason=f"Not assessable: {why}. 0.00 of {shown_weight} points; flagged for review.",
                 base_value=base.value,
                 final_value=final.value,
             )
@@ -197,17 +204,17 @@ class GrowthRule(RuleKind):
             )
 
         v0, vn = base.value, final.value
-        with localcontext(prec=PRECISION):
-            ratio = vn / v0
-            growth = _root(ratio, n) - ONE if ratio > ZERO else -ONE
-            # Met is decided exactly, without roots: g >= t  <=>  Vn >= V0 * (1 + t) ** n.
-            met = vn >= v0 * (ONE + target) ** n
-            if met:
-                attainment = ONE
-            elif growth <= ZERO:
-                attainment = ZERO
-            else:
-                attainment = min(ONE, growth / target)
+        ctx = CONTEXT
+        ratio = ctx.divide(vn, v0)
+        growth = ctx.subtract(_root(ratio, n), ONE) if ratio > ZERO else -ONE
+        # Met is decided exactly, without roots: g >= t  <=>  Vn >= V0 * (1 + t) ** n.
+        met = vn >= ctx.multiply(v0, ctx.power(ctx.add(ONE, target), n))
+        if met:
+            attainment = ONE
+        elif growth <= ZERO:
+            attainment = ZERO
+        else:
+            attainment = min(ONE, ctx.divide(growth, target))
 
         if met:
             status = Status.MET
@@ -216,14 +223,7 @@ class GrowthRule(RuleKind):
         else:
             status = Status.MISSED
         points = _points(rule.weight, attainment)
-        path = (
-            f"{baseline_year}: {show(v0)} ({base.basis}) to "
-            f"{baseline_year + n}: {show(vn)} ({final.basis})"
-        )
-        growth_text = (
-            f"average annual growth over {n} year{'s' if n != 1 else ''} {show_percent(growth)}"
-        )
-        target_text = _target_phrase(source, shown_target)
+        target_text = _target_phrase(source, _show_percent_fixed(target))
         if status is Status.MET:
             verdict = f"reaches {target_text}"
         elif status is Status.PARTIAL:
@@ -239,16 +239,37 @@ class GrowthRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=quantize(target, FOUR_PLACES),
+            target=_quantize_fixed(target, FOUR_PLACES),
             actual=quantize(growth, FOUR_PLACES),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
-                f"{path}; {growth_text} {verdict}. {show(points)} of {show(rule.weight)} points."
+                f"{baseline_year}: {show(v0)} ({base.basis}) to "
+                f"{baseline_year + n}: {show(vn)} ({final.basis}); "
+                f"average annual growth over {n} year{'s' if n != 1 else ''} "
+                f"{show_percent(growth)} {verdict}. {show(points)} of {shown_weight} points."
             ),
             base_value=v0,
             final_value=vn,
         )
+
+
+@lru_cache(maxsize=4096)
+def _cumulative_target(
+    context: Context, target: Decimal, source: TargetSource
+) -> tuple[Decimal, str, str]:
+    """The target pro-rated to the years elapsed, its phrase, and the window counted: the same
+    for every city with the same target."""
+    n = context.years_elapsed
+    length = context.programme.construction_years
+    pro_rated = CONTEXT.divide(CONTEXT.multiply(target, n), length)
+    start = Period(context.programme.baseline_year + 1, Granularity.YEAR).start
+    return (
+        pro_rated,
+        f"{_target_phrase(source, show(target))} pro-rated to {n} of {length} years, "
+        f"{show(pro_rated)}",
+        f"{start.isoformat()} to {context.as_of.isoformat()}",
+    )
 
 
 class CumulativeRule(RuleKind):
@@ -269,17 +290,10 @@ class CumulativeRule(RuleKind):
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         length = context.programme.construction_years
-        start = Period(context.programme.baseline_year + 1, Granularity.YEAR).start
+        pro_rated, target_text, window = _cumulative_target(context, target, source)
+        shown_weight = _show_fixed(rule.weight)
         # Totals hold only periods that ended by the as-of date; the baseline year is left out.
         counted = [t for t in totals if t.year > context.programme.baseline_year]
-        periods = sum(len(t.numbers) for t in counted)
-        with localcontext(prec=PRECISION):
-            pro_rated = target * n / length
-        window = f"{start.isoformat()} to {context.as_of.isoformat()}"
-        target_text = (
-            f"{_target_phrase(source, show(target))} pro-rated to {n} of {length} years, "
-            f"{show(pro_rated)}"
-        )
         if not counted:
             return IndicatorOutcome(
                 indicator=rule.indicator,
@@ -288,31 +302,35 @@ class CumulativeRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=quantize(pro_rated, TWO_PLACES),
+                target=_quantize_fixed(pro_rated, TWO_PLACES),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
                 reason=(
                     f"Not assessable: no approved value in periods from {window}. "
-                    f"0.00 of {show(rule.weight)} points; flagged for review."
+                    f"0.00 of {shown_weight} points; flagged for review."
                 ),
             )
-        total = sum((t.total for t in counted), ZERO)
-        with localcontext(prec=PRECISION):
-            # C / (target * n / L), written so that no rounded intermediate enters it.
-            attainment = min(ONE, total * length / (target * n))
+        periods = 0
+        total = ZERO
+        for counted_total in counted:
+            periods += len(counted_total.numbers)
+            total = CONTEXT.add(total, counted_total.total)
+        # C / (target * n / L), written so that no rounded intermediate enters it.
+        attainment = min(
+            ONE,
+            CONTEXT.divide(CONTEXT.multiply(total, length), CONTEXT.multiply(target, n)),
+        )
         if attainment >= ONE:
             status = Status.MET
+            verdict = "reaches"
         elif attainment > ZERO:
             status = Status.PARTIAL
+            verdict = f"attainment {shown_attainment(attainment, met=False)} of"
         else:
             status = Status.MISSED
+            verdict = "nothing towards"
         points = _points(rule.weight, attainment)
-        verdict = {
-            Status.MET: "reaches",
-            Status.PARTIAL: f"attainment {shown_attainment(attainment, met=False)} of",
-            Status.MISSED: "nothing towards",
-        }[status]
         return IndicatorOutcome(
             indicator=rule.indicator,
             kind=self.name,
@@ -320,14 +338,14 @@ class CumulativeRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=quantize(pro_rated, TWO_PLACES),
+            target=_quantize_fixed(pro_rated, TWO_PLACES),
             actual=quantize(total, TWO_PLACES),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
                 f"{show(total)} approved in {periods} period{'s' if periods != 1 else ''}"
                 f" from {window}: {verdict} {target_text}. "
-                f"{show(points)} of {show(rule.weight)} points."
+                f"{show(points)} of {shown_weight} points."
             ),
             final_value=total,
         )

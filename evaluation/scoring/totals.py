@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from .decimals import decimal_sum
 from .periods import Granularity
 from .types import Observation, PeriodTotal
 
@@ -60,7 +61,7 @@ def summarise(
                 indicator=indicator,
                 year=year,
                 granularity=granularity,
-                total=sum((o.value for o in members), start=members[0].value * 0),
+                total=decimal_sum(o.value for o in members),
                 numbers=frozenset(o.period.number for o in members),
             )
             for (indicator, year, granularity), members in sorted(totals.items())
@@ -78,15 +79,24 @@ def city_totals(
 ) -> tuple[tuple[PeriodTotal, ...], list[str]]:
     """A city's totals from both kinds of input, with every problem: a period given twice, a
     negative value, or one indicator-year reported at two granularities."""
-    summed, problems = summarise(observations, as_of=as_of, from_year=from_year)
+    observations = tuple(observations)
+    if observations:
+        summed, problems = summarise(observations, as_of=as_of, from_year=from_year)
+    else:
+        summed, problems = (), []
     totals = tuple(totals)
     problems += [f"negative total for {t.indicator} in {t.year}" for t in totals if t.total < 0]
-    combined = tuple(sorted((*summed, *totals), key=lambda t: (t.indicator, t.year, t.granularity)))
-    granularities: dict[tuple[str, int], list[str]] = defaultdict(list)
+    combined = tuple(sorted((*summed, *totals), key=_total_order))
+    granularities: dict[tuple[str, int], set[str]] = defaultdict(set)
     for total in combined:
-        granularities[(total.indicator, total.year)].append(str(total.granularity))
+        granularities[(total.indicator, total.year)].add(total.granularity)
     for (indicator, year), kinds in sorted(granularities.items()):
-        message = f"{indicator} in {year} mixes {' and '.join(sorted(set(kinds)))} figures"
-        if len(set(kinds)) > 1 and message not in problems:
-            problems.append(message)
+        if len(kinds) > 1:
+            message = f"{indicator} in {year} mixes {' and '.join(sorted(kinds))} figures"
+            if message not in problems:
+                problems.append(message)
     return combined, problems
+
+
+def _total_order(total: PeriodTotal) -> tuple[str, int, str]:
+    return (total.indicator, total.year, total.granularity)

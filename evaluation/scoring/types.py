@@ -26,14 +26,14 @@ class TargetSource(StrEnum):
     FLOOR = "floor"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProgrammeSpec:
     code: str
     baseline_year: int
     construction_years: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorRule:
     """One indicator of a ruleset. ``kind`` names a rule class in ``rules.RULE_KINDS``;
     ``floor`` is the national floor (a growth fraction, or a count over the whole programme)."""
@@ -44,7 +44,7 @@ class IndicatorRule:
     weight: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GradeBand:
     """A grade reached by a total of at least ``min_score``, releasing ``release_share``
     (0 to 1) of the city's remaining amount."""
@@ -54,14 +54,14 @@ class GradeBand:
     release_share: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RulesetSpec:
     label: str
     indicators: tuple[IndicatorRule, ...]
     bands: tuple[GradeBand, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """One approved value of a city for an indicator and period."""
 
@@ -70,7 +70,7 @@ class Observation:
     value: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeriodTotal:
     """The approved values of one indicator in one year at one granularity, summed, and which
     periods they cover (``numbers``: 0 for the annual figure, 1-4 quarters, 1-12 months)."""
@@ -82,7 +82,7 @@ class PeriodTotal:
     numbers: frozenset[int]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CityInput:
     """A city's money, committed targets and approved values. Values come either one by one
     (``observations``) or already summed by the database (``totals``); the engine sums the
@@ -94,14 +94,8 @@ class CityInput:
     observations: tuple[Observation, ...] = ()
     totals: tuple[PeriodTotal, ...] = ()
 
-    def committed_target(self, indicator: str) -> Decimal | None:
-        for code, value in self.targets:
-            if code == indicator:
-                return value
-        return None
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndicatorOutcome:
     """The assessment of one indicator for one city, with every number used and why.
 
@@ -125,7 +119,7 @@ class IndicatorOutcome:
     final_value: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CityOutcome:
     city: str
     score: Decimal
@@ -144,7 +138,7 @@ class CityOutcome:
         return tuple(i for i in self.indicators if i.status is Status.NOT_ASSESSABLE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProgrammeOutcome:
     programme: str
     ruleset: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -255,6 +255,23 @@ def test_same_inputs_give_the_same_digests(
         programme=PROGRAMME_2020, as_of=as_of, cities=cities
     )
     assert outcome_digest(run(again, as_of)) == outcome_digest(run(cities, as_of))
+
+
+@PROPERTY
+@given(cities=city_lists(), as_of=AS_OF_DATES)
+def test_the_callers_decimal_context_changes_nothing(
+    cities: list[CityInput], as_of: dt.date
+) -> None:
+    """A worker or a view may have changed its thread's decimal context: the scores, amounts
+    and digests must not depend on it. With 6 digits, rounding down and every rounding trapped,
+    any arithmetic left to the ambient context would either raise or change a digest."""
+    expected = outcome_digest(run(cities, as_of))
+    inputs = input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=cities)
+
+    with localcontext(prec=6, rounding=ROUND_FLOOR) as hostile:
+        hostile.traps[Inexact] = hostile.traps[Rounded] = True
+        assert outcome_digest(run(cities, as_of)) == expected
+        assert input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=cities) == inputs
 
 
 @PROPERTY
