@@ -128,20 +128,16 @@ def check_targets(city: CityInput, ruleset: RulesetSpec) -> list[str]:
 
 
 def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
-    for band in _highest_first(tuple(bands)):
+    for band in sorted(bands, key=lambda b: b.min_score, reverse=True):
         if score >= band.min_score:
             return band
     raise RulesetError(["no grade band covers a total of " + str(score)])
 
 
 @lru_cache(maxsize=64)
-def _highest_first(bands: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
-    return tuple(sorted(bands, key=lambda b: b.min_score, reverse=True))
-
-
-@lru_cache(maxsize=64)
 def _release_text(band: GradeBand) -> str:
-    """ "grade B (from 80.00), which releases 60%"."""
+    """For example "grade B (from 80.00), which releases 60%": the same for every city (equal
+    bands give equal texts, whatever their trailing zeros)."""
     share = quantize(CONTEXT.multiply(band.release_share, HUNDRED), TWO_PLACES).normalize(CONTEXT)
     return f"grade {band.grade} (from {show(band.min_score)}), which releases {share:f}%"
 
