@@ -97,7 +97,7 @@ def annual_value(year: int, totals: Iterable[PeriodTotal]) -> AnnualValue:
     (total,) = of_year
     granularity = total.granularity
     parts = PARTS_PER_YEAR[granularity]
-    if len(total.numbers) != parts:
+    if not _ALL_NUMBERS[granularity] <= total.numbers:
         missing = [p.label for p in year_parts(year, granularity) if p.number not in total.numbers]
         return AnnualValue(
             year,
@@ -108,6 +108,10 @@ def annual_value(year: int, totals: Iterable[PeriodTotal]) -> AnnualValue:
     return AnnualValue(year, total.total, _BASIS[granularity])
 
 
+_ALL_NUMBERS = {
+    granularity: frozenset(p.number for p in year_parts(2000, granularity))
+    for granularity in PARTS_PER_YEAR
+}
 _BASIS = {
     granularity: "annual figure"
     if granularity is Granularity.YEAR

@@ -12,9 +12,11 @@ import pytest
 from evaluation.scoring import (
     EvaluationError,
     GradeBand,
+    Granularity,
     InputError,
     NothingToEvaluate,
     Observation,
+    PeriodTotal,
     RulesetError,
     RulesetSpec,
     Status,
@@ -350,6 +352,16 @@ def test_annual_value(observations: list[Observation], expected: Decimal | None)
     totals, problems = summarise(observations, as_of=dt.date(2021, 12, 31), from_year=2019)
     assert problems == []
     assert annual_value(2021, totals).value == expected
+
+
+def test_a_total_that_misses_a_month_is_incomplete_whatever_else_it_lists() -> None:
+    # Twelve numbers, but 0 is not a month: December is missing.
+    total = PeriodTotal(TRANSFERS, 2021, Granularity.MONTH, D(78), frozenset(range(12)))
+
+    year = annual_value(2021, [total])
+
+    assert year.value is None
+    assert year.basis == "2021 is incomplete: 11 of 12 months approved (missing 2021-12)"
 
 
 @pytest.mark.parametrize(
