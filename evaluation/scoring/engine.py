@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from functools import lru_cache
 
 from .decimals import CONTEXT, HUNDRED, TWO_PLACES, ZERO, decimal_sum, quantize
 from .digest import city_input_digest, combine, inputs_header
@@ -134,10 +133,8 @@ def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
     raise RulesetError(["no grade band covers a total of " + str(score)])
 
 
-@lru_cache(maxsize=64)
 def _release_text(band: GradeBand) -> str:
-    """For example "grade B (from 80.00), which releases 60%": the same for every city (equal
-    bands give equal texts, whatever their trailing zeros)."""
+    """For example "grade B (from 80.00), which releases 60%"."""
     share = quantize(CONTEXT.multiply(band.release_share, HUNDRED), TWO_PLACES).normalize(CONTEXT)
     return f"grade {band.grade} (from {show(band.min_score)}), which releases {share:f}%"
 

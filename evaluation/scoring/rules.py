@@ -64,10 +64,24 @@ def show_percent(fraction: Decimal) -> str:
     return f"{quantize(CONTEXT.multiply(fraction, HUNDRED), TWO_PLACES):,.2f}%"
 
 
-# Figures that repeat across cities (weights, floors, targets): formatted once. The caches
-# are bounded, so a long-lived worker does not grow.
-_show_fixed = lru_cache(maxsize=4096)(show)
-_show_percent_fixed = lru_cache(maxsize=4096)(show_percent)
+# Figures that repeat across cities (weights, floors, targets) are formatted once, in bounded
+# caches so a long-lived worker does not grow. Equal decimals share a cache entry whatever
+# their trailing zeros, which the rounding makes harmless; but -0 == 0 too, and "-0.00" is
+# not "0.00", so the sign is part of every key: a text never depends on what a worker
+# happened to score before.
+
+
+@lru_cache(maxsize=4096)
+def _fixed_text(value: Decimal, signed: bool, percent: bool) -> str:
+    return show_percent(value) if percent else show(value)
+
+
+def _show_fixed(value: Decimal) -> str:
+    return _fixed_text(value, value.is_signed(), False)
+
+
+def _show_percent_fixed(value: Decimal) -> str:
+    return _fixed_text(value, value.is_signed(), True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +154,12 @@ def _target_phrase(source: TargetSource, shown: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
+def _quantized(value: Decimal, signed: bool, places: Decimal) -> Decimal:
     return quantize(value, places)
+
+
+def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
+    return _quantized(value, value.is_signed(), places)
 
 
 class RuleKind:
@@ -260,10 +278,10 @@ class GrowthRule(RuleKind):
 
 @lru_cache(maxsize=4096)
 def _cumulative_target(
-    context: Context, target: Decimal, source: TargetSource
+    context: Context, target: Decimal, signed: bool, source: TargetSource
 ) -> tuple[Decimal, str, str]:
     """The target pro-rated to the years elapsed, its phrase, and the window counted: the same
-    for every city with the same target."""
+    for every city with the same target (``signed`` keeps -0 apart from 0)."""
     n = context.years_elapsed
     length = context.programme.construction_years
     pro_rated = CONTEXT.divide(CONTEXT.multiply(target, n), length)
@@ -294,7 +312,9 @@ class CumulativeRule(RuleKind):
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         length = context.programme.construction_years
-        pro_rated, target_text, window = _cumulative_target(context, target, source)
+        pro_rated, target_text, window = _cumulative_target(
+            context, target, target.is_signed(), source
+        )
         shown_weight = _show_fixed(rule.weight)
         # Totals hold only periods that ended by the as-of date; the baseline year is left out.
         counted = [t for t in totals if t.year > context.programme.baseline_year]

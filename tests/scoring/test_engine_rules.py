@@ -13,6 +13,7 @@ from evaluation.scoring import (
     EvaluationError,
     GradeBand,
     Granularity,
+    IndicatorOutcome,
     InputError,
     NothingToEvaluate,
     Observation,
@@ -26,6 +27,7 @@ from evaluation.scoring import (
     summarise,
     years_elapsed,
 )
+from evaluation.scoring.rules import show
 
 from .builders import (
     BINHAI,
@@ -991,3 +993,30 @@ def test_remaining_amount_recorded_per_city() -> None:
 
     amounts = {c.city: str(c.amount) for c in outcome.cities}
     assert amounts == {CHAOYANG: "50000000.00", BINHAI: "20000000.00"}
+
+
+@pytest.mark.parametrize("first", ["-0", "0"])
+def test_a_weight_of_zero_reads_the_same_whatever_was_scored_before(first: str) -> None:
+    # -0 == 0, so the two share a key in the core's caches of repeated figures; the text must
+    # still be what formatting that very weight gives, in whichever order they are scored.
+    def scored(weight: str) -> IndicatorOutcome:
+        ruleset = RulesetSpec(
+            label=f"weight {weight}",
+            indicators=tuple(
+                rule(
+                    code,
+                    kind,
+                    floor,
+                    {"operation_centres": weight, "trusteeship_smes": "4"}.get(code, w),
+                )
+                for code, kind, floor, w in DEFAULT_CATALOGUE
+            ),
+            bands=DEFAULT_BANDS,
+        )
+        return indicator(evaluate_city(city(), ruleset=ruleset), "operation_centres")
+
+    second = "0" if first == "-0" else "-0"
+    outcomes = {first: scored(first), second: scored(second)}
+
+    for weight, outcome in outcomes.items():
+        assert outcome.reason.endswith(f"0.00 of {show(D(weight))} points; flagged for review.")
