@@ -111,3 +111,25 @@ def test_reminders_go_once_before_and_once_after_the_due_date(programme, setting
     assert len(subjects) == 2
     assert all(m.to == ["li@example.org"] for m in mail.outbox)
     assert Reminder.objects.filter(year=2021, number=5).count() == 2
+
+
+def test_a_reminder_whose_mail_fails_is_not_recorded_and_goes_out_next_time(
+    programme, settings, monkeypatch
+):
+    settings.REMINDER_DAYS_BEFORE = 3
+    participation = _city(programme)
+    official = UserFactory(username="li", email="li@example.org")
+    OfficialAssignment.objects.create(user=official, participation=participation)
+
+    def refused(**kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("evaluation.services.reminders.send_mail", refused)
+    assert reminders_send(today=dt.date(2021, 6, 12)) == 0
+    assert not Reminder.objects.exists()
+
+    monkeypatch.undo()
+    assert reminders_send(today=dt.date(2021, 6, 13)) == 1
+    (sent,) = mail.outbox
+    assert sent.subject.endswith("report for 2021-05 is due on 2021-06-15")
+    assert Reminder.objects.filter(year=2021, number=5).count() == 1
