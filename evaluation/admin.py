@@ -478,17 +478,19 @@ def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]
             )
 
 
+def _kept_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The cleaned rows the formset will keep (filled in, not marked for deletion)."""
+    return [
+        f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
 class IndicatorRuleFormSet(forms.BaseInlineFormSet):
     """The scoring core's rules for a ruleset's indicators (weights add up to 100…)."""
 
     def clean(self) -> None:
         super().clean()
         _refuse_structural_edits(self, {"weight", "floor"})
-        kept = [
-            f.cleaned_data
-            for f in self.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
         problems = scoring.engine.check_indicator_rules(
             [
                 scoring.IndicatorRule(
@@ -497,7 +499,7 @@ class IndicatorRuleFormSet(forms.BaseInlineFormSet):
                     floor=data["floor"],
                     weight=data["weight"],
                 )
-                for data in kept
+                for data in _kept_rows(self)
             ]
         )
         if problems:
@@ -510,11 +512,6 @@ class GradeBandFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
         _refuse_structural_edits(self, {"min_score", "release_share"})
-        kept = [
-            f.cleaned_data
-            for f in self.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
         problems = scoring.engine.check_bands(
             [
                 scoring.GradeBand(
@@ -522,7 +519,7 @@ class GradeBandFormSet(forms.BaseInlineFormSet):
                     min_score=data["min_score"],
                     release_share=data["release_share"],
                 )
-                for data in kept
+                for data in _kept_rows(self)
             ]
         )
         if problems:

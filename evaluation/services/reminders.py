@@ -49,7 +49,7 @@ def reminders_send(*, today: dt.date) -> int:
             period = Period.parse(str(row["period"]))
             try:
                 with transaction.atomic():
-                    Reminder.objects.create(
+                    reminder = Reminder.objects.create(
                         participation=participation,
                         year=period.year,
                         granularity=str(period.granularity),
@@ -75,13 +75,7 @@ def reminders_send(*, today: dt.date) -> int:
             except Exception:
                 # Not sent: forget it, so that the next run tries again; go on with the others.
                 log.exception("reminder to %s failed", emails)
-                Reminder.objects.filter(
-                    participation=participation,
-                    year=period.year,
-                    granularity=str(period.granularity),
-                    number=period.number,
-                    step=step,
-                ).delete()
+                reminder.delete()
                 continue
             sent += 1
     return sent
