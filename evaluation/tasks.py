@@ -80,7 +80,7 @@ def send_report_reminders() -> int:
 @shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
 def notify_reviewers(report_id: int, version: int) -> bool:
     """A submission's follow-up: tell the reviewers (once per submitted version)."""
-    from evaluation.services.reports import reviewers_notify
+    from evaluation.services.reporting import reviewers_notify
 
     return reviewers_notify(report_id=report_id, version=version)
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from evaluation.access import Forbidden, NotFound
-from evaluation.services.reports import Locked, StaleVersion, WorkflowError
+from evaluation.services.reporting import Locked, StaleVersion, WorkflowError
 from evaluation.tabular import ImportRefused
 
 

@@ -32,7 +32,7 @@ from evaluation.models import (
     TrancheDecision,
 )
 from evaluation.selectors import NoRuleset, participation_periods
-from evaluation.services import decisions, reports
+from evaluation.services import decisions, reporting
 from evaluation.services.runs import evaluation_run_request
 
 
@@ -101,7 +101,7 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         upload = s.UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
-        outcome = reports.reports_upload(
+        outcome = reporting.reports_upload(
             participation=participation, name=file.name, data=file.read(), by=_acting(request)
         )
         return Response(outcome)
@@ -153,7 +153,7 @@ class ReportViewSet(
         participation = access.get_or_not_found(
             access.participations_for(request.user), pk=data["participation"]
         )
-        report = reports.report_create(
+        report = reporting.report_create(
             participation=participation, period=data["period"], by=_acting(request)
         )
         return self._respond(report, status.HTTP_201_CREATED)
@@ -163,7 +163,7 @@ class ReportViewSet(
     def values(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Create or update the values of a draft or returned report, based on its version."""
         data = self._payload(s.ReportValuesSerializer)
-        report = reports.report_values_set(
+        report = reporting.report_values_set(
             report=self.get_object(),
             values=data["values"],
             version=data["version"],
@@ -175,7 +175,7 @@ class ReportViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.SubmitSerializer)
-        report = reports.report_submit(
+        report = reporting.report_submit(
             report=self.get_object(), version=data.get("version"), by=_acting(request)
         )
         return self._respond(report)
@@ -183,13 +183,15 @@ class ReportViewSet(
     @extend_schema(request=None, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
-        return self._respond(reports.report_approve(report=self.get_object(), by=_acting(request)))
+        return self._respond(
+            reporting.report_approve(report=self.get_object(), by=_acting(request))
+        )
 
     @extend_schema(request=s.ReturnSerializer, responses=s.ReportSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.ReturnSerializer)
-        report = reports.report_return(
+        report = reporting.report_return(
             report=self.get_object(), comment=data["comment"], by=_acting(request)
         )
         return self._respond(report)
@@ -198,7 +200,7 @@ class ReportViewSet(
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         data = self._payload(s.ReopenSerializer)
-        report = reports.report_reopen(
+        report = reporting.report_reopen(
             report=self.get_object(), reason=data["reason"], by=_acting(request)
         )
         return self._respond(report)
@@ -240,7 +242,7 @@ class RunViewSet(
                 by=_acting(request),
             )
         except NoRuleset as exc:
-            raise reports.WorkflowError([reports.FieldError("programme", str(exc))]) from None
+            raise reporting.WorkflowError([reporting.FieldError("programme", str(exc))]) from None
         return Response(
             s.RunSerializer(self.get_queryset().get(pk=run.pk)).data,
             status=status.HTTP_202_ACCEPTED,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from evaluation.access import require_reviewer
 from evaluation.models import EvaluationRun, TrancheDecision
-from evaluation.services.reports import FieldError, Locked, WorkflowError
+from evaluation.services.reporting import FieldError, Locked, WorkflowError
 
 
 def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:

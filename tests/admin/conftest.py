@@ -13,7 +13,7 @@ from django.test import Client
 
 from evaluation.models import EvaluationRun, OfficialAssignment, Participation, Report
 from evaluation.scoring import Period
-from evaluation.services import reports
+from evaluation.services import reporting
 from evaluation.services.people import role_grant
 from evaluation.services.runs import evaluation_run_request
 from tests.factories import ParticipationFactory, UserFactory
@@ -108,13 +108,13 @@ def submitted_report(
     participation: Participation, official, period: str, values: dict[str, str]
 ) -> Report:
     """A report of ``period`` filled in and submitted by ``official``, awaiting review."""
-    report = reports.report_create(
+    report = reporting.report_create(
         participation=participation, period=Period.parse(period), by=official
     )
-    report = reports.report_values_set(
+    report = reporting.report_values_set(
         report=report, values=values, version=report.version, by=official
     )
-    return reports.report_submit(report=report, version=report.version, by=official)
+    return reporting.report_submit(report=report, version=report.version, by=official)
 
 
 @pytest.fixture

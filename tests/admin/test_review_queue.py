@@ -37,7 +37,7 @@ def plain(city_b, official) -> Report:
 @pytest.fixture
 def draft(city_a, official) -> Report:
     from evaluation.scoring import Period
-    from evaluation.services.reports import report_create
+    from evaluation.services.reporting import report_create
 
     return report_create(participation=city_a, period=Period.parse("2021-04"), by=official)
 
@@ -45,7 +45,7 @@ def draft(city_a, official) -> Report:
 @pytest.fixture
 def older(city_b, official, reviewer) -> Report:
     """Chaoyang's December 2020, already approved."""
-    from evaluation.services.reports import report_approve
+    from evaluation.services.reporting import report_approve
 
     report = submitted_report(city_b, official, "2020-12", {"transfer_licence_count": "30"})
     return report_approve(report=report, by=reviewer)

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
 from evaluation.scoring import Period
-from evaluation.services import reports
+from evaluation.services import reporting
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.api.test_refusals_change_nothing import changed_tables, database_state
@@ -218,13 +218,15 @@ def story(
     result_b = CityResult.objects.get(run=run, participation=city_b)
 
     def report(participation: Any, official: Any, *, submit: bool) -> Report:
-        opened = reports.report_create(
+        opened = reporting.report_create(
             participation=participation, period=Period.parse("2022-03"), by=official
         )
-        filled = reports.report_values_set(
+        filled = reporting.report_values_set(
             report=opened, values={"pledge_projects": "4"}, version=opened.version, by=official
         )
-        return reports.report_submit(report=filled, version=None, by=official) if submit else filled
+        return (
+            reporting.report_submit(report=filled, version=None, by=official) if submit else filled
+        )
 
     report_b = report(city_b, official_b, submit=True)
     value_b = MetricValue.objects.get(report=report_b)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from evaluation.models import Report
 from evaluation.scoring import Period
-from evaluation.services.reports import report_create, report_submit, report_values_set
+from evaluation.services.reporting import report_create, report_submit, report_values_set
 
 pytestmark = pytest.mark.django_db
 

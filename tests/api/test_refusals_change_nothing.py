@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluation.models import CityResult, EvaluationRun, Report, TrancheDecision
 from evaluation.scoring import Period
-from evaluation.services import reports
+from evaluation.services import reporting
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
@@ -79,23 +79,23 @@ class World:
 @pytest.fixture
 def world(city_a, city_b, official_a, reviewer, second_reviewer) -> World:
     def report(period: str, values: dict[str, str] | None = None) -> Report:
-        created = reports.report_create(
+        created = reporting.report_create(
             participation=city_a, period=Period.parse(period), by=official_a
         )
         if values:
-            created = reports.report_values_set(
+            created = reporting.report_values_set(
                 report=created, values=values, version=created.version, by=official_a
             )
         return created
 
     draft = report("2021-03", {"pledge_projects": "4"})
-    submitted = reports.report_submit(
+    submitted = reporting.report_submit(
         report=report("2021-04", {"pledge_projects": "5", "pledge_amount": "120.50"}),
         version=None,
         by=official_a,
     )
-    approved = reports.report_approve(
-        report=reports.report_submit(
+    approved = reporting.report_approve(
+        report=reporting.report_submit(
             report=report("2021-05", {"pledge_projects": "6"}), version=None, by=official_a
         ),
         by=reviewer,

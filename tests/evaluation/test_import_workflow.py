@@ -12,7 +12,7 @@ from evaluation.access import Forbidden
 from evaluation.models import EvaluationRun, MetricValue
 from evaluation.scoring import Period
 from evaluation.services.imports import metrics_import
-from evaluation.services.reports import report_create, report_values_set
+from evaluation.services.reporting import report_create, report_values_set
 from evaluation.tabular import ImportRefused
 from tests.conftest import csv_bytes
 from tests.factories import ParticipationFactory, UserFactory

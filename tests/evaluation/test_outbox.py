@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from evaluation.models import OutboxTask, ReviewNotice
 from evaluation.scoring import Period
 from evaluation.services.outbox import outbox_dispatch, outbox_enqueue
-from evaluation.services.reports import (
+from evaluation.services.reporting import (
     report_create,
     report_submit,
     report_values_set,

@@ -16,7 +16,7 @@ from django_celery_beat.models import PeriodicTask
 from evaluation.models import EvaluationRun, OfficialAssignment, Reminder, TrancheDecision
 from evaluation.services.decisions import decision_confirm
 from evaluation.services.reminders import reminders_send
-from evaluation.services.reports import Locked
+from evaluation.services.reporting import Locked
 from evaluation.tasks import run_midterm_evaluation, run_provisional_evaluations
 from tests.factories import ParticipationFactory, UserFactory, add_value
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from evaluation.models import EvaluationRun, Report, TrancheDecision
 from evaluation.scoring import Period
 from evaluation.services.decisions import decision_confirm
-from evaluation.services.reports import (
+from evaluation.services.reporting import (
     Locked,
     report_approve,
     report_create,

@@ -59,7 +59,7 @@ def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSumm
     return summary
 
 
-class FilesAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+class FilesAdminMixin(admin.ModelAdmin):
     """Adds "Load a file" and "Export" pages to a model's admin (administrators only)."""
 
     change_list_template = "admin/evaluation/files_change_list.html"

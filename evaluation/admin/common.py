@@ -1,0 +1,71 @@
+"""What the admin pages share: the acting user, one action per selected row, asking a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from evaluation import access
+from evaluation.services.reporting import WorkflowError
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _each(
+    request: HttpRequest, objects: QuerySet[Any], act: Callable[[Any], Any], verb: str
+) -> None:
+    """Apply a service to every selected object; report each success and refusal."""
+    done = 0
+    for obj in objects:
+        try:
+            act(obj)
+            done += 1
+        except (WorkflowError, access.Forbidden, access.NotFound) as exc:
+            messages.error(request, f"{obj}: {exc}")
+    if done:
+        messages.success(request, f"{verb} {done} of {len(objects)}.")
+
+
+class ReasonForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=True)
+
+
+def _ask_reason(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    title: str,
+    label: str,
+    action: str,
+    apply: Callable[[Any, str], Any],
+    verb: str,
+) -> HttpResponse | None:
+    """An intermediate page asking for the comment or reason an action requires."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    form.fields["text"].label = label
+    if "apply" in request.POST and form.is_valid():
+        _each(request, queryset, lambda obj: apply(obj, form.cleaned_data["text"]), verb)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/evaluation/reason.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "objects": queryset,
+            "form": form,
+            "action": action,
+            "opts": modeladmin.model._meta,
+        },
+    )

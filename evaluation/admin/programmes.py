@@ -1,0 +1,157 @@
+"""Programmes, participations with their money, targets and officials, the indicators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from evaluation.admin.common import _user
+from evaluation.models import (
+    EvaluationRun,
+    Indicator,
+    OfficialAssignment,
+    Participation,
+    Programme,
+    Target,
+)
+from evaluation.selectors import NoRuleset, ruleset_current
+
+
+class TargetFormSet(forms.BaseInlineFormSet):
+    """The same rule as the targets file: never below the national floor of the programme's
+    current ruleset. Checked on the formset, which knows the participation even when it is
+    being added."""
+
+    def clean(self) -> None:
+        super().clean()
+        programme = getattr(self.instance, "programme", None)
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if programme is None or not kept:
+            return
+        try:
+            rules = {
+                rule.indicator_id: rule for rule in ruleset_current(programme=programme).rules.all()
+            }
+        except NoRuleset as exc:
+            raise forms.ValidationError(str(exc)) from None
+        for form in kept:
+            indicator, value = form.cleaned_data.get("indicator"), form.cleaned_data.get("value")
+            if indicator is None or value is None:
+                continue
+            rule = rules.get(indicator.pk)
+            if rule is None:
+                form.add_error("indicator", "not scored by the programme's ruleset")
+            elif value < rule.floor:
+                form.add_error("value", f"below the national floor {rule.floor.normalize():f}")
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    formset = TargetFormSet
+    fields = ["indicator", "value"]
+    extra = 0
+
+
+class OfficialInline(admin.TabularInline):
+    model = OfficialAssignment
+    extra = 0
+
+
+class ParticipationForm(forms.ModelForm):
+    """The same rules as the cities file: amounts inside the programme's range."""
+
+    class Meta:
+        model = Participation
+        fields = ["programme", "city", "total_amount", "first_tranche"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        programme = data.get("programme")
+        if programme is None:
+            return data
+        for field, low, high in (
+            ("total_amount", programme.total_amount_min, programme.total_amount_max),
+            ("first_tranche", programme.first_tranche_min, programme.first_tranche_max),
+        ):
+            value = data.get(field)
+            if value is not None and not low <= value <= high:
+                self.add_error(field, f"outside programme {programme.code}'s range {low}-{high}")
+        total, first = data.get("total_amount"), data.get("first_tranche")
+        if total is not None and first is not None and first > total:
+            self.add_error("first_tranche", "the first tranche exceeds the total")
+        return data
+
+
+@admin.register(Participation)
+class ParticipationAdmin(SimpleHistoryAdmin):
+    form = ParticipationForm
+    list_display = ["city", "programme", "total_amount", "first_tranche", "remaining"]
+    list_filter = ["programme"]
+    search_fields = ["city__code", "city__name_en"]
+    inlines = [TargetInline, OfficialInline]
+
+    def remaining(self, participation: Participation) -> str:
+        return f"{participation.remaining_amount:,.2f}"
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "baseline_year", "construction_years", "midterm_as_of"]
+    actions = ["evaluate_now"]
+
+    def has_evaluate_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("evaluation.add_evaluationrun"))
+
+    @admin.action(
+        description="Run the mid-term evaluation now (official)", permissions=["evaluate"]
+    )
+    def evaluate_now(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
+        from evaluation.services.runs import evaluation_run_request
+
+        for programme in queryset:
+            try:
+                run = evaluation_run_request(
+                    programme=programme,
+                    trigger=EvaluationRun.Trigger.ADMIN,
+                    by=_user(request),
+                )
+            except NoRuleset as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Run #{run.pk} of {programme.code} as of {run.as_of} is queued; its status "
+                    "shows under Evaluation runs.",
+                )
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_zh", "unit", "position"]
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    """Targets are edited with their participation; here they are listed with their history."""
+
+    list_display = ["participation", "indicator", "value"]
+    list_filter = ["participation__programme", "indicator"]
+    search_fields = ["participation__city__code", "participation__city__name_en"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OfficialAssignment)
+class OfficialAssignmentAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "participation"]
+    list_filter = ["participation__programme"]
+    search_fields = ["user__username", "participation__city__code"]

@@ -1,0 +1,201 @@
+"""The review queue: reports with their values, flags and the review actions; metric values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from evaluation import access
+from evaluation.admin.common import _ask_reason, _each, _user
+from evaluation.admin.files import FilesAdminMixin
+from evaluation.models import (
+    MetricValue,
+    Report,
+)
+from evaluation.scoring import Granularity, Period, PeriodError
+from evaluation.services import reporting
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "data-quality flag"
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "flagged"), ("no", "not flagged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(has_flag=True)
+        if self.value() == "no":
+            return queryset.filter(has_flag=False)
+        return queryset
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    title = "period"
+    parameter_name = "period"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        periods = {
+            Period(year, Granularity(granularity), number)
+            for year, granularity, number in model_admin.get_queryset(request)
+            .values_list("year", "granularity", "number")
+            .distinct()
+        }
+        return [(p.label, p.label) for p in sorted(periods, reverse=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        try:
+            period = Period.parse(self.value() or "")
+        except PeriodError:
+            return queryset.none()
+        return queryset.filter(
+            year=period.year, granularity=str(period.granularity), number=period.number
+        )
+
+
+@admin.register(Report)
+class ReportAdmin(SimpleHistoryAdmin):
+    """The review queue: submitted reports first; each shows its values beside the same period
+    a year earlier, and any flags."""
+
+    list_display = ["city", "programme", "period", "status", "due_date", "submitted_at", "flag"]
+    list_filter = [
+        "status",
+        "participation__programme",
+        "participation__city",
+        PeriodFilter,
+        "year",
+        "granularity",
+        FlaggedFilter,
+    ]
+    search_fields = ["participation__city__code", "participation__city__name_en"]
+    actions = ["approve", "return_to_city", "reopen"]
+    readonly_fields = [
+        "participation",
+        "period",
+        "status",
+        "version",
+        "due_date",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_comment",
+        "values_table",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flag="")
+        return access.reports_for(request.user).annotate(has_flag=Exists(flagged))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(ordering="participation__city__code")
+    def city(self, report: Report) -> str:
+        return str(report.participation.city)
+
+    @admin.display(ordering="participation__programme__code")
+    def programme(self, report: Report) -> str:
+        return report.participation.programme.code
+
+    @admin.display(boolean=True)
+    def flag(self, report: Report) -> bool:
+        return bool(getattr(report, "has_flag", False))
+
+    @admin.display(description="values (beside the same period a year earlier)")
+    def values_table(self, report: Report) -> str:
+        earlier = {
+            v.indicator_id: v
+            for v in MetricValue.objects.filter(
+                city_id=report.participation.city_id,
+                year=report.year - 1,
+                granularity=report.granularity,
+                number=report.number,
+            )
+        }
+        rows = [
+            (
+                v.indicator.code,
+                v.value,
+                v.status,
+                earlier[v.indicator_id].value if v.indicator_id in earlier else "—",
+                v.flag or "",
+            )
+            for v in report.values.select_related("indicator").order_by("indicator__position")
+        ]
+        return format_html(
+            "<table><tr><th>indicator</th><th>value</th><th>status</th><th>a year earlier</th>"
+            "<th>flag</th></tr>{}</table>",
+            format_html_join(
+                "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+            ),
+        )
+
+    @admin.action(description="Approve selected reports", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        _each(
+            request,
+            queryset,
+            lambda r: reporting.report_approve(report=r, by=_user(request)),
+            "Approved",
+        )
+
+    @admin.action(
+        description="Return selected reports to the city (comment required)", permissions=["change"]
+    )
+    def return_to_city(self, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
+        return _ask_reason(
+            self,
+            request,
+            queryset,
+            title="Return reports to the city",
+            label="What should the city fix?",
+            action="return_to_city",
+            apply=lambda r, text: reporting.report_return(
+                report=r, comment=text, by=_user(request)
+            ),
+            verb="Returned",
+        )
+
+    @admin.action(
+        description="Reopen selected approved reports (reason required)", permissions=["change"]
+    )
+    def reopen(self, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
+        return _ask_reason(
+            self,
+            request,
+            queryset,
+            title="Reopen approved reports",
+            label="Why reopen?",
+            action="reopen",
+            apply=lambda r, text: reporting.report_reopen(report=r, reason=text, by=_user(request)),
+            verb="Reopened",
+        )
+
+
+@admin.register(MetricValue)
+class MetricValueAdmin(FilesAdminMixin, SimpleHistoryAdmin):
+    list_display = ["city", "indicator", "period", "value", "status", "flag"]
+    list_filter = ["status", "indicator", "year", "granularity"]
+    search_fields = ["city__code", "city__name_en"]
+    readonly_fields = [f.name for f in MetricValue._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Values change through reports and imports, which check and record them.
+        return False

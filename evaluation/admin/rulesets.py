@@ -1,0 +1,170 @@
+"""Rulesets, their rules and grade bands: a used version is edited into the next one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from evaluation import scoring
+from evaluation.admin.common import _user
+from evaluation.models import (
+    GradeBand,
+    IndicatorRule,
+    Ruleset,
+)
+
+
+def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]) -> None:
+    """A ruleset a run has used becomes a new version with changed numbers; rows added or
+    removed, or other fields changed, cannot be carried over and are refused, not dropped."""
+    ruleset = formset.instance
+    if (
+        ruleset.pk is None
+        or not Ruleset.objects.filter(pk=ruleset.pk, frozen_at__isnull=False).exists()
+    ):
+        return
+    for form in formset.forms:
+        if not form.has_changed():
+            continue
+        if not form.instance.pk or form.cleaned_data.get("DELETE"):
+            raise forms.ValidationError(
+                "this ruleset has been used by a run: its next version may change numbers only; "
+                "add or remove rows on a ruleset no run has used"
+            )
+        if set(form.changed_data) - movable:
+            raise forms.ValidationError(
+                f"this ruleset has been used by a run: only {', '.join(sorted(movable))} may change"
+            )
+
+
+def _kept_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The cleaned rows the formset will keep (filled in, not marked for deletion)."""
+    return [
+        f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
+class IndicatorRuleFormSet(forms.BaseInlineFormSet):
+    """The scoring core's rules for a ruleset's indicators (weights add up to 100…)."""
+
+    def clean(self) -> None:
+        super().clean()
+        _refuse_structural_edits(self, {"weight", "floor"})
+        problems = scoring.engine.check_indicator_rules(
+            [
+                scoring.IndicatorRule(
+                    indicator=data["indicator"].code,
+                    kind=data["kind"],
+                    floor=data["floor"],
+                    weight=data["weight"],
+                )
+                for data in _kept_rows(self)
+            ]
+        )
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class GradeBandFormSet(forms.BaseInlineFormSet):
+    """The scoring core's rules for grade bands (one starts at 0…)."""
+
+    def clean(self) -> None:
+        super().clean()
+        _refuse_structural_edits(self, {"min_score", "release_share"})
+        problems = scoring.engine.check_bands(
+            [
+                scoring.GradeBand(
+                    grade=data["grade"],
+                    min_score=data["min_score"],
+                    release_share=data["release_share"],
+                )
+                for data in _kept_rows(self)
+            ]
+        )
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class IndicatorRuleInline(admin.TabularInline):
+    model = IndicatorRule
+    formset = IndicatorRuleFormSet
+    fields = ["indicator", "kind", "floor", "weight"]
+    extra = 0
+
+
+class GradeBandInline(admin.TabularInline):
+    model = GradeBand
+    formset = GradeBandFormSet
+    fields = ["grade", "min_score", "release_share"]
+    extra = 0
+
+
+@admin.register(Ruleset)
+class RulesetAdmin(SimpleHistoryAdmin):
+    """Editing a ruleset a run has used saves the edit as a new version instead."""
+
+    list_display = ["label", "programme", "version", "frozen_at", "created_at"]
+    list_filter = ["programme"]
+    inlines = [IndicatorRuleInline, GradeBandInline]
+    readonly_fields = ["frozen_at", "created_at", "created_by"]
+
+    def save_model(self, request: HttpRequest, obj: Ruleset, form: Any, change: bool) -> None:
+        if change and obj.is_frozen:
+            return  # the edit becomes a new version in save_related
+        if not change:
+            obj.created_by = _user(request)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        ruleset: Ruleset = form.instance
+        if not (change and ruleset.is_frozen):
+            super().save_related(request, form, formsets, change)
+            return
+        from evaluation.services.rulesets import ruleset_revise
+
+        weights: dict[str, Decimal] = {}
+        floors: dict[str, Decimal] = {}
+        shares: dict[str, Decimal] = {}
+        mins: dict[str, Decimal] = {}
+        for formset in formsets:
+            for row in formset.forms:
+                if not row.has_changed() or not row.instance.pk:
+                    continue
+                data = row.cleaned_data
+                if formset.model is IndicatorRule:
+                    weights[row.instance.indicator.code] = data["weight"]
+                    floors[row.instance.indicator.code] = data["floor"]
+                else:
+                    shares[row.instance.grade] = data["release_share"]
+                    mins[row.instance.grade] = data["min_score"]
+        for formset in formsets:
+            # Nothing of the frozen version is saved; the admin's change message reads these.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        new = ruleset_revise(
+            ruleset=Ruleset.objects.get(pk=ruleset.pk),
+            by=_user(request),
+            weights=weights,
+            floors=floors,
+            release_shares=shares,
+            min_scores=mins,
+            notes=form.cleaned_data.get("notes", ""),
+        )
+        self._new_version = new
+        messages.info(
+            request,
+            f"{ruleset.label} has been used by a run and cannot change: your edit was saved as "
+            f"{new.label}.",
+        )
+
+    def response_change(self, request: HttpRequest, obj: Ruleset) -> HttpResponse:
+        new = getattr(self, "_new_version", None)
+        if new is not None:
+            del self._new_version
+            return HttpResponseRedirect(reverse("admin:evaluation_ruleset_change", args=[new.pk]))
+        return super().response_change(request, obj)  # type: ignore[no-any-return]

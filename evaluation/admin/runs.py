@@ -1,0 +1,218 @@
+"""Evaluation runs, their results, and the sign-off of the tranche decisions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from evaluation.admin.common import _each, _user
+from evaluation.models import (
+    CityResult,
+    EvaluationRun,
+    IndicatorResult,
+    TrancheDecision,
+)
+from evaluation.services import decisions
+
+
+@admin.register(TrancheDecision)
+class TrancheDecisionAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "city",
+        "run",
+        "recommended_decision",
+        "recommended_amount",
+        "status",
+        "final_amount",
+        "decided_by",
+    ]
+    list_filter = ["status", "recommended_decision", "city_result__run__programme"]
+    actions = ["confirm", "override"]
+    readonly_fields = [f.name for f in TrancheDecision._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrancheDecision]:
+        return (  # type: ignore[no-any-return]
+            super()
+            .get_queryset(request)
+            .select_related("city_result__participation__city", "city_result__run", "decided_by")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def city(self, decision: TrancheDecision) -> str:
+        return str(decision.city_result.participation.city)
+
+    def run(self, decision: TrancheDecision) -> str:
+        return f"#{decision.city_result.run_id}"
+
+    @admin.action(description="Confirm the recommended decisions", permissions=["change"])
+    def confirm(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> None:
+        _each(
+            request,
+            queryset,
+            lambda d: decisions.decision_confirm(decision=d, by=_user(request)),
+            "Confirmed",
+        )
+
+    @admin.action(
+        description="Override a decision (amount and reason required)", permissions=["change"]
+    )
+    def override(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> Any:
+        if queryset.count() != 1:
+            messages.error(request, "Override one decision at a time.")
+            return None
+        decision = queryset.get()
+        form = OverrideForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            _each(
+                request,
+                queryset,
+                lambda d: decisions.decision_override(
+                    decision=d,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    by=_user(request),
+                ),
+                "Overridden",
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/evaluation/reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Override the decision for {decision.city_result.participation.city}",
+                "objects": queryset,
+                "form": form,
+                "action": "override",
+                "opts": self.model._meta,
+            },
+        )
+
+
+class OverrideForm(forms.Form):
+    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class CityResultInline(admin.TabularInline):
+    model = CityResult
+    fields = ("city_link", "score", "grade", "decision_summary", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CityResult]:
+        return super().get_queryset(request).select_related("participation__city", "decision")
+
+    @admin.display(description="city")
+    def city_link(self, result: CityResult) -> str:
+        return str(result.participation.city)
+
+    @admin.display(description="decision")
+    def decision_summary(self, result: CityResult) -> str:
+        d = result.decision
+        return f"{d.recommended_decision} {d.recommended_amount:,.2f} ({d.status})"
+
+
+@admin.register(EvaluationRun)
+class EvaluationRunAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "id",
+        "programme",
+        "as_of",
+        "kind",
+        "status",
+        "progress",
+        "ruleset",
+        "triggered_by",
+        "created_at",
+        "duration",
+        "finalised_at",
+    ]
+    list_filter = ["programme", "kind", "status"]
+    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + ["progress", "duration"]
+    inlines = [CityResultInline]
+    actions = ["compare"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="seconds")
+    def duration(self, run: EvaluationRun) -> str:
+        seconds = run.duration_seconds
+        return "—" if seconds is None else f"{seconds:.2f}"
+
+    @admin.action(description="Compare two runs")
+    def compare(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> Any:
+        from reports.comparison import runs_compare
+
+        runs = list(queryset.order_by("created_at", "id"))
+        if len(runs) != 2:
+            messages.error(request, "Select exactly two runs to compare.")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/evaluation/compare.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
+                "comparison": runs_compare(before=runs[0], after=runs[1]),
+                "opts": self.model._meta,
+            },
+        )
+
+
+class IndicatorResultInline(admin.TabularInline):
+    model = IndicatorResult
+    fields = (
+        "indicator",
+        "status",
+        "actual",
+        "target",
+        "target_source",
+        "attainment",
+        "points",
+        "weight",
+        "base_value",
+        "final_value",
+        "reason",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CityResult)
+class CityResultAdmin(admin.ModelAdmin):
+    list_display = ["participation", "run", "score", "grade"]
+    list_filter = ["run__programme", "grade"]
+    readonly_fields = ["run", "participation", "score", "grade", "release_share", "reason"]
+    inlines = [IndicatorResultInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,49 @@
+"""The programme's data in its own words, one module per subdomain: programmes and targets,
+rulesets, reporting, runs and decisions, and the outbox. Everything is re-exported here, so
+``from evaluation.models import Report`` keeps working and the app's models stay one app."""
+
+from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.programmes import (
+    Indicator,
+    OfficialAssignment,
+    Participation,
+    Programme,
+    Target,
+)
+from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
+from evaluation.models.rulesets import (
+    FrozenRulesetError,
+    Grade,
+    GradeBand,
+    IndicatorRule,
+    RuleKind,
+    Ruleset,
+    RulesetPart,
+)
+from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
+
+__all__ = [
+    "PERIOD_VALID",
+    "CityResult",
+    "EvaluationRun",
+    "FrozenRulesetError",
+    "Grade",
+    "GradeBand",
+    "Indicator",
+    "IndicatorResult",
+    "IndicatorRule",
+    "MetricValue",
+    "OfficialAssignment",
+    "OutboxTask",
+    "Participation",
+    "PeriodFields",
+    "Programme",
+    "Reminder",
+    "Report",
+    "ReviewNotice",
+    "RuleKind",
+    "Ruleset",
+    "RulesetPart",
+    "Target",
+    "TrancheDecision",
+]

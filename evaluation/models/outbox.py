@@ -1,0 +1,49 @@
+"""Tasks waiting to be sent to the broker, and the notices already sent."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from evaluation.models.reporting import Report
+
+
+class OutboxTask(models.Model):
+    """A Celery task to send once the transaction that asked for it has committed. Written in
+    that transaction, so the request succeeds even when the broker is down; sent right after
+    commit, or by the every-minute dispatch once the broker is back."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(dispatched_at__isnull=True),
+                name="outbox_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.kwargs}) {'sent' if self.dispatched_at else 'pending'}"
+
+
+class ReviewNotice(models.Model):
+    """Reviewers were told that this version of a report awaits review (at most once)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notices")
+    version = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "version"], name="review_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice for {self.report} v{self.version}"

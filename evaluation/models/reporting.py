@@ -1,0 +1,173 @@
+"""What a city reports: its reports per period, their values, and the reminders sent."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from evaluation.models.programmes import Indicator, Participation
+from evaluation.scoring import Granularity, Period
+
+
+class PeriodFields(models.Model):
+    """A reporting period: a year (number 0), a quarter (1-4) or a month (1-12)."""
+
+    year = models.PositiveSmallIntegerField()
+    granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
+    number = models.PositiveSmallIntegerField(help_text="0 for a year, 1-4 a quarter, 1-12 a month")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, Granularity(self.granularity), self.number)
+
+
+PERIOD_VALID = (
+    Q(granularity="year", number=0)
+    | Q(granularity="quarter", number__gte=1, number__lte=4)
+    | Q(granularity="month", number__gte=1, number__lte=12)
+)
+
+
+class Report(PeriodFields):
+    """A city's report for one period (a month by default; the baseline year as one annual
+    report) and where it stands in review: draft → submitted → approved, or returned with a
+    comment → resubmitted. ``version`` rises with every change, so an update based on a stale
+    copy can be refused."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft"
+        SUBMITTED = "submitted", "submitted, awaiting review"
+        RETURNED = "returned", "returned to the city with a comment"
+        APPROVED = "approved", "approved (locked)"
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.PROTECT, related_name="reports"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    due_date = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(
+        blank=True, help_text="The reviewer's comment when returning, or reason when reopening."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["participation", "year", "granularity", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "year", "granularity", "number"],
+                name="report_one_per_period",
+            ),
+            models.CheckConstraint(condition=PERIOD_VALID, name="report_period_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(review_comment=""),
+                name="report_returned_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["submitted", "approved"]) | Q(submitted_at__isnull=False),
+                name="report_submission_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(reviewed_at__isnull=False),
+                name="report_approval_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participation.city.code} {self.period} ({self.status})"
+
+
+class Reminder(PeriodFields):
+    """A reminder sent to a city's officials about one period's report: recorded so that the
+    same step is never sent twice."""
+
+    class Step(models.TextChoices):
+        BEFORE = "before", "before the due date"
+        AFTER = "after", "after the due date"
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    step = models.CharField(max_length=6, choices=Step.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "year", "granularity", "number", "step"],
+                name="reminder_once_per_step",
+            ),
+            models.CheckConstraint(condition=PERIOD_VALID, name="reminder_period_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participation.city.code} {self.period} {self.step}"
+
+
+class MetricValue(PeriodFields):
+    """One value of a city for an indicator and period. Only approved values are evaluated."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "draft (in a report not yet submitted, or returned)"
+        SUBMITTED = "submitted", "submitted, awaiting review"
+        APPROVED = "approved", "approved"
+
+    city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="metric_values")
+    report = models.ForeignKey(
+        "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
+    )
+    flag = models.TextField(
+        blank=True, help_text="Why a reviewer should look at this value (not a refusal)."
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    value = models.DecimalField(max_digits=16, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["city", "indicator__position", "year", "granularity", "number"]
+        indexes = [models.Index(fields=["city", "year"], name="metric_city_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city", "indicator", "year", "granularity", "number"],
+                name="metric_value_one_per_period",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="metric_value_non_negative"),
+            models.CheckConstraint(condition=PERIOD_VALID, name="metric_value_period_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"], approved_at__isnull=True)
+                | Q(status="approved", approved_at__isnull=False),
+                name="metric_value_approval_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city.code} {self.indicator.code} {self.period} = {self.value}"

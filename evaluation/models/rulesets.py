@@ -1,0 +1,151 @@
+"""Versioned rulesets: the rules, weights, floors and grade bands of a programme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from evaluation.models.programmes import Indicator, Programme
+
+
+class RuleKind(models.TextChoices):
+    GROWTH = "growth", "growth (average annual growth from the baseline year)"
+    CUMULATIVE = "cumulative", "cumulative (total since the start, pro-rated target)"
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", "excellent (优)"
+    GOOD = "good", "good (良)"
+    FAIR = "fair", "fair (中)"
+    POOR = "poor", "poor (差)"
+
+
+class Ruleset(models.Model):
+    """Indicators, floors, weights, grade bands and release tiers of a programme, versioned.
+
+    Once a run has used a version it is frozen (``frozen_at``): an edit makes a new version.
+    The highest version is the programme's current ruleset."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="rulesets")
+    version = models.PositiveIntegerField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    frozen_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme__code", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "version"], name="ruleset_version_unique"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="ruleset_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.programme.code}-v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class FrozenRulesetError(ValidationError):
+    def __init__(self, ruleset: Ruleset) -> None:
+        super().__init__(
+            f"ruleset {ruleset.label} has been used by an evaluation run and cannot change; "
+            "revise it to make a new version"
+        )
+
+
+class RulesetPart(models.Model):
+    """A row of a ruleset. Saving or deleting one of a frozen ruleset is refused, whoever asks
+    (a service, the admin or the shell)."""
+
+    ruleset: models.ForeignKey[Ruleset, Ruleset]
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_if_frozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        self._refuse_if_frozen()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_frozen(self) -> None:
+        ruleset_id = self.ruleset_id  # type: ignore[attr-defined]
+        if (
+            ruleset_id is not None
+            and Ruleset.objects.filter(pk=ruleset_id, frozen_at__isnull=False).exists()
+        ):
+            raise FrozenRulesetError(self.ruleset)
+
+
+class IndicatorRule(RulesetPart):
+    ruleset = models.ForeignKey(Ruleset, on_delete=models.CASCADE, related_name="rules")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    floor = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        help_text="National floor: a growth fraction (0.20), or a count over the programme.",
+    )
+    weight = models.DecimalField(max_digits=6, decimal_places=2)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ruleset", "indicator__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "indicator"], name="indicator_rule_unique"),
+            models.CheckConstraint(condition=Q(floor__gt=0), name="indicator_rule_floor_positive"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0, weight__lte=100), name="indicator_rule_weight_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ruleset}: {self.indicator} ({self.kind}, weight {self.weight})"
+
+
+class GradeBand(RulesetPart):
+    """A grade, the lowest total that reaches it, and the share of the remaining amount that it
+    releases (the release tier)."""
+
+    ruleset = models.ForeignKey(Ruleset, on_delete=models.CASCADE, related_name="bands")
+    grade = models.CharField(max_length=20, choices=Grade.choices)
+    min_score = models.DecimalField(max_digits=5, decimal_places=2)
+    release_share = models.DecimalField(max_digits=5, decimal_places=4)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ruleset", "-min_score"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "grade"], name="grade_band_grade_unique"),
+            models.UniqueConstraint(fields=["ruleset", "min_score"], name="grade_band_min_unique"),
+            models.CheckConstraint(
+                condition=Q(min_score__gte=0, min_score__lte=100), name="grade_band_min_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(release_share__gte=0, release_share__lte=1),
+                name="grade_band_release_share_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade} from {self.min_score}: {self.release_share:%}"

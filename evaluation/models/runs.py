@@ -1,0 +1,248 @@
+"""Evaluation runs, their per-city and per-indicator results, and the tranche decisions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from evaluation.models.programmes import Indicator, Participation, Programme
+from evaluation.models.rulesets import Grade, RuleKind, Ruleset
+
+
+class EvaluationRun(models.Model):
+    """One evaluation of a programme at a date under one ruleset version."""
+
+    class Kind(models.TextChoices):
+        OFFICIAL = "official", "official (its decisions go to sign-off)"
+        PROVISIONAL = "provisional", "provisional (for information, never decided)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", "command line"
+        SCHEDULE = "schedule", "schedule"
+        API = "api", "API"
+        ADMIN = "admin", "admin"
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="runs")
+    ruleset = models.ForeignKey(Ruleset, on_delete=models.PROTECT, related_name="runs")
+    as_of = models.DateField()
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OFFICIAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    years_elapsed = models.PositiveSmallIntegerField(null=True, blank=True)
+    cities_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many cities the run scores (set when it starts)."
+    )
+    input_digest = models.CharField(max_length=64, blank=True)
+    result_digest = models.CharField(max_length=64, blank=True)
+    identical_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An earlier run with the same ruleset, inputs and results.",
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When every decision of this official run was signed off; periods up to its "
+        "as-of date are then closed to officials.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["programme", "as_of", "status"], name="run_programme_as_of"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="succeeded")
+                | (
+                    ~Q(input_digest="")
+                    & ~Q(result_digest="")
+                    & Q(finished_at__isnull=False, years_elapsed__gte=1)
+                ),
+                name="run_succeeded_has_digests",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | (~Q(error="") & Q(finished_at__isnull=False)),
+                name="run_failed_has_error",
+            ),
+            models.CheckConstraint(
+                condition=Q(finalised_at__isnull=True) | Q(status="succeeded", kind="official"),
+                name="run_finalised_only_if_official_and_succeeded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run #{self.pk} of {self.programme.code} as of {self.as_of} ({self.status})"
+
+    @property
+    def progress(self) -> str:
+        """Cities scored so far, of all (a running run is shared by several workers)."""
+        if self.cities_total is None:
+            return "—"
+        return f"{self.city_results.count()} of {self.cities_total} cities"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class CityResult(models.Model):
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="city_results")
+    participation = models.ForeignKey(Participation, on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    grade = models.CharField(max_length=20, choices=Grade.choices)
+    release_share = models.DecimalField(max_digits=5, decimal_places=4)
+    reason = models.TextField()
+    input_digest = models.CharField(max_length=64, default="", help_text="Of the city's inputs.")
+    result_digest = models.CharField(
+        max_length=64, default="", help_text="Of every number and reason."
+    )
+
+    class Meta:
+        ordering = ["run", "participation__city__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "participation"], name="city_result_unique"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="city_result_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participation.city.code}: {self.score} ({self.grade})"
+
+
+class IndicatorResult(models.Model):
+    """Every number of one indicator's assessment, and why."""
+
+    class Status(models.TextChoices):
+        MET = "met", "met"
+        PARTIAL = "partial", "partial"
+        MISSED = "missed", "missed"
+        NOT_ASSESSABLE = "not_assessable", "not assessable (flagged for review)"
+
+    city_result = models.ForeignKey(
+        CityResult, on_delete=models.CASCADE, related_name="indicator_results"
+    )
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    weight = models.DecimalField(max_digits=6, decimal_places=2)
+    full_target = models.DecimalField(
+        max_digits=14, decimal_places=4, help_text="The committed target, or the floor."
+    )
+    target_source = models.CharField(
+        max_length=10, choices=[("committed", "committed"), ("floor", "national floor")]
+    )
+    target = models.DecimalField(
+        max_digits=18, decimal_places=4, help_text="Growth fraction, or the pro-rated count."
+    )
+    actual = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    attainment = models.DecimalField(max_digits=5, decimal_places=4)
+    points = models.DecimalField(max_digits=6, decimal_places=2)
+    base_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    final_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["city_result", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_result", "indicator"], name="indicator_result_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(attainment__gte=0, attainment__lte=1),
+                name="indicator_result_attainment_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gte=0, points__lte=F("weight")),
+                name="indicator_result_points_within_weight",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="not_assessable", actual__isnull=True, points=0)
+                | (~Q(status="not_assessable") & Q(actual__isnull=False)),
+                name="indicator_result_assessable_has_actual",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.status} {self.points}"
+
+
+class TrancheDecision(models.Model):
+    """The run's recommendation on a city's second tranche, and a reviewer's sign-off of it."""
+
+    class Decision(models.TextChoices):
+        RELEASE = "release", "release"
+        WITHHOLD = "withhold", "withhold"
+
+    class Status(models.TextChoices):
+        RECOMMENDED = "recommended", "recommended, awaiting sign-off"
+        CONFIRMED = "confirmed", "confirmed"
+        OVERRIDDEN = "overridden", "overridden"
+
+    city_result = models.OneToOneField(
+        CityResult, on_delete=models.CASCADE, related_name="decision"
+    )
+    remaining_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    recommended_decision = models.CharField(max_length=10, choices=Decision.choices)
+    recommended_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    reason = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECOMMENDED)
+    final_decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    final_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recommended_amount__gte=0)
+                & Q(recommended_amount__lte=F("remaining_amount")),
+                name="decision_amount_within_remaining",
+            ),
+            models.CheckConstraint(
+                condition=Q(recommended_decision="release", recommended_amount__gt=0)
+                | Q(recommended_decision="withhold", recommended_amount=0),
+                name="decision_release_iff_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="recommended")
+                | Q(decided_by__isnull=False, decided_at__isnull=False, final_amount__isnull=False),
+                name="decision_sign_off_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="overridden") | ~Q(override_reason=""),
+                name="decision_override_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_result}: {self.recommended_decision} {self.recommended_amount}"
