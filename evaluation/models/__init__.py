@@ -13,14 +13,13 @@ from evaluation.models.programmes import (
 from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
 from evaluation.models.rulesets import (
     FrozenRulesetError,
-    Grade,
     GradeBand,
     IndicatorRule,
-    RuleKind,
     Ruleset,
     RulesetPart,
 )
 from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
+from evaluation.vocabulary import Grade, RuleKind
 
 __all__ = [
     "PERIOD_VALID",

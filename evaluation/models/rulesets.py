@@ -11,18 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from evaluation.models.programmes import Indicator, Programme
-
-
-class RuleKind(models.TextChoices):
-    GROWTH = "growth", "growth (average annual growth from the baseline year)"
-    CUMULATIVE = "cumulative", "cumulative (total since the start, pro-rated target)"
-
-
-class Grade(models.TextChoices):
-    EXCELLENT = "excellent", "excellent (优)"
-    GOOD = "good", "good (良)"
-    FAIR = "fair", "fair (中)"
-    POOR = "poor", "poor (差)"
+from evaluation.vocabulary import Grade, RuleKind
 
 
 class Ruleset(models.Model):

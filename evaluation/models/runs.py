@@ -7,8 +7,10 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from evaluation import vocabulary
 from evaluation.models.programmes import Indicator, Participation, Programme
-from evaluation.models.rulesets import Grade, RuleKind, Ruleset
+from evaluation.models.rulesets import Ruleset
+from evaluation.vocabulary import Grade, RuleKind
 
 
 class EvaluationRun(models.Model):
@@ -136,11 +138,7 @@ class CityResult(models.Model):
 class IndicatorResult(models.Model):
     """Every number of one indicator's assessment, and why."""
 
-    class Status(models.TextChoices):
-        MET = "met", "met"
-        PARTIAL = "partial", "partial"
-        MISSED = "missed", "missed"
-        NOT_ASSESSABLE = "not_assessable", "not assessable (flagged for review)"
+    Status = vocabulary.IndicatorStatus
 
     city_result = models.ForeignKey(
         CityResult, on_delete=models.CASCADE, related_name="indicator_results"
@@ -153,9 +151,7 @@ class IndicatorResult(models.Model):
     full_target = models.DecimalField(
         max_digits=14, decimal_places=4, help_text="The committed target, or the floor."
     )
-    target_source = models.CharField(
-        max_length=10, choices=[("committed", "committed"), ("floor", "national floor")]
-    )
+    target_source = models.CharField(max_length=10, choices=vocabulary.TargetSource.choices)
     target = models.DecimalField(
         max_digits=18, decimal_places=4, help_text="Growth fraction, or the pro-rated count."
     )
@@ -194,9 +190,7 @@ class IndicatorResult(models.Model):
 class TrancheDecision(models.Model):
     """The run's recommendation on a city's second tranche, and a reviewer's sign-off of it."""
 
-    class Decision(models.TextChoices):
-        RELEASE = "release", "release"
-        WITHHOLD = "withhold", "withhold"
+    Decision = vocabulary.Decision
 
     class Status(models.TextChoices):
         RECOMMENDED = "recommended", "recommended, awaiting sign-off"

@@ -1,0 +1,58 @@
+"""The programme's words, defined once, in both languages.
+
+The values come from the pure scoring core (``evaluation.scoring.types``), which cannot import
+Django; the labels are marked for translation here, so model choices, the API, the admin, the
+portal and the documents all say the same thing, in Chinese by default and in English.
+Indicator names are data (``Indicator.name_zh`` / ``name_en``); ``indicator_name`` picks the
+one of the active language.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from evaluation.scoring import types
+
+
+class IndicatorStatus(models.TextChoices):
+    MET = types.Status.MET.value, _("met")
+    PARTIAL = types.Status.PARTIAL.value, _("partial")
+    MISSED = types.Status.MISSED.value, _("missed")
+    NOT_ASSESSABLE = types.Status.NOT_ASSESSABLE.value, _("not assessable (flagged for review)")
+
+
+class Decision(models.TextChoices):
+    RELEASE = types.Decision.RELEASE.value, _("release")
+    WITHHOLD = types.Decision.WITHHOLD.value, _("withhold")
+
+
+class TargetSource(models.TextChoices):
+    COMMITTED = types.TargetSource.COMMITTED.value, _("committed")
+    FLOOR = types.TargetSource.FLOOR.value, _("national floor")
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("excellent (优)")
+    GOOD = "good", _("good (良)")
+    FAIR = "fair", _("fair (中)")
+    POOR = "poor", _("poor (差)")
+
+
+class RuleKind(models.TextChoices):
+    GROWTH = "growth", _("growth (average annual growth from the baseline year)")
+    CUMULATIVE = "cumulative", _("cumulative (total since the start, pro-rated target)")
+
+
+class _Named(Protocol):
+    name_zh: str
+    name_en: str
+
+
+def indicator_name(indicator: _Named) -> str:
+    """The indicator's (or city's) name in the active language: Chinese unless English is
+    asked for."""
+    return indicator.name_en if (get_language() or "").startswith("en") else indicator.name_zh
