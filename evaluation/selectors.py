@@ -12,6 +12,7 @@ from functools import cache
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
+from evaluation.exceptions import NoRuleset
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -36,11 +37,6 @@ from evaluation.scoring import (
     last_ended_month,
 )
 from evaluation.scoring.periods import year_parts
-
-
-class NoRuleset(Exception):
-    def __init__(self, programme: Programme) -> None:
-        super().__init__(f"programme {programme.code} has no ruleset: create one before evaluating")
 
 
 def programme_get(*, code: str) -> Programme:

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
+from evaluation.exceptions import NoRuleset
 from evaluation.models import (
     EvaluationRun,
     Indicator,
@@ -19,7 +20,7 @@ from evaluation.models import (
     Programme,
     Target,
 )
-from evaluation.selectors import NoRuleset, ruleset_current
+from evaluation.selectors import ruleset_current
 
 
 class TargetFormSet(forms.BaseInlineFormSet):

@@ -20,6 +20,7 @@ from rest_framework.serializers import BaseSerializer
 from evaluation import access
 from evaluation.api import serializers as s
 from evaluation.api.throttles import AuthThrottle
+from evaluation.exceptions import FieldError, NoRuleset, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -31,7 +32,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
-from evaluation.selectors import NoRuleset, participation_periods
+from evaluation.selectors import participation_periods
 from evaluation.services import decisions, reporting
 from evaluation.services.runs import evaluation_run_request
 
@@ -242,7 +243,7 @@ class RunViewSet(
                 by=_acting(request),
             )
         except NoRuleset as exc:
-            raise reporting.WorkflowError([reporting.FieldError("programme", str(exc))]) from None
+            raise WorkflowError([FieldError("programme", str(exc))]) from None
         return Response(
             s.RunSerializer(self.get_queryset().get(pk=run.pk)).data,
             status=status.HTTP_202_ACCEPTED,

@@ -21,8 +21,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cities.models import City
-from evaluation.access import Forbidden, is_reviewer
+from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
+from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError
 from evaluation.models import (
     EvaluationRun,
     Indicator,
@@ -34,8 +35,8 @@ from evaluation.models import (
     Target,
 )
 from evaluation.scoring import Period, PeriodError
-from evaluation.selectors import NoRuleset, ruleset_current
-from evaluation.tabular import ImportRefused, Row, RowError, read_table
+from evaluation.selectors import ruleset_current
+from evaluation.tabular import Row, read_table
 
 CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
 CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")

@@ -6,7 +6,6 @@ same transaction; a refused request changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -15,6 +14,14 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from evaluation.access import require_official_of, require_reviewer
+from evaluation.exceptions import (
+    FieldError,
+    ImportRefused,
+    Locked,
+    RowError,
+    StaleVersion,
+    WorkflowError,
+)
 from evaluation.models import (
     EvaluationRun,
     Indicator,
@@ -33,41 +40,7 @@ from evaluation.services.imports import (
     parse_number,
 )
 from evaluation.services.outbox import outbox_enqueue
-from evaluation.tabular import ImportRefused, RowError, read_table
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str | None
-    reason: str
-
-
-class WorkflowError(Exception):
-    """A request that breaks a rule; ``errors`` names every field at fault."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
-
-
-class Locked(WorkflowError):
-    """The report cannot change now (approved, submitted, or its period is closed)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__([FieldError(None, reason)])
-
-
-class StaleVersion(WorkflowError):
-    def __init__(self, report: Report, given: int) -> None:
-        super().__init__(
-            [
-                FieldError(
-                    "version",
-                    f"the report has changed since version {given}: it is now version "
-                    f"{report.version}; reload it and apply your change again",
-                )
-            ]
-        )
+from evaluation.tabular import read_table
 
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
