@@ -90,7 +90,9 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def periods(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Every period this city owes a report for so far: its status, due date, and whether
         it is late or missing."""
-        rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
+        rows = participation_periods(
+            participation=self.get_object(), today=timezone.localdate(), fetched_by=request.user
+        )
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
     @extend_schema(request=s.UploadSerializer, responses={200: dict})
