@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -32,31 +31,19 @@ class FileForm(forms.Form):
     )
 
 
-class _DryRun(Exception):
-    def __init__(self, summary: ImportSummary) -> None:
-        self.summary = summary
-
-
 def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSummary:
-    """Run the import; with ``check_only`` roll everything back afterwards."""
+    """Run the import; *Check* is the services' own dry run (everything checked, nothing
+    saved)."""
     upload = data["file"]
     content = upload.read()
-    try:
-        with transaction.atomic():
-            if data["kind"] == "metrics":
-                summary = metrics_import(
-                    name=upload.name, data=content, approve=data["approve"], by=by
-                )
-            else:
-                assert data["programme"] is not None, "the form requires it for targets"
-                summary = targets_import(
-                    name=upload.name, data=content, programme=data["programme"], by=by
-                )
-            if check_only:
-                raise _DryRun(summary)
-    except _DryRun as dry:
-        return dry.summary
-    return summary
+    if data["kind"] == "metrics":
+        return metrics_import(
+            name=upload.name, data=content, approve=data["approve"], by=by, dry_run=check_only
+        )
+    assert data["programme"] is not None, "the form requires it for targets"
+    return targets_import(
+        name=upload.name, data=content, programme=data["programme"], by=by, dry_run=check_only
+    )
 
 
 class FilesAdminMixin(admin.ModelAdmin):

@@ -9,7 +9,7 @@ import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -95,17 +95,31 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         )
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.UploadSerializer, responses={200: dict})
+    @extend_schema(
+        request=s.UploadSerializer,
+        responses={200: dict},
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                bool,
+                description="1: check the file and count what would change; save nothing",
+            )
+        ],
+    )
     @action(detail=True, methods=["post"])
     def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
-        file lists every bad row."""
+        file lists every bad row. ``?dry_run=1`` checks it and saves nothing."""
         participation = self.get_object()
         upload = s.UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         outcome = reporting.reports_upload(
-            participation=participation, name=file.name, data=file.read(), by=_acting(request)
+            participation=participation,
+            name=file.name,
+            data=file.read(),
+            by=_acting(request),
+            dry_run=request.query_params.get("dry_run", "") in ("1", "true", "yes"),
         )
         return Response(outcome)
 

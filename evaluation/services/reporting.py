@@ -35,6 +35,7 @@ from evaluation.selectors import ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
     ParsedMetric,
+    dry_run_end,
     mixed_granularity_errors,
     parse_metric_rows,
 )
@@ -488,11 +489,12 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
 
 @transaction.atomic
 def reports_upload(
-    *, participation: Participation, name: str, data: bytes, by: User
-) -> dict[str, int]:
+    *, participation: Participation, name: str, data: bytes, by: User, dry_run: bool = False
+) -> dict[str, int | bool]:
     """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
     nothing, every bad row named. Periods without a report get one; the reports stay drafts
-    until the official submits them."""
+    until the official submits them. With ``dry_run`` everything is checked and counted, and
+    nothing is saved."""
     require_official_of(by, participation)
     rows, errors = read_table(name, data, required=METRIC_COLUMNS)
     city = participation.city
@@ -557,4 +559,12 @@ def reports_upload(
             by=by,
         )
         changed += report.version != before
-    return {"rows": len(metrics), "reports": len(by_period), "reports_changed": changed}
+    outcome: dict[str, int | bool] = {
+        "rows": len(metrics),
+        "reports": len(by_period),
+        "reports_changed": changed,
+    }
+    if dry_run:
+        outcome["dry_run"] = True
+    dry_run_end(dry_run)
+    return outcome
