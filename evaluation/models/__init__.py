@@ -4,6 +4,7 @@ rulesets, reporting, runs and decisions, and the outbox. Everything is re-export
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.people import RoleChange
 from evaluation.models.programmes import (
     Indicator,
     OfficialAssignment,
@@ -40,6 +41,7 @@ __all__ = [
     "Reminder",
     "Report",
     "ReviewNotice",
+    "RoleChange",
     "RuleKind",
     "Ruleset",
     "RulesetPart",
