@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that varies is read from the environment
 through the one ``env`` reader below; README.md lists every variable."""
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise too, so every mode
+    # (DEBUG on or off, runserver or gunicorn) serves them the same way.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
@@ -33,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +94,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files (the admin's, the API docs' Swagger UI and Redoc) are served by WhiteNoise in
+# every mode. Locally they are found in the apps, so nothing needs collecting; production
+# serves the compressed, hashed copies `collectstatic` makes (README).
+WHITENOISE_USE_FINDERS = True
+# Until `collectstatic` has run, STATIC_ROOT does not exist; WhiteNoise need not say so.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery. With no broker configured the embedded default runs tasks in-process (eagerly), so a
