@@ -15,9 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from evaluation.exceptions import ImportRefused
-from evaluation.models import MetricValue, Programme
+from evaluation.models import Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from reports.exports import as_file, metrics_rows, targets_rows
 
 
 class FileForm(forms.Form):
@@ -47,18 +46,14 @@ def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSumm
 
 
 class FilesAdminMixin(admin.ModelAdmin):
-    """Adds "Load a file" and "Export" pages to a model's admin (administrators only)."""
+    """Adds the "Load a file" page to a model's admin (administrators only); the exports it
+    links to are pages of the reports app."""
 
     change_list_template = "admin/evaluation/files_change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
         ours = [
             path("load/", self.admin_site.admin_view(self.load_view), name="evaluation_load"),
-            path(
-                "export/<str:kind>/<str:fmt>/",
-                self.admin_site.admin_view(self.export_view),
-                name="evaluation_export",
-            ),
         ]
         return ours + super().get_urls()
 
@@ -99,24 +94,3 @@ class FilesAdminMixin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
-
-    def export_view(self, request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
-        self._require_administrator(request)
-        if fmt not in ("csv", "xlsx") or kind not in ("metrics", "targets"):
-            raise PermissionDenied
-        if kind == "metrics":
-            values = MetricValue.objects.select_related("city", "indicator").order_by(
-                "city__code", "indicator__position", "year", "granularity", "number"
-            )
-            if request.GET.get("status"):
-                values = values.filter(status=request.GET["status"])
-            rows = metrics_rows(values)
-            name = "metrics"
-        else:
-            programme = Programme.objects.get(code=request.GET.get("programme", "2020"))
-            rows = targets_rows(programme)
-            name = f"targets-{programme.code}"
-        content, content_type = as_file(rows, fmt)
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-        return response

@@ -59,6 +59,9 @@ class PersonAdmin(UserAdmin):
     inlines = [RoleChangeInline]
     readonly_fields = ["groups", "last_login", "date_joined"]
 
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if obj is not None else []
+
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return super().get_fieldsets(request, obj)

@@ -1,0 +1,22 @@
+"""The reports app's pages, mounted under /admin/ (config/urls.py) and wrapped by the admin's
+login. The exports keep the address they had under the metric values' admin."""
+
+from django.contrib import admin
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path(
+        "reports/runs/compare/",
+        admin.site.admin_view(views.run_comparison),
+        name="run-comparison",
+    ),
+    path(
+        "evaluation/metricvalue/export/<str:kind>/<str:fmt>/",
+        admin.site.admin_view(views.export),
+        name="export",
+    ),
+]
