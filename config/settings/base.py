@@ -93,7 +93,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Static files (the admin's, the API docs' Swagger UI and Redoc) are served by WhiteNoise in
 # every mode. Locally they are found in the apps, so nothing needs collecting; production
 # serves the compressed, hashed copies `collectstatic` makes (README).
