@@ -43,15 +43,8 @@ from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
 
 
-def period_closed_reason(participation: Participation, period: Period) -> str | None:
-    """Why officials may no longer change ``period`` of this participation's city (the one
-    rule, ``inputs.period_closed_reason``: a finalised official run of any of the city's
-    programmes)."""
-    return inputs.period_closed_reason(city_id=participation.city_id, period=period)
-
-
 def _refuse_if_closed(participation: Participation, period: Period) -> None:
-    reason = period_closed_reason(participation, period)
+    reason = inputs.period_closed_reason(city_id=participation.city_id, period=period)
     if reason is not None:
         raise Locked(reason)
 
