@@ -17,10 +17,14 @@ PASSWORD_VARIABLE = "DJANGO_USER_PASSWORD"
 class Command(BaseCommand):
     # As createsuperuser: tests (and scripts calling call_command) may hand in their own stdin.
     stealth_options = ("stdin",)
-    help = _(
-        "Create a user account with a password (--password, --password-stdin, or the "
-        "DJANGO_USER_PASSWORD environment variable), or set the password of an existing one."
-    )
+
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        """In the active language (a class attribute would be translated at import)."""
+        return _(
+            "Create a user account with a password (--password, --password-stdin, or the "
+            "DJANGO_USER_PASSWORD environment variable), or set the password of an existing one."
+        )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")

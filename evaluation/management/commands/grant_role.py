@@ -10,10 +10,13 @@ from evaluation.services.people import ROLES, role_grant, role_revoke
 
 
 class Command(BaseCommand):
-    help = _(
-        "Give a user a ministry role (reviewer or administrator), or take it away with "
-        "--revoke; recorded with the acting user (--by)."
-    )
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        """In the active language (a class attribute would be translated at import)."""
+        return _(
+            "Give a user a ministry role (reviewer or administrator), or take it away with "
+            "--revoke; recorded with the acting user (--by)."
+        )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")
