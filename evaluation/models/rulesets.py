@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation.models.programmes import Indicator, Programme
@@ -53,8 +55,11 @@ class Ruleset(models.Model):
 class FrozenRulesetError(ValidationError):
     def __init__(self, ruleset: Ruleset) -> None:
         super().__init__(
-            f"ruleset {ruleset.label} has been used by an evaluation run and cannot change; "
-            "revise it to make a new version"
+            gettext(
+                "ruleset %(ruleset)s has been used by an evaluation run and cannot change; "
+                "revise it to make a new version"
+            )
+            % {"ruleset": ruleset.label}
         )
 
 
@@ -91,7 +96,7 @@ class IndicatorRule(RulesetPart):
     floor = models.DecimalField(
         max_digits=14,
         decimal_places=4,
-        help_text="National floor: a growth fraction (0.20), or a count over the programme.",
+        help_text=_("National floor: a growth fraction (0.20), or a count over the programme."),
     )
     weight = models.DecimalField(max_digits=6, decimal_places=2)
 
