@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from evaluation.models import Programme, Report, Ruleset
@@ -107,6 +108,9 @@ class FrozenRulesetError(ValidationError):
 
     def __init__(self, ruleset: Ruleset) -> None:
         super().__init__(
-            f"ruleset {ruleset.label} has been used by an evaluation run and cannot change; "
-            "revise it to make a new version"
+            gettext(
+                "ruleset %(ruleset)s has been used by an evaluation run and cannot change; "
+                "revise it to make a new version"
+            )
+            % {"ruleset": ruleset.label}
         )

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation.exceptions import FrozenRulesetError
@@ -83,7 +84,7 @@ class IndicatorRule(RulesetPart):
     floor = models.DecimalField(
         max_digits=14,
         decimal_places=4,
-        help_text="National floor: a growth fraction (0.20), or a count over the programme.",
+        help_text=_("National floor: a growth fraction (0.20), or a count over the programme."),
     )
     weight = models.DecimalField(max_digits=6, decimal_places=2)
 
