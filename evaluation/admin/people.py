@@ -63,17 +63,22 @@ class PersonAdmin(UserAdmin):
         return self.inlines if obj is not None else []
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Django's own sections (and their translated titles), with the ministry roles in
+        place of the raw groups and permissions."""
+        fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
-            return super().get_fieldsets(request, obj)
-        return [
-            (None, {"fields": ("username", "password")}),
-            (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-            (
-                _("Permissions"),
-                {"fields": ("is_active", "roles", "groups", "is_staff", "is_superuser")},
-            ),
-            (_("Important dates"), {"fields": ("last_login", "date_joined")}),
-        ]
+            return fieldsets
+        out = []
+        for title, options in fieldsets:
+            fields = list(options["fields"])
+            if "groups" in fields:
+                fields = [f for f in fields if f not in ("groups", "user_permissions")]
+                fields[fields.index("is_active") + 1 : fields.index("is_active") + 1] = [
+                    "roles",
+                    "groups",
+                ]
+            out.append((title, {**options, "fields": tuple(fields)}))
+        return out
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
