@@ -137,3 +137,23 @@ def test_the_selector_returns_typed_rows_to_those_who_may_see_the_city(
         participation_periods(participation=city_a, today=today, fetched_by=official_b)
     with pytest.raises(NotFound):
         participation_periods(participation=city_a, today=today, fetched_by=AnonymousUser())
+
+
+def test_the_periods_are_read_in_the_same_few_queries_however_many_there_are(
+    api_a, city_a, official_a, django_assert_max_num_queries
+):
+    url = f"/api/v1/participations/{city_a.pk}/periods/"
+    api_a.get(url)
+    for month in range(1, 13):
+        report = report_create(
+            participation=city_a, period=Period.parse(f"2020-{month:02d}"), by=official_a
+        )
+        report_values_set(
+            report=report, values={"pledge_projects": "3"}, version=report.version, by=official_a
+        )
+        _approve_every_indicator(city_a.city, f"2021-{month:02d}")
+
+    with django_assert_max_num_queries(7):
+        response = api_a.get(url)
+
+    assert response.status_code == 200 and len(response.json()) == 37
