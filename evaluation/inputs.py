@@ -171,6 +171,19 @@ def mixed_granularity(
     return out
 
 
+# Periods --------------------------------------------------------------------------------------
+
+
+def before_baseline_error(*, programme: Programme, period: Period) -> str | None:
+    """A city reports from its programme's baseline year on; nothing earlier is owed or kept."""
+    if period.year >= programme.baseline_year:
+        return None
+    return (
+        f"{period} is before the baseline year {programme.baseline_year} of programme "
+        f"{programme.code}"
+    )
+
+
 # Due dates and lateness -----------------------------------------------------------------------
 
 

@@ -103,14 +103,8 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     _refuse_if_closed(participation, period)
     programme = participation.programme
     errors: list[FieldError] = []
-    if period.year < programme.baseline_year:
-        errors.append(
-            FieldError(
-                "period",
-                f"{period} is before the baseline year {programme.baseline_year} of programme "
-                f"{programme.code}",
-            )
-        )
+    if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
+        errors.append(FieldError("period", before))
     if period.start > timezone.localdate():
         errors.append(FieldError("period", f"{period} has not started yet"))
     city = participation.city.code
@@ -524,8 +518,8 @@ def reports_upload(
             )
         ):
             why = f"the report for {period} is {report.status} and cannot change now"
-        if why is None and period.year < participation.programme.baseline_year:
-            why = f"{period} is before the baseline year {participation.programme.baseline_year}"
+        if why is None:
+            why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:
             errors += [RowError(m.line, "period", why) for m in members]
     stored = MetricValue.objects.filter(city=city, year__in={p.year for p in by_period})
