@@ -17,15 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from evaluation.models import EvaluationRun, Programme
 from evaluation.scoring import Period
 from evaluation.vocabulary import RuleKind
-
-if TYPE_CHECKING:
-    from evaluation.models import Programme
 
 # Division codes -------------------------------------------------------------------------------
 
@@ -223,8 +220,6 @@ class ClosedPeriods:
     officials' reports and to file loads alike (README, "Calls made")."""
 
     def __init__(self, city_ids: Iterable[int]) -> None:
-        from evaluation.models import EvaluationRun
-
         self._runs: dict[int, list[ClosingRun]] = defaultdict(list)
         for city_id, run_id, programme, as_of, finalised_at in (
             EvaluationRun.objects.filter(
