@@ -2,6 +2,7 @@
 rulesets, reporting, runs and decisions, and the outbox. Everything is re-exported here, so
 ``from evaluation.models import Report`` keeps working and the app's models stay one app."""
 
+from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
     Indicator,
@@ -43,6 +44,7 @@ __all__ = [
     "RuleKind",
     "Ruleset",
     "RulesetPart",
+    "RunChunk",
     "Target",
     "TrancheDecision",
 ]

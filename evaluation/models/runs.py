@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation import vocabulary
@@ -65,8 +66,21 @@ class EvaluationRun(models.Model):
         help_text="When every decision of this official run was signed off; periods up to its "
         "as-of date are then closed to officials.",
     )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The run's last sign of progress (requested, started, a chunk taken or stored, "
+            "re-queued): the sweep looks after a queued or running run that has none for "
+            "EVALUATION_STALL_SECONDS."
+        ),
+    )
+    start_deliveries = models.PositiveIntegerField(
+        default=0, help_text=_("How many times a worker began starting the run.")
+    )
 
-    history = HistoricalRecords()
+    # The heartbeat changes with every chunk: not a change worth a history row.
+    history = HistoricalRecords(excluded_fields=["heartbeat_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
