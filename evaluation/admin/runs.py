@@ -150,6 +150,10 @@ class RunChunkInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Part of the run's page: whoever may see the run sees its plan.
+        return access.is_reviewer(request.user)
+
     @admin.display(description=_("cities"))
     def cities(self, chunk: RunChunk) -> str:
         return ", ".join(chunk.city_codes)

@@ -79,8 +79,8 @@ class EvaluationRun(models.Model):
         default=0, help_text=_("How many times a worker began starting the run.")
     )
 
-    # The heartbeat changes with every chunk: not a change worth a history row.
-    history = HistoricalRecords(excluded_fields=["heartbeat_at"])
+    # The heartbeat moves with every chunk through update(), which writes no history row.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -81,7 +81,8 @@ def test_a_start_that_fails_goes_to_recovery():
 
 
 def test_the_sweep_task_calls_the_sweep_service():
-    with mock.patch("evaluation.services.recovery.evaluation_runs_sweep", return_value=[4]) as sweep:
+    sweep_service = "evaluation.services.recovery.evaluation_runs_sweep"
+    with mock.patch(sweep_service, return_value=[4]) as sweep:
         assert sweep_evaluation_runs.apply().get() == [4]
     sweep.assert_called_once_with()
 
