@@ -66,7 +66,7 @@ def _waiting_for(run: EvaluationRun, now: dt.datetime) -> str:
         if run.start_deliveries == 0:
             return gettext(
                 "no worker has taken its start in {seconds} s: is a Celery worker running and "
-                "reading the queue «{queue}»?"
+                'reading the queue "{queue}"?'
             ).format(
                 seconds=_seconds(run.created_at, now), queue=settings.CELERY_TASK_DEFAULT_QUEUE
             )
@@ -94,9 +94,9 @@ def _waiting_for(run: EvaluationRun, now: dt.datetime) -> str:
         )
     return ngettext(
         "{count} chunk waits in the queue and no worker has taken it in {seconds} s: is a "
-        "Celery worker running and reading the queue «{queue}»?",
+        'Celery worker running and reading the queue "{queue}"?',
         "{count} chunks wait in the queue and no worker has taken any in {seconds} s: is a "
-        "Celery worker running and reading the queue «{queue}»?",
+        'Celery worker running and reading the queue "{queue}"?',
         len(pending),
     ).format(
         count=len(pending),

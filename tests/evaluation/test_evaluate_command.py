@@ -192,7 +192,7 @@ def test_with_no_worker_it_says_the_run_is_queued_and_no_worker_took_it(
     assert message.startswith(
         f"gave up waiting for evaluation run #{run.pk} after 0 s: it is still queued, 0 of ? "
         "cities scored; no worker has taken its start in 0 s: is a Celery worker running and "
-        "reading the queue «celery»?"
+        'reading the queue "celery"?'
     )
     assert f"/api/v1/runs/{run.pk}/" in message
     assert "is a Celery worker running? (see README" not in message
