@@ -13,14 +13,21 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from evaluation.models import CityResult, EvaluationRun, Participation, Programme, RunChunk
-from evaluation.services.runs import evaluation_run_execute, evaluation_run_request
+from evaluation.services.runs import (
+    chunk_delivery_lost,
+    chunk_over_limit,
+    evaluation_run_execute,
+    evaluation_run_request,
+)
 from evaluation.tasks import run_evaluation
 from tests.factories import ParticipationFactory, add_value
 from tests.integration.conftest import (
@@ -93,6 +100,12 @@ def services(
             yield Services(private_redis, shared_database_url, queue, tmp_path)
         finally:
             stop_process(beat.process)
+
+
+def in_the_workers_language(text: Callable[..., str], *args: object) -> str:
+    """What a worker writes, in its language (the project's default: no request sets one)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return text(*args)
 
 
 def wait_stopped(worker: Worker, *, seconds: float = 60) -> None:
@@ -203,12 +216,14 @@ def test_a_chunk_that_always_fails_fails_the_run_after_its_deliveries_and_nothin
     run.refresh_from_db()
     chunk = RunChunk.objects.get(run=run, number=2)
     assert run.status == EvaluationRun.Status.FAILED
-    cities = ", ".join(chunk.city_codes)
-    assert run.error == (
-        f"chunk 2 of 6 (cities {cities}) was taken by a worker 3 times without being stored, "
-        "the most EVALUATION_MAX_DELIVERIES (3) allows; last error: TestHookError: test hook: "
-        "chunk-scoring 2"
-    )
+    assert chunk.last_error == "TestHookError: test hook: chunk-scoring 2"
+    assert run.error == in_the_workers_language(chunk_over_limit, chunk, 6, MAX_DELIVERIES)
+    with translation.override("en"):
+        assert chunk_over_limit(chunk, 6, MAX_DELIVERIES) == (
+            f"chunk 2 of 6 (cities {', '.join(chunk.city_codes)}) was taken by a worker 3 times "
+            "without being stored, the most EVALUATION_MAX_DELIVERIES (3) allows; last error: "
+            "TestHookError: test hook: chunk-scoring 2"
+        )
     assert chunk.deliveries == MAX_DELIVERIES
     assert raised >= MAX_DELIVERIES  # Celery logs each failure, with its traceback
 
@@ -231,15 +246,20 @@ def test_a_chunk_that_always_kills_its_worker_fails_the_run_after_its_deliveries
     run.refresh_from_db()
     chunk = RunChunk.objects.get(run=run, number=2)
     assert run.status == EvaluationRun.Status.FAILED
-    assert run.error.startswith(
-        f"chunk 2 of 6 (cities {', '.join(chunk.city_codes)}) was taken by a worker 3 times "
-        "without being stored"
-    )
-    assert run.error.endswith(
-        "last error: delivery 3 did not come back: its worker stopped (killed, out of memory, "
-        "or lost) or its message was lost"
-    )
-    assert chunk.deliveries == MAX_DELIVERIES
+    assert (chunk.deliveries, chunk.last_error_delivery) == (MAX_DELIVERIES, MAX_DELIVERIES)
+
+    def lost(deliveries: int) -> str:
+        probe = RunChunk(deliveries=deliveries)
+        chunk_delivery_lost(probe)
+        return probe.last_error
+
+    assert chunk.last_error == in_the_workers_language(lost, MAX_DELIVERIES)
+    assert run.error == in_the_workers_language(chunk_over_limit, chunk, 6, MAX_DELIVERIES)
+    with translation.override("en"):
+        assert lost(3) == (
+            "delivery 3 did not come back: its worker stopped (killed, out of memory, or lost) "
+            "or its message was lost"
+        )
     assert lost_then >= MAX_DELIVERIES
     assert lost_later == lost_then, "the chunk is still being delivered after the run failed"
 
