@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation import access
+from evaluation.exceptions import Locked
 from evaluation.models import CityResult, EvaluationRun, RunChunk
 from evaluation.services.outbox import outbox_enqueue
-from evaluation.services.reporting import Locked
 from evaluation.services.runs import (
     _fail,
     chunk_delivery_lost,

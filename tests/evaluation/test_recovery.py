@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from evaluation import testhook
-from evaluation.access import Forbidden
+from evaluation.exceptions import Forbidden, Locked
 from evaluation.models import CityResult, EvaluationRun, OutboxTask, RunChunk
 from evaluation.services.recovery import (
     evaluation_chunk_failed,
@@ -18,7 +18,6 @@ from evaluation.services.recovery import (
     evaluation_runs_sweep,
     evaluation_start_failed,
 )
-from evaluation.services.reporting import Locked
 from evaluation.services.runs import (
     evaluation_chunk_execute,
     evaluation_chunk_queued,
