@@ -99,6 +99,16 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
         outbox_enqueue(START_TASK, run_id=run.pk)
         _sweep_record(run, now, f"sweep: start sent again after {quiet} s without progress")
         return
+    if not run.chunks.exists():
+        _fail(
+            run,
+            [
+                gettext(
+                    "the run started before runs kept their plan and cannot be followed: restart it"
+                )
+            ],
+        )
+        return
     pending = list(run.chunks.filter(status=RunChunk.Status.PENDING).order_by("number"))
     if not pending:
         finished = evaluation_run_finish(run_id=run.pk)

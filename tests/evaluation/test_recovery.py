@@ -397,3 +397,21 @@ def test_only_a_failed_run_restarts_and_only_a_reviewer_restarts_it(
         evaluation_run_restart(run=failed, by=UserFactory(username="official"))
     failed.refresh_from_db()
     assert failed.status == EvaluationRun.Status.FAILED
+
+
+def test_a_run_left_running_without_a_plan_fails_and_restarts_from_its_start(
+    cities, small_chunks, queued, reviewer
+):
+    """A run that was running when this version was installed has no stored plan."""
+    run = queued()
+    EvaluationRun.objects.filter(pk=run.pk).update(status="running", cities_total=5)
+    assert evaluation_runs_sweep(now=later(61)) == [run.pk]
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.FAILED
+    assert run.error == (
+        "the run started before runs kept their plan and cannot be followed: restart it"
+    )
+
+    restarted = evaluation_run_restart(run=run, by=reviewer)
+    assert restarted.status == EvaluationRun.Status.QUEUED
+    assert evaluation_run_execute(run_id=run.pk).status == EvaluationRun.Status.SUCCEEDED
