@@ -127,7 +127,10 @@ def _start_delivered(run_id: int) -> bool:
             return False
         limit = settings.EVALUATION_MAX_DELIVERIES
         if run.start_deliveries >= limit:
-            _fail(run, [start_over_limit(run.start_deliveries, limit)])
+            # Once the plan is stored the sweep sends its chunks: only a run that never got
+            # that far fails.
+            if run.status == EvaluationRun.Status.QUEUED:
+                _fail(run, [start_over_limit(run.start_deliveries, limit)])
             return False
         EvaluationRun.objects.filter(pk=run_id).update(
             start_deliveries=F("start_deliveries") + 1, heartbeat_at=timezone.now()

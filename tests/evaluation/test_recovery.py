@@ -415,3 +415,23 @@ def test_a_run_left_running_without_a_plan_fails_and_restarts_from_its_start(
     restarted = evaluation_run_restart(run=run, by=reviewer)
     assert restarted.status == EvaluationRun.Status.QUEUED
     assert evaluation_run_execute(run_id=run.pk).status == EvaluationRun.Status.SUCCEEDED
+
+
+def test_a_start_delivered_too_often_fails_a_queued_run_but_not_a_planned_one(
+    cities, small_chunks, queued
+):
+    never_started = queued()
+    EvaluationRun.objects.filter(pk=never_started.pk).update(start_deliveries=3)
+    assert evaluation_run_start(run_id=never_started.pk) == []
+    never_started.refresh_from_db()
+    assert never_started.status == EvaluationRun.Status.FAILED
+    assert never_started.error.startswith(
+        "the run's start was taken by a worker 3 times without finishing"
+    )
+
+    planned = queued()
+    evaluation_run_start(run_id=planned.pk)
+    EvaluationRun.objects.filter(pk=planned.pk).update(start_deliveries=3)
+    assert evaluation_run_start(run_id=planned.pk) == []
+    planned.refresh_from_db()
+    assert planned.status == EvaluationRun.Status.RUNNING
