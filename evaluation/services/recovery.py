@@ -111,7 +111,14 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
         return
     pending = list(run.chunks.filter(status=RunChunk.Status.PENDING).order_by("number"))
     if not pending:
-        finished = evaluation_run_finish(run_id=run.pk)
+        try:
+            finished = evaluation_run_finish(run_id=run.pk)
+        except Exception as exc:  # whatever it is, it would fail again at every sweep
+            _fail(
+                run,
+                [gettext("finishing the run failed: {error}").format(error=f"{exc!r}"[:2000])],
+            )
+            return
         if finished.status == EvaluationRun.Status.RUNNING:
             scored = CityResult.objects.filter(run=run).count()
             _fail(

@@ -435,3 +435,24 @@ def test_a_start_delivered_too_often_fails_a_queued_run_but_not_a_planned_one(
     assert evaluation_run_start(run_id=planned.pk) == []
     planned.refresh_from_db()
     assert planned.status == EvaluationRun.Status.RUNNING
+
+
+def test_a_run_whose_finish_keeps_failing_is_failed_by_the_sweep_with_the_error(
+    cities, small_chunks, queued, monkeypatch
+):
+    run = queued()
+    numbers = evaluation_run_start(run_id=run.pk)
+
+    def broken(*, run_id: int) -> EvaluationRun:
+        raise ValueError("digest mismatch")
+
+    monkeypatch.setattr("evaluation.services.runs.evaluation_run_finish", broken)
+    for number in numbers:
+        with pytest.raises(ValueError):
+            evaluation_chunk_execute(run_id=run.pk, number=number)
+    monkeypatch.setattr("evaluation.services.recovery.evaluation_run_finish", broken)
+
+    assert evaluation_runs_sweep(now=later(61)) == [run.pk]
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.FAILED
+    assert run.error == "finishing the run failed: ValueError('digest mismatch')"
