@@ -139,9 +139,7 @@ def test_reopening_from_the_reports_page_needs_a_reason(reviewer_client, approve
     assert "Reopened 1 of 1." in shown_messages(done)
 
 
-def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(
-    reviewer_client, approved
-):
+def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(reviewer_client, approved):
     version = approved.version
 
     response = step(reviewer_client, approved, "approve")
