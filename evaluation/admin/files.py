@@ -16,9 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext, ngettext
 
+from evaluation.exceptions import ImportRefused, RowError
 from evaluation.models import MetricValue, Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from evaluation.tabular import ImportRefused, RowError
 from reports.exports import as_file, metrics_rows, targets_rows
 
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.access import require_reviewer
+from evaluation.exceptions import FieldError, Locked, WorkflowError
 from evaluation.models import EvaluationRun, TrancheDecision
-from evaluation.services.reporting import FieldError, Locked, WorkflowError
 
 
 class SignOff(models.TextChoices):

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import execute_from_command_line
-from django.utils import translation
 
 from evaluation.models import (
     CityResult,
@@ -24,12 +23,6 @@ from reports.verification import RunNotVerifiable, run_verify
 from tests.factories import ParticipationFactory, add_target, add_value, meet_every_target
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
