@@ -41,7 +41,6 @@ from evaluation.services.imports import (
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
 
-
 # The status each review step starts from: the services below refuse a step from any other,
 # and the admin offers a report only the steps its status allows.
 REVIEW_STEPS_FROM = {
