@@ -4,10 +4,11 @@ run that has not finished says so. Exit status 0, 1 (differs) or 2 (cannot be ve
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import execute_from_command_line
+from django.core.management import CommandError, call_command
 
 from evaluation.models import (
     CityResult,
@@ -54,17 +55,19 @@ def run(programme, shenzhen, hefei, django_capture_on_commit_callbacks) -> Evalu
     return finished
 
 
-def verify(run_id: int, capsys) -> tuple[int, str, str]:
-    """The command as a person runs it: its exit status, standard output and error."""
-    with pytest.raises(SystemExit) as exit_:
-        execute_from_command_line(["manage.py", "verify_run", str(run_id)])
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(exit_.value.code or 0), out, err
+def verify(run_id: int) -> tuple[int, str, str]:
+    """The command as a person runs it: its exit status (the ``CommandError``'s, which
+    ``manage.py`` exits with), standard output and standard error."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_run", str(run_id), stdout=out, stderr=err)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue(), f"{err.getvalue()}CommandError: {exc}\n"
+    return 0, out.getvalue(), err.getvalue()
 
 
-def test_an_untouched_run_matches(run, capsys):
-    status, out, err = verify(run.pk, capsys)
+def test_an_untouched_run_matches(run):
+    status, out, err = verify(run.pk)
 
     assert status == 0, out + err
     assert f"Run #{run.pk}: programme 2020, as of 2021-12-31, ruleset 2020-v1" in out
@@ -83,12 +86,12 @@ def test_the_service_says_what_it_compared(run):
     assert (verification.cities, verification.indicators) == (2, 20)
 
 
-def test_an_approved_value_changed_behind_the_services_back_is_found(run, hefei, capsys):
+def test_an_approved_value_changed_behind_the_services_back_is_found(run, hefei):
     MetricValue.objects.filter(
         city=hefei.city, indicator__code="sme_transformations", year=2021
     ).update(value=Decimal("70"))
 
-    status, out, err = verify(run.pk, capsys)
+    status, out, err = verify(run.pk)
 
     assert status == 1
     assert "city 340100: inputs: stored" in out
@@ -103,12 +106,12 @@ def test_an_approved_value_changed_behind_the_services_back_is_found(run, hefei,
     assert f"run #{run.pk} does not match its stored inputs" in err
 
 
-def test_a_target_changed_behind_the_services_back_is_found(run, hefei, capsys):
+def test_a_target_changed_behind_the_services_back_is_found(run, hefei):
     Target.objects.filter(participation=hefei, indicator__code="sme_transformations").update(
         value=Decimal("300")
     )
 
-    status, out, _err = verify(run.pk, capsys)
+    status, out, _err = verify(run.pk)
 
     assert status == 1
     assert "city 340100, indicator sme_transformations: target: stored 150.0000, now 300.0000" in (
@@ -117,22 +120,22 @@ def test_a_target_changed_behind_the_services_back_is_found(run, hefei, capsys):
     assert "city 340100, indicator sme_transformations: points: stored" in out
 
 
-def test_a_target_changed_below_the_floor_says_the_city_can_no_longer_be_scored(run, hefei, capsys):
+def test_a_target_changed_below_the_floor_says_the_city_can_no_longer_be_scored(run, hefei):
     Target.objects.filter(participation=hefei, indicator__code="sme_transformations").update(
         value=Decimal("50")
     )
 
-    status, out, _err = verify(run.pk, capsys)
+    status, out, _err = verify(run.pk)
 
     assert status == 1
     assert "city 340100: inputs: stored scored, now can no longer be scored" in out
     assert "below the national floor" in out
 
 
-def test_the_citys_money_changed_behind_the_services_back_is_found(run, shenzhen, capsys):
+def test_the_citys_money_changed_behind_the_services_back_is_found(run, shenzhen):
     Participation.objects.filter(pk=shenzhen.pk).update(total_amount=Decimal("160000000.00"))
 
-    status, out, _err = verify(run.pk, capsys)
+    status, out, _err = verify(run.pk)
 
     assert status == 1
     assert "city 440300: remaining amount (yuan): stored 50000000.00, now 60000000.00" in out
@@ -173,10 +176,10 @@ def test_the_citys_money_changed_behind_the_services_back_is_found(run, shenzhen
     ],
     ids=["indicator points", "city grade", "recommended amount", "indicator reason"],
 )
-def test_a_stored_result_altered_behind_the_services_back_is_found(run, capsys, alter, expected):
+def test_a_stored_result_altered_behind_the_services_back_is_found(run, alter, expected):
     alter(run)
 
-    status, out, err = verify(run.pk, capsys)
+    status, out, err = verify(run.pk)
 
     assert status == 1
     assert expected in out
@@ -185,27 +188,27 @@ def test_a_stored_result_altered_behind_the_services_back_is_found(run, capsys, 
     assert "1 difference" in err
 
 
-def test_a_city_joining_the_programme_after_the_run_is_named(run, programme, capsys):
+def test_a_city_joining_the_programme_after_the_run_is_named(run, programme):
     ParticipationFactory(programme=programme, city__code="370600")
 
-    status, out, _err = verify(run.pk, capsys)
+    status, out, _err = verify(run.pk)
 
     assert status == 1
     assert "city 370600: scored in the run: stored no, now yes" in out
 
 
-def test_a_value_outside_what_the_run_reads_changes_nothing(run, hefei, capsys):
+def test_a_value_outside_what_the_run_reads_changes_nothing(run, hefei):
     add_value(hefei.city, "sme_transformations", "2022-01", "500")
 
-    status, out, _err = verify(run.pk, capsys)
+    status, out, _err = verify(run.pk)
 
     assert status == 0, out
 
 
-def test_a_run_that_has_not_finished_says_so(programme, shenzhen, capsys):
+def test_a_run_that_has_not_finished_says_so(programme, shenzhen):
     queued = evaluation_run_request(programme=programme, trigger="command", by=None)
 
-    status, out, err = verify(queued.pk, capsys)
+    status, out, err = verify(queued.pk)
 
     assert status == 2
     assert f"run #{queued.pk} is queued: it has not finished" in err
@@ -214,21 +217,21 @@ def test_a_run_that_has_not_finished_says_so(programme, shenzhen, capsys):
         run_verify(run=queued)
 
 
-def test_a_failed_run_says_it_has_no_results(programme, capsys, django_capture_on_commit_callbacks):
+def test_a_failed_run_says_it_has_no_results(programme, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         queued = evaluation_run_request(programme=programme, trigger="command", by=None)
     failed = EvaluationRun.objects.get(pk=queued.pk)
     assert failed.status == EvaluationRun.Status.FAILED  # no cities
 
-    status, _out, err = verify(failed.pk, capsys)
+    status, _out, err = verify(failed.pk)
 
     assert status == 2
     assert f"run #{failed.pk} failed, so it has no results to verify" in err
     assert "has no cities" in err
 
 
-def test_an_unknown_run_is_refused(db, capsys):
-    status, _out, err = verify(999999, capsys)
+def test_an_unknown_run_is_refused(db):
+    status, _out, err = verify(999999)
 
     assert status == 2
     assert "there is no run #999999" in err
