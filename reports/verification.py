@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation import scoring
+from evaluation import scoring, vocabulary
 from evaluation.models import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 from evaluation.scoring.digest import (
     city_outcome_digest,
@@ -116,6 +116,23 @@ def _shown(value: Any, field: models.Field[Any, Any] | None = None) -> str:
     return str(value)
 
 
+# Words of the programme are compared by their codes and shown by their labels.
+CHOICES: dict[str, type[models.TextChoices]] = {
+    "status": vocabulary.IndicatorStatus,
+    "grade": vocabulary.Grade,
+    "decision": vocabulary.Decision,
+    "target_source": vocabulary.TargetSource,
+    "kind": vocabulary.RuleKind,
+}
+
+
+def _label(what: str, text: str) -> str:
+    choices = CHOICES.get(what)
+    if choices is None or text not in choices.values:
+        return text
+    return str(choices(text).label)
+
+
 def _compare(
     out: list[Difference],
     city: str | None,
@@ -125,7 +142,9 @@ def _compare(
     for what, stored, now, field in pairs:
         stored_text, now_text = _shown(stored, field), _shown(now, field)
         if stored_text != now_text:
-            out.append(Difference(city, indicator, what, stored_text, now_text))
+            out.append(
+                Difference(city, indicator, what, _label(what, stored_text), _label(what, now_text))
+            )
 
 
 def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:

@@ -157,7 +157,7 @@ def test_the_citys_money_changed_behind_the_services_back_is_found(run, shenzhen
             lambda run: CityResult.objects.filter(
                 run=run, participation__city__code="340100"
             ).update(grade="good"),
-            "city 340100: grade: stored good, now poor",
+            "city 340100: grade: stored good (良), now poor (差)",
         ),
         (
             lambda run: TrancheDecision.objects.filter(
