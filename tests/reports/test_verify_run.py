@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from evaluation.models import (
     CityResult,
@@ -235,3 +237,20 @@ def test_an_unknown_run_is_refused(db):
 
     assert status == 2
     assert "there is no run #999999" in err
+
+
+def test_verifying_costs_the_same_queries_however_many_cities(
+    programme, shenzhen, django_capture_on_commit_callbacks
+):
+    def counted() -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            queued = evaluation_run_request(programme=programme, trigger="command", by=None)
+        with CaptureQueriesContext(connection) as queries:
+            assert run_verify(run=queued).matches
+        return len(queries)
+
+    few = counted()
+    for code in ("340100", "370600", "410300", "420500"):
+        meet_every_target(ParticipationFactory(programme=programme, city__code=code).city)
+
+    assert counted() == few
