@@ -16,6 +16,7 @@ from evaluation.models import (
     CityResult,
     EvaluationRun,
     IndicatorResult,
+    IndicatorRule,
     MetricValue,
     Participation,
     Target,
@@ -254,3 +255,29 @@ def test_verifying_costs_the_same_queries_however_many_cities(
         meet_every_target(ParticipationFactory(programme=programme, city__code=code).city)
 
     assert counted() == few
+
+
+def test_the_runs_ruleset_edited_behind_the_services_back_is_found(run):
+    """The run is scored again under its own ruleset version, as stored now: two weights
+    swapped in the database (the frozen ruleset refuses it through the models) show up."""
+    rules = IndicatorRule.objects.filter(ruleset=run.ruleset)
+    rules.filter(indicator__code="transfer_licence_count").update(weight=Decimal("10"))
+    rules.filter(indicator__code="pledge_amount").update(weight=Decimal("20"))
+
+    status, out, _err = verify(run.pk)
+
+    assert status == 1
+    assert "city 440300, indicator transfer_licence_count: weight: stored 20.00, now 10.00" in out
+    assert "city 340100, indicator transfer_licence_count: points: stored 20.00, now 10.00" in out
+
+
+def test_a_ruleset_that_can_no_longer_score_is_a_mismatch(run):
+    IndicatorRule.objects.filter(
+        ruleset=run.ruleset, indicator__code="transfer_licence_count"
+    ).update(weight=Decimal("25"))
+
+    status, _out, err = verify(run.pk)
+
+    assert status == 1
+    assert "can no longer be scored with" in err
+    assert "the weights add up to 105, not 100" in err
