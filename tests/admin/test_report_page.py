@@ -199,3 +199,30 @@ def test_a_flagged_report_reads_as_flagged_and_an_unflagged_one_as_nothing(
     for row in rows.values():
         # Neither the green tick nor the red cross of a yes/no column.
         assert "icon-yes" not in row and "icon-no" not in row
+
+
+def test_the_approve_button_works_as_a_browser_sends_it(reviewer, plain):
+    """The button posts the page's own form (its CSRF token) to the step's URL."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    html = report_page(client, plain).content.decode()
+    form = re.search(r'<form[^>]*id="report_form".*?</form>', html, re.S)
+    assert form is not None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0))
+    button = re.search(
+        r'<input type="submit" formaction="([^"]+)" name="(_review)" value="Approve"',
+        form.group(0),
+    )
+    assert token is not None and button is not None
+
+    response = client.post(
+        button.group(1),
+        {"csrfmiddlewaretoken": token.group(1), button.group(2): "Approve"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert status(plain) == "approved"
+    assert "Approved 1 of 1." in shown_messages(response)
