@@ -291,7 +291,7 @@ def run_verify(*, run: EvaluationRun) -> Verification:
                     city,
                     None,
                     "inputs",
-                    gettext("scored"),
+                    gettext("scored") if city in stored else gettext("not in the run"),
                     gettext("can no longer be scored: %(reasons)s")
                     % {"reasons": "; ".join(refused[city])},
                 )
