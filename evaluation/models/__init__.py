@@ -4,6 +4,7 @@ rulesets, reporting, runs and decisions, and the outbox. Everything is re-export
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import labels  # noqa: F401  (translatable names, see its docstring)
+from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.people import RoleChange
 from evaluation.models.programmes import (
@@ -46,6 +47,7 @@ __all__ = [
     "RuleKind",
     "Ruleset",
     "RulesetPart",
+    "RunChunk",
     "Target",
     "TrancheDecision",
 ]
