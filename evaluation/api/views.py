@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import django_filters
 from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from evaluation import access
+from evaluation.api import filters
 from evaluation.api import serializers as s
-from evaluation.api.throttles import AuthThrottle
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -45,12 +43,6 @@ def _none_for_schema(view: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.none() if getattr(view, "swagger_fake_view", False) else queryset
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (for provincial systems)."""
-
-    throttle_classes = [AuthThrottle]
-
-
 class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet[Programme]):
     queryset = Programme.objects.order_by("code")
     serializer_class = s.ProgrammeSerializer
@@ -63,16 +55,11 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
     lookup_field = "code"
 
 
-class ParticipationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    programme = django_filters.CharFilter(field_name="programme__code")
-    city = django_filters.CharFilter(field_name="city__code")
-
-
 class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     """The cities the user may see (an official's own), with their money and targets."""
 
     serializer_class = s.ParticipationSerializer
-    filterset_class = ParticipationFilter
+    filterset_class = filters.ParticipationFilter
 
     def get_queryset(self) -> QuerySet[Any]:
         return _none_for_schema(
@@ -107,24 +94,13 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         return Response(outcome)
 
 
-class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]
-    programme = django_filters.CharFilter(field_name="participation__programme__code")
-    city = django_filters.CharFilter(field_name="participation__city__code")
-    year = django_filters.NumberFilter()
-    status = django_filters.ChoiceFilter(choices=Report.Status.choices)
-
-    class Meta:
-        model = Report
-        fields = ["participation", "programme", "city", "year", "status"]
-
-
 class ReportViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Report]
 ):
     """A city's report for a period and its values, and the review actions on it."""
 
     serializer_class = s.ReportSerializer
-    filterset_class = ReportFilter
+    filterset_class = filters.ReportFilter
 
     def get_queryset(self) -> QuerySet[Report]:
         return _none_for_schema(
@@ -212,7 +188,7 @@ class RunViewSet(
     """Evaluation runs: ministry reviewers only."""
 
     serializer_class = s.RunSerializer
-    filterset_fields = ["programme", "kind", "status"]
+    filterset_class = filters.RunFilter
 
     def get_queryset(self) -> QuerySet[EvaluationRun]:
         if getattr(self, "swagger_fake_view", False):
@@ -254,7 +230,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet[CityResult]):
     cities only."""
 
     serializer_class = s.CityResultSerializer
-    filterset_fields = ["run"]
+    filterset_class = filters.ResultFilter
 
     def get_queryset(self) -> QuerySet[CityResult]:
         return _none_for_schema(
@@ -279,7 +255,7 @@ class DecisionViewSet(
     """Recommended tranche decisions and their sign-off: ministry reviewers only."""
 
     serializer_class = s.DecisionSerializer
-    filterset_fields = ["status"]
+    filterset_class = filters.DecisionFilter
 
     def get_queryset(self) -> QuerySet[TrancheDecision]:
         if getattr(self, "swagger_fake_view", False):
