@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["evaluation.api.filters.StrictFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "evaluation.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "evaluation.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["evaluation.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {

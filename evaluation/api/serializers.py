@@ -165,8 +165,19 @@ class ReopenSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(allow_blank=True)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedFileField(serializers.FileField):
+    """A file sent as a multipart form field (never a string in JSON)."""
+
+
 class UploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+    file = UploadedFileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+
+
+class UploadOutcomeSerializer(serializers.Serializer[Any]):
+    rows = serializers.IntegerField(help_text="rows of the file")
+    reports = serializers.IntegerField(help_text="reports (periods) the file fills")
+    reports_changed = serializers.IntegerField(help_text="of those, the ones it changed")
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):
@@ -181,7 +192,12 @@ class PeriodStatusSerializer(serializers.Serializer[Any]):
 class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
     programme = serializers.CharField(source="programme.code")
     ruleset = serializers.CharField(source="ruleset.label")
-    triggered_by = serializers.CharField(source="triggered_by.username", default=None)
+    triggered_by = serializers.CharField(
+        source="triggered_by.username",
+        default=None,
+        allow_null=True,
+        help_text="null for a run from the command line or a schedule",
+    )
 
     class Meta:
         model = EvaluationRun
@@ -239,7 +255,12 @@ class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
 class DecisionSerializer(serializers.ModelSerializer[TrancheDecision]):
     city = serializers.CharField(source="city_result.participation.city.code")
     run = serializers.IntegerField(source="city_result.run_id")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username",
+        default=None,
+        allow_null=True,
+        help_text="null until the decision is signed off",
+    )
 
     class Meta:
         model = TrancheDecision

@@ -92,6 +92,8 @@ class TokenRevokeView(APIView):
     """Revoke one of your own tokens by its `token_key`: it stops working at once. Another
     user's token is not found (404)."""
 
+    error_statuses = (401, 403, 404, 429)
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, token_key: str) -> Response:
         if not tokens.token_revoke(token_key=token_key, by=cast(User, request.user)):
@@ -102,6 +104,8 @@ class TokenRevokeView(APIView):
 class SignOutView(APIView):
     """Sign out: the token this request was made with is revoked (or the browser session
     ended); other tokens keep working."""
+
+    error_statuses = (401, 403, 429)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:

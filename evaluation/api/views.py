@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -71,16 +72,16 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
             .order_by("programme__code", "city__code"),
         )
 
-    @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def periods(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Every period this city owes a report for so far: its status, due date, and whether
         it is late or missing."""
         rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.UploadSerializer, responses={200: dict})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=s.UploadSerializer, responses={200: s.UploadOutcomeSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
         file lists every bad row."""
