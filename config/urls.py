@@ -10,3 +10,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler404 = "evaluation.api.http.page_not_found"
+handler500 = "evaluation.api.http.server_error"

@@ -334,3 +334,13 @@ def test_the_upload_is_documented_as_a_binary_multipart_field(document):
         "format": "binary",
         "description": "metrics CSV (UTF-8) or XLSX, as in interfaces.md",
     }
+
+
+def test_a_url_no_route_matches_is_refused_in_the_error_shape_under_the_api(api_a, client):
+    unrouted = api_a.get("/api/v1/audit/report/March/")
+    elsewhere = client.get("/no-such-page/")
+
+    assert unrouted.status_code == 404
+    assert unrouted.json() == {"errors": [{"field": None, "reason": "Not found."}]}
+    assert elsewhere.status_code == 404
+    assert elsewhere["Content-Type"].startswith("text/html")
