@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -175,9 +176,9 @@ class UploadSerializer(serializers.Serializer[Any]):
 
 
 class UploadOutcomeSerializer(serializers.Serializer[Any]):
-    rows = serializers.IntegerField(help_text="rows of the file")
-    reports = serializers.IntegerField(help_text="reports (periods) the file fills")
-    reports_changed = serializers.IntegerField(help_text="of those, the ones it changed")
+    rows = serializers.IntegerField(help_text=_("rows of the file"))
+    reports = serializers.IntegerField(help_text=_("reports (periods) the file fills"))
+    reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):
@@ -201,7 +202,7 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
         source="triggered_by.username",
         default=None,
         allow_null=True,
-        help_text="null for a run from the command line or a schedule",
+        help_text=_("null for a run from the command line or a schedule"),
     )
 
     class Meta:
@@ -264,7 +265,7 @@ class DecisionSerializer(serializers.ModelSerializer[TrancheDecision]):
         source="decided_by.username",
         default=None,
         allow_null=True,
-        help_text="null until the decision is signed off",
+        help_text=_("null until the decision is signed off"),
     )
 
     class Meta:
