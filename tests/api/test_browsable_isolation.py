@@ -165,3 +165,34 @@ def test_a_signed_out_visitor_sees_no_city_on_any_page(world):
         for city in (world.city_a.city, world.city_b.city):
             assert city.code not in html, url
             assert city.name_en not in html, url
+
+
+def test_the_filter_forms_take_the_same_queries_however_many_choices_they_offer(
+    world, programme, reviewer, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.services.runs import evaluation_run_request
+    from tests.api.conftest import client_for
+    from tests.factories import ParticipationFactory
+
+    def count(url: str) -> int:
+        client = client_for(get_user_model().objects.get(pk=reviewer.pk))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, {"format": "api"}).status_code == 200
+        return len(captured)
+
+    before = [count(url) for url in ("/api/v1/reports/", "/api/v1/results/")]
+    for _ in range(4):
+        ParticipationFactory(programme=programme)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            evaluation_run_request(
+                programme=programme, kind="provisional", trigger="api", by=reviewer
+            )
+    after = [count(url) for url in ("/api/v1/reports/", "/api/v1/results/")]
+
+    assert after[0] == before[0]
+    assert after[1] == before[1]

@@ -203,3 +203,23 @@ def test_the_lifetime_is_read_from_api_token_ttl_days():
     )
 
     assert result.stdout.strip() == "7", result.stderr
+
+
+def test_listing_tokens_takes_the_same_queries_however_many_there_are(li_wei):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = using(obtain("li.wei")["token"])
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/auth/tokens/")
+        return len(captured), len(response.json()["results"])
+
+    few = count()
+    for _ in range(5):
+        obtain("li.wei")
+    many = count()
+
+    assert (few[1], many[1]) == (1, 6)
+    assert many[0] == few[0]
