@@ -110,7 +110,7 @@ class SignOutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
-            tokens.token_revoke_current(token=request.auth)
+            tokens.token_revoke_current(token=request.auth, by=cast(User, request.user))
         else:
             logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

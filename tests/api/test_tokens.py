@@ -154,6 +154,27 @@ def test_signing_out_revokes_the_token_in_use_only(li_wei):
     assert list(AuthToken.objects.values_list("token_key", flat=True)) == [server["token_key"]]
 
 
+def test_who_was_issued_and_who_revoked_a_token_is_in_its_history(li_wei):
+    laptop = obtain("li.wei")
+    server = obtain("li.wei")
+    using(server["token"]).delete(f"/api/v1/auth/tokens/{laptop['token_key']}/")
+    using(server["token"]).post("/api/v1/auth/sign-out/")
+
+    history = [
+        (h.token_key, h.history_type, h.history_user.username, h.history_change_reason)
+        for h in AuthToken.history.order_by("history_id")
+    ]
+
+    assert history == [
+        (laptop["token_key"], "+", "li.wei", "issued"),
+        (server["token_key"], "+", "li.wei", "issued"),
+        (laptop["token_key"], "-", "li.wei", "revoked"),
+        (server["token_key"], "-", "li.wei", "signed out"),
+    ]
+    stored = [str(v) for row in AuthToken.history.values_list() for v in row]
+    assert not any(laptop["token"] in v or server["token"] in v for v in stored)
+
+
 def test_signing_out_of_a_browser_session_ends_it(li_wei):
     client = APIClient()
     assert client.login(username="li.wei", password=PASSWORD)
