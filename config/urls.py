@@ -12,3 +12,6 @@ urlpatterns = [
     # Django's language switch: POST language (and next); remembered in a cookie.
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler404 = "evaluation.api.http.page_not_found"
+handler500 = "evaluation.api.http.server_error"

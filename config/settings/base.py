@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that varies is read from the environment
 through the one ``env`` reader below; README.md lists every variable."""
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -161,21 +162,34 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Session authentication enforces CSRF on writes; tokens are for provincial systems.
+        # Tokens (for provincial systems) first, so a request without credentials is told how
+        # to authenticate (401 with WWW-Authenticate: Token); session authentication enforces
+        # CSRF on writes.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "evaluation.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["evaluation.api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "evaluation.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "evaluation.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["evaluation.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
     },
+}
+
+# API tokens (django-rest-knox): stored hashed, expiring this many days after they are issued.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
