@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from evaluation.models import EvaluationRun, Participation
 from reports import rendering, selectors
@@ -52,13 +53,15 @@ def document_request(
     """The document, built or on its way. Asking again returns the same document; one that
     failed is tried again."""
     if run.status != EvaluationRun.Status.SUCCEEDED:
-        raise DocumentRefused("only a finished run has documents")
+        raise DocumentRefused(_("only a finished run has documents"))
     if kind == Document.Kind.DECISION_RECORD and (
         run.kind != EvaluationRun.Kind.OFFICIAL or run.finalised_at is None
     ):
-        raise DocumentRefused("a decision record is made once every decision is signed off")
+        raise DocumentRefused(
+            _("a decision record is made once every decision of an official run is signed off")
+        )
     if compared_with is not None and compared_with.programme_id != run.programme_id:
-        raise DocumentRefused("a ranking compares runs of one programme")
+        raise DocumentRefused(_("a ranking compares runs of one programme"))
     requested_by = by if isinstance(by, User) else None
     lookup = {
         "run": run,
@@ -112,7 +115,7 @@ def _content(document: Document) -> bytes:
             else None
         )
         if result is None:
-            raise DocumentRefused("the city was not scored in this run")
+            raise DocumentRefused(_("the city was not scored in this run"))
         return rendering.scorecard_pdf(result)
     if document.kind in (Document.Kind.RANKING_PDF, Document.Kind.RANKING_XLSX):
         since = (
@@ -136,7 +139,7 @@ def _content(document: Document) -> bytes:
 
 
 def _file_name(document: Document) -> str:
-    extension, _ = FILE_TYPES[Document.Kind(document.kind)]
+    extension = FILE_TYPES[Document.Kind(document.kind)][0]
     parts = [document.kind, document.language]
     if document.participation is not None:
         parts.append(document.participation.city.code)

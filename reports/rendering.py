@@ -25,11 +25,17 @@ MONEY_FORMAT = "#,##0.00"
 SCORE_FORMAT = "0.00"
 
 
+def run_kind_label(run: EvaluationRun) -> str:
+    if run.kind == EvaluationRun.Kind.PROVISIONAL:
+        return _("provisional run")
+    return _("official run")
+
+
 def run_identity(run: EvaluationRun) -> dict[str, Any]:
     """What every document says about the run it shows."""
     return {
         "run": run,
-        "kind_label": run.get_kind_display(),
+        "kind_label": run_kind_label(run),
         "footer": _(
             "Programme %(programme)s · run #%(run)s (%(kind)s) as of %(as_of)s · "
             "ruleset %(ruleset)s · input digest %(digest)s"
@@ -37,7 +43,7 @@ def run_identity(run: EvaluationRun) -> dict[str, Any]:
         % {
             "programme": run.programme.code,
             "run": run.pk,
-            "kind": run.kind,
+            "kind": run_kind_label(run),
             "as_of": run.as_of.isoformat(),
             "ruleset": run.ruleset.label,
             "digest": run.input_digest[:16],

@@ -191,7 +191,9 @@ class NotFinalised(Exception):
 
 def decision_record_get(*, run: EvaluationRun) -> list[CityResult]:
     if run.kind != EvaluationRun.Kind.OFFICIAL or run.finalised_at is None:
-        raise NotFinalised(run.pk)
+        raise NotFinalised(
+            _("a decision record is made once every decision of an official run is signed off")
+        )
     return run_results_full(run=run)
 
 
