@@ -12,6 +12,7 @@ from django.db.models import OuterRef, Subquery
 from evaluation.models import EvaluationRun, IndicatorResult, Programme
 from evaluation.vocabulary import indicator_name
 from reports import figures
+from reports.rendering import run_kind_label
 
 register = template.Library()
 
@@ -57,3 +58,8 @@ def reports_programmes() -> list[Programme]:
 def as_image(svg: str) -> str:
     """An SVG chart as an image source (PDFs draw it with their own SVG renderer)."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@register.filter
+def run_kind(run: EvaluationRun) -> str:
+    return run_kind_label(run)
