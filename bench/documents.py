@@ -19,18 +19,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import AS_OF, CITIES, as_csv, setup_programme  # noqa: E402
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from run import AS_OF, CITIES, as_csv, setup_programme
 
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import translation  # noqa: E402
-
-from evaluation.models import EvaluationRun, Ruleset  # noqa: E402
-from evaluation.services.imports import metrics_import  # noqa: E402
-from evaluation.services.runs import evaluation_run_execute  # noqa: E402
-from reports import rendering, selectors  # noqa: E402
-from reports.documents import document_build  # noqa: E402
-from reports.models import Document  # noqa: E402
+from evaluation.models import EvaluationRun, Ruleset
+from evaluation.services.imports import metrics_import
+from evaluation.services.runs import evaluation_run_execute
+from reports import rendering, selectors
+from reports.documents import document_build
+from reports.models import Document
 
 
 def timed(label: str, work: Callable[[], Any]) -> Any:

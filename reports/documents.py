@@ -130,12 +130,32 @@ def _content(document: Document) -> bytes:
     if document.kind == Document.Kind.DECISION_RECORD:
         return rendering.decision_record_pdf(run, selectors.decision_record_get(run=run))
 
-    def progress(done: int) -> None:
-        Document.objects.filter(pk=document.pk).update(progress_done=done)
+    return _scorecards(document, run)
 
+
+def _scorecards(bundle: Document, run: EvaluationRun) -> bytes:
+    """Every city's scorecard, each kept as its own document too (so the ZIP holds exactly the
+    files a scorecard download gives), the bundle's progress counted as they are made."""
     results = selectors.run_results_full(run=run)
-    Document.objects.filter(pk=document.pk).update(progress_total=max(1, len(results)))
-    return rendering.scorecards_zip(results, progress=progress)
+    Document.objects.filter(pk=bundle.pk).update(progress_total=max(1, len(results)))
+    fonts = rendering.font_configuration()
+    files = []
+    for done, result in enumerate(results, start=1):
+        scorecard, _created = Document.objects.get_or_create(
+            run=run,
+            kind=Document.Kind.SCORECARD,
+            language=bundle.language,
+            participation=result.participation,
+            compared_with=None,
+            defaults={"requested_by": bundle.requested_by},
+        )
+        claimed = _claim(scorecard.pk)
+        if claimed is not None:
+            scorecard = _store(claimed, rendering.scorecard_pdf(result, fonts=fonts))
+        with scorecard.file.open("rb") as kept:
+            files.append((result.participation.city.code, kept.read()))
+        Document.objects.filter(pk=bundle.pk).update(progress_done=done)
+    return rendering.scorecards_zip(files)
 
 
 def _file_name(document: Document) -> str:
@@ -164,6 +184,11 @@ def document_build(*, document_id: int) -> Document:
         )
         document.refresh_from_db()
         return document
+    return _store(document, content)
+
+
+def _store(document: Document, content: bytes) -> Document:
+    """Keep the built file with its digest: the document is ready."""
     document.refresh_from_db()
     name = _file_name(document)
     if document.file:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +54,7 @@ def _grade_label(grade: str) -> str:
     return str(Grade(grade).label) if grade in Grade.values else grade
 
 
-def scorecard_context(result: CityResult) -> dict[str, Any]:
+def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any]:
     run = result.run
     lines = [
         {
@@ -84,6 +83,7 @@ def scorecard_context(result: CityResult) -> dict[str, Any]:
         title=_("Points earned against each indicator's weight"),
         points_label=_("points earned"),
         weight_label=_("weight"),
+        text=pdf,
     )
     return {
         **run_identity(run),
@@ -123,7 +123,7 @@ def _sign_off_label(decision: TrancheDecision) -> str:
     return _("awaiting sign-off")
 
 
-def ranking_context(ranking: selectors.Ranking) -> dict[str, Any]:
+def ranking_context(ranking: selectors.Ranking, *, pdf: bool = False) -> dict[str, Any]:
     rows = [
         {
             "rank": row.rank,
@@ -151,7 +151,7 @@ def ranking_context(ranking: selectors.Ranking) -> dict[str, Any]:
         "recommended_total": figures.money(ranking.recommended_total),
         "signed_total": figures.money(ranking.signed_total),
         "unreleased_total": figures.money(ranking.remaining_total - ranking.signed_total),
-        "chart": charts.grade_bars(grades, title=_("Cities per grade")),
+        "chart": charts.grade_bars(grades, title=_("Cities per grade"), text=pdf),
     }
 
 
@@ -187,37 +187,39 @@ def decision_record_context(run: EvaluationRun, results: list[CityResult]) -> di
     }
 
 
-def pdf(template: str, context: dict[str, Any]) -> bytes:
-    """The document's template printed to an A4 PDF."""
+def pdf(template: str, context: dict[str, Any], *, fonts: Any = None) -> bytes:
+    """The document's template printed to an A4 PDF. ``fonts`` (a WeasyPrint
+    ``FontConfiguration``) may be shared by many documents printed in a row."""
     from weasyprint import HTML
 
     html = render_to_string(template, {**context, "pdf": True})
-    return HTML(string=html, base_url=None).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html, base_url=None).write_pdf(font_config=fonts)  # type: ignore[no-any-return]
 
 
-def scorecard_pdf(result: CityResult) -> bytes:
-    return pdf("reports/scorecard.html", scorecard_context(result))
+def font_configuration() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def scorecard_pdf(result: CityResult, *, fonts: Any = None) -> bytes:
+    return pdf("reports/scorecard.html", scorecard_context(result, pdf=True), fonts=fonts)
 
 
 def ranking_pdf(ranking: selectors.Ranking) -> bytes:
-    return pdf("reports/ranking.html", ranking_context(ranking))
+    return pdf("reports/ranking.html", ranking_context(ranking, pdf=True))
 
 
 def decision_record_pdf(run: EvaluationRun, results: list[CityResult]) -> bytes:
     return pdf("reports/decision_record.html", decision_record_context(run, results))
 
 
-def scorecards_zip(
-    results: list[CityResult], *, progress: Callable[[int], None] | None = None
-) -> bytes:
-    """Every city's scorecard PDF in one ZIP, calling ``progress`` after each city."""
+def scorecards_zip(files: list[tuple[str, bytes]]) -> bytes:
+    """The scorecards in one ZIP: (city code, PDF) each."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for done, result in enumerate(results, start=1):
-            name = _("%(code)s-scorecard.pdf") % {"code": result.participation.city.code}
-            archive.writestr(name, scorecard_pdf(result))
-            if progress is not None:
-                progress(done)
+        for code, content in files:
+            archive.writestr(_("%(code)s-scorecard.pdf") % {"code": code}, content)
     return buffer.getvalue()
 
 

@@ -102,9 +102,9 @@ def test_every_citys_scorecard_in_one_zip_with_progress(
     progress = []
     real = documents.rendering.scorecard_pdf
 
-    def scorecard_and_look(result):
+    def scorecard_and_look(result, **kwargs):
         progress.append(Document.objects.get(pk=kept.pk).progress_done)
-        return real(result)
+        return real(result, **kwargs)
 
     with mock.patch("reports.rendering.scorecard_pdf", side_effect=scorecard_and_look):
         build_document(kept.pk)
@@ -116,6 +116,12 @@ def test_every_citys_scorecard_in_one_zip_with_progress(
     archive = zipfile.ZipFile(io.BytesIO(body))
     assert sorted(archive.namelist()) == ["110105-评分卡.pdf", "440300-评分卡.pdf"]
     assert "深圳市" in flat(pdf_text(archive.read("440300-评分卡.pdf")))
+    # Each city's scorecard is kept on its own too: downloading it later builds nothing.
+    assert Document.objects.filter(kind="scorecard", status="ready").count() == 2
+    with mock.patch("reports.rendering.scorecard_pdf") as render:
+        alone = b"".join(scorecard(reviewer_client, run).streaming_content)
+        render.assert_not_called()
+    assert alone == archive.read("440300-评分卡.pdf")
 
 
 def test_a_kept_document_is_served_only_to_those_who_may_see_it(
