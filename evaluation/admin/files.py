@@ -15,9 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from evaluation.exceptions import ImportRefused
 from evaluation.models import MetricValue, Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from evaluation.tabular import ImportRefused
 from reports.exports import as_file, metrics_rows, targets_rows
 
 
