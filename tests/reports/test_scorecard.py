@@ -46,7 +46,7 @@ def test_a_reviewer_reads_every_figure_of_the_stored_result_in_chinese(reviewer_
             assert wording.indicator_reason(item, run=run) in text
         assert wording.decision_reason(result) in text
     assert f"{result.score}" in text and "差" in text  # Chaoyang is poor
-    assert "承诺目标" in text or "国家底线" in text
+    assert "城市承诺目标" in text or "国家参考指标" in text
     assert "待审定" in text  # not signed off yet
     assert "<svg" in response.content.decode()  # the chart, drawn on the server
 

@@ -69,10 +69,10 @@ def test_every_status_reads_with_the_stored_figures(results, kind, status):
             assert f"得 {figures.number(result.points)} 分" in text
             assert f"满分 {figures.number(result.weight)} 分" in text
             if status == "not_assessable":
-                assert "无法评估" in text and "待复核" in text
+                assert "无法评价" in text and "待审核" in text
                 continue
             assert figures.actual(result) in text and figures.target(result) in text
-            source = "承诺目标" if result.target_source == "committed" else "国家底线"
+            source = "城市承诺目标" if result.target_source == "committed" else "国家参考指标"
             assert source in text
             if status == "partial":
                 assert figures.percent(result.attainment) in text
@@ -89,11 +89,11 @@ def test_why_growth_is_not_assessable_is_told(results):
     }
     run = by_code["transfer_licence_count"].city_result.run
     with translation.override("zh-hans"):
-        assert "2019 年基准值为 0" in wording.indicator_reason(
+        assert "2019 年基期值为 0" in wording.indicator_reason(
             by_code["transfer_licence_count"], run=run
         )
         assert "2021 年数据不完整" in wording.indicator_reason(by_code["pledge_amount"], run=run)
-        assert "基准年 2019 年数据不完整" in wording.indicator_reason(
+        assert "基期年 2019 年数据不完整" in wording.indicator_reason(
             by_code["contract_turnover"], run=run
         )
 
@@ -110,4 +110,4 @@ def test_the_decision_reads_with_the_stored_amounts(run):
             assert f"建议拨付 {figures.money(result.decision.recommended_amount)} 元" in text
         else:
             assert "建议暂缓拨付第二笔资金" in text
-            assert "无法评估" in text  # Chaoyang has indicators flagged for review
+            assert "无法评价" in text  # Chaoyang has indicators flagged for review
