@@ -213,7 +213,7 @@ def dashboard(request: HttpRequest, programme_id: int) -> HttpResponseBase:
             board.scores,
             title=_("Distribution of total scores"),
             xlabel=_("total score"),
-            ylabel=_("cities"),
+            ylabel=_("number of cities"),
         ),
         "trend_chart": (
             charts.trend_line(

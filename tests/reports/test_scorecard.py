@@ -164,3 +164,13 @@ def test_the_english_pdf_says_the_same_in_english(reviewer_client, run):
         assert flat(indicator.name_en) in text
     assert "100.00" in text and flat("excellent (优)") in text
     assert_no_tofu(data, chinese="优")
+
+
+@pytest.mark.chinese
+def test_without_a_language_asked_for_the_scorecard_is_in_chinese(reviewer, run):
+    from tests.reports.conftest import logged_in
+
+    response = logged_in(reviewer).get(f"/reports/runs/{run.pk}/cities/440300/")
+
+    assert "深圳市评分卡" in text_of(response)
+    assert response.content.decode().startswith('<!DOCTYPE html>\n<html lang="zh-hans">')
