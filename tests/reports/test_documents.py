@@ -155,3 +155,29 @@ def test_the_task_calls_the_service(run):
         build.return_value.status = "ready"
         assert build_document(41) == "ready"
     build.assert_called_once_with(document_id=41)
+
+
+def test_a_bundle_past_the_time_limit_carries_on_in_a_new_task(run):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    with (
+        mock.patch("reports.tasks.document_build", side_effect=SoftTimeLimitExceeded()),
+        mock.patch.object(build_document, "delay") as delay,
+    ):
+        assert build_document(7) == "continued"
+    delay.assert_called_once_with(7)
+
+
+def test_a_bundle_started_again_makes_only_the_scorecards_still_missing(
+    reviewer_client, run, shenzhen
+):
+    scorecard(reviewer_client, run)  # Shenzhen's scorecard, kept
+    bundle = Document.objects.create(
+        run=run, kind=Document.Kind.SCORECARDS, language="zh-hans", progress_total=2
+    )
+    real = documents.rendering.scorecard_pdf
+    with mock.patch("reports.rendering.scorecard_pdf", side_effect=real) as render:
+        documents.document_build(document_id=bundle.pk)
+    assert [c.args[0].participation.city.code for c in render.call_args_list] == ["110105"]
+    bundle.refresh_from_db()
+    assert bundle.status == Document.Status.READY
