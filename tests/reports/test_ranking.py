@@ -121,7 +121,7 @@ def test_the_workbook_holds_the_runs_numbers_as_numbers_under_chinese_headers(
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     header = rows.index(next(r for r in rows if r and r[0] == "名次"))
     assert rows[header][:5] == ["名次", "城市代码", "城市", "得分", "等级"]
-    assert any(str(h).startswith("审定金额") for h in rows[header])
+    assert any(str(h).startswith("签批金额") for h in rows[header])
     table = rows[header + 1 : header + 3]
     by_code = {r[1]: r for r in table}
     for code in ("440300", "110105"):
@@ -136,7 +136,7 @@ def test_the_workbook_holds_the_runs_numbers_as_numbers_under_chinese_headers(
     assert cell.data_type == "n" and cell.number_format == "#,##0.00"
     assert any(finalised.input_digest in str(v) for r in rows for v in r if v)
     totals = {r[0][:5]: r[1] for r in workbook["合计"].iter_rows(values_only=True) if r and r[0]}
-    assert Decimal(str(totals["已审定拨付"])) == Decimal("65000000.00")
+    assert Decimal(str(totals["已签批拨付"])) == Decimal("65000000.00")
 
 
 def test_the_english_workbook_has_english_headers(reviewer_client, run):

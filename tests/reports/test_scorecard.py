@@ -47,7 +47,7 @@ def test_a_reviewer_reads_every_figure_of_the_stored_result_in_chinese(reviewer_
         assert wording.decision_reason(result) in text
     assert f"{result.score}" in text and "差" in text  # Chaoyang is poor
     assert "城市承诺目标" in text or "国家参考指标" in text
-    assert "待审定" in text  # not signed off yet
+    assert "待签批" in text  # not signed off yet
     assert "<svg" in response.content.decode()  # the chart, drawn on the server
 
 
@@ -96,7 +96,7 @@ def test_an_official_sees_their_city_in_a_provisional_run(official_client, provi
     assert response.status_code == 200
     text = text_of(response)
     assert "深圳市" in text and "北京市朝阳区" not in text
-    assert "试评价" in text  # a provisional run's decisions are never signed off
+    assert "试算评价" in text  # a provisional run's decisions are never signed off
 
 
 def test_another_citys_official_and_a_signed_out_visitor_get_nothing(
