@@ -130,7 +130,8 @@ def ranking(request: HttpRequest, run_id: int) -> HttpResponseBase:
             if run.finalised_at
             else ""
         ),
-        "documents": Document.objects.filter(run=run).select_related("participation__city"),
+        # Each city's scorecard is a document too; they are opened from the table above.
+        "documents": Document.objects.filter(run=run).exclude(kind=Document.Kind.SCORECARD),
         "lang": lang,
         **_queries(request),
     }
