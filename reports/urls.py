@@ -1,7 +1,3 @@
-"""The reports app's pages, mounted under /admin/ (config/urls.py) and wrapped by the admin's
-login. The exports keep the address they had under the metric values' admin."""
-
-from django.contrib import admin
 from django.urls import path
 
 from reports import views
@@ -9,14 +5,17 @@ from reports import views
 app_name = "reports"
 
 urlpatterns = [
+    path("runs/<int:run_id>/cities/<str:city_code>/", views.scorecard, name="scorecard"),
     path(
-        "reports/runs/compare/",
-        admin.site.admin_view(views.run_comparison),
-        name="run-comparison",
+        "runs/<int:run_id>/cities/<str:city_code>/scorecard.pdf",
+        views.scorecard_pdf,
+        name="scorecard_pdf",
     ),
-    path(
-        "evaluation/metricvalue/export/<str:kind>/<str:fmt>/",
-        admin.site.admin_view(views.export),
-        name="export",
-    ),
+    path("runs/<int:run_id>/ranking/", views.ranking, name="ranking"),
+    path("runs/<int:run_id>/ranking.pdf", views.ranking_pdf, name="ranking_pdf"),
+    path("runs/<int:run_id>/ranking.xlsx", views.ranking_xlsx, name="ranking_xlsx"),
+    path("runs/<int:run_id>/decision-record.pdf", views.decision_record, name="decision_record"),
+    path("runs/<int:run_id>/scorecards/", views.scorecards_bundle, name="scorecards_bundle"),
+    path("documents/<int:document_id>/", views.document, name="document"),
+    path("programmes/<int:programme_id>/dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -4,16 +4,15 @@ defaults (DJANGO_DEBUG off, no broker). The commands are read from README.md its
 test follows the README as it changes.
 
 Lines with a placeholder (``FILE``, ``…``, ``[--option]``) are forms, not commands, and are
-skipped; ``<token>`` is filled in from the previous answer; ``runserver`` is started in the
-background (on a free port) for the ``curl`` lines that follow it; ``curl`` is replayed with
-urllib (same method, form fields and headers). Shell lines that are not this project's
+skipped; each block runs in one ``bash`` (its variables and functions
+kept, ``set -euo pipefail``); ``runserver`` is started in the background (on a free port) for
+the ``curl`` lines that follow it. Shell lines that are not this project's
 (``export``, ``createdb``, ``celery``, ``pytest``, ``bash .ci/run``) are the README's
 PostgreSQL and CI recipes, not commands a new user pastes on the embedded default, and
 ``makemessages`` is a translator's step that rewrites the committed catalogue."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -21,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -33,52 +31,44 @@ MAINTENANCE = {"makemessages"}
 PLACEHOLDER = re.compile(r"FILE|…|\[--|\bCODE\b|\bDATE\b|\bNAME\b|\bUSERNAME\b|\bRUN\b")
 
 
-def readme_commands() -> list[str]:
-    """The README's shell lines that run this project (``manage.py`` or ``curl``), in order;
-    the first command's ``manage.py`` part comes first."""
+def _project_line(line: str) -> bool:
+    """A line a new user pastes on the embedded default: this project's ``manage.py``, ``curl``
+    to it, or the shell variables and functions those lines use."""
+    first = line.split()[0]
+    return (
+        first == "curl"
+        or line.startswith(".venv/bin/python manage.py")
+        or bool(re.match(r"^[A-Z_]+=('[^']*'|\$\([^)]*\)|\S+)\s*(#.*)?$", line))
+        or bool(re.match(r"^[a-z_]+\(\) \{", line))
+    )
+
+
+def readme_blocks() -> list[list[str]]:
+    """The README's shell blocks, each as the lines of it a new user pastes, in order; the first
+    command's ``manage.py`` part comes first."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    lines: list[str] = []
+    blocks: list[list[str]] = []
     for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        lines = []
         for line in block.replace("\\\n", " ").splitlines():
             line = line.strip()
-            if "&&" in line:
+            if "&&" in line and not line.startswith(("token", "curl")):
                 line = line.split("&&")[-1].strip()
-            # `manage.py verify_run 1; echo "exit status $?"`: the project's command is the first.
-            words = shlex.split(line, comments=True)
-            if ";" in line and words:
-                words = shlex.split(line.split(";")[0], comments=True)
-            if not words:
-                continue
-            if words[0] == "curl" or (len(words) > 1 and words[1] == "manage.py"):
-                lines.append(shlex.join(words))
-    return lines
+            if line and not line.startswith("#") and _project_line(line):
+                lines.append(line)
+        if lines:
+            blocks.append(lines)
+    return blocks
+
+
+def readme_commands() -> list[str]:
+    return [line for block in readme_blocks() for line in block]
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _curl(words: list[str], port: int) -> str:
-    method, data, headers, url = "GET", {}, {}, ""
-    args = iter(words[1:])
-    for word in args:
-        if word == "-X":
-            method = next(args)
-        elif word == "-d":
-            key, _, value = next(args).partition("=")
-            data[key] = value
-        elif word == "-H":
-            name, _, value = next(args).partition(":")
-            headers[name.strip()] = value.strip()
-        else:
-            url = word.replace("localhost:8000", f"127.0.0.1:{port}")
-    body = urllib.parse.urlencode(data).encode() if data else None
-    request = urllib.request.Request(url, data=body, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status < 400, (words, response.status)
-        return str(response.read().decode())
 
 
 def test_the_readme_has_the_commands_a_new_user_needs():
@@ -101,45 +91,57 @@ def test_every_readme_command_works_when_pasted_after_the_first(tmp_path):
     }
     server: subprocess.Popen[bytes] | None = None
     port = _free_port()
-    answer = ""
     ran: list[str] = []
+    python = shlex.quote(sys.executable)
+    manage = shlex.quote(str(ROOT / "manage.py"))
     try:
-        for line in readme_commands():
-            maintenance = any(f"manage.py {name}" in line for name in MAINTENANCE)
-            if PLACEHOLDER.search(line) or maintenance:
+        for block in readme_blocks():
+            script = ["set -euo pipefail"]
+            for line in block:
+                maintenance = any(f"manage.py {name}" in line for name in MAINTENANCE)
+                if PLACEHOLDER.search(line) or maintenance:
+                    continue
+                line = line.replace(".venv/bin/python manage.py", f"{python} {manage}")
+                line = line.replace("localhost:8000", f"127.0.0.1:{port}")
+                # An HTTP error must fail the line, as a person reading the answer would see.
+                line = re.sub(r"\bcurl ", "curl --fail ", line)
+                if f"{manage} runserver" in line:
+                    server = subprocess.Popen(
+                        [
+                            sys.executable,
+                            str(ROOT / "manage.py"),
+                            "runserver",
+                            f"127.0.0.1:{port}",
+                            "--noreload",
+                        ],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                    _wait_for(port, server)
+                else:
+                    script.append(line)
+                ran.append(line)
+            if len(script) == 1:
                 continue
-            if "<token>" in line:
-                line = line.replace("<token>", json.loads(answer)["token"])
-            words = shlex.split(line)
-            if words[0] == "curl":
+            if any(line.startswith("curl") or "curl " in line for line in script):
                 assert server is not None, "a curl line before the server is started"
-                answer = _curl(words, port)
-                ran.append(line)
-                continue
-            command = [sys.executable, str(ROOT / "manage.py"), *words[2:]]
-            if words[2] == "runserver":
-                server = subprocess.Popen(
-                    [*command, f"127.0.0.1:{port}", "--noreload"],
-                    cwd=tmp_path,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                _wait_for(port, server)
-                ran.append(line)
-                continue
             done = subprocess.run(
-                command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+                ["bash", "-c", "\n".join(script)],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
             )
-            assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
-            answer = done.stdout
-            ran.append(line)
+            assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
     assert len(ran) >= 10, ran
-    assert any("curl" in line for line in ran)
+    assert any(line.startswith("curl") for line in ran)
 
 
 def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:

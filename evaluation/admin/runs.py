@@ -307,7 +307,7 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
             messages.error(request, "Select exactly two runs to compare.")
             return None
         return HttpResponseRedirect(
-            reverse("reports:run-comparison") + "?" + urlencode([("runs", i) for i in ids])
+            reverse("reports_admin:run-comparison") + "?" + urlencode([("runs", i) for i in ids])
         )
 
 

@@ -52,7 +52,7 @@ def roles_of(user: User) -> set[str]:
 
 
 @transaction.atomic
-def role_grant(*, user: User, role: str, by: User | None) -> bool:
+def role_grant(*, user: User, role: str, by: User | None = None) -> bool:
     """Make ``user`` a ministry reviewer or administrator, with access to the admin. Only an
     administrator (or the system, ``by=None``) grants roles. Returns whether anything changed;
     a change is recorded with ``by``."""
@@ -71,7 +71,7 @@ def role_grant(*, user: User, role: str, by: User | None) -> bool:
 
 
 @transaction.atomic
-def role_revoke(*, user: User, role: str, by: User | None) -> bool:
+def role_revoke(*, user: User, role: str, by: User | None = None) -> bool:
     """Take a ministry role away from ``user`` (recorded with ``by``); the account stays."""
     if by is not None:
         require_administrator(by)
