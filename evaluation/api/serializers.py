@@ -181,8 +181,9 @@ class UploadOutcomeSerializer(serializers.Serializer[Any]):
     reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
     dry_run = serializers.BooleanField(
         required=False,
-        help_text=_("present (true) when ?dry_run=1: the counts say what would change; nothing"
-                    " was saved"),
+        help_text=_(
+            "present (true) when ?dry_run=1: the counts say what would change; nothing was saved"
+        ),
     )
 
 

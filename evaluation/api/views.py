@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from evaluation import access
 from evaluation.api import filters
 from evaluation.api import serializers as s
-from evaluation.exceptions import FieldError, NoRuleset, WorkflowError
+from evaluation.exceptions import FieldError, NoRuleset, NotFound, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -99,7 +99,12 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
         file lists every bad row. ``?dry_run=1`` checks it and saves nothing."""
-        participation = self.get_object()
+        # Not get_object(): that runs the list's filters, which refuse ``dry_run``. The
+        # queryset is the caller's own (access-scoped), so another city's is still 404.
+        if not str(pk).isdigit():
+            raise NotFound()
+        participation = access.get_or_not_found(self.get_queryset(), pk=int(str(pk)))
+        self.check_object_permissions(request, participation)
         upload = s.UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
