@@ -5,6 +5,7 @@ every city's scorecard, whose progress the document's page shows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -13,10 +14,11 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from evaluation.models import EvaluationRun, Participation
+from evaluation.models import EvaluationRun, Participation, TrancheDecision
 from reports import rendering, selectors
 from reports.models import Document, Language
 
@@ -79,9 +81,15 @@ def document_request(
     except IntegrityError:
         # Someone asked for the same document at the same moment: theirs is ours.
         document, created = Document.objects.get(**lookup), False
-    if not created and document.status != Document.Status.FAILED:
+    if not created and document.status == Document.Status.READY:
+        if _up_to_date(document, _last_sign_off(run.pk)):
+            return document
+        Document.objects.filter(pk=document.pk, built_at=document.built_at).update(
+            status=Document.Status.QUEUED, progress_done=0
+        )
+    elif not created and document.status != Document.Status.FAILED:
         return document
-    if not created:
+    elif not created:
         Document.objects.filter(pk=document.pk, status=Document.Status.FAILED).update(
             status=Document.Status.QUEUED, error="", progress_done=0
         )
@@ -94,11 +102,31 @@ def document_request(
     return document_build(document_id=document.pk)
 
 
-def _claim(document_id: int) -> Document | None:
-    """The document, marked as being built; ``None`` if it is already built."""
+def _last_sign_off(run_id: int) -> dt.datetime | None:
+    """When a decision of the run was last signed off (``None`` before any sign-off)."""
+    last: dt.datetime | None = TrancheDecision.objects.filter(city_result__run_id=run_id).aggregate(
+        last=Max("decided_at")
+    )["last"]
+    return last
+
+
+def _up_to_date(document: Document, last_sign_off: dt.datetime | None) -> bool:
+    """A run's results never change, but its decisions are signed off after it: a document
+    built before the last sign-off shows "awaiting sign-off" where the run now has the
+    confirmed or overridden amount, so it is built again (once: then it is newer)."""
+    return document.status == Document.Status.READY and (
+        last_sign_off is None
+        or (document.built_at is not None and document.built_at >= last_sign_off)
+    )
+
+
+def _claim(document_id: int, last_sign_off: dt.datetime | None = None) -> Document | None:
+    """The document, marked as being built; ``None`` if it is already built and up to date."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
-        if document.status == Document.Status.READY:
+        if last_sign_off is None:
+            last_sign_off = _last_sign_off(document.run_id)
+        if _up_to_date(document, last_sign_off):
             return None
         document.status = Document.Status.BUILDING
         document.progress_done = 0
@@ -139,6 +167,7 @@ def _scorecards(bundle: Document, run: EvaluationRun) -> bytes:
     results = selectors.run_results_full(run=run)
     Document.objects.filter(pk=bundle.pk).update(progress_total=max(1, len(results)))
     fonts = rendering.font_configuration()
+    last_sign_off = _last_sign_off(run.pk)
     files = []
     for done, result in enumerate(results, start=1):
         scorecard, _created = Document.objects.get_or_create(
@@ -149,7 +178,7 @@ def _scorecards(bundle: Document, run: EvaluationRun) -> bytes:
             compared_with=None,
             defaults={"requested_by": bundle.requested_by},
         )
-        claimed = _claim(scorecard.pk)
+        claimed = _claim(scorecard.pk, last_sign_off)
         if claimed is not None:
             scorecard = _store(claimed, rendering.scorecard_pdf(result, fonts=fonts))
         with scorecard.file.open("rb") as kept:
