@@ -120,13 +120,14 @@ def _up_to_date(document: Document, last_sign_off: dt.datetime | None) -> bool:
     )
 
 
-def _claim(document_id: int, last_sign_off: dt.datetime | None = None) -> Document | None:
-    """The document, marked as being built; ``None`` if it is already built and up to date."""
+def _claim(document_id: int, last_sign_off: dt.datetime | bool | None = False) -> Document | None:
+    """The document, marked as being built; ``None`` if it is already built and up to date
+    (``last_sign_off`` given by a caller that has read it already, else read here)."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document_id)
-        if last_sign_off is None:
+        if last_sign_off is False:
             last_sign_off = _last_sign_off(document.run_id)
-        if _up_to_date(document, last_sign_off):
+        if _up_to_date(document, last_sign_off):  # type: ignore[arg-type]
             return None
         document.status = Document.Status.BUILDING
         document.progress_done = 0
