@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from evaluation.access import Forbidden, NotFound, get_or_not_found, is_reviewer
+from evaluation.inputs import reports_late
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -238,14 +238,9 @@ def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
     """The programme at a glance, in a fixed number of queries whatever its size: reports
     awaiting review and late reports per city, the latest runs, the latest successful run's
     scores and each indicator's attainment, and the trend across successful runs."""
-    # Late as the API shows it: still unsubmitted past its due date, or submitted after it.
-    late = Q(submitted_at__isnull=True, due_date__lt=today) | Q(
-        submitted_at__isnull=False, submitted_day__gt=F("due_date")
-    )
+    # Late as the API and the portal show it (the one rule, in the database).
     late_by_participation = dict(
-        Report.objects.filter(participation__programme=programme)
-        .annotate(submitted_day=TruncDate("submitted_at"))
-        .filter(late)
+        reports_late(Report.objects.filter(participation__programme=programme), today=today)
         .order_by()
         .values("participation_id")
         .annotate(n=Count("pk"))

@@ -140,3 +140,28 @@ def test_a_late_report_is_one_submitted_after_its_due_date(
 
     board = reviewer_client.get(url(programme)).context["board"]
     assert [(q.awaiting_review, q.late) for q in board.queues] == [(1, 0)]
+
+
+@pytest.mark.parametrize(
+    ("submitted_shanghai", "late"),
+    [((0, 23, 30), False), ((1, 0, 30), True)],
+    ids=["23:30 on the due date", "00:30 the day after"],
+)
+def test_the_dashboard_counts_late_reports_as_the_api_shows_them(
+    reviewer_client, programme, shenzhen, official, submitted_shanghai, late
+):
+    """Late is one rule (``inputs.is_late``): the dashboard's count follows it at the day's
+    edge in the project's time zone (Shanghai), where a UTC date would say otherwise."""
+    from evaluation.inputs import is_late
+
+    report = submitted(shenzhen, official, "2022-01")
+    days, hour, minute = submitted_shanghai
+    when = timezone.make_aware(
+        dt.datetime.combine(report.due_date + dt.timedelta(days=days), dt.time(hour, minute))
+    )
+    Report.objects.filter(pk=report.pk).update(submitted_at=when)
+
+    today = report.due_date + dt.timedelta(days=30)
+    assert is_late(due=report.due_date, submitted_at=when, today=today) is late
+    board = reviewer_client.get(url(programme)).context["board"]
+    assert [q.late for q in board.queues] == [int(late)]
