@@ -11,6 +11,8 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation import access
 from evaluation.services.reporting import WorkflowError
@@ -24,20 +26,39 @@ def _user(request: HttpRequest) -> User:
 def _each(
     request: HttpRequest, objects: QuerySet[Any], act: Callable[[Any], Any], verb: str
 ) -> None:
-    """Apply a service to every selected object; report each success and refusal."""
+    """Apply a service to every selected object; report each success and refusal. ``verb``
+    is translated by the caller ("Approved")."""
     done = 0
     for obj in objects:
         try:
             act(obj)
             done += 1
         except (WorkflowError, access.Forbidden, access.NotFound) as exc:
-            messages.error(request, f"{obj}: {exc}")
+            messages.error(
+                request, gettext("%(object)s: %(reason)s") % {"object": obj, "reason": exc}
+            )
     if done:
-        messages.success(request, f"{verb} {done} of {len(objects)}.")
+        messages.success(
+            request,
+            gettext("%(verb)s %(done)d of %(total)d.")
+            % {"verb": verb, "done": done, "total": len(objects)},
+        )
+
+
+class PeriodColumn:
+    """The period of a report or value, under a translated heading."""
+
+    @admin.display(description=_("period"))
+    def period(self, obj: Any) -> str:
+        return str(obj.period)
 
 
 class ReasonForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=True)
+    text = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=True,
+    )
 
 
 def _ask_reason(
