@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from cities.models import City
@@ -15,7 +16,9 @@ class CityForm(forms.ModelForm):
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"]).strip()
         if not re.fullmatch(r"[0-9]{6}", code):
-            raise forms.ValidationError(f"{code!r} is not a 6-digit administrative division code")
+            raise forms.ValidationError(
+                gettext("%(code)r is not a 6-digit administrative division code") % {"code": code}
+            )
         return code
 
 

@@ -34,8 +34,13 @@ def _each(
             act(obj)
             done += 1
         except (WorkflowError, access.Forbidden, access.NotFound) as exc:
+            reason = (
+                "; ".join(e.reason for e in exc.errors)
+                if isinstance(exc, WorkflowError)
+                else str(exc)
+            )
             messages.error(
-                request, gettext("%(object)s: %(reason)s") % {"object": obj, "reason": exc}
+                request, gettext("%(object)s: %(reason)s") % {"object": obj, "reason": reason}
             )
     if done:
         messages.success(

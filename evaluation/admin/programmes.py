@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
@@ -45,9 +47,13 @@ class TargetFormSet(forms.BaseInlineFormSet):
                 continue
             rule = rules.get(indicator.pk)
             if rule is None:
-                form.add_error("indicator", "not scored by the programme's ruleset")
+                form.add_error("indicator", gettext("not scored by the programme's ruleset"))
             elif value < rule.floor:
-                form.add_error("value", f"below the national floor {rule.floor.normalize():f}")
+                form.add_error(
+                    "value",
+                    gettext("below the national floor %(floor)s")
+                    % {"floor": f"{rule.floor.normalize():f}"},
+                )
 
 
 class TargetInline(admin.TabularInline):
@@ -80,10 +86,14 @@ class ParticipationForm(forms.ModelForm):
         ):
             value = data.get(field)
             if value is not None and not low <= value <= high:
-                self.add_error(field, f"outside programme {programme.code}'s range {low}-{high}")
+                self.add_error(
+                    field,
+                    gettext("outside programme %(programme)s's range %(low)s-%(high)s")
+                    % {"programme": programme.code, "low": low, "high": high},
+                )
         total, first = data.get("total_amount"), data.get("first_tranche")
         if total is not None and first is not None and first > total:
-            self.add_error("first_tranche", "the first tranche exceeds the total")
+            self.add_error("first_tranche", gettext("the first tranche exceeds the total"))
         return data
 
 
@@ -95,6 +105,7 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     search_fields = ["city__code", "city__name_en"]
     inlines = [TargetInline, OfficialInline]
 
+    @admin.display(description=_("remaining"))
     def remaining(self, participation: Participation) -> str:
         return f"{participation.remaining_amount:,.2f}"
 
@@ -108,7 +119,7 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
         return bool(request.user.has_perm("evaluation.add_evaluationrun"))
 
     @admin.action(
-        description="Run the mid-term evaluation now (official)", permissions=["evaluate"]
+        description=_("Run the mid-term evaluation now (official)"), permissions=["evaluate"]
     )
     def evaluate_now(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
         from evaluation.services.runs import evaluation_run_request
@@ -125,8 +136,11 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
             else:
                 messages.success(
                     request,
-                    f"Run #{run.pk} of {programme.code} as of {run.as_of} is queued; its status "
-                    "shows under Evaluation runs.",
+                    gettext(
+                        "Run #%(run)s of %(programme)s as of %(as_of)s is queued; its status "
+                        "shows under Evaluation runs."
+                    )
+                    % {"run": run.pk, "programme": programme.code, "as_of": run.as_of},
                 )
 
 
