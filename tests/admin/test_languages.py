@@ -93,9 +93,7 @@ def test_switching_to_english_in_the_admin_keeps_the_page(reviewer, march):
     assert "Approve selected reports" in page(switched)
 
 
-def test_a_city_official_and_a_visitor_get_the_chinese_sign_in_page_and_no_report(
-    official, march
-):
+def test_a_city_official_and_a_visitor_get_the_chinese_sign_in_page_and_no_report(official, march):
     for client in (logged_in(official), Client()):
         response = client.get(f"{QUEUE}{march.pk}/change/", follow=True)
         text = page(response)

@@ -52,7 +52,5 @@ def read_po(path: Path) -> list[Entry]:
         if "msgid" not in fields or fields["msgid"] == "":
             continue
         msgstrs = tuple(v for k, v in sorted(fields.items()) if k.startswith("msgstr"))
-        entries.append(
-            Entry(fields["msgid"], msgstrs, fuzzy, obsolete, tuple(locations))
-        )
+        entries.append(Entry(fields["msgid"], msgstrs, fuzzy, obsolete, tuple(locations)))
     return entries
