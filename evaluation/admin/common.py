@@ -14,8 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation import access
-from evaluation.services.reporting import WorkflowError
+from evaluation.exceptions import Forbidden, NotFound, WorkflowError
 
 
 def _user(request: HttpRequest) -> User:
@@ -33,7 +32,7 @@ def _each(
         try:
             act(obj)
             done += 1
-        except (WorkflowError, access.Forbidden, access.NotFound) as exc:
+        except (WorkflowError, Forbidden, NotFound) as exc:
             reason = (
                 "; ".join(e.reason for e in exc.errors)
                 if isinstance(exc, WorkflowError)

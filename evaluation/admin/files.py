@@ -17,9 +17,9 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.exceptions import ImportRefused
 from evaluation.models import MetricValue, Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from evaluation.tabular import ImportRefused
 from reports.exports import as_file, metrics_rows, targets_rows
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from cities.models import City
 from evaluation import access
+from evaluation.exceptions import NotFound
 from evaluation.models import (
     EvaluationRun,
     GradeBand,
@@ -90,11 +91,11 @@ class AuditView(APIView):
         access.require_reviewer(request.user)
         klass = AUDITED.get(model)
         if klass is None:
-            raise access.NotFound()
+            raise NotFound()
         history = klass.history  # type: ignore[attr-defined]
         records = list(history.filter(id=pk).select_related("history_user").order_by("history_id"))
         if not records:
-            raise access.NotFound()
+            raise NotFound()
         entries = _entries(records, model)
         if klass is Report:
             by_value: dict[int, list[Any]] = {}

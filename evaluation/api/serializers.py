@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City
+from evaluation.inputs import is_late
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -120,10 +121,9 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         return report.period.label
 
     def get_is_late(self, report: Report) -> bool:
-        """Submitted after its due date, or still not submitted once the date has passed."""
-        if report.submitted_at is not None:
-            return timezone.localdate(report.submitted_at) > report.due_date
-        return timezone.localdate() > report.due_date
+        return is_late(
+            due=report.due_date, submitted_at=report.submitted_at, today=timezone.localdate()
+        )
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -170,12 +170,17 @@ class UploadSerializer(serializers.Serializer[Any]):
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):
-    period = serializers.CharField()
+    """A ``selectors.PeriodStatus``."""
+
+    period = serializers.CharField(source="label")
     due_date = serializers.DateField()
     report = serializers.IntegerField(allow_null=True)
-    status = serializers.CharField(help_text='the report\'s status, or "missing"')
+    status = serializers.CharField(
+        help_text='the report\'s status; "approved" when every value of a period without a '
+        'report is already approved (a file load); otherwise "missing"'
+    )
     late = serializers.BooleanField()
-    missing = serializers.BooleanField(help_text="due and still not submitted")
+    missing = serializers.BooleanField(help_text="due, and neither submitted nor already approved")
 
 
 class RunSerializer(serializers.ModelSerializer[EvaluationRun]):

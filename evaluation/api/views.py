@@ -20,6 +20,7 @@ from rest_framework.serializers import BaseSerializer
 from evaluation import access
 from evaluation.api import serializers as s
 from evaluation.api.throttles import AuthThrottle
+from evaluation.exceptions import FieldError, NoRuleset, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -31,7 +32,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
-from evaluation.selectors import NoRuleset, participation_periods
+from evaluation.selectors import participation_periods
 from evaluation.services import decisions, reporting
 from evaluation.services.runs import evaluation_run_request
 
@@ -89,7 +90,9 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     def periods(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Every period this city owes a report for so far: its status, due date, and whether
         it is late or missing."""
-        rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
+        rows = participation_periods(
+            participation=self.get_object(), today=timezone.localdate(), fetched_by=request.user
+        )
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
     @extend_schema(request=s.UploadSerializer, responses={200: dict})
@@ -242,7 +245,7 @@ class RunViewSet(
                 by=_acting(request),
             )
         except NoRuleset as exc:
-            raise reporting.WorkflowError([reporting.FieldError("programme", str(exc))]) from None
+            raise WorkflowError([FieldError("programme", str(exc))]) from None
         return Response(
             s.RunSerializer(self.get_queryset().get(pk=run.pk)).data,
             status=status.HTTP_202_ACCEPTED,

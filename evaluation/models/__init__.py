@@ -2,6 +2,7 @@
 rulesets, reporting, runs and decisions, and the outbox. Everything is re-exported here, so
 ``from evaluation.models import Report`` keeps working and the app's models stay one app."""
 
+from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import labels  # noqa: F401  (translatable names, see its docstring)
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
@@ -13,7 +14,6 @@ from evaluation.models.programmes import (
 )
 from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
 from evaluation.models.rulesets import (
-    FrozenRulesetError,
     GradeBand,
     IndicatorRule,
     Ruleset,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evaluation.exceptions import FrozenRulesetError
 from evaluation.models.programmes import Indicator, Programme
 from evaluation.vocabulary import Grade, RuleKind
 
@@ -50,17 +49,6 @@ class Ruleset(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
-
-
-class FrozenRulesetError(ValidationError):
-    def __init__(self, ruleset: Ruleset) -> None:
-        super().__init__(
-            gettext(
-                "ruleset %(ruleset)s has been used by an evaluation run and cannot change; "
-                "revise it to make a new version"
-            )
-            % {"ruleset": ruleset.label}
-        )
 
 
 class RulesetPart(models.Model):

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation.access import require_reviewer
+from evaluation.exceptions import FieldError, Locked, WorkflowError
 from evaluation.models import EvaluationRun, TrancheDecision
-from evaluation.services.reporting import FieldError, Locked, WorkflowError
 
 
 def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:

@@ -11,8 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from evaluation.exceptions import NoRuleset
 from evaluation.models import EvaluationRun, Programme
-from evaluation.selectors import NoRuleset, programme_get
+from evaluation.selectors import programme_get
 from evaluation.services.runs import evaluation_run_request
 from reports.runs import run_document, run_table
 
