@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from evaluation import inputs
@@ -40,6 +43,19 @@ from evaluation.services.imports import (
 )
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
+
+# A report's status as a word inside a sentence ("it is submitted"); the longer labels of
+# ``Report.Status`` describe the state in a list.
+STATUS_WORDS = {
+    Report.Status.DRAFT: _("draft"),
+    Report.Status.SUBMITTED: _("submitted"),
+    Report.Status.RETURNED: _("returned"),
+    Report.Status.APPROVED: _("approved"),
+}
+
+
+def status_word(status: str) -> str:
+    return str(STATUS_WORDS.get(status, status))
 
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
@@ -113,12 +129,20 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         errors.append(
             FieldError(
                 "period",
-                f"{period} is before the baseline year {programme.baseline_year} of programme "
-                f"{programme.code}",
+                gettext(
+                    "%(period)s is before the baseline year %(baseline)s of programme %(programme)s"
+                )
+                % {
+                    "period": period,
+                    "baseline": programme.baseline_year,
+                    "programme": programme.code,
+                },
             )
         )
     if period.start > timezone.localdate():
-        errors.append(FieldError("period", f"{period} has not started yet"))
+        errors.append(
+            FieldError("period", gettext("%(period)s has not started yet") % {"period": period})
+        )
     city = participation.city.code
     others = [
         inputs.Figure(city, None, r.period)
@@ -163,12 +187,15 @@ def report_values_set(
     _refuse_if_closed(participation, report.period)
     if report.status not in (Report.Status.DRAFT, Report.Status.RETURNED):
         raise Locked(
-            f"the report for {report.period} is {report.status}: "
-            + (
-                "it is locked; a reviewer may reopen it"
+            (
+                gettext(
+                    "the report for %(period)s is %(status)s: it is locked; a reviewer may "
+                    "reopen it"
+                )
                 if report.status == Report.Status.APPROVED
-                else "it is awaiting review"
+                else gettext("the report for %(period)s is %(status)s: it is awaiting review")
             )
+            % {"period": report.period, "status": status_word(report.status)}
         )
 
     rules = {
@@ -187,9 +214,10 @@ def report_values_set(
             errors.append(
                 FieldError(
                     field,
-                    f"indicator {code} is not scored in programme {participation.programme.code}"
+                    gettext("indicator %(code)s is not scored in programme %(programme)s")
+                    % {"code": code, "programme": participation.programme.code}
                     if known
-                    else f"unknown indicator {code!r}",
+                    else gettext("unknown indicator %(code)r") % {"code": code},
                 )
             )
             continue
@@ -200,7 +228,7 @@ def report_values_set(
         except ValueError as exc:
             errors.append(FieldError(field, str(exc)))
     if not values:
-        errors.append(FieldError("values", "give at least one indicator's value"))
+        errors.append(FieldError("values", gettext("give at least one indicator's value")))
     city = participation.city.code
     stored = [
         inputs.Figure(city, value.indicator.code, value.period)
@@ -222,8 +250,11 @@ def report_values_set(
     for code, value in current.items():
         if code in parsed and value.status == MetricValue.Status.APPROVED:
             raise Locked(
-                f"{code} for {report.period} is already approved (value {value.value}); a "
-                "reviewer must reopen it first"
+                gettext(
+                    "%(code)s for %(period)s is already approved (value %(value)s); a reviewer "
+                    "must reopen it first"
+                )
+                % {"code": code, "period": report.period, "value": value.value}
             )
     changed = [
         code for code in parsed if code not in current or current[code].value != parsed[code]
@@ -299,12 +330,14 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         return report
     _refuse_if_closed(report.participation, report.period)
     if report.status == Report.Status.APPROVED:
-        raise Locked(f"the report for {report.period} is approved and locked")
+        raise Locked(
+            gettext("the report for %(period)s is approved and locked") % {"period": report.period}
+        )
     if version is not None and version != report.version:
         raise StaleVersion(report, version)
     values = _period_values(report)
     if not values:
-        raise WorkflowError([FieldError("values", "the report has no values to submit")])
+        raise WorkflowError([FieldError("values", gettext("the report has no values to submit"))])
     now = timezone.now()
     _flag_against_last_year(report, values)
     for value in values:
@@ -350,13 +383,19 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
     )
     if emails:
         try:
-            send_mail(
-                subject=f"[{report.participation.programme.code}] "
-                f"{report.participation.city.name_en} submitted its report for {report.period}",
-                message=f"{report} awaits review in the admin's review queue.",
-                from_email=None,
-                recipient_list=emails,
-            )
+            # Reviewers read the product's language (the notice has no browser to ask).
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = gettext(
+                    "[%(programme)s] %(city)s submitted its report for %(period)s"
+                ) % {
+                    "programme": report.participation.programme.code,
+                    "city": report.participation.city,
+                    "period": report.period,
+                }
+                message = gettext("%(report)s awaits review in the admin's review queue.") % {
+                    "report": report
+                }
+            send_mail(subject=subject, message=message, from_email=None, recipient_list=emails)
         except Exception:
             # Not sent: forget the notice so that a retry of the task sends it.
             ReviewNotice.objects.filter(report=report, version=version).delete()
@@ -410,7 +449,9 @@ def report_approve(*, report: Report, by: User) -> Report:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only a submitted report can be approved; it is {report.status}"
+                    "status",
+                    gettext("only a submitted report can be approved; it is %(status)s")
+                    % {"status": status_word(report.status)},
                 )
             ]
         )
@@ -448,13 +489,15 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     require_reviewer(by)
     comment = comment.strip()
     if not comment:
-        raise WorkflowError([FieldError("comment", "say what the city should fix")])
+        raise WorkflowError([FieldError("comment", gettext("say what the city should fix"))])
     report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
     if report.status != Report.Status.SUBMITTED:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only a submitted report can be returned; it is {report.status}"
+                    "status",
+                    gettext("only a submitted report can be returned; it is %(status)s")
+                    % {"status": status_word(report.status)},
                 )
             ]
         )
@@ -468,7 +511,9 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     require_reviewer(by)
     reason = reason.strip()
     if not reason:
-        raise WorkflowError([FieldError("reason", "a written reason is required to reopen")])
+        raise WorkflowError(
+            [FieldError("reason", gettext("a written reason is required to reopen"))]
+        )
     report = (
         Report.objects.select_for_update()
         .select_related("participation__programme")
@@ -478,7 +523,9 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only an approved report can be reopened; it is {report.status}"
+                    "status",
+                    gettext("only an approved report can be reopened; it is %(status)s")
+                    % {"status": status_word(report.status)},
                 )
             ]
         )
@@ -500,7 +547,13 @@ def reports_upload(
     for row in rows:
         code = row.values.get("city_code", "")
         if code and code != city.code:
-            errors.append(RowError(row.line, "city_code", f"this upload is for city {city.code}"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "city_code",
+                    gettext("this upload is for city %(city)s") % {"city": city.code},
+                )
+            )
         else:
             ours.append(row)
     metrics, row_errors = parse_metric_rows(ours, cities={city.code: city})
@@ -528,9 +581,15 @@ def reports_upload(
                 Report.Status.RETURNED,
             )
         ):
-            why = f"the report for {period} is {report.status} and cannot change now"
+            why = gettext("the report for %(period)s is %(status)s and cannot change now") % {
+                "period": period,
+                "status": status_word(report.status),
+            }
         if why is None and period.year < participation.programme.baseline_year:
-            why = f"{period} is before the baseline year {participation.programme.baseline_year}"
+            why = gettext("%(period)s is before the baseline year %(baseline)s") % {
+                "period": period,
+                "baseline": participation.programme.baseline_year,
+            }
         if why is not None:
             errors += [RowError(m.line, "period", why) for m in members]
     stored = MetricValue.objects.filter(city=city, year__in={p.year for p in by_period})
@@ -539,7 +598,12 @@ def reports_upload(
         (v.indicator_id, v.period) for v in stored if v.status == MetricValue.Status.APPROVED
     }
     errors += [
-        RowError(m.line, "value", f"{m.indicator.code} for {m.period} is already approved")
+        RowError(
+            m.line,
+            "value",
+            gettext("%(code)s for %(period)s is already approved")
+            % {"code": m.indicator.code, "period": m.period},
+        )
         for m in metrics
         if (m.indicator.pk, m.period) in approved
     ]
