@@ -41,6 +41,17 @@ def division_code_error(code: str) -> str | None:
     return gettext("%(code)r is not a 6-digit administrative division code") % {"code": code}
 
 
+# Periods --------------------------------------------------------------------------------------
+
+
+def period_error(text: str) -> str:
+    """Why ``text`` is not a period, in the active language (the pure core's ``PeriodError``
+    is English)."""
+    return gettext(
+        "%(text)r is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
+    ) % {"text": text}
+
+
 # Numbers --------------------------------------------------------------------------------------
 
 # The largest numbers the columns hold: MetricValue.value is DecimalField(16, 2), Target.value
@@ -181,7 +192,8 @@ def mixed_granularity(
             ) % {"year": year, "granularities": _and(other), "periods": periods, "rule": rule}
         else:
             named = ", ".join(f.source for f in members if f.source)
-            where = [f"{sources or gettext('lines')} {named}"] if named else []
+            called = sources or gettext("lines")
+            where = [f"{called} {named}"] if named else []
             if kept:
                 where.append(
                     gettext("already stored: %(periods)s")

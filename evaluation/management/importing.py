@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from evaluation.exceptions import Forbidden, ImportRefused
 from evaluation.models import Programme
@@ -35,19 +36,25 @@ class ImportCommand(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            raise CommandError(
+                gettext("cannot read %(path)s: %(why)s") % {"path": path, "why": exc.strerror}
+            ) from None
         by = None
         username = options.pop("by", None)
         if username:
             try:
                 by = get_user_model().objects.get(username=username)
             except get_user_model().DoesNotExist:
-                raise CommandError(f"--by: no user named {username!r}") from None
+                raise CommandError(
+                    gettext("--by: no user named %(name)r") % {"name": username}
+                ) from None
         if self.takes_programme:
             try:
                 options["programme"] = programme_get(code=options["programme"])
             except Programme.DoesNotExist:
-                raise CommandError(f"unknown programme {options['programme']!r}") from None
+                raise CommandError(
+                    gettext("unknown programme %(code)r") % {"code": options["programme"]}
+                ) from None
         try:
             summary = self.load(name=path.name, data=data, by=by, **options)
         except ImportRefused as exc:

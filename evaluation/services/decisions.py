@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from evaluation.access import require_reviewer
 from evaluation.exceptions import FieldError, Locked, WorkflowError
@@ -27,11 +28,14 @@ def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
         .get(pk=decision.pk)
     )
     if run.kind != EvaluationRun.Kind.OFFICIAL or run.status != EvaluationRun.Status.SUCCEEDED:
-        raise Locked("only the decisions of a successful official run can be signed off")
+        raise Locked(gettext("only the decisions of a successful official run can be signed off"))
     if decision.status != TrancheDecision.Status.RECOMMENDED:
-        raise Locked(f"this decision is already {decision.status} and final")
+        raise Locked(
+            gettext("this decision is already %(status)s and final")
+            % {"status": decision.get_status_display()}
+        )
     if run.triggered_by_id is not None and run.triggered_by_id == by.pk:
-        raise Locked("the reviewer who triggered the run may not sign off its decisions")
+        raise Locked(gettext("the reviewer who triggered the run may not sign off its decisions"))
     others = EvaluationRun.objects.filter(
         programme_id=run.programme_id,
         as_of=run.as_of,
@@ -46,13 +50,17 @@ def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
     ).first()
     if signed is not None:
         raise Locked(
-            f"the decisions of run #{signed.pk} for the same date are already being signed off; "
-            "one official run per date is decided"
+            gettext(
+                "the decisions of run #%(run)s for the same date are already being signed off; "
+                "one official run per date is decided"
+            )
+            % {"run": signed.pk}
         )
     newer = others.filter(created_at__gt=run.created_at).order_by("-created_at").first()
     if newer is not None:
         raise Locked(
-            f"run #{newer.pk} is a newer official run for the same date: sign off that one"
+            gettext("run #%(run)s is a newer official run for the same date: sign off that one")
+            % {"run": newer.pk}
         )
     return decision
 
@@ -101,16 +109,18 @@ def decision_override(
     reason = reason.strip()
     errors = []
     if not reason:
-        errors.append(FieldError("reason", "a written reason is required to override"))
+        errors.append(FieldError("reason", gettext("a written reason is required to override")))
     decision = _locked_decision(decision, by)
     if not Decimal(0) <= amount <= decision.remaining_amount:
         errors.append(
             FieldError(
-                "amount", f"must be between 0.00 and the remaining {decision.remaining_amount}"
+                "amount",
+                gettext("must be between 0.00 and the remaining %(remaining)s")
+                % {"remaining": decision.remaining_amount},
             )
         )
     if amount != amount.quantize(Decimal("0.01")):
-        errors.append(FieldError("amount", "at most 2 decimals (fen)"))
+        errors.append(FieldError("amount", gettext("at most 2 decimals (fen)")))
     if errors:
         raise WorkflowError(errors)
     decision.status = TrancheDecision.Status.OVERRIDDEN

@@ -13,7 +13,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from evaluation import inputs
@@ -43,19 +42,7 @@ from evaluation.services.imports import (
 )
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
-
-# A report's status as a word inside a sentence ("it is submitted"); the longer labels of
-# ``Report.Status`` describe the state in a list.
-STATUS_WORDS = {
-    Report.Status.DRAFT: _("draft"),
-    Report.Status.SUBMITTED: _("submitted"),
-    Report.Status.RETURNED: _("returned"),
-    Report.Status.APPROVED: _("approved"),
-}
-
-
-def status_word(status: str) -> str:
-    return str(STATUS_WORDS.get(status, status))
+from evaluation.vocabulary import report_status_word
 
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
@@ -195,7 +182,7 @@ def report_values_set(
                 if report.status == Report.Status.APPROVED
                 else gettext("the report for %(period)s is %(status)s: it is awaiting review")
             )
-            % {"period": report.period, "status": status_word(report.status)}
+            % {"period": report.period, "status": report_status_word(report.status)}
         )
 
     rules = {
@@ -451,7 +438,7 @@ def report_approve(*, report: Report, by: User) -> Report:
                 FieldError(
                     "status",
                     gettext("only a submitted report can be approved; it is %(status)s")
-                    % {"status": status_word(report.status)},
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -497,7 +484,7 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
                 FieldError(
                     "status",
                     gettext("only a submitted report can be returned; it is %(status)s")
-                    % {"status": status_word(report.status)},
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -525,7 +512,7 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
                 FieldError(
                     "status",
                     gettext("only an approved report can be reopened; it is %(status)s")
-                    % {"status": status_word(report.status)},
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -583,7 +570,7 @@ def reports_upload(
         ):
             why = gettext("the report for %(period)s is %(status)s and cannot change now") % {
                 "period": period,
-                "status": status_word(report.status),
+                "status": report_status_word(report.status),
             }
         if why is None and period.year < participation.programme.baseline_year:
             why = gettext("%(period)s is before the baseline year %(baseline)s") % {

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from evaluation.models import Participation
 from evaluation.services.people import official_assign
@@ -23,9 +24,17 @@ class Command(BaseCommand):
             )
         except Participation.DoesNotExist:
             raise CommandError(
-                f"city {options['city']} is not in programme {options['programme']}"
+                gettext("city %(code)s is not in programme %(programme)s")
+                % {"code": options["city"], "programme": options["programme"]}
             ) from None
         user, created = User.objects.get_or_create(username=options["username"])
         official_assign(user=user, participation=participation, by=None)
-        note = " (new user: set a password with `manage.py changepassword`)" if created else ""
-        self.stdout.write(f"{user.username} is an official of {participation}{note}.")
+        done = (
+            gettext(
+                "%(user)s is an official of %(participation)s (new user: set a password with "
+                "`manage.py changepassword`)."
+            )
+            if created
+            else gettext("%(user)s is an official of %(participation)s.")
+        )
+        self.stdout.write(done % {"user": user.username, "participation": participation})

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from evaluation.exceptions import NoRuleset
 from evaluation.models import EvaluationRun, Programme
@@ -22,7 +23,9 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--as-of {text!r} is not a date like 2021-12-31") from None
+        raise CommandError(
+            gettext("--as-of %(text)r is not a date like 2021-12-31") % {"text": text}
+        ) from None
 
 
 class Command(BaseCommand):
@@ -50,7 +53,9 @@ class Command(BaseCommand):
         try:
             programme = programme_get(code=options["programme"])
         except Programme.DoesNotExist:
-            raise CommandError(f"unknown programme {options['programme']!r}") from None
+            raise CommandError(
+                gettext("unknown programme %(code)r") % {"code": options["programme"]}
+            ) from None
         try:
             run = evaluation_run_request(
                 programme=programme,
@@ -65,7 +70,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         run = self._wait(run.pk)
         if run.status == EvaluationRun.Status.FAILED:
-            raise CommandError(f"evaluation run #{run.pk} failed:\n{run.error}")
+            raise CommandError(
+                gettext("evaluation run #%(run)s failed:\n%(error)s")
+                % {"run": run.pk, "error": run.error}
+            )
         if options["json"]:
             self.stdout.write(json.dumps(run_document(run), ensure_ascii=False, indent=2))
         else:
@@ -83,9 +91,15 @@ class Command(BaseCommand):
                 return run
             if time.monotonic() > deadline:
                 raise CommandError(
-                    f"evaluation run #{run_id} is still {run.status} after "
-                    f"{settings.EVALUATION_WAIT_SECONDS} s: is a Celery worker running? "
-                    "(see README: Running with Redis and workers)"
+                    gettext(
+                        "evaluation run #%(run)s is still %(status)s after %(seconds)s s: is a "
+                        "Celery worker running? (see README: Running with Redis and workers)"
+                    )
+                    % {
+                        "run": run_id,
+                        "status": run.get_status_display(),
+                        "seconds": settings.EVALUATION_WAIT_SECONDS,
+                    }
                 )
             time.sleep(0.2)
 
@@ -93,9 +107,17 @@ class Command(BaseCommand):
     def _comparison(run: EvaluationRun) -> str:
         digest = run.input_digest[:16]
         if run.identical_to_id is not None:
-            return (
-                f"Run #{run.pk}: inputs unchanged since run #{run.identical_to_id} "
-                f"(input digest {digest}…); results identical (result digest "
-                f"{run.result_digest[:16]}…)."
-            )
-        return f"Run #{run.pk}: input digest {digest}…, result digest {run.result_digest[:16]}…."
+            return gettext(
+                "Run #%(run)s: inputs unchanged since run #%(earlier)s (input digest "
+                "%(digest)s…); results identical (result digest %(result)s…)."
+            ) % {
+                "run": run.pk,
+                "earlier": run.identical_to_id,
+                "digest": digest,
+                "result": run.result_digest[:16],
+            }
+        return gettext("Run #%(run)s: input digest %(digest)s…, result digest %(result)s….") % {
+            "run": run.pk,
+            "digest": digest,
+            "result": run.result_digest[:16],
+        }

@@ -3,8 +3,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.services.people import ROLES, role_grant
+
+ROLE_WORDS = {"reviewer": _("reviewer"), "administrator": _("administrator")}
 
 
 class Command(BaseCommand):
@@ -18,6 +22,11 @@ class Command(BaseCommand):
         try:
             user = User.objects.get(username=options["username"])
         except User.DoesNotExist:
-            raise CommandError(f"no user named {options['username']!r}") from None
+            raise CommandError(
+                gettext("no user named %(name)r") % {"name": options["username"]}
+            ) from None
         role_grant(user=user, role=options["role"])
-        self.stdout.write(f"{user.username} is now a ministry {options['role']}.")
+        self.stdout.write(
+            gettext("%(user)s is now a ministry %(role)s.")
+            % {"user": user.username, "role": ROLE_WORDS.get(options["role"], options["role"])}
+        )
