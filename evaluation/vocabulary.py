@@ -70,3 +70,16 @@ _REPORT_STATUS_WORDS = {
 
 def report_status_word(status: str) -> str:
     return str(_REPORT_STATUS_WORDS.get(status, status))
+
+
+# A grade as one word, for tables (the labels of ``Grade`` pair the English with the Chinese).
+_GRADE_WORDS = {
+    "excellent": _("excellent"),
+    "good": _("good"),
+    "fair": _("fair"),
+    "poor": _("poor"),
+}
+
+
+def grade_word(grade: str) -> str:
+    return str(_GRADE_WORDS.get(grade, grade))

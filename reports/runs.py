@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from evaluation.models import EvaluationRun, IndicatorResult, RuleKind
 from evaluation.selectors import run_results
-from evaluation.vocabulary import indicator_name
+from evaluation.vocabulary import grade_word, indicator_name
 
 TWO = Decimal("0.01")
 FOUR = Decimal("0.0001")
@@ -90,7 +90,7 @@ def run_table(run: EvaluationRun, *, details: bool = False) -> str:
             r.participation.city.code,
             indicator_name(r.participation.city),
             _fixed(r.score, TWO),
-            str(r.get_grade_display()),
+            grade_word(r.grade),
             str(r.decision.get_recommended_decision_display()),
             f"{r.decision.recommended_amount:,.2f}",
         )

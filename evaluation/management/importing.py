@@ -60,5 +60,7 @@ class ImportCommand(BaseCommand):
         except ImportRefused as exc:
             raise CommandError(exc.report()) from None
         except Forbidden as exc:
-            raise CommandError(f"--by {username}: {exc}") from None
+            raise CommandError(
+                gettext("--by %(name)s: %(why)s") % {"name": username, "why": exc}
+            ) from None
         self.stdout.write(f"{path.name}: {summary}.")
