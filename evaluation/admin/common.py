@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Forbidden, NotFound, WorkflowError
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
@@ -23,7 +26,10 @@ def _user(request: HttpRequest) -> User:
 
 
 def _each(
-    request: HttpRequest, objects: QuerySet[Any], act: Callable[[Any], Any], verb: str
+    request: HttpRequest,
+    objects: QuerySet[Any],
+    act: Callable[[Any], Any],
+    verb: StrOrPromise,
 ) -> None:
     """Apply a service to every selected object; report each success and refusal. ``verb``
     is translated by the caller ("Approved")."""
@@ -70,11 +76,11 @@ def _ask_reason(
     request: HttpRequest,
     queryset: QuerySet[Any],
     *,
-    title: str,
-    label: str,
+    title: StrOrPromise,
+    label: StrOrPromise,
     action: str,
     apply: Callable[[Any, str], Any],
-    verb: str,
+    verb: StrOrPromise,
 ) -> HttpResponse | None:
     """An intermediate page asking for the comment or reason an action requires."""
     form = ReasonForm(request.POST if "apply" in request.POST else None)

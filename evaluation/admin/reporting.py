@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, QuerySet
@@ -21,12 +21,15 @@ from evaluation.models import (
 from evaluation.scoring import Granularity, Period, PeriodError
 from evaluation.services import reporting
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class FlaggedFilter(admin.SimpleListFilter):
     title = _("data-quality flag")
     parameter_name = "flagged"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
         return [("yes", _("flagged")), ("no", _("not flagged"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:

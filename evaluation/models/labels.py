@@ -12,6 +12,8 @@ any form or admin class reads a label.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +31,9 @@ from evaluation.models.reporting import MetricValue, Reminder, Report
 from evaluation.models.rulesets import GradeBand, IndicatorRule, Ruleset
 from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 
-Label = str  # a lazy translation, typed as the str it becomes
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 # The English labels are the ones Django derives from the names (what the admin showed before);
 # the Chinese ones are in the catalogue.
@@ -47,11 +51,13 @@ PEOPLE_AND_TIMES = {
 }
 
 
-def label(model: type[models.Model], name: Label, plural: Label, /, **fields: Label) -> None:
+def label(
+    model: type[models.Model], name: StrOrPromise, plural: StrOrPromise, /, **fields: StrOrPromise
+) -> None:
     """Name ``model`` and its fields (and its historical model's, if it keeps a history)."""
     unknown = set(fields) - {f.name for f in model._meta.local_fields}
     assert not unknown, f"{model.__name__} has no field {sorted(unknown)}"
-    targets: list[tuple[type[models.Model], Label, Label]] = [(model, name, plural)]
+    targets: list[tuple[type[models.Model], StrOrPromise, StrOrPromise]] = [(model, name, plural)]
     history = getattr(model, "history", None)
     if history is not None and hasattr(history, "model"):
         targets.append(
