@@ -63,4 +63,6 @@ class ImportCommand(BaseCommand):
             raise CommandError(
                 gettext("--by %(name)s: %(why)s") % {"name": username, "why": exc}
             ) from None
-        self.stdout.write(f"{path.name}: {summary}.")
+        self.stdout.write(
+            gettext("%(file)s: %(summary)s.") % {"file": path.name, "summary": summary}
+        )

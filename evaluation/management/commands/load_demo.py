@@ -36,4 +36,6 @@ class Command(BaseCommand):
                 (options["write"] / name).write_bytes(data)
                 self.stdout.write(gettext("wrote %(path)s") % {"path": options["write"] / name})
         for name, summary in demo_load().items():
-            self.stdout.write(f"{name}: {summary}.")
+            self.stdout.write(
+                gettext("%(file)s: %(summary)s.") % {"file": name, "summary": summary}
+            )
