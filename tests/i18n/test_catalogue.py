@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 SOURCES = ("cities", "config", "evaluation", "reports")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
-REFRESH = "manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete --add-location=file"
+REFRESH = (
+    "manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --no-obsolete "
+    "--add-location=file"
+)
 
 
 def _refreshed_copy(tmp_path: Path) -> Path:
