@@ -106,7 +106,10 @@ class ImportRefused(Exception):
     def __init__(self, source: str, errors: Iterable[RowError]) -> None:
         self.source = source
         self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
-        super().__init__(f"{source}: refused, {len(self.errors)} error(s)")
+        super().__init__(
+            gettext("%(file)s: refused, %(count)s error(s)")
+            % {"file": source, "count": len(self.errors)}
+        )
 
     def report(self) -> str:
         lines = [

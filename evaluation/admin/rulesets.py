@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import scoring
@@ -117,6 +118,10 @@ class RulesetAdmin(SimpleHistoryAdmin):
     list_filter = ["programme"]
     inlines = [IndicatorRuleInline, GradeBandInline]
     readonly_fields = ["frozen_at", "created_at", "created_by"]
+
+    @admin.display(description=_("label"))
+    def label(self, ruleset: Ruleset) -> str:
+        return ruleset.label
 
     def save_model(self, request: HttpRequest, obj: Ruleset, form: Any, change: bool) -> None:
         if change and obj.is_frozen:

@@ -170,6 +170,10 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    @admin.display(description=_("progress"))
+    def progress(self, run: EvaluationRun) -> str:
+        return run.progress
+
     @admin.display(description=_("seconds"))
     def duration(self, run: EvaluationRun) -> str:
         seconds = run.duration_seconds
