@@ -24,6 +24,76 @@ from evaluation.models import (
 from evaluation.services import decisions
 
 
+class SignOffFilter(admin.SimpleListFilter):
+    """Where decisions stand for sign-off; by default those awaiting it (the default applies to
+    what is shown: an action acts on whatever was selected)."""
+
+    title = _("sign-off")
+    parameter_name = "sign_off"
+    AWAITING, SIGNED, NOT_FOR_SIGN_OFF, ALL = "awaiting", "signed", "not_for_sign_off", "all"
+    STATES = {
+        AWAITING: (decisions.SignOff.OPEN, decisions.SignOff.OWN_RUN),
+        SIGNED: (decisions.SignOff.SIGNED,),
+        NOT_FOR_SIGN_OFF: (
+            decisions.SignOff.PROVISIONAL,
+            decisions.SignOff.UNFINISHED,
+            decisions.SignOff.OTHER_RUN_SIGNED,
+            decisions.SignOff.SUPERSEDED,
+        ),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (self.AWAITING, _("awaiting sign-off")),
+            (self.SIGNED, _("signed off")),
+            (self.NOT_FOR_SIGN_OFF, _("not for sign-off (provisional or superseded runs)")),
+            (self.ALL, _("all")),
+        ]
+
+    def choices(self, changelist: Any) -> Any:
+        chosen = self.value() or self.AWAITING
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": chosen == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        chosen = self.value()
+        if chosen == self.ALL or (chosen is None and request.method != "GET"):
+            return queryset
+        return queryset.filter(sign_off__in=self.STATES.get(chosen or self.AWAITING, ()))
+
+
+class RunFilter(admin.SimpleListFilter):
+    title = _("evaluation run")
+    parameter_name = "run"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        runs = (
+            EvaluationRun.objects.filter(city_results__isnull=False)
+            .distinct()
+            .order_by("-created_at", "-id")
+            .values_list("pk", "programme__code", "as_of", "kind")
+        )
+        kinds: dict[str, Any] = {
+            EvaluationRun.Kind.OFFICIAL: _("official"),
+            EvaluationRun.Kind.PROVISIONAL: _("provisional"),
+        }
+        return [
+            (str(pk), f"#{pk} · {programme} · {as_of.isoformat()} · {kinds[kind]}")
+            for pk, programme, as_of, kind in runs
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        if not (self.value() or "").isdigit():
+            return queryset.none()
+        return queryset.filter(city_result__run_id=self.value())
+
+
 @admin.register(TrancheDecision)
 class TrancheDecisionAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -31,19 +101,22 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
         "run",
         "recommended_decision",
         "recommended_amount",
-        "status",
+        "sign_off",
         "final_amount",
         "decided_by",
     ]
-    list_filter = ["status", "recommended_decision", "city_result__run__programme"]
+    list_filter = [SignOffFilter, RunFilter, "recommended_decision", "city_result__run__programme"]
     actions = ["confirm", "override"]
-    readonly_fields = [f.name for f in TrancheDecision._meta.fields]
+    readonly_fields = [
+        "sign_off" if f.name == "status" else f.name for f in TrancheDecision._meta.fields
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TrancheDecision]:
-        return (  # type: ignore[no-any-return]
+        return decisions.decisions_sign_off(
             super()
             .get_queryset(request)
-            .select_related("city_result__participation__city", "city_result__run", "decided_by")
+            .select_related("city_result__participation__city", "city_result__run", "decided_by"),
+            by=_user(request),
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -51,6 +124,13 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("sign-off"), ordering="sign_off")
+    def sign_off(self, decision: TrancheDecision) -> str:
+        state = getattr(decision, "sign_off", None)
+        if state == decisions.SignOff.SIGNED:
+            return decision.get_status_display()
+        return str(decisions.SignOff(state).label) if state else ""
 
     @admin.display(description=_("city"))
     def city(self, decision: TrancheDecision) -> str:

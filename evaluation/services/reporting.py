@@ -44,6 +44,19 @@ from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
 from evaluation.vocabulary import report_status_word
 
+# The status each review step starts from: the services below refuse a step from any other,
+# and the admin offers a report only the steps its status allows.
+REVIEW_STEPS_FROM = {
+    "approve": Report.Status.SUBMITTED,
+    "return": Report.Status.SUBMITTED,
+    "reopen": Report.Status.APPROVED,
+}
+
+
+def report_review_steps(*, report: Report) -> list[str]:
+    """The review steps (``approve``, ``return``, ``reopen``) the report's status allows."""
+    return [step for step, status in REVIEW_STEPS_FROM.items() if report.status == status]
+
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
     """Why officials may no longer change ``period`` of this participation's city (the one
@@ -432,7 +445,7 @@ def report_approve(*, report: Report, by: User) -> Report:
     if report.status == Report.Status.APPROVED:
         return report
     _refuse_if_closed(report.participation, report.period)
-    if report.status != Report.Status.SUBMITTED:
+    if report.status != REVIEW_STEPS_FROM["approve"]:
         raise WorkflowError(
             [
                 FieldError(
@@ -478,7 +491,7 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     if not comment:
         raise WorkflowError([FieldError("comment", gettext("say what the city should fix"))])
     report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
-    if report.status != Report.Status.SUBMITTED:
+    if report.status != REVIEW_STEPS_FROM["return"]:
         raise WorkflowError(
             [
                 FieldError(
@@ -506,7 +519,7 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
         .select_related("participation__programme")
         .get(pk=report.pk)
     )
-    if report.status != Report.Status.APPROVED:
+    if report.status != REVIEW_STEPS_FROM["reopen"]:
         raise WorkflowError(
             [
                 FieldError(
