@@ -145,6 +145,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
 # How long `manage.py evaluate` waits for a worker to finish the run it queued.
 EVALUATION_WAIT_SECONDS = env.int("EVALUATION_WAIT_SECONDS", default=600)
+# Every run ends. A queued or running run with no sign of progress for this long is looked
+# after by the sweep (re-queued, or failed with its reason); keep it above the longest chunk.
+EVALUATION_STALL_SECONDS = env.int("EVALUATION_STALL_SECONDS", default=120)
+# How often beat runs the sweep (installed by `setup_schedules`).
+EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=30)
+# A chunk (or a run's start) begun this many times without being stored fails the run.
+EVALUATION_MAX_DELIVERIES = env.int("EVALUATION_MAX_DELIVERIES", default=5)
 
 LOGGING = {
     "version": 1,

@@ -14,14 +14,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from evaluation import access
 from evaluation.admin.common import _each, _user
 from evaluation.models import (
     CityResult,
     EvaluationRun,
     IndicatorResult,
+    RunChunk,
     TrancheDecision,
 )
+from evaluation.run_progress import run_progress
 from evaluation.services import decisions
+from evaluation.services.recovery import evaluation_run_restart
 
 
 class SignOffFilter(admin.SimpleListFilter):
@@ -224,6 +228,29 @@ class CityResultInline(admin.TabularInline):
         )
 
 
+class RunChunkInline(admin.TabularInline):
+    """The run's plan: each chunk's cities, whether it is stored, its deliveries and error."""
+
+    model = RunChunk
+    fields = ("number", "cities", "status", "deliveries", "last_delivered_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("chunk of the plan")
+    verbose_name_plural = _("the plan: chunks of cities")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Part of the run's page: whoever may see the run sees its plan.
+        return access.is_reviewer(request.user)
+
+    @admin.display(description=_("cities"))
+    def cities(self, chunk: RunChunk) -> str:
+        return ", ".join(chunk.city_codes)
+
+
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -238,11 +265,37 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
         "created_at",
         "duration",
         "finalised_at",
+        "failure",
     ]
     list_filter = ["programme", "kind", "status"]
-    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + ["progress", "duration"]
-    inlines = [CityResultInline]
-    actions = ["compare"]
+    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + [
+        "progress",
+        "duration",
+        "waiting_for",
+    ]
+    inlines = [RunChunkInline, CityResultInline]
+    actions = ["compare", "restart"]
+
+    @admin.display(description=_("why it failed"))
+    def failure(self, run: EvaluationRun) -> str:
+        first = run.error.splitlines()[0] if run.error else ""
+        return first if len(first) <= 120 else first[:119] + "…"
+
+    @admin.display(description=_("waiting for"))
+    def waiting_for(self, run: EvaluationRun) -> str:
+        return run_progress(run=run).waiting_for or "—"
+
+    def has_restart_permission(self, request: HttpRequest) -> bool:
+        return access.is_reviewer(request.user)
+
+    @admin.action(description=_("Restart the selected failed runs"), permissions=["restart"])
+    def restart(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> None:
+        _each(
+            request,
+            queryset,
+            lambda run: evaluation_run_restart(run=run, by=_user(request)),
+            gettext("Restarted"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

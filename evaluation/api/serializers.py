@@ -187,6 +187,7 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
     programme = serializers.CharField(source="programme.code")
     ruleset = serializers.CharField(source="ruleset.label")
     triggered_by = serializers.CharField(source="triggered_by.username", default=None)
+    cities_scored = serializers.IntegerField(read_only=True, help_text="cities scored so far")
 
     class Meta:
         model = EvaluationRun
@@ -200,6 +201,8 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
             "trigger",
             "triggered_by",
             "years_elapsed",
+            "cities_total",
+            "cities_scored",
             "input_digest",
             "result_digest",
             "identical_to",
@@ -208,7 +211,9 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
             "started_at",
             "finished_at",
             "finalised_at",
+            "heartbeat_at",
         ]
+        extra_kwargs = {"error": {"help_text": "why the run failed (every reason, one a line)"}}
 
 
 class RunTriggerSerializer(serializers.Serializer[Any]):

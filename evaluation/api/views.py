@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import django_filters
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -34,6 +34,7 @@ from evaluation.models import (
 )
 from evaluation.selectors import participation_periods
 from evaluation.services import decisions, reporting
+from evaluation.services.recovery import evaluation_run_restart
 from evaluation.services.runs import evaluation_run_request
 
 
@@ -223,10 +224,17 @@ class RunViewSet(
         access.require_reviewer(self.request.user)
         return _none_for_schema(
             self,
-            EvaluationRun.objects.select_related(
-                "programme", "ruleset__programme", "triggered_by"
-            ).order_by("-created_at", "-id"),
+            EvaluationRun.objects.select_related("programme", "ruleset__programme", "triggered_by")
+            .annotate(cities_scored=Count("city_results"))
+            .order_by("-created_at", "-id"),
         )
+
+    @extend_schema(request=None, responses=s.RunSerializer)
+    @action(detail=True, methods=["post"])
+    def restart(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """Send a failed run on again, on its own plan (reviewers); 409 unless it failed."""
+        run = evaluation_run_restart(run=self.get_object(), by=_acting(request))
+        return Response(s.RunSerializer(self.get_queryset().get(pk=run.pk)).data)
 
     @extend_schema(request=s.RunTriggerSerializer, responses={202: s.RunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

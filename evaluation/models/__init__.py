@@ -4,6 +4,7 @@ rulesets, reporting, runs and decisions, and the outbox. Everything is re-export
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import labels  # noqa: F401  (translatable names, see its docstring)
+from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
     Indicator,
@@ -44,6 +45,7 @@ __all__ = [
     "RuleKind",
     "Ruleset",
     "RulesetPart",
+    "RunChunk",
     "Target",
     "TrancheDecision",
 ]

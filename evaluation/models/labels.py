@@ -19,6 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import City
+from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
     Indicator,
@@ -247,6 +248,24 @@ label(
     started_at=_("started at"),
     finished_at=_("finished at"),
     finalised_at=_("finalised at"),
+    heartbeat_at=_("last progress at"),
+    start_deliveries=_("deliveries of its start"),
+)
+label(
+    RunChunk,
+    _("chunk of the plan"),
+    _("chunks of the plan"),
+    run=_("evaluation run"),
+    number=_("number"),
+    participation_ids=_("participations"),
+    city_codes=_("cities"),
+    status=_("status"),
+    deliveries=_("deliveries"),
+    queued_at=_("sent at"),
+    last_delivered_at=_("last delivered at"),
+    last_error=_("last error"),
+    last_error_delivery=_("delivery of the last error"),
+    finished_at=_("stored at"),
 )
 label(
     CityResult,

@@ -69,7 +69,20 @@ class EvaluationRun(models.Model):
             "as-of date are then closed to officials."
         ),
     )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The run's last sign of progress (requested, started, a chunk taken or stored, "
+            "re-queued): the sweep looks after a queued or running run that has none for "
+            "EVALUATION_STALL_SECONDS."
+        ),
+    )
+    start_deliveries = models.PositiveIntegerField(
+        default=0, help_text=_("How many times a worker began starting the run.")
+    )
 
+    # The heartbeat moves with every chunk through update(), which writes no history row.
     history = HistoricalRecords()
 
     class Meta:

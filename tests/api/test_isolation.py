@@ -60,6 +60,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "report-reopen": {"post": HIDDEN},
     "run-list": {"get": REVIEWERS_ONLY, "post": REVIEWERS_ONLY},
     "run-detail": {"get": REVIEWERS_ONLY},
+    "run-restart": {"post": REVIEWERS_ONLY},
     "result-list": {"get": OWN_LIST},
     "result-detail": {"get": HIDDEN},
     "decision-list": {"get": REVIEWERS_ONLY},

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from evaluation.exceptions import NoRuleset
 from evaluation.models import EvaluationRun, Programme
+from evaluation.run_progress import run_progress
 from evaluation.selectors import programme_get
 from evaluation.services.runs import evaluation_run_request
 from reports.runs import run_document, run_table
@@ -81,25 +82,39 @@ class Command(BaseCommand):
         self.stderr.write(self._comparison(run))
 
     def _wait(self, run_id: int) -> EvaluationRun:
-        """Wait for a worker to finish the run (at once when tasks run in-process)."""
-        deadline = time.monotonic() + settings.EVALUATION_WAIT_SECONDS
+        """Wait for a worker to finish the run (at once when tasks run in-process), saying on
+        standard error how far it has got; on giving up, say what state it is in and why."""
+        waited = settings.EVALUATION_WAIT_SECONDS
+        deadline = time.monotonic() + waited
+        said = None
         while True:
             run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(
                 pk=run_id
             )
             if run.status in (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED):
                 return run
+            progress = run_progress(run=run)
+            if progress.total is not None and progress.scored != said:
+                said = progress.scored
+                self.stderr.write(
+                    gettext("Run #{id}: {scored} of {total} cities scored").format(
+                        id=run_id, scored=progress.scored, total=progress.total
+                    )
+                )
             if time.monotonic() > deadline:
                 raise CommandError(
                     gettext(
-                        "evaluation run #%(run)s is still %(status)s after %(seconds)s s: is a "
-                        "Celery worker running? (see README: Running with Redis and workers)"
+                        "gave up waiting for evaluation run #{id} after {seconds} s: it is "
+                        "still {status}, {scored} of {total} cities scored; {why}. It goes on "
+                        "without this command: follow it in the admin or at /api/v1/runs/{id}/."
+                    ).format(
+                        id=run_id,
+                        seconds=waited,
+                        status=run.get_status_display(),
+                        scored=progress.scored,
+                        total="?" if progress.total is None else progress.total,
+                        why=progress.waiting_for,
                     )
-                    % {
-                        "run": run_id,
-                        "status": run.get_status_display(),
-                        "seconds": settings.EVALUATION_WAIT_SECONDS,
-                    }
                 )
             time.sleep(0.2)
 
