@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("evaluation.api.urls")),
+    path("reports/", include("reports.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -12,3 +13,6 @@ urlpatterns = [
     # Django's language switch: POST language (and next); remembered in a cookie.
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler404 = "evaluation.api.http.page_not_found"
+handler500 = "evaluation.api.http.server_error"

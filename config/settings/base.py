@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything that varies is read from the environment
 through the one ``env`` reader below; README.md lists every variable."""
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -98,6 +99,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Documents built from runs (scorecards, rankings, decision records) are kept here and served
+# only through the reports' access-checked views: never give this directory a public URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery. With no broker configured the embedded default runs tasks in-process (eagerly), so a
@@ -143,6 +147,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost
 
 # A run is scored in chunks of this many cities, one task each, shared by the workers.
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
+# Programmes with at most this many cities have their documents built in the request; larger
+# ones, and every-city bundles, are built by a Celery task with progress shown.
+REPORTS_INLINE_CITIES = env.int("REPORTS_INLINE_CITIES", default=30)
 # How long `manage.py evaluate` waits for a worker to finish the run it queued.
 EVALUATION_WAIT_SECONDS = env.int("EVALUATION_WAIT_SECONDS", default=600)
 # Every run ends. A queued or running run with no sign of progress for this long is looked
@@ -162,21 +169,34 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Session authentication enforces CSRF on writes; tokens are for provincial systems.
+        # Tokens (for provincial systems) first, so a request without credentials is told how
+        # to authenticate (401 with WWW-Authenticate: Token); session authentication enforces
+        # CSRF on writes.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "evaluation.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["evaluation.api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "evaluation.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "evaluation.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["evaluation.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
     },
+}
+
+# API tokens (django-rest-knox): stored hashed, expiring this many days after they are issued.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -165,8 +166,19 @@ class ReopenSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(allow_blank=True)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedFileField(serializers.FileField):
+    """A file sent as a multipart form field (never a string in JSON)."""
+
+
 class UploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+    file = UploadedFileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+
+
+class UploadOutcomeSerializer(serializers.Serializer[Any]):
+    rows = serializers.IntegerField(help_text=_("rows of the file"))
+    reports = serializers.IntegerField(help_text=_("reports (periods) the file fills"))
+    reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):
@@ -186,8 +198,13 @@ class PeriodStatusSerializer(serializers.Serializer[Any]):
 class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
     programme = serializers.CharField(source="programme.code")
     ruleset = serializers.CharField(source="ruleset.label")
-    triggered_by = serializers.CharField(source="triggered_by.username", default=None)
-    cities_scored = serializers.IntegerField(read_only=True, help_text="cities scored so far")
+    triggered_by = serializers.CharField(
+        source="triggered_by.username",
+        default=None,
+        allow_null=True,
+        help_text=_("null for a run from the command line or a schedule"),
+    )
+    cities_scored = serializers.IntegerField(read_only=True, help_text=_("cities scored so far"))
 
     class Meta:
         model = EvaluationRun
@@ -249,7 +266,12 @@ class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
 class DecisionSerializer(serializers.ModelSerializer[TrancheDecision]):
     city = serializers.CharField(source="city_result.participation.city.code")
     run = serializers.IntegerField(source="city_result.run_id")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username",
+        default=None,
+        allow_null=True,
+        help_text=_("null until the decision is signed off"),
+    )
 
     class Meta:
         model = TrancheDecision

@@ -3,7 +3,10 @@ rulesets, reporting, runs and decisions, and the outbox. Everything is re-export
 ``from evaluation.models import Report`` keeps working and the app's models stay one app."""
 
 from evaluation.exceptions import FrozenRulesetError
-from evaluation.models import labels  # noqa: F401  (translatable names, see its docstring)
+from evaluation.models import (
+    labels,  # noqa: F401  (translatable names, see its docstring)
+    tokens,  # noqa: F401  (API tokens' history)
+)
 from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (

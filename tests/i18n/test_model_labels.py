@@ -8,11 +8,18 @@ from django.apps import apps
 from django.utils.functional import Promise
 from django.utils.translation import override
 
-APPS = ("cities", "evaluation")
+APPS = ("cities", "evaluation", "reports")
 
 
 def _models():
-    return [m for name in APPS for m in apps.get_app_config(name).get_models()]
+    """The project's models and their histories (not the history of a library's model kept
+    here, e.g. the API tokens')."""
+    return [
+        m
+        for name in APPS
+        for m in apps.get_app_config(name).get_models()
+        if getattr(m, "instance_type", m)._meta.app_label in APPS
+    ]
 
 
 def _own_label(field) -> bool:
