@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cities.models import City
 from evaluation.models.execution import RunChunk
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 PERIOD = {
     "year": _("year"),
     "granularity": _("granularity"),
-    "number": _("number"),
+    "number": pgettext_lazy("the number of a period in its year", "number"),
 }
 PEOPLE_AND_TIMES = {
     "created_at": _("created at"),
