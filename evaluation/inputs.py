@@ -17,17 +17,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.models import EvaluationRun, Programme
 from evaluation.scoring import Period
 from evaluation.vocabulary import RuleKind
-
-if TYPE_CHECKING:
-    from evaluation.models import Programme
 
 # Division codes -------------------------------------------------------------------------------
 
@@ -223,6 +220,18 @@ def _and(granularities: Iterable[str]) -> str:
     return gettext(" and ").join(str(GRANULARITY_WORDS.get(g, g)) for g in granularities)
 
 
+# Periods --------------------------------------------------------------------------------------
+
+
+def before_baseline_error(*, programme: Programme, period: Period) -> str | None:
+    """A city reports from its programme's baseline year on; nothing earlier is owed or kept."""
+    if period.year >= programme.baseline_year:
+        return None
+    return gettext(
+        "%(period)s is before the baseline year %(baseline)s of programme %(programme)s"
+    ) % {"period": period, "baseline": programme.baseline_year, "programme": programme.code}
+
+
 # Due dates and lateness -----------------------------------------------------------------------
 
 
@@ -262,8 +271,6 @@ class ClosedPeriods:
     officials' reports and to file loads alike (README, "Calls made")."""
 
     def __init__(self, city_ids: Iterable[int]) -> None:
-        from evaluation.models import EvaluationRun
-
         self._runs: dict[int, list[ClosingRun]] = defaultdict(list)
         for city_id, run_id, programme, as_of, finalised_at in (
             EvaluationRun.objects.filter(

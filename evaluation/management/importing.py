@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from evaluation.exceptions import Forbidden, ImportRefused
 from evaluation.models import Programme
@@ -27,8 +27,15 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--by", metavar="USERNAME", help="the user the change is recorded under (default: none)"
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check the whole file and say what would change, saving nothing",
+        )
 
-    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
+    def load(
+        self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
+    ) -> ImportSummary:
         raise NotImplementedError
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,7 +44,7 @@ class ImportCommand(BaseCommand):
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(
-                gettext("cannot read %(path)s: %(why)s") % {"path": path, "why": exc.strerror}
+                _("cannot read %(path)s: %(why)s") % {"path": path, "why": exc.strerror}
             ) from None
         by = None
         username = options.pop("by", None)
@@ -45,15 +52,13 @@ class ImportCommand(BaseCommand):
             try:
                 by = get_user_model().objects.get(username=username)
             except get_user_model().DoesNotExist:
-                raise CommandError(
-                    gettext("--by: no user named %(name)r") % {"name": username}
-                ) from None
+                raise CommandError(_("--by: no user named %(name)r") % {"name": username}) from None
         if self.takes_programme:
             try:
                 options["programme"] = programme_get(code=options["programme"])
             except Programme.DoesNotExist:
                 raise CommandError(
-                    gettext("unknown programme %(code)r") % {"code": options["programme"]}
+                    _("unknown programme %(code)r") % {"code": options["programme"]}
                 ) from None
         try:
             summary = self.load(name=path.name, data=data, by=by, **options)
@@ -61,8 +66,12 @@ class ImportCommand(BaseCommand):
             raise CommandError(exc.report()) from None
         except Forbidden as exc:
             raise CommandError(
-                gettext("--by %(name)s: %(why)s") % {"name": username, "why": exc}
+                _("--by %(name)s: %(why)s") % {"name": username, "why": exc}
             ) from None
-        self.stdout.write(
-            gettext("%(file)s: %(summary)s.") % {"file": path.name, "summary": summary}
-        )
+        if summary.dry_run:
+            self.stdout.write(
+                _("%(file)s: dry run, nothing was saved; it would be %(summary)s.")
+                % {"file": path.name, "summary": summary}
+            )
+        else:
+            self.stdout.write(f"{path.name}: {summary}.")

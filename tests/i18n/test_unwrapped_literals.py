@@ -42,10 +42,11 @@ READ_KEYWORDS = {
     "verbose_name_plural",
     "help_text",
     "label",
-    "subject",
-    "message",
     "title",
 }
+# An email's words (``message`` elsewhere is a warnings filter's pattern, say).
+MAIL_CALLS = {"send_mail", "send_mass_mail", "EmailMessage", "EmailMultiAlternatives"}
+MAIL_KEYWORDS = {"subject", "message", "body"}
 READ_ASSIGNMENTS = {"short_description", "title", "site_header", "site_title", "index_title"}
 TRANSLATING = {
     "_",
@@ -101,8 +102,11 @@ def _findings(path: Path) -> list[str]:
                 if position < len(node.args) and _plain(node.args[position]):
                     found.append(f"{where}:{node.lineno} {name}(…) argument {position}")
             for keyword in node.keywords:
-                if keyword.arg in READ_KEYWORDS and _plain(keyword.value):
-                    if api and keyword.arg == "help_text":
+                read = keyword.arg in READ_KEYWORDS or (
+                    name in MAIL_CALLS and keyword.arg in MAIL_KEYWORDS
+                )
+                if read and _plain(keyword.value):
+                    if api and keyword.arg in ("help_text", "description"):
                         continue
                     found.append(f"{where}:{node.lineno} {name}({keyword.arg}=…)")
         elif isinstance(node, ast.Assign):

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from evaluation.models import Participation
 from evaluation.services.people import official_assign
@@ -24,17 +24,21 @@ class Command(BaseCommand):
             )
         except Participation.DoesNotExist:
             raise CommandError(
-                gettext("city %(code)s is not in programme %(programme)s")
+                _("city %(code)s is not in programme %(programme)s")
                 % {"code": options["city"], "programme": options["programme"]}
             ) from None
         user, created = User.objects.get_or_create(username=options["username"])
         official_assign(user=user, participation=participation, by=None)
-        done = (
-            gettext(
-                "%(user)s is an official of %(participation)s (new user: set a password with "
-                "`manage.py changepassword`)."
+        note = (
+            _(
+                " (new user without a password: give it one with `manage.py create_user %s "
+                "--password …`, or interactively with `manage.py changepassword`)"
             )
+            % user.username
             if created
-            else gettext("%(user)s is an official of %(participation)s.")
+            else ""
         )
-        self.stdout.write(done % {"user": user.username, "participation": participation})
+        self.stdout.write(
+            _("%(user)s is an official of %(participation)s%(note)s.")
+            % {"user": user.username, "participation": participation, "note": note}
+        )
