@@ -16,12 +16,11 @@ admin.site.unregister(AuthToken)
 
 
 @admin.register(AuthToken)
-class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["token_key", "user", "created", "expiry"]
     list_select_related = ["user"]
     search_fields = ["token_key", "user__username"]
-    fields = ["token_key", "user", "created", "expiry"]
-    readonly_fields = fields
+    fields = readonly_fields = ("token_key", "user", "created", "expiry")
     ordering = ["-created"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
