@@ -94,7 +94,7 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
     quiet = settings.EVALUATION_STALL_SECONDS
     if run.status == EvaluationRun.Status.QUEUED:
         if run.start_deliveries >= limit:
-            _fail(run, [start_over_limit(run.start_deliveries, limit)])
+            _fail(run, [start_over_limit(run, limit)])
             return
         outbox_enqueue(START_TASK, run_id=run.pk)
         _sweep_record(run, now, f"sweep: start sent again after {quiet} s without progress")
@@ -177,6 +177,7 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         locked.finished_at = None
         locked.heartbeat_at = now
         locked.start_deliveries = 0
+        locked.start_last_error = ""
         locked._history_user = by  # type: ignore[attr-defined]
         locked._change_reason = "restarted by a reviewer"  # type: ignore[attr-defined]
         locked.full_clean()
@@ -191,6 +192,14 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         else:
             outbox_enqueue(START_TASK, run_id=locked.pk)
     return locked
+
+
+def evaluation_start_retried(*, run_id: int, error: str) -> None:
+    """The run's start raised ``error`` and is retried: kept for the reason, should its
+    deliveries run out before its retries."""
+    EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.QUEUED).update(
+        start_last_error=error[:2000]
+    )
 
 
 def evaluation_start_failed(*, run_id: int, error: str) -> None:

@@ -456,3 +456,34 @@ def test_a_run_whose_finish_keeps_failing_is_failed_by_the_sweep_with_the_error(
     run.refresh_from_db()
     assert run.status == EvaluationRun.Status.FAILED
     assert run.error == "finishing the run failed: ValueError('digest mismatch')"
+
+
+def test_a_start_whose_retries_use_up_its_deliveries_fails_with_the_error_not_a_lost_worker(
+    cities, small_chunks, queued, monkeypatch
+):
+    """A database error on every delivery of the start: each retry is a delivery, so the
+    delivery limit ends the run before the retries do; the reason is the error, not a
+    worker said to have stopped."""
+    from django.db import OperationalError
+
+    from config.celery import app
+    from evaluation.services import runs
+    from evaluation.tasks import run_evaluation
+
+    def unavailable(**_: object) -> None:
+        raise OperationalError("the database is in recovery mode")
+
+    run = queued()
+    monkeypatch.setattr(runs, "programme_spec", unavailable)
+    # In process, as a worker runs it: each retry is applied at once as the next delivery.
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    run_evaluation.apply(args=[run.pk])
+
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.FAILED
+    assert run.start_deliveries == 3
+    assert run.error == (
+        "the run's start was taken by a worker 3 times without finishing, the most "
+        "EVALUATION_MAX_DELIVERIES (3) allows; last error: OperationalError: the database is "
+        "in recovery mode"
+    )
