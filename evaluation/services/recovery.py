@@ -13,7 +13,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -113,7 +113,9 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
     if not pending:
         try:
             finished = evaluation_run_finish(run_id=run.pk)
-        except Exception as exc:  # whatever it is, it would fail again at every sweep
+        except (OperationalError, InterfaceError):
+            raise  # a lost connection: the sweep task retries, the next sweep finishes it
+        except Exception as exc:  # anything else would fail again at every sweep
             _fail(
                 run,
                 [gettext("finishing the run failed: {error}").format(error=f"{exc!r}"[:2000])],
