@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -24,4 +25,9 @@ class City(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name_en}"
+        # The name in the active language (the admin's lists, messages, the portal).
+        return f"{self.code} {self.name_en if _english() else self.name_zh}"
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from evaluation.exceptions import Forbidden, NotFound
 from evaluation.models import CityResult, Participation, Report
@@ -72,12 +73,12 @@ def get_or_not_found(queryset: QuerySet[Any], **lookup: Any) -> Any:
 
 def require_reviewer(user: User | AnonymousUser) -> None:
     if not is_reviewer(user):
-        raise Forbidden("only ministry reviewers may do this")
+        raise Forbidden(gettext("only ministry reviewers may do this"))
 
 
 def require_administrator(user: User | AnonymousUser) -> None:
     if not is_administrator(user):
-        raise Forbidden("only administrators may do this")
+        raise Forbidden(gettext("only administrators may do this"))
 
 
 def require_official_of(user: User | AnonymousUser, participation: Participation) -> None:
@@ -88,5 +89,5 @@ def require_official_of(user: User | AnonymousUser, participation: Participation
     if participation.officials.filter(user=user).exists():
         return
     if is_reviewer(user):
-        raise Forbidden("reports are filled in and submitted by the city's officials")
+        raise Forbidden(gettext("reports are filled in and submitted by the city's officials"))
     raise NotFound()

@@ -31,7 +31,10 @@ class NoRuleset(Exception):
     """The programme has no ruleset to evaluate or check targets against."""
 
     def __init__(self, programme: Programme) -> None:
-        super().__init__(f"programme {programme.code} has no ruleset: create one before evaluating")
+        super().__init__(
+            gettext("programme %(programme)s has no ruleset: create one before evaluating")
+            % {"programme": programme.code}
+        )
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,11 @@ class StaleVersion(WorkflowError):
             [
                 FieldError(
                     "version",
-                    f"the report has changed since version {given}: it is now version "
-                    f"{report.version}; reload it and apply your change again",
+                    gettext(
+                        "the report has changed since version %(given)s: it is now version "
+                        "%(version)s; reload it and apply your change again"
+                    )
+                    % {"given": given, "version": report.version},
                 )
             ]
         )
@@ -82,8 +88,13 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
+        if self.column:
+            return gettext("line %(line)s, column %(column)s: %(reason)s") % {
+                "line": self.line,
+                "column": self.column,
+                "reason": self.reason,
+            }
+        return gettext("line %(line)s: %(reason)s") % {"line": self.line, "reason": self.reason}
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "column": self.column, "reason": self.reason}
@@ -95,10 +106,16 @@ class ImportRefused(Exception):
     def __init__(self, source: str, errors: Iterable[RowError]) -> None:
         self.source = source
         self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
-        super().__init__(f"{source}: refused, {len(self.errors)} error(s)")
+        super().__init__(
+            gettext("%(file)s: refused, %(count)s error(s)")
+            % {"file": source, "count": len(self.errors)}
+        )
 
     def report(self) -> str:
-        lines = [f"{self.source}: file refused, nothing was saved. {len(self.errors)} error(s):"]
+        lines = [
+            gettext("%(file)s: file refused, nothing was saved. %(count)s error(s):")
+            % {"file": self.source, "count": len(self.errors)}
+        ]
         lines += [f"  {error}" for error in self.errors]
         return "\n".join(lines)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models import EvaluationRun, Programme
 from evaluation.scoring import Period
@@ -33,7 +35,18 @@ def division_code_error(code: str) -> str | None:
     """A city is named by its 6-digit administrative division code (440300), nothing else."""
     if DIVISION_CODE.match(code):
         return None
-    return f"{code!r} is not a 6-digit administrative division code"
+    return gettext("%(code)r is not a 6-digit administrative division code") % {"code": code}
+
+
+# Periods --------------------------------------------------------------------------------------
+
+
+def period_error(text: str) -> str:
+    """Why ``text`` is not a period, in the active language (the pure core's ``PeriodError``
+    is English)."""
+    return gettext(
+        "%(text)r is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
+    ) % {"text": text}
 
 
 # Numbers --------------------------------------------------------------------------------------
@@ -51,25 +64,34 @@ def parse_number(
     """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
     wrong in words for the person who wrote it."""
     if text == "":
-        raise ValueError("a value is required")
+        raise ValueError(gettext("a value is required"))
+    not_a_number = gettext("%(text)r is not a number") % {"text": text}
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(not_a_number) from None
     if not number.is_finite():
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(not_a_number)
     if number < 0:
-        raise ValueError(f"{text} is negative; values are never negative")
+        raise ValueError(
+            gettext("%(text)s is negative; values are never negative") % {"text": text}
+        )
     if positive and number == 0:
-        raise ValueError("must be above 0")
+        raise ValueError(gettext("must be above 0"))
     exponent = number.normalize().as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if decimals > places:
         if places == 0:
-            raise ValueError(f"{text} is not a whole number; counts are whole numbers")
-        raise ValueError(f"{text} has more than {places} decimals")
+            raise ValueError(
+                gettext("%(text)s is not a whole number; counts are whole numbers") % {"text": text}
+            )
+        raise ValueError(
+            gettext("%(text)s has more than %(places)d decimals") % {"text": text, "places": places}
+        )
     if number > limit:
-        raise ValueError(f"{text} is too large (at most {limit})")
+        raise ValueError(
+            gettext("%(text)s is too large (at most %(limit)s)") % {"text": text, "limit": limit}
+        )
     return number
 
 
@@ -88,9 +110,15 @@ def amount_errors(
         ("first_tranche", first, programme.first_tranche_min, programme.first_tranche_max),
     ):
         if value is not None and not low <= value <= high:
-            errors.append((field, f"outside programme {programme.code}'s range {low}-{high}"))
+            errors.append(
+                (
+                    field,
+                    gettext("outside programme %(programme)s's range %(low)s-%(high)s")
+                    % {"programme": programme.code, "low": low, "high": high},
+                )
+            )
     if total is not None and first is not None and first > total:
-        errors.append(("first_tranche", "the first tranche exceeds the total"))
+        errors.append(("first_tranche", gettext("the first tranche exceeds the total")))
     return errors
 
 
@@ -102,13 +130,16 @@ def target_floor_error(*, floor: Decimal, value: Decimal) -> str | None:
     floor itself)."""
     if value >= floor:
         return None
-    return f"below the national floor {floor.normalize():f}"
+    return gettext("below the national floor %(floor)s") % {"floor": f"{floor.normalize():f}"}
 
 
 def floor_in_words(*, kind: str, floor: Decimal) -> str:
     """A growth floor also as a percentage: ``0.3 (30% growth)``."""
     if kind == RuleKind.GROWTH:
-        return f"{floor.normalize():f} ({floor * 100:.0f}% growth)"
+        return gettext("%(floor)s (%(percent)s%% growth)") % {
+            "floor": f"{floor.normalize():f}",
+            "percent": f"{floor * 100:.0f}",
+        }
     return f"{floor.normalize():f}"
 
 
@@ -127,11 +158,11 @@ class Figure:
 
 
 def mixed_granularity(
-    new: Sequence[Figure], stored: Iterable[Figure], *, sources: str = "lines"
+    new: Sequence[Figure], stored: Iterable[Figure], *, sources: str | None = None
 ) -> dict[Figure, str]:
     """One granularity per city, indicator and year: an annual figure, or quarters, or months.
     For every new figure that would mix them, counting the stored ones, the reason, which names
-    the new figures involved (``sources``: how to call them, e.g. "lines") and the stored
+    the new figures involved (``sources``: how to call them, "lines" unless told) and the stored
     periods."""
     new_groups: dict[tuple[str, str | None, int], list[Figure]] = defaultdict(list)
     for figure in new:
@@ -147,25 +178,46 @@ def mixed_granularity(
         }
         if len(kinds) < 2:
             continue
-        rule = "a year is reported as one annual figure, or quarters, or months"
+        rule = gettext("a year is reported as one annual figure, or quarters, or months")
         if indicator is None:
             other = sorted(
                 {str(f.period.granularity) for f in kept} - {str(members[0].period.granularity)}
             )
             periods = ", ".join(sorted(f.period.label for f in kept))
-            reason = f"{year} is already reported by {' and '.join(other)} ({periods}); {rule}"
+            reason = gettext(
+                "%(year)s is already reported by %(granularities)s (%(periods)s); %(rule)s"
+            ) % {"year": year, "granularities": _and(other), "periods": periods, "rule": rule}
         else:
             named = ", ".join(f.source for f in members if f.source)
-            where = [f"{sources} {named}"] if named else []
+            called = sources or gettext("lines")
+            where = [f"{called} {named}"] if named else []
             if kept:
-                where.append("already stored: " + ", ".join(sorted(f.period.label for f in kept)))
-            reason = (
-                f"{indicator} of city {city} in {year} would mix {' and '.join(sorted(kinds))} "
-                f"figures ({'; '.join(where)}); {rule}"
-            )
+                where.append(
+                    gettext("already stored: %(periods)s")
+                    % {"periods": ", ".join(sorted(f.period.label for f in kept))}
+                )
+            reason = gettext(
+                "%(indicator)s of city %(city)s in %(year)s would mix %(granularities)s figures "
+                "(%(where)s); %(rule)s"
+            ) % {
+                "indicator": indicator,
+                "city": city,
+                "year": year,
+                "granularities": _and(sorted(kinds)),
+                "where": "; ".join(where),
+                "rule": rule,
+            }
         for figure in members:
             out[figure] = reason
     return out
+
+
+GRANULARITY_WORDS = {"year": _("year"), "quarter": _("quarter"), "month": _("month")}
+
+
+def _and(granularities: Iterable[str]) -> str:
+    """``month and quarter``, in the active language."""
+    return gettext(" and ").join(str(GRANULARITY_WORDS.get(g, g)) for g in granularities)
 
 
 # Periods --------------------------------------------------------------------------------------
@@ -175,10 +227,9 @@ def before_baseline_error(*, programme: Programme, period: Period) -> str | None
     """A city reports from its programme's baseline year on; nothing earlier is owed or kept."""
     if period.year >= programme.baseline_year:
         return None
-    return (
-        f"{period} is before the baseline year {programme.baseline_year} of programme "
-        f"{programme.code}"
-    )
+    return gettext(
+        "%(period)s is before the baseline year %(baseline)s of programme %(programme)s"
+    ) % {"period": period, "baseline": programme.baseline_year, "programme": programme.code}
 
 
 # Due dates and lateness -----------------------------------------------------------------------
@@ -245,11 +296,17 @@ class ClosedPeriods:
         closed it), or None while it is open."""
         for run in self._runs.get(city_id, ()):
             if period.end <= run.as_of:
-                return (
-                    f"{period} is closed: the programme {run.programme} evaluation as of "
-                    f"{run.as_of.isoformat()} (run #{run.run_id}) was finalised on "
-                    f"{run.finalised_on.isoformat()}, so its figures can no longer change"
-                )
+                return gettext(
+                    "%(period)s is closed: the programme %(programme)s evaluation as of "
+                    "%(as_of)s (run #%(run)s) was finalised on %(finalised_on)s, so its figures "
+                    "can no longer change"
+                ) % {
+                    "period": period,
+                    "programme": run.programme,
+                    "as_of": run.as_of.isoformat(),
+                    "run": run.run_id,
+                    "finalised_on": run.finalised_on.isoformat(),
+                }
         return None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from evaluation.exceptions import ImportRefused, RowError
@@ -80,26 +81,39 @@ def read_table(
                 name,
                 [
                     RowError(
-                        1, None, f"unsupported file type {suffix or '(none)'}: use .csv or .xlsx"
+                        1,
+                        None,
+                        gettext("unsupported file type %(suffix)s: use .csv or .xlsx")
+                        % {"suffix": suffix or gettext("(none)")},
                     )
                 ],
             )
     except UnicodeDecodeError as exc:
         raise ImportRefused(
-            name, [RowError(1, None, f"the file is not UTF-8 text ({exc.reason})")]
+            name,
+            [
+                RowError(
+                    1, None, gettext("the file is not UTF-8 text (%(why)s)") % {"why": exc.reason}
+                )
+            ],
         ) from exc
     except csv.Error as exc:
-        raise ImportRefused(name, [RowError(1, None, f"not a readable CSV file: {exc}")]) from exc
+        raise ImportRefused(
+            name, [RowError(1, None, gettext("not a readable CSV file: %(why)s") % {"why": exc})]
+        ) from exc
     except ImportRefused:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise ImportRefused(
-            name, [RowError(1, None, f"not a readable XLSX workbook: {exc}")]
+            name,
+            [RowError(1, None, gettext("not a readable XLSX workbook: %(why)s") % {"why": exc})],
         ) from exc
 
     records = [(line, cells) for line, cells in records if any(cell.strip() for cell in cells)]
     if not records:
-        raise ImportRefused(name, [RowError(1, None, "the file is empty: it needs a header row")])
+        raise ImportRefused(
+            name, [RowError(1, None, gettext("the file is empty: it needs a header row"))]
+        )
 
     header_line, raw_header = records[0]
     # Trailing empty cells are common in spreadsheets; they are not columns.
@@ -109,20 +123,21 @@ def read_table(
     errors: list[RowError] = []
     for position, column in enumerate(header, start=1):
         if not column:
-            errors.append(RowError(header_line, f"#{position}", "a column has no name"))
+            errors.append(RowError(header_line, f"#{position}", gettext("a column has no name")))
         elif column not in allowed:
             errors.append(
                 RowError(
                     header_line,
                     column,
-                    f"unknown column; the columns are {', '.join(sorted(allowed))}",
+                    gettext("unknown column; the columns are %(columns)s")
+                    % {"columns": ", ".join(sorted(allowed))},
                 )
             )
         elif header.index(column) != position - 1:
-            errors.append(RowError(header_line, column, "the column appears twice"))
+            errors.append(RowError(header_line, column, gettext("the column appears twice")))
     for column in required:
         if column not in header:
-            errors.append(RowError(header_line, column, "required column is missing"))
+            errors.append(RowError(header_line, column, gettext("required column is missing")))
     if errors:
         raise ImportRefused(name, errors)
 
@@ -134,7 +149,8 @@ def read_table(
                 RowError(
                     line,
                     None,
-                    f"{len(header) + len(extra)} fields, but the header has {len(header)}",
+                    gettext("%(fields)s fields, but the header has %(header)s")
+                    % {"fields": len(header) + len(extra), "header": len(header)},
                 )
             )
             continue

@@ -60,3 +60,30 @@ def indicator_name(indicator: _Named) -> str:
     """The indicator's (or city's) name in the active language: Chinese unless English is
     asked for."""
     return indicator.name_en if (get_language() or "").startswith("en") else indicator.name_zh
+
+
+# A report's status as a word inside a sentence ("it is submitted"); the longer labels of
+# ``Report.Status`` describe the state in a list.
+_REPORT_STATUS_WORDS = {
+    "draft": _("draft"),
+    "submitted": _("submitted"),
+    "returned": _("returned"),
+    "approved": _("approved"),
+}
+
+
+def report_status_word(status: str) -> str:
+    return str(_REPORT_STATUS_WORDS.get(status, status))
+
+
+# A grade as one word, for tables (the labels of ``Grade`` pair the English with the Chinese).
+_GRADE_WORDS = {
+    "excellent": _("excellent"),
+    "good": _("good"),
+    "fair": _("fair"),
+    "poor": _("poor"),
+}
+
+
+def grade_word(grade: str) -> str:
+    return str(_GRADE_WORDS.get(grade, grade))

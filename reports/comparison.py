@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from evaluation.models import CityResult, EvaluationRun
 from evaluation.selectors import run_results
-from evaluation.vocabulary import TargetSource
+from evaluation.vocabulary import TargetSource, grade_word
 
 
 @dataclass
@@ -61,8 +63,8 @@ def runs_compare(*, before: EvaluationRun, after: EvaluationRun) -> Comparison:
             city=str(b.participation.city),
             score_before=a.score,
             score_after=b.score,
-            grade_before=a.grade,
-            grade_after=b.grade,
+            grade_before=grade_word(a.grade),
+            grade_after=grade_word(b.grade),
             amount_before=a.decision.recommended_amount,
             amount_after=b.decision.recommended_amount,
         )
@@ -70,7 +72,10 @@ def runs_compare(*, before: EvaluationRun, after: EvaluationRun) -> Comparison:
         for item in b.indicator_results.all():
             was = earlier.get(item.indicator.code)
             if was is None:
-                row.causes.append(f"{item.indicator.code}: new in this ruleset")
+                row.causes.append(
+                    gettext("%(indicator)s: new in this ruleset")
+                    % {"indicator": item.indicator.code}
+                )
                 continue
 
             # A committed target is the city's input; the national floor is a rule.
@@ -83,23 +88,32 @@ def runs_compare(*, before: EvaluationRun, after: EvaluationRun) -> Comparison:
                 return (r.weight, r.kind, floor)
 
             if was.points != item.points:
-                why = (
-                    " and ".join(
-                        reason
-                        for reason, changed in (
-                            ("inputs changed", inputs(was) != inputs(item)),
-                            ("rule changed", rules(was) != rules(item)),
-                        )
-                        if changed
+                why = gettext(" and ").join(
+                    reason
+                    for reason, changed in (
+                        (gettext("inputs changed"), inputs(was) != inputs(item)),
+                        (gettext("rule changed"), rules(was) != rules(item)),
                     )
-                    or "rule changed"
-                )
+                    if changed
+                ) or gettext("rule changed")
                 row.causes.append(
-                    f"{item.indicator.code}: {was.points} → {item.points} points ({why}: "
-                    f"{was.status} → {item.status}; actual {was.actual} → {item.actual})"
+                    gettext(
+                        "%(indicator)s: %(before)s → %(after)s points (%(why)s: %(status_before)s "
+                        "→ %(status_after)s; actual %(actual_before)s → %(actual_after)s)"
+                    )
+                    % {
+                        "indicator": item.indicator.code,
+                        "before": was.points,
+                        "after": item.points,
+                        "why": why,
+                        "status_before": was.get_status_display(),
+                        "status_after": item.get_status_display(),
+                        "actual_before": was.actual,
+                        "actual_after": item.actual,
+                    }
                 )
         if not row.causes and rule_changes:
-            row.causes.append("grade bands or release tiers changed")
+            row.causes.append(gettext("grade bands or release tiers changed"))
         changed.append(row)
     return Comparison(
         before=before,

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.models import EvaluationRun, Participation
+from evaluation.models.labels import label
 
 
 def _document_path(document: Document, filename: str) -> str:
@@ -47,7 +48,7 @@ class Document(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="The city of a scorecard.",
+        help_text=_("The city of a scorecard."),
     )
     compared_with = models.ForeignKey(
         EvaluationRun,
@@ -55,7 +56,7 @@ class Document(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="The earlier run a ranking shows the change since.",
+        help_text=_("The earlier run a ranking shows the change since."),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress_done = models.PositiveIntegerField(default=0)
@@ -109,3 +110,25 @@ class Document(models.Model):
     @property
     def percent(self) -> int:
         return 100 * self.progress_done // max(1, self.progress_total)
+
+
+# Translatable names without a migration (see evaluation/models/labels.py).
+label(
+    Document,
+    _("document"),
+    _("documents"),
+    run=_("run"),
+    kind=_("kind"),
+    language=_("language"),
+    participation=_("participation"),
+    compared_with=_("compared with"),
+    status=_("status"),
+    progress_done=_("progress done"),
+    progress_total=_("progress total"),
+    file=_("file"),
+    sha256=_("sha256"),
+    error=_("error"),
+    requested_by=_("requested by"),
+    requested_at=_("requested at"),
+    built_at=_("built at"),
+)

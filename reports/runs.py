@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from evaluation.models import EvaluationRun, IndicatorResult, RuleKind
 from evaluation.selectors import run_results
+from evaluation.vocabulary import grade_word, indicator_name
 
 TWO = Decimal("0.01")
 FOUR = Decimal("0.0001")
@@ -58,47 +62,80 @@ def run_document(run: EvaluationRun) -> dict[str, Any]:
     }
 
 
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, *, right: bool) -> str:
+    gap = " " * max(0, width - _width(text))
+    return gap + text if right else text + gap
+
+
 def run_table(run: EvaluationRun, *, details: bool = False) -> str:
-    """The run's decisions as a table, each city followed by the reason for its decision and,
-    with ``details``, every indicator's reason."""
+    """The run's decisions as a table in the active language, each city followed by the reason
+    for its decision and, with ``details``, every indicator's reason (the reasons are the
+    scoring core's, in English)."""
     results = list(run_results(run=run))
-    header = ("City", "Name", "Score", "Grade", "Decision", "Amount (yuan)")
+    header = (
+        gettext("City"),
+        gettext("Name"),
+        gettext("Score"),
+        gettext("Grade"),
+        gettext("Decision"),
+        gettext("Amount (yuan)"),
+    )
     rows = [
         (
             r.participation.city.code,
-            r.participation.city.name_en,
+            indicator_name(r.participation.city),
             _fixed(r.score, TWO),
-            r.grade,
-            r.decision.recommended_decision,
+            grade_word(r.grade),
+            str(r.decision.get_recommended_decision_display()),
             f"{r.decision.recommended_amount:,.2f}",
         )
         for r in results
     ]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    widths = [max(_width(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     right = {2, 5}
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            str(cell).rjust(widths[i]) if i in right else str(cell).ljust(widths[i])
-            for i, cell in enumerate(cells)
+            _pad(str(cell), widths[i], right=i in right) for i, cell in enumerate(cells)
         ).rstrip()
 
     out = [
-        f"Programme {run.programme.code}, as of {run.as_of.isoformat()}, ruleset "
-        f"{run.ruleset.label}, {run.years_elapsed} construction year(s) elapsed "
-        f"(run #{run.pk}, {run.kind})",
+        gettext(
+            "Programme %(programme)s, as of %(as_of)s, ruleset %(ruleset)s, %(years)s "
+            "construction year(s) elapsed (run #%(run)s, %(kind)s)"
+        )
+        % {
+            "programme": run.programme.code,
+            "as_of": run.as_of.isoformat(),
+            "ruleset": run.ruleset.label,
+            "years": run.years_elapsed,
+            "run": run.pk,
+            "kind": run.get_kind_display(),
+        },
         "",
         line(header),
         line(tuple("-" * w for w in widths)),
         *(line(row) for row in rows),
         "",
-        "Reasons:",
+        gettext("Reasons:"),
     ]
     for r in results:
-        out.append(f"  {r.participation.city.code} {r.participation.city.name_en}: {r.reason}")
+        city = r.participation.city
+        out.append(f"  {city.code} {indicator_name(city)}: {r.reason}")
         if details:
             for result in r.indicator_results.all():
-                out.append(f"      {result.indicator.code} [{result.status}] {result.reason}")
+                out.append(
+                    f"      {result.indicator.code} [{result.get_status_display()}] {result.reason}"
+                )
     total = sum((r.decision.recommended_amount for r in results), Decimal(0))
-    out += ["", f"Recommended for release in all: {total:,.2f} yuan across {len(results)} cities."]
+    out += [
+        "",
+        gettext("Recommended for release in all: %(total)s yuan across %(cities)s cities.")
+        % {"total": f"{total:,.2f}", "cities": len(results)},
+    ]
     return "\n".join(out)

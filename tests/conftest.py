@@ -15,16 +15,22 @@ from tests.factories import UserFactory
 CATALOGUE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
+def catalogue_problem(po: Path, mo: Path) -> str | None:
+    """Why the compiled catalogue cannot be trusted, or None."""
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        return (
+            f"{mo} is missing or older than {po.name}: compile the catalogue first with\n"
+            "    .venv/bin/python manage.py compilemessages --ignore=.venv"
+        )
+    return None
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse to run on a missing or stale Chinese catalogue: Django would silently fall back
     to English, and the Chinese tests would fail for the wrong reason (or not at all)."""
-    po, mo = CATALOGUE / "django.po", CATALOGUE / "django.mo"
-    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-        pytest.exit(
-            f"{mo} is missing or older than {po.name}: compile the catalogue first with\n"
-            "    .venv/bin/python manage.py compilemessages --ignore=.venv",
-            returncode=4,
-        )
+    problem = catalogue_problem(CATALOGUE / "django.po", CATALOGUE / "django.mo")
+    if problem is not None:
+        pytest.exit(problem, returncode=4)
 
 
 @pytest.fixture(autouse=True)

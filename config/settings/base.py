@@ -94,7 +94,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Chinese first, English too (README "Languages"). Dates and numbers follow the active
 # language's formats (Django's own zh_Hans and en formats).
-LANGUAGE_CODE = "zh-hans"
+# The language when nothing else says (no cookie, no Accept-Language; emails and commands).
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

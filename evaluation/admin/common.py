@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,8 +11,13 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Forbidden, NotFound, WorkflowError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _user(request: HttpRequest) -> User:
@@ -21,22 +26,49 @@ def _user(request: HttpRequest) -> User:
 
 
 def _each(
-    request: HttpRequest, objects: QuerySet[Any], act: Callable[[Any], Any], verb: str
+    request: HttpRequest,
+    objects: QuerySet[Any],
+    act: Callable[[Any], Any],
+    verb: StrOrPromise,
 ) -> None:
-    """Apply a service to every selected object; report each success and refusal."""
+    """Apply a service to every selected object; report each success and refusal. ``verb``
+    is translated by the caller ("Approved")."""
     done = 0
     for obj in objects:
         try:
             act(obj)
             done += 1
         except (WorkflowError, Forbidden, NotFound) as exc:
-            messages.error(request, f"{obj}: {exc}")
+            reason = (
+                "; ".join(e.reason for e in exc.errors)
+                if isinstance(exc, WorkflowError)
+                else str(exc)
+            )
+            messages.error(
+                request, gettext("%(object)s: %(reason)s") % {"object": obj, "reason": reason}
+            )
     if done:
-        messages.success(request, f"{verb} {done} of {len(objects)}.")
+        messages.success(
+            request,
+            gettext("%(verb)s %(done)d of %(total)d.")
+            % {"verb": verb, "done": done, "total": len(objects)},
+        )
+
+
+class PeriodColumn:
+    """The period of a report or value, under a translated heading."""
+
+    @admin.display(description=_("period"))
+    def period(self, obj: Any) -> str:
+        return str(obj.period)
 
 
 class ReasonForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=True)
+    text = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=True,
+    )
 
 
 def _ask_reason(
@@ -44,11 +76,11 @@ def _ask_reason(
     request: HttpRequest,
     queryset: QuerySet[Any],
     *,
-    title: str,
-    label: str,
+    title: StrOrPromise,
+    label: StrOrPromise,
     action: str,
     apply: Callable[[Any, str], Any],
-    verb: str,
+    verb: StrOrPromise,
 ) -> HttpResponse | None:
     """An intermediate page asking for the comment or reason an action requires."""
     form = ReasonForm(request.POST if "apply" in request.POST else None)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import ImportRefused, RowError
 from evaluation.models import Programme
@@ -21,13 +22,22 @@ from evaluation.services.imports import ImportSummary, metrics_import, targets_i
 
 
 class FileForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("metrics", "metrics"), ("targets", "targets")])
-    file = forms.FileField(help_text="UTF-8 CSV or XLSX with the columns of interfaces.md")
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("metrics", _("metrics")), ("targets", _("targets"))]
+    )
+    file = forms.FileField(
+        label=_("File"), help_text=_("UTF-8 CSV or XLSX with the columns of interfaces.md")
+    )
     programme = forms.ModelChoiceField(
-        Programme.objects.all(), required=False, help_text="for targets"
+        Programme.objects.all(),
+        label=_("Programme"),
+        required=False,
+        help_text=_("for targets"),
     )
     approve = forms.BooleanField(
-        required=False, help_text="metrics: record as approved (audited historical data)"
+        label=_("Approve"),
+        required=False,
+        help_text=_("metrics: record as approved (audited historical data)"),
     )
 
 
@@ -83,22 +93,29 @@ class FilesAdminMixin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             check_only = "check" in request.POST
             if form.cleaned_data["kind"] == "targets" and form.cleaned_data["programme"] is None:
-                form.add_error("programme", "choose the programme the targets belong to")
+                form.add_error("programme", gettext("choose the programme the targets belong to"))
             else:
                 try:
                     summary = load_file(data=form.cleaned_data, by=by, check_only=check_only)
                 except ImportRefused as exc:
                     errors = exc.errors
-                    messages.error(request, f"{exc.source}: refused, nothing was saved.")
+                    messages.error(
+                        request,
+                        gettext("%(file)s: refused, nothing was saved.") % {"file": exc.source},
+                    )
                 else:
-                    verb = "would change" if check_only else "loaded"
-                    messages.success(request, f"{verb}: {summary}.")
+                    done = (
+                        gettext("would change: %(summary)s.")
+                        if check_only
+                        else gettext("loaded: %(summary)s.")
+                    )
+                    messages.success(request, done % {"summary": summary})
         return TemplateResponse(
             request,
             "admin/evaluation/load.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Load a file",
+                "title": gettext("Load a file"),
                 "form": form,
                 "errors": errors,
                 "refusal": _refusal_heading(errors) if errors else "",

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
@@ -47,7 +49,7 @@ class TargetFormSet(forms.BaseInlineFormSet):
                 continue
             rule = rules.get(indicator.pk)
             if rule is None:
-                form.add_error("indicator", "not scored by the programme's ruleset")
+                form.add_error("indicator", gettext("not scored by the programme's ruleset"))
             elif (below := target_floor_error(floor=rule.floor, value=value)) is not None:
                 form.add_error("value", below)
 
@@ -91,6 +93,7 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     search_fields = ["city__code", "city__name_en"]
     inlines = [TargetInline, OfficialInline]
 
+    @admin.display(description=_("remaining"))
     def remaining(self, participation: Participation) -> str:
         return f"{participation.remaining_amount:,.2f}"
 
@@ -104,7 +107,7 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
         return bool(request.user.has_perm("evaluation.add_evaluationrun"))
 
     @admin.action(
-        description="Run the mid-term evaluation now (official)", permissions=["evaluate"]
+        description=_("Run the mid-term evaluation now (official)"), permissions=["evaluate"]
     )
     def evaluate_now(self, request: HttpRequest, queryset: QuerySet[Programme]) -> None:
         from evaluation.services.runs import evaluation_run_request
@@ -121,8 +124,11 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
             else:
                 messages.success(
                     request,
-                    f"Run #{run.pk} of {programme.code} as of {run.as_of} is queued; its status "
-                    "shows under Evaluation runs.",
+                    gettext(
+                        "Run #%(run)s of %(programme)s as of %(as_of)s is queued; its status "
+                        "shows under Evaluation runs."
+                    )
+                    % {"run": run.pk, "programme": programme.code, "as_of": run.as_of},
                 )
 
 

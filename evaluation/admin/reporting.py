@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import access
-from evaluation.admin.common import _ask_reason, _each, _user
+from evaluation.admin.common import PeriodColumn, _ask_reason, _each, _user
 from evaluation.admin.files import FilesAdminMixin
 from evaluation.models import (
     MetricValue,
@@ -24,13 +24,16 @@ from evaluation.models import (
 from evaluation.scoring import Granularity, Period, PeriodError
 from evaluation.services import reporting
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class FlaggedFilter(admin.SimpleListFilter):
-    title = "data-quality flag"
+    title = _("data-quality flag")
     parameter_name = "flagged"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "flagged"), ("no", "not flagged")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("yes", _("flagged")), ("no", _("not flagged"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
@@ -41,7 +44,7 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 class PeriodFilter(admin.SimpleListFilter):
-    title = "period"
+    title = _("period")
     parameter_name = "period"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -66,7 +69,7 @@ class PeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(Report)
-class ReportAdmin(SimpleHistoryAdmin):
+class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
     """The review queue: submitted reports first; each shows its values beside the same period
     a year earlier, and any flags."""
 
@@ -107,11 +110,11 @@ class ReportAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(ordering="participation__city__code")
+    @admin.display(description=_("city"), ordering="participation__city__code")
     def city(self, report: Report) -> str:
         return str(report.participation.city)
 
-    @admin.display(ordering="participation__programme__code")
+    @admin.display(description=_("programme"), ordering="participation__programme__code")
     def programme(self, report: Report) -> str:
         return report.participation.programme.code
 
@@ -190,7 +193,7 @@ class ReportAdmin(SimpleHistoryAdmin):
             return response  # type: ignore[no-any-return]
         return redirect("admin:evaluation_report_change", object_id)
 
-    @admin.display(description="values (beside the same period a year earlier)")
+    @admin.display(description=_("values (beside the same period a year earlier)"))
     def values_table(self, report: Report) -> str:
         earlier = {
             v.indicator_id: v
@@ -205,64 +208,70 @@ class ReportAdmin(SimpleHistoryAdmin):
             (
                 v.indicator.code,
                 v.value,
-                v.status,
+                v.get_status_display(),
                 earlier[v.indicator_id].value if v.indicator_id in earlier else "—",
                 v.flag or "",
             )
             for v in report.values.select_related("indicator").order_by("indicator__position")
         ]
         return format_html(
-            "<table><tr><th>indicator</th><th>value</th><th>status</th><th>a year earlier</th>"
-            "<th>flag</th></tr>{}</table>",
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("indicator"),
+            _("value"),
+            _("status"),
+            _("a year earlier"),
+            _("flag"),
             format_html_join(
                 "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
             ),
         )
 
-    @admin.action(description="Approve selected reports", permissions=["change"])
+    @admin.action(description=_("Approve selected reports"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         _each(
             request,
             queryset,
             lambda r: reporting.report_approve(report=r, by=_user(request)),
-            "Approved",
+            _("Approved"),
         )
 
     @admin.action(
-        description="Return selected reports to the city (comment required)", permissions=["change"]
+        description=_("Return selected reports to the city (comment required)"),
+        permissions=["change"],
     )
     def return_to_city(self, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
         return _ask_reason(
             self,
             request,
             queryset,
-            title="Return reports to the city",
-            label="What should the city fix?",
+            title=_("Return reports to the city"),
+            label=_("What should the city fix?"),
             action="return_to_city",
             apply=lambda r, text: reporting.report_return(
                 report=r, comment=text, by=_user(request)
             ),
-            verb="Returned",
+            verb=_("Returned"),
         )
 
     @admin.action(
-        description="Reopen selected approved reports (reason required)", permissions=["change"]
+        description=_("Reopen selected approved reports (reason required)"),
+        permissions=["change"],
     )
     def reopen(self, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
         return _ask_reason(
             self,
             request,
             queryset,
-            title="Reopen approved reports",
-            label="Why reopen?",
+            title=_("Reopen approved reports"),
+            label=_("Why reopen?"),
             action="reopen",
             apply=lambda r, text: reporting.report_reopen(report=r, reason=text, by=_user(request)),
-            verb="Reopened",
+            verb=_("Reopened"),
         )
 
 
 @admin.register(MetricValue)
-class MetricValueAdmin(FilesAdminMixin, SimpleHistoryAdmin):
+class MetricValueAdmin(PeriodColumn, FilesAdminMixin, SimpleHistoryAdmin):
     list_display = ["city", "indicator", "period", "value", "status", "flag"]
     list_filter = ["status", "indicator", "year", "granularity"]
     search_fields = ["city__code", "city__name_en"]

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import scoring
@@ -34,12 +36,15 @@ def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]
             continue
         if not form.instance.pk or form.cleaned_data.get("DELETE"):
             raise forms.ValidationError(
-                "this ruleset has been used by a run: its next version may change numbers only; "
-                "add or remove rows on a ruleset no run has used"
+                gettext(
+                    "this ruleset has been used by a run: its next version may change numbers "
+                    "only; add or remove rows on a ruleset no run has used"
+                )
             )
         if set(form.changed_data) - movable:
             raise forms.ValidationError(
-                f"this ruleset has been used by a run: only {', '.join(sorted(movable))} may change"
+                gettext("this ruleset has been used by a run: only %(fields)s may change")
+                % {"fields": ", ".join(sorted(movable))}
             )
 
 
@@ -114,6 +119,10 @@ class RulesetAdmin(SimpleHistoryAdmin):
     inlines = [IndicatorRuleInline, GradeBandInline]
     readonly_fields = ["frozen_at", "created_at", "created_by"]
 
+    @admin.display(description=_("label"))
+    def label(self, ruleset: Ruleset) -> str:
+        return ruleset.label
+
     def save_model(self, request: HttpRequest, obj: Ruleset, form: Any, change: bool) -> None:
         if change and obj.is_frozen:
             return  # the edit becomes a new version in save_related
@@ -158,8 +167,11 @@ class RulesetAdmin(SimpleHistoryAdmin):
         self._new_version = new
         messages.info(
             request,
-            f"{ruleset.label} has been used by a run and cannot change: your edit was saved as "
-            f"{new.label}.",
+            gettext(
+                "%(ruleset)s has been used by a run and cannot change: your edit was saved as "
+                "%(new)s."
+            )
+            % {"ruleset": ruleset.label, "new": new.label},
         )
 
     def response_change(self, request: HttpRequest, obj: Ruleset) -> HttpResponse:

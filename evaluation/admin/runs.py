@@ -138,27 +138,30 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
             return decision.get_status_display()
         return str(decisions.SignOff(state).label) if state else ""
 
+    @admin.display(description=_("city"))
     def city(self, decision: TrancheDecision) -> str:
         return str(decision.city_result.participation.city)
 
+    @admin.display(description=_("evaluation run"))
     def run(self, decision: TrancheDecision) -> str:
         return f"#{decision.city_result.run_id}"
 
-    @admin.action(description="Confirm the recommended decisions", permissions=["change"])
+    @admin.action(description=_("Confirm the recommended decisions"), permissions=["change"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> None:
         _each(
             request,
             queryset,
             lambda d: decisions.decision_confirm(decision=d, by=_user(request)),
-            "Confirmed",
+            gettext("Confirmed"),
         )
 
     @admin.action(
-        description="Override a decision (amount and reason required)", permissions=["change"]
+        description=_("Override a decision (amount and reason required)"),
+        permissions=["change"],
     )
     def override(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> Any:
         if queryset.count() != 1:
-            messages.error(request, "Override one decision at a time.")
+            messages.error(request, gettext("Override one decision at a time."))
             return None
         decision = queryset.get()
         form = OverrideForm(request.POST if "apply" in request.POST else None)
@@ -172,7 +175,7 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
                     reason=form.cleaned_data["reason"],
                     by=_user(request),
                 ),
-                "Overridden",
+                gettext("Overridden"),
             )
             return None
         return TemplateResponse(
@@ -180,7 +183,8 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
             "admin/evaluation/reason.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Override the decision for {decision.city_result.participation.city}",
+                "title": gettext("Override the decision for %(city)s")
+                % {"city": decision.city_result.participation.city},
                 "objects": queryset,
                 "form": form,
                 "action": "override",
@@ -190,8 +194,13 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
 
 
 class OverrideForm(forms.Form):
-    amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal(0)
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
 
 
 class CityResultInline(admin.TabularInline):
@@ -208,14 +217,17 @@ class CityResultInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[CityResult]:
         return super().get_queryset(request).select_related("participation__city", "decision")
 
-    @admin.display(description="city")
+    @admin.display(description=_("city"))
     def city_link(self, result: CityResult) -> str:
         return str(result.participation.city)
 
-    @admin.display(description="decision")
+    @admin.display(description=_("decision"))
     def decision_summary(self, result: CityResult) -> str:
         d = result.decision
-        return f"{d.recommended_decision} {d.recommended_amount:,.2f} ({d.status})"
+        return (
+            f"{d.get_recommended_decision_display()} {d.recommended_amount:,.2f} "
+            f"({d.get_status_display()})"
+        )
 
 
 class RunChunkInline(admin.TabularInline):
@@ -293,18 +305,22 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="seconds")
+    @admin.display(description=_("progress"))
+    def progress(self, run: EvaluationRun) -> str:
+        return run.progress
+
+    @admin.display(description=_("seconds"))
     def duration(self, run: EvaluationRun) -> str:
         seconds = run.duration_seconds
         return "—" if seconds is None else f"{seconds:.2f}"
 
-    @admin.action(description="Compare two runs")
+    @admin.action(description=_("Compare two runs"))
     def compare(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> Any:
         """The comparison is a page of the reports app (linked by name: evaluation does not
         import reports)."""
         ids = list(queryset.values_list("pk", flat=True))
         if len(ids) != 2:
-            messages.error(request, "Select exactly two runs to compare.")
+            messages.error(request, gettext("Select exactly two runs to compare."))
             return None
         return HttpResponseRedirect(
             reverse("reports_admin:run-comparison") + "?" + urlencode([("runs", i) for i in ids])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -52,7 +53,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"errors": [{"field": e.field, "reason": e.reason} for e in exc.errors]}, status=code
         )
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound | Http404):
+        # One answer for every unknown or hidden object, in the client's language (Django's
+        # Http404 from a lookup would say the model's name, in English).
         exc = exceptions.NotFound()
     elif isinstance(exc, Forbidden):
         exc = exceptions.PermissionDenied(str(exc) or None)

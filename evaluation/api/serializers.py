@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City
-from evaluation.inputs import is_late
+from evaluation.inputs import is_late, period_error
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -135,8 +135,8 @@ class PeriodField(serializers.Field):  # type: ignore[type-arg]
     def to_internal_value(self, data: Any) -> Period:
         try:
             return Period.parse(str(data))
-        except PeriodError as exc:
-            raise serializers.ValidationError(str(exc)) from None
+        except PeriodError:
+            raise serializers.ValidationError(period_error(str(data))) from None
 
 
 class ReportCreateSerializer(serializers.Serializer[Any]):

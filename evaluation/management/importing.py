@@ -43,25 +43,31 @@ class ImportCommand(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+            raise CommandError(
+                _("cannot read %(path)s: %(why)s") % {"path": path, "why": exc.strerror}
+            ) from None
         by = None
         username = options.pop("by", None)
         if username:
             try:
                 by = get_user_model().objects.get(username=username)
             except get_user_model().DoesNotExist:
-                raise CommandError(f"--by: no user named {username!r}") from None
+                raise CommandError(_("--by: no user named %(name)r") % {"name": username}) from None
         if self.takes_programme:
             try:
                 options["programme"] = programme_get(code=options["programme"])
             except Programme.DoesNotExist:
-                raise CommandError(f"unknown programme {options['programme']!r}") from None
+                raise CommandError(
+                    _("unknown programme %(code)r") % {"code": options["programme"]}
+                ) from None
         try:
             summary = self.load(name=path.name, data=data, by=by, **options)
         except ImportRefused as exc:
             raise CommandError(exc.report()) from None
         except Forbidden as exc:
-            raise CommandError(f"--by {username}: {exc}") from None
+            raise CommandError(
+                _("--by %(name)s: %(why)s") % {"name": username, "why": exc}
+            ) from None
         if summary.dry_run:
             self.stdout.write(
                 _("%(file)s: dry run, nothing was saved; it would be %(summary)s.")

@@ -12,9 +12,12 @@ any form or admin class reads a label.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cities.models import City
 from evaluation.models.execution import RunChunk
@@ -30,12 +33,17 @@ from evaluation.models.reporting import MetricValue, Reminder, Report
 from evaluation.models.rulesets import GradeBand, IndicatorRule, Ruleset
 from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 
-Label = str  # a lazy translation, typed as the str it becomes
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+# The English labels are the ones Django derives from the names (what the admin showed before);
+# the Chinese ones are in the catalogue.
 
 PERIOD = {
     "year": _("year"),
     "granularity": _("granularity"),
-    "number": _("period number"),
+    "number": pgettext_lazy("the number of a period in its year", "number"),
 }
 PEOPLE_AND_TIMES = {
     "created_at": _("created at"),
@@ -45,11 +53,13 @@ PEOPLE_AND_TIMES = {
 }
 
 
-def label(model: type[models.Model], name: Label, plural: Label, /, **fields: Label) -> None:
+def label(
+    model: type[models.Model], name: StrOrPromise, plural: StrOrPromise, /, **fields: StrOrPromise
+) -> None:
     """Name ``model`` and its fields (and its historical model's, if it keeps a history)."""
     unknown = set(fields) - {f.name for f in model._meta.local_fields}
     assert not unknown, f"{model.__name__} has no field {sorted(unknown)}"
-    targets: list[tuple[type[models.Model], Label, Label]] = [(model, name, plural)]
+    targets: list[tuple[type[models.Model], StrOrPromise, StrOrPromise]] = [(model, name, plural)]
     history = getattr(model, "history", None)
     if history is not None and hasattr(history, "model"):
         targets.append(
@@ -71,7 +81,7 @@ label(
     City,
     _("city"),
     _("cities"),
-    code=_("division code"),
+    code=_("code"),
     name_en=_("English name"),
     name_zh=_("Chinese name"),
     province=_("province"),
@@ -84,32 +94,32 @@ label(
     name=_("name"),
     baseline_year=_("baseline year"),
     construction_years=_("construction years"),
-    midterm_as_of=_("mid-term evaluation date"),
-    total_amount_min=_("lowest total per city (yuan)"),
-    total_amount_max=_("highest total per city (yuan)"),
-    first_tranche_min=_("lowest first tranche (yuan)"),
-    first_tranche_max=_("highest first tranche (yuan)"),
-    release_basis=_("how the rest is released"),
-    is_active=_("active"),
-    midterm_grace_days=_("grace days before the mid-term run"),
+    midterm_as_of=_("midterm as of"),
+    total_amount_min=_("total amount min"),
+    total_amount_max=_("total amount max"),
+    first_tranche_min=_("first tranche min"),
+    first_tranche_max=_("first tranche max"),
+    release_basis=_("release basis"),
+    is_active=_("is active"),
+    midterm_grace_days=_("midterm grace days"),
     report_due_day=_("report due day"),
-    quality_factor=_("data-quality factor"),
+    quality_factor=_("quality factor"),
 )
 label(
     Participation,
-    _("participating city"),
-    _("participating cities"),
+    _("participation"),
+    _("participations"),
     programme=_("programme"),
     city=_("city"),
-    total_amount=_("total central funds (yuan)"),
-    first_tranche=_("first tranche (yuan)"),
+    total_amount=_("total amount"),
+    first_tranche=_("first tranche"),
 )
 label(
     OfficialAssignment,
-    _("city official"),
-    _("city officials"),
+    _("official assignment"),
+    _("official assignments"),
     user=_("user"),
-    participation=_("participating city"),
+    participation=_("participation"),
 )
 label(
     Indicator,
@@ -123,11 +133,11 @@ label(
 )
 label(
     Target,
-    _("committed target"),
-    _("committed targets"),
-    participation=_("participating city"),
+    _("target"),
+    _("targets"),
+    participation=_("participation"),
     indicator=_("indicator"),
-    value=_("target value"),
+    value=_("value"),
 )
 label(
     Report,
@@ -135,20 +145,20 @@ label(
     _("reports"),
     **PERIOD,
     **PEOPLE_AND_TIMES,
-    participation=_("participating city"),
+    participation=_("participation"),
     status=_("status"),
     version=_("version"),
     due_date=_("due date"),
     reviewed_by=_("reviewed by"),
     reviewed_at=_("reviewed at"),
-    review_comment=_("reviewer's comment"),
+    review_comment=_("review comment"),
 )
 label(
     Reminder,
     _("reminder"),
     _("reminders"),
     **PERIOD,
-    participation=_("participating city"),
+    participation=_("participation"),
     step=_("step"),
     sent_at=_("sent at"),
     recipients=_("recipients"),
@@ -162,7 +172,7 @@ label(
     submitted_at=PEOPLE_AND_TIMES["submitted_at"],
     city=_("city"),
     report=_("report"),
-    flag=_("data-quality flag"),
+    flag=_("flag"),
     indicator=_("indicator"),
     value=_("value"),
     status=_("status"),
@@ -174,7 +184,7 @@ label(
     _("outbox task"),
     _("outbox tasks"),
     task=_("task"),
-    kwargs=_("arguments"),
+    kwargs=_("kwargs"),
     created_at=_("created at"),
     dispatched_at=_("dispatched at"),
     attempts=_("attempts"),
@@ -205,8 +215,8 @@ label(
     _("indicator rules"),
     ruleset=_("ruleset"),
     indicator=_("indicator"),
-    kind=_("rule kind"),
-    floor=_("national floor"),
+    kind=_("kind"),
+    floor=_("floor"),
     weight=_("weight"),
 )
 label(
@@ -215,8 +225,8 @@ label(
     _("grade bands"),
     ruleset=_("ruleset"),
     grade=_("grade"),
-    min_score=_("lowest total score"),
-    release_share=_("share released"),
+    min_score=_("min score"),
+    release_share=_("release share"),
 )
 label(
     EvaluationRun,
@@ -227,10 +237,10 @@ label(
     as_of=_("as of"),
     kind=_("kind"),
     status=_("status"),
-    trigger=_("triggered from"),
+    trigger=_("trigger"),
     triggered_by=_("triggered by"),
-    years_elapsed=_("construction years elapsed"),
-    cities_total=_("cities"),
+    years_elapsed=_("years elapsed"),
+    cities_total=_("cities total"),
     input_digest=_("input digest"),
     result_digest=_("result digest"),
     identical_to=_("identical to"),
@@ -263,11 +273,11 @@ label(
     CityResult,
     _("city result"),
     _("city results"),
-    run=_("evaluation run"),
-    participation=_("participating city"),
+    run=_("run"),
+    participation=_("participation"),
     score=_("score"),
     grade=_("grade"),
-    release_share=_("share released"),
+    release_share=_("release share"),
     reason=_("reason"),
     input_digest=_("input digest"),
     result_digest=_("result digest"),
@@ -279,16 +289,16 @@ label(
     city_result=_("city result"),
     indicator=_("indicator"),
     position=_("position"),
-    kind=_("rule kind"),
+    kind=_("kind"),
     status=_("status"),
     weight=_("weight"),
     full_target=_("full target"),
     target_source=_("target source"),
-    target=_("target at the evaluation date"),
+    target=_("target"),
     actual=_("actual"),
     attainment=_("attainment"),
     points=_("points"),
-    base_value=_("baseline value"),
+    base_value=_("base value"),
     final_value=_("final value"),
     reason=_("reason"),
 )
@@ -297,14 +307,14 @@ label(
     _("tranche decision"),
     _("tranche decisions"),
     city_result=_("city result"),
-    remaining_amount=_("remaining amount (yuan)"),
+    remaining_amount=_("remaining amount"),
     recommended_decision=_("recommended decision"),
-    recommended_amount=_("recommended amount (yuan)"),
+    recommended_amount=_("recommended amount"),
     reason=_("reason"),
     status=_("status"),
     final_decision=_("final decision"),
-    final_amount=_("final amount (yuan)"),
+    final_amount=_("final amount"),
     decided_by=_("decided by"),
     decided_at=_("decided at"),
-    override_reason=_("reason for the override"),
+    override_reason=_("override reason"),
 )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -116,7 +117,10 @@ class Participation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.city} in {self.programme.code}"
+        return gettext("%(city)s in %(programme)s") % {
+            "city": self.city,
+            "programme": self.programme.code,
+        }
 
     @property
     def remaining_amount(self) -> Decimal:
@@ -143,7 +147,10 @@ class OfficialAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} for {self.participation}"
+        return gettext("%(user)s for %(participation)s") % {
+            "user": self.user,
+            "participation": self.participation,
+        }
 
 
 class Indicator(models.Model):

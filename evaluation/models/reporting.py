@@ -95,7 +95,7 @@ class Report(PeriodFields):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participation.city.code} {self.period} ({self.status})"
+        return f"{self.participation.city.code} {self.period} ({self.get_status_display()})"
 
 
 class Reminder(PeriodFields):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -118,14 +119,22 @@ class EvaluationRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"run #{self.pk} of {self.programme.code} as of {self.as_of} ({self.status})"
+        return gettext("run #%(id)s of %(programme)s as of %(as_of)s (%(status)s)") % {
+            "id": self.pk,
+            "programme": self.programme.code,
+            "as_of": self.as_of,
+            "status": self.get_status_display(),
+        }
 
     @property
     def progress(self) -> str:
         """Cities scored so far, of all (a running run is shared by several workers)."""
         if self.cities_total is None:
             return "—"
-        return f"{self.city_results.count()} of {self.cities_total} cities"
+        return gettext("%(scored)s of %(total)s cities") % {
+            "scored": self.city_results.count(),
+            "total": self.cities_total,
+        }
 
     @property
     def duration_seconds(self) -> float | None:

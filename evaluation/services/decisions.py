@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.access import require_reviewer
@@ -96,15 +97,24 @@ def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
         .values_list("sign_off", "signed_run", "newer_run")  # type: ignore[misc]
         .get()
     )
+    unfinished = gettext("only the decisions of a successful official run can be signed off")
     refusals = {
-        SignOff.PROVISIONAL: "only the decisions of a successful official run can be signed off",
-        SignOff.UNFINISHED: "only the decisions of a successful official run can be signed off",
-        SignOff.SIGNED: f"this decision is already {decision.status} and final",
-        SignOff.OWN_RUN: "the reviewer who triggered the run may not sign off its decisions",
-        SignOff.OTHER_RUN_SIGNED: f"the decisions of run #{signed_run} for the same date are "
-        "already being signed off; one official run per date is decided",
-        SignOff.SUPERSEDED: f"run #{newer_run} is a newer official run for the same date: "
-        "sign off that one",
+        SignOff.PROVISIONAL: unfinished,
+        SignOff.UNFINISHED: unfinished,
+        SignOff.SIGNED: gettext("this decision is already %(status)s and final")
+        % {"status": decision.get_status_display()},
+        SignOff.OWN_RUN: gettext(
+            "the reviewer who triggered the run may not sign off its decisions"
+        ),
+        SignOff.OTHER_RUN_SIGNED: gettext(
+            "the decisions of run #%(run)s for the same date are already being signed off; "
+            "one official run per date is decided"
+        )
+        % {"run": signed_run},
+        SignOff.SUPERSEDED: gettext(
+            "run #%(run)s is a newer official run for the same date: sign off that one"
+        )
+        % {"run": newer_run},
     }
     if state != SignOff.OPEN:
         raise Locked(refusals[SignOff(state)])
@@ -155,16 +165,18 @@ def decision_override(
     reason = reason.strip()
     errors = []
     if not reason:
-        errors.append(FieldError("reason", "a written reason is required to override"))
+        errors.append(FieldError("reason", gettext("a written reason is required to override")))
     decision = _locked_decision(decision, by)
     if not Decimal(0) <= amount <= decision.remaining_amount:
         errors.append(
             FieldError(
-                "amount", f"must be between 0.00 and the remaining {decision.remaining_amount}"
+                "amount",
+                gettext("must be between 0.00 and the remaining %(remaining)s")
+                % {"remaining": decision.remaining_amount},
             )
         )
     if amount != amount.quantize(Decimal("0.01")):
-        errors.append(FieldError("amount", "at most 2 decimals (fen)"))
+        errors.append(FieldError("amount", gettext("at most 2 decimals (fen)")))
     if errors:
         raise WorkflowError(errors)
     decision.status = TrancheDecision.Status.OVERRIDDEN

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cities.models import City
@@ -32,6 +33,7 @@ from evaluation.inputs import (
     floor_in_words,
     mixed_granularity,
     parse_number,
+    period_error,
     target_floor_error,
 )
 from evaluation.models import (
@@ -46,6 +48,7 @@ from evaluation.models import (
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.tabular import Row, read_table
+from evaluation.vocabulary import report_status_word
 
 CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
 CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")
@@ -57,7 +60,7 @@ def _require_ministry(by: User | None) -> None:
     """Files are loaded by the ministry (or by the system, ``by=None``); a city official
     uploads through their own city's reports instead."""
     if by is not None and not is_reviewer(by):
-        raise Forbidden("only ministry reviewers and administrators load files")
+        raise Forbidden(gettext("only ministry reviewers and administrators load files"))
 
 
 @dataclass
@@ -69,7 +72,11 @@ class ImportSummary:
     dry_run: bool = False
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return gettext("%(created)s created, %(updated)s updated, %(unchanged)s unchanged") % {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
 
 
 def dry_run_end(dry_run: bool) -> None:
@@ -83,9 +90,15 @@ def dry_run_end(dry_run: bool) -> None:
 def _required(row: Row, column: str, errors: list[RowError], *, max_length: int = 0) -> str:
     value = row.values.get(column, "")
     if not value:
-        errors.append(RowError(row.line, column, "a value is required"))
+        errors.append(RowError(row.line, column, gettext("a value is required")))
     elif max_length and len(value) > max_length:
-        errors.append(RowError(row.line, column, f"longer than {max_length} characters"))
+        errors.append(
+            RowError(
+                row.line,
+                column,
+                gettext("longer than %(length)s characters") % {"length": max_length},
+            )
+        )
     return value
 
 
@@ -135,7 +148,9 @@ def cities_import(
             e.column in CITY_OPTIONAL_COLUMNS for e in row_errors
         ):
             row_errors.append(
-                RowError(row.line, None, "give both total_amount and first_tranche, or neither")
+                RowError(
+                    row.line, None, gettext("give both total_amount and first_tranche, or neither")
+                )
             )
         elif total is not None and first is not None:
             row_errors += [
@@ -145,7 +160,12 @@ def cities_import(
         if code:
             if code in seen:
                 row_errors.append(
-                    RowError(row.line, "code", f"city {code} already appears on line {seen[code]}")
+                    RowError(
+                        row.line,
+                        "code",
+                        gettext("city %(code)s already appears on line %(line)s")
+                        % {"code": code, "line": seen[code]},
+                    )
                 )
             else:
                 seen[code] = row.line
@@ -165,8 +185,11 @@ def cities_import(
                     RowError(
                         row.line,
                         None,
-                        f"programme {programme.code} has no single amount per city: give "
-                        "total_amount and first_tranche",
+                        gettext(
+                            "programme %(programme)s has no single amount per city: give "
+                            "total_amount and first_tranche"
+                        )
+                        % {"programme": programme.code},
                     )
                 )
     if errors:
@@ -255,18 +278,20 @@ def targets_import(
         participation = participations.get(code)
         if code and participation is None:
             why = (
-                f"city {code} is not in programme {programme.code}"
+                gettext("city %(code)s is not in programme %(programme)s")
+                % {"code": code, "programme": programme.code}
                 if code in known_cities
-                else f"unknown city {code}"
+                else gettext("unknown city %(code)s") % {"code": code}
             )
             row_errors.append(RowError(row.line, "city_code", why))
         indicator_code = _required(row, "indicator", row_errors)
         rule = rules.get(indicator_code)
         if indicator_code and rule is None:
             why = (
-                f"indicator {indicator_code} is not scored by ruleset {ruleset.label}"
+                gettext("indicator %(code)s is not scored by ruleset %(ruleset)s")
+                % {"code": indicator_code, "ruleset": ruleset.label}
                 if indicator_code in catalogue
-                else f"unknown indicator {indicator_code!r}"
+                else gettext("unknown indicator %(code)r") % {"code": indicator_code}
             )
             row_errors.append(RowError(row.line, "indicator", why))
         value: Decimal | None = None
@@ -289,8 +314,8 @@ def targets_import(
                 RowError(
                     row.line,
                     "target",
-                    f"committed target {text} is below the national floor "
-                    f"{floor_in_words(kind=rule.kind, floor=rule.floor)}",
+                    gettext("committed target %(target)s is below the national floor %(floor)s")
+                    % {"target": text, "floor": floor_in_words(kind=rule.kind, floor=rule.floor)},
                 )
             )
         key = (code, indicator_code)
@@ -298,7 +323,10 @@ def targets_import(
             if key in seen:
                 row_errors.append(
                     RowError(
-                        row.line, None, f"duplicate of line {seen[key]} ({code} {indicator_code})"
+                        row.line,
+                        None,
+                        gettext("duplicate of line %(line)s (%(row)s)")
+                        % {"line": seen[key], "row": f"{code} {indicator_code}"},
                     )
                 )
             else:
@@ -372,20 +400,26 @@ def parse_metric_rows(
         code = _city_code(row, "city_code", row_errors)
         city = cities.get(code)
         if code and city is None:
-            row_errors.append(RowError(row.line, "city_code", f"unknown city {code}"))
+            row_errors.append(
+                RowError(row.line, "city_code", gettext("unknown city %(code)s") % {"code": code})
+            )
         indicator_code = _required(row, "indicator", row_errors)
         indicator = indicators.get(indicator_code)
         if indicator_code and indicator is None:
             row_errors.append(
-                RowError(row.line, "indicator", f"unknown indicator {indicator_code!r}")
+                RowError(
+                    row.line,
+                    "indicator",
+                    gettext("unknown indicator %(code)r") % {"code": indicator_code},
+                )
             )
         period: Period | None = None
         period_text = _required(row, "period", row_errors)
         if period_text:
             try:
                 period = Period.parse(period_text)
-            except PeriodError as exc:
-                row_errors.append(RowError(row.line, "period", str(exc)))
+            except PeriodError:
+                row_errors.append(RowError(row.line, "period", period_error(period_text)))
         value: Decimal | None = None
         places = indicator.decimal_places if indicator is not None else 2
         try:
@@ -401,7 +435,8 @@ def parse_metric_rows(
                 RowError(
                     row.line,
                     None,
-                    f"duplicate of line {seen[metric.key]} ({code} {indicator_code} {period})",
+                    gettext("duplicate of line %(line)s (%(row)s)")
+                    % {"line": seen[metric.key], "row": f"{code} {indicator_code} {period}"},
                 )
             )
             continue
@@ -448,8 +483,11 @@ def metrics_import(
                     RowError(
                         metric.line,
                         "value",
-                        f"{metric.value} would change the approved value {current.value}; only "
-                        "an approved load (--approve) may change an approved value",
+                        gettext(
+                            "%(value)s would change the approved value %(approved)s; only an "
+                            "approved load (--approve) may change an approved value"
+                        )
+                        % {"value": metric.value, "approved": current.value},
                     )
                 )
     if errors:
@@ -564,8 +602,16 @@ def _workflow_errors(
                 RowError(
                     metric.line,
                     "value",
-                    f"{metric.indicator.code} for {metric.period} is in the city's report "
-                    f"#{report.pk}, which is {report.status}: it changes through that report",
+                    gettext(
+                        "%(code)s for %(period)s is in the city's report #%(report)s, which is "
+                        "%(status)s: it changes through that report"
+                    )
+                    % {
+                        "code": metric.indicator.code,
+                        "period": metric.period,
+                        "report": report.pk,
+                        "status": report_status_word(report.status),
+                    },
                 )
             )
     closed = ClosedPeriods({m.city.pk for m in metrics})

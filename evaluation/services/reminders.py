@@ -8,9 +8,12 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from evaluation.models import Participation, Reminder, Report
 from evaluation.selectors import participation_periods
+from evaluation.vocabulary import indicator_name
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +59,9 @@ def reminders_send(*, today: dt.date) -> int:
                     )
             except IntegrityError:
                 continue  # already sent
-            when = "is due on" if step == Reminder.Step.BEFORE else "was due on"
             try:
-                send_mail(
-                    subject=f"[{participation.programme.code}] {participation.city.name_en}: "
-                    f"report for {period} {when} {due.isoformat()}",
-                    message=(
-                        f"The report of {participation.city} for {period} {when} "
-                        f"{due.isoformat()} and has not been submitted yet.\n"
-                        "Please fill it in and submit it (API: /api/v1/reports/)."
-                    ),
-                    from_email=None,
-                    recipient_list=emails,
-                )
+                subject, message = _reminder_text(participation, period, due, step)
+                send_mail(subject=subject, message=message, from_email=None, recipient_list=emails)
             except Exception:
                 # Not sent: forget it, so that the next run tries again; go on with the others.
                 log.exception("reminder to %s failed", emails)
@@ -76,3 +69,30 @@ def reminders_send(*, today: dt.date) -> int:
                 continue
             sent += 1
     return sent
+
+
+def _reminder_text(
+    participation: Participation, period: object, due: dt.date, step: str
+) -> tuple[str, str]:
+    """The reminder's subject and text, in the product's language (one email goes to all the
+    city's officials; it has no browser to ask). Dates stay in ISO form, unambiguous in both."""
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "programme": participation.programme.code,
+            "name": indicator_name(participation.city),
+            "city": participation.city,
+            "period": period,
+            "due": due.isoformat(),
+        }
+        if step == Reminder.Step.BEFORE:
+            subject = gettext("[%(programme)s] %(name)s: report for %(period)s is due on %(due)s")
+            opening = gettext("The report of %(city)s for %(period)s is due on %(due)s")
+        else:
+            subject = gettext("[%(programme)s] %(name)s: report for %(period)s was due on %(due)s")
+            opening = gettext("The report of %(city)s for %(period)s was due on %(due)s")
+        message = (
+            gettext("%(opening)s and has not been submitted yet.") % {"opening": opening % values}
+            + "\n"
+            + gettext("Please fill it in and submit it (API: /api/v1/reports/).")
+        )
+        return subject % values, message

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from simple_history.utils import bulk_update_with_history
 
 from evaluation import inputs
@@ -41,6 +43,7 @@ from evaluation.services.imports import (
 )
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
+from evaluation.vocabulary import report_status_word
 
 # The status each review step starts from: the services below refuse a step from any other,
 # and the admin offers a report only the steps its status allows.
@@ -119,7 +122,9 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
         errors.append(FieldError("period", before))
     if period.start > timezone.localdate():
-        errors.append(FieldError("period", f"{period} has not started yet"))
+        errors.append(
+            FieldError("period", gettext("%(period)s has not started yet") % {"period": period})
+        )
     city = participation.city.code
     others = [
         inputs.Figure(city, None, r.period)
@@ -164,12 +169,15 @@ def report_values_set(
     _refuse_if_closed(participation, report.period)
     if report.status not in (Report.Status.DRAFT, Report.Status.RETURNED):
         raise Locked(
-            f"the report for {report.period} is {report.status}: "
-            + (
-                "it is locked; a reviewer may reopen it"
+            (
+                gettext(
+                    "the report for %(period)s is %(status)s: it is locked; a reviewer may "
+                    "reopen it"
+                )
                 if report.status == Report.Status.APPROVED
-                else "it is awaiting review"
+                else gettext("the report for %(period)s is %(status)s: it is awaiting review")
             )
+            % {"period": report.period, "status": report_status_word(report.status)}
         )
 
     rules = {
@@ -188,9 +196,10 @@ def report_values_set(
             errors.append(
                 FieldError(
                     field,
-                    f"indicator {code} is not scored in programme {participation.programme.code}"
+                    gettext("indicator %(code)s is not scored in programme %(programme)s")
+                    % {"code": code, "programme": participation.programme.code}
                     if known
-                    else f"unknown indicator {code!r}",
+                    else gettext("unknown indicator %(code)r") % {"code": code},
                 )
             )
             continue
@@ -201,7 +210,7 @@ def report_values_set(
         except ValueError as exc:
             errors.append(FieldError(field, str(exc)))
     if not values:
-        errors.append(FieldError("values", "give at least one indicator's value"))
+        errors.append(FieldError("values", gettext("give at least one indicator's value")))
     city = participation.city.code
     stored = [
         inputs.Figure(city, value.indicator.code, value.period)
@@ -223,8 +232,11 @@ def report_values_set(
     for code, value in current.items():
         if code in parsed and value.status == MetricValue.Status.APPROVED:
             raise Locked(
-                f"{code} for {report.period} is already approved (value {value.value}); a "
-                "reviewer must reopen it first"
+                gettext(
+                    "%(code)s for %(period)s is already approved (value %(value)s); a reviewer "
+                    "must reopen it first"
+                )
+                % {"code": code, "period": report.period, "value": value.value}
             )
     changed = [
         code for code in parsed if code not in current or current[code].value != parsed[code]
@@ -300,12 +312,14 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         return report
     _refuse_if_closed(report.participation, report.period)
     if report.status == Report.Status.APPROVED:
-        raise Locked(f"the report for {report.period} is approved and locked")
+        raise Locked(
+            gettext("the report for %(period)s is approved and locked") % {"period": report.period}
+        )
     if version is not None and version != report.version:
         raise StaleVersion(report, version)
     values = _period_values(report)
     if not values:
-        raise WorkflowError([FieldError("values", "the report has no values to submit")])
+        raise WorkflowError([FieldError("values", gettext("the report has no values to submit"))])
     now = timezone.now()
     _flag_against_last_year(report, values)
     for value in values:
@@ -351,13 +365,19 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
     )
     if emails:
         try:
-            send_mail(
-                subject=f"[{report.participation.programme.code}] "
-                f"{report.participation.city.name_en} submitted its report for {report.period}",
-                message=f"{report} awaits review in the admin's review queue.",
-                from_email=None,
-                recipient_list=emails,
-            )
+            # Reviewers read the product's language (the notice has no browser to ask).
+            with translation.override(settings.LANGUAGE_CODE):
+                subject = gettext(
+                    "[%(programme)s] %(city)s submitted its report for %(period)s"
+                ) % {
+                    "programme": report.participation.programme.code,
+                    "city": report.participation.city,
+                    "period": report.period,
+                }
+                message = gettext("%(report)s awaits review in the admin's review queue.") % {
+                    "report": report
+                }
+            send_mail(subject=subject, message=message, from_email=None, recipient_list=emails)
         except Exception:
             # Not sent: forget the notice so that a retry of the task sends it.
             ReviewNotice.objects.filter(report=report, version=version).delete()
@@ -411,7 +431,9 @@ def report_approve(*, report: Report, by: User) -> Report:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only a submitted report can be approved; it is {report.status}"
+                    "status",
+                    gettext("only a submitted report can be approved; it is %(status)s")
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -449,13 +471,15 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     require_reviewer(by)
     comment = comment.strip()
     if not comment:
-        raise WorkflowError([FieldError("comment", "say what the city should fix")])
+        raise WorkflowError([FieldError("comment", gettext("say what the city should fix"))])
     report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
     if report.status != REVIEW_STEPS_FROM["return"]:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only a submitted report can be returned; it is {report.status}"
+                    "status",
+                    gettext("only a submitted report can be returned; it is %(status)s")
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -469,7 +493,9 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     require_reviewer(by)
     reason = reason.strip()
     if not reason:
-        raise WorkflowError([FieldError("reason", "a written reason is required to reopen")])
+        raise WorkflowError(
+            [FieldError("reason", gettext("a written reason is required to reopen"))]
+        )
     report = (
         Report.objects.select_for_update()
         .select_related("participation__programme")
@@ -479,7 +505,9 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
         raise WorkflowError(
             [
                 FieldError(
-                    "status", f"only an approved report can be reopened; it is {report.status}"
+                    "status",
+                    gettext("only an approved report can be reopened; it is %(status)s")
+                    % {"status": report_status_word(report.status)},
                 )
             ]
         )
@@ -502,7 +530,13 @@ def reports_upload(
     for row in rows:
         code = row.values.get("city_code", "")
         if code and code != city.code:
-            errors.append(RowError(row.line, "city_code", f"this upload is for city {city.code}"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "city_code",
+                    gettext("this upload is for city %(city)s") % {"city": city.code},
+                )
+            )
         else:
             ours.append(row)
     metrics, row_errors = parse_metric_rows(ours, cities={city.code: city})
@@ -530,7 +564,10 @@ def reports_upload(
                 Report.Status.RETURNED,
             )
         ):
-            why = f"the report for {period} is {report.status} and cannot change now"
+            why = gettext("the report for %(period)s is %(status)s and cannot change now") % {
+                "period": period,
+                "status": report_status_word(report.status),
+            }
         if why is None:
             why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:
@@ -541,7 +578,12 @@ def reports_upload(
         (v.indicator_id, v.period) for v in stored if v.status == MetricValue.Status.APPROVED
     }
     errors += [
-        RowError(m.line, "value", f"{m.indicator.code} for {m.period} is already approved")
+        RowError(
+            m.line,
+            "value",
+            gettext("%(code)s for %(period)s is already approved")
+            % {"code": m.indicator.code, "period": m.period},
+        )
         for m in metrics
         if (m.indicator.pk, m.period) in approved
     ]

@@ -145,17 +145,17 @@ def test_a_report_shows_its_values_beside_a_year_earlier_and_its_flags(reviewer_
     assert response.status_code == 200
     text = page(response)
     assert "a year earlier" in text
-    assert "transfer_licence_count 1000.00 submitted 100.00" in text
+    assert "transfer_licence_count 1000.00 submitted, awaiting review 100.00" in text
     assert "1000.00 is more than 3 times the 2020-03 value 100.00" in text
     # 60 is close enough to last March's 50: shown beside it, not flagged.
-    assert "pledge_amount 60.00 submitted 50.00" in text
+    assert "pledge_amount 60.00 submitted, awaiting review 50.00" in text
     assert "60.00 is" not in text
 
 
 def test_a_value_with_nothing_a_year_earlier_shows_a_dash(reviewer_client, plain):
     text = page(reviewer_client.get(f"{QUEUE}{plain.pk}/change/"))
 
-    assert "transfer_licence_count 40.00 submitted —" in text
+    assert "transfer_licence_count 40.00 submitted, awaiting review —" in text
 
 
 # Approve -------------------------------------------------------------------------------------

@@ -133,10 +133,11 @@ def test_a_run_lists_every_citys_result(reviewer_client, cities, evaluate):
 
     assert response.status_code == 200
     text = page(response)
-    assert "440300 Shenzhen 100.00 excellent (优) release 50,000,000.00 (recommended)" in text
+    recommended = "(recommended, awaiting sign-off)"
+    assert f"440300 Shenzhen 100.00 excellent (优) release 50,000,000.00 {recommended}" in text
     assert "110105 Chaoyang" in text
     weak = result_of(run, "110105")
-    assert f"{weak.score} {weak.get_grade_display()} withhold 0.00 (recommended)" in text
+    assert f"{weak.score} {weak.get_grade_display()} withhold 0.00 {recommended}" in text
     assert f"/admin/evaluation/cityresult/{weak.pk}/change/" in response.content.decode()
 
 

@@ -153,6 +153,8 @@ def test_command_line_errors_go_to_stderr_with_non_zero_exit(tmp_path: Path) -> 
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        # A new process: the suite's English (tests/conftest.py) does not reach it.
+        "DJANGO_LANGUAGE_CODE": "en",
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(

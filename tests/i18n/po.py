@@ -52,5 +52,9 @@ def read_po(path: Path) -> list[Entry]:
         if "msgid" not in fields or fields["msgid"] == "":
             continue
         msgstrs = tuple(v for k, v in sorted(fields.items()) if k.startswith("msgstr"))
-        entries.append(Entry(fields["msgid"], msgstrs, fuzzy, obsolete, tuple(locations)))
+        # A message with a context is another message: keyed "context\x04msgid", as gettext does.
+        msgid = (
+            f"{fields['msgctxt']}\x04{fields['msgid']}" if "msgctxt" in fields else fields["msgid"]
+        )
+        entries.append(Entry(msgid, msgstrs, fuzzy, obsolete, tuple(locations)))
     return entries

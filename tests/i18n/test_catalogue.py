@@ -16,13 +16,17 @@ from pathlib import Path
 from django.core.management import call_command
 from django.test import override_settings
 
+from tests.conftest import catalogue_problem
 from tests.i18n.po import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 SOURCES = ("cities", "config", "evaluation", "reports")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
-REFRESH = "manage.py makemessages -l zh_Hans --ignore=.venv --no-obsolete --add-location=file"
+REFRESH = (
+    "manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --no-obsolete "
+    "--add-location=file"
+)
 
 
 def _refreshed_copy(tmp_path: Path) -> Path:
@@ -103,3 +107,14 @@ def test_every_placeholder_of_a_message_is_kept_by_its_translation():
     ]
 
     assert not dropped, dropped
+
+
+def test_a_missing_or_stale_compiled_catalogue_stops_the_test_run(tmp_path):
+    po, mo = tmp_path / "django.po", tmp_path / "django.mo"
+    po.write_text("", encoding="utf-8")
+    assert "compilemessages" in (catalogue_problem(po, mo) or "")
+    mo.write_bytes(b"")
+    os.utime(mo, (po.stat().st_mtime - 60, po.stat().st_mtime - 60))
+    assert "older than django.po" in (catalogue_problem(po, mo) or "")
+    os.utime(mo, (po.stat().st_mtime + 1, po.stat().st_mtime + 1))
+    assert catalogue_problem(po, mo) is None

@@ -83,6 +83,8 @@ def service_env(*, broker_url: str, database_url: str, queue: str) -> dict[str, 
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=broker_url,
         CELERY_TASK_DEFAULT_QUEUE=queue,
+        # The suite speaks English (tests/conftest.py); a process of its own must be told.
+        DJANGO_LANGUAGE_CODE="en",
     )
     return env
 

@@ -24,7 +24,8 @@ class Command(BaseCommand):
             )
         except Participation.DoesNotExist:
             raise CommandError(
-                f"city {options['city']} is not in programme {options['programme']}"
+                _("city %(code)s is not in programme %(programme)s")
+                % {"code": options["city"], "programme": options["programme"]}
             ) from None
         user, created = User.objects.get_or_create(username=options["username"])
         official_assign(user=user, participation=participation, by=None)
@@ -37,4 +38,7 @@ class Command(BaseCommand):
             if created
             else ""
         )
-        self.stdout.write(f"{user.username} is an official of {participation}{note}.")
+        self.stdout.write(
+            _("%(user)s is an official of %(participation)s%(note)s.")
+            % {"user": user.username, "participation": participation, "note": note}
+        )

@@ -62,7 +62,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         except Forbidden as exc:
-            raise CommandError(f"--by {options['by']}: {exc}") from None
+            raise CommandError(
+                _("--by %(name)s: %(why)s") % {"name": options["by"], "why": exc}
+            ) from None
         message = (
             _("%s already existed: its password is set.")
             if existed

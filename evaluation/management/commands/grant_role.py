@@ -45,7 +45,7 @@ class Command(BaseCommand):
         try:
             changed = service(user=user, role=options["role"], by=by)
         except Forbidden as exc:
-            raise CommandError(f"--by {by}: {exc}") from None
+            raise CommandError(_("--by %(name)s: %(why)s") % {"name": by, "why": exc}) from None
         role = options["role"]
         if options["revoke"]:
             message = (

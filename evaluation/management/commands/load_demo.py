@@ -3,10 +3,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.demo import demo_files, demo_load
 
-BANNER = (
+BANNER = _(
     "SYNTHETIC DEMO DATA: the 11 real cities of the 2020 batch with made-up figures "
     "(not real statistics)."
 )
@@ -27,11 +29,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(BANNER)
+        self.stdout.write(str(BANNER))
         if options["write"]:
             options["write"].mkdir(parents=True, exist_ok=True)
             for name, data in demo_files().items():
                 (options["write"] / name).write_bytes(data)
-                self.stdout.write(f"wrote {options['write'] / name}")
+                self.stdout.write(gettext("wrote %(path)s") % {"path": options["write"] / name})
         for name, summary in demo_load().items():
-            self.stdout.write(f"{name}: {summary}.")
+            self.stdout.write(
+                gettext("%(file)s: %(summary)s.") % {"file": name, "summary": summary}
+            )

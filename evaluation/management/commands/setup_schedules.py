@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from evaluation.schedules import schedules_install
 
@@ -10,4 +11,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in schedules_install():
-            self.stdout.write(f"installed: {name}")
+            self.stdout.write(gettext("installed: %(name)s") % {"name": name})

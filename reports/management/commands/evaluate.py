@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from evaluation.exceptions import NoRuleset
 from evaluation.models import EvaluationRun, Programme
@@ -24,7 +24,9 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--as-of {text!r} is not a date like 2021-12-31") from None
+        raise CommandError(
+            gettext("--as-of %(text)r is not a date like 2021-12-31") % {"text": text}
+        ) from None
 
 
 class Command(BaseCommand):
@@ -52,7 +54,9 @@ class Command(BaseCommand):
         try:
             programme = programme_get(code=options["programme"])
         except Programme.DoesNotExist:
-            raise CommandError(f"unknown programme {options['programme']!r}") from None
+            raise CommandError(
+                gettext("unknown programme %(code)r") % {"code": options["programme"]}
+            ) from None
         try:
             run = evaluation_run_request(
                 programme=programme,
@@ -67,7 +71,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         run = self._wait(run.pk)
         if run.status == EvaluationRun.Status.FAILED:
-            raise CommandError(f"evaluation run #{run.pk} failed:\n{run.error}")
+            raise CommandError(
+                gettext("evaluation run #%(run)s failed:\n%(error)s")
+                % {"run": run.pk, "error": run.error}
+            )
         if options["json"]:
             self.stdout.write(json.dumps(run_document(run), ensure_ascii=False, indent=2))
         else:
@@ -90,13 +97,13 @@ class Command(BaseCommand):
             if progress.total is not None and progress.scored != said:
                 said = progress.scored
                 self.stderr.write(
-                    _("Run #{id}: {scored} of {total} cities scored").format(
+                    gettext("Run #{id}: {scored} of {total} cities scored").format(
                         id=run_id, scored=progress.scored, total=progress.total
                     )
                 )
             if time.monotonic() > deadline:
                 raise CommandError(
-                    _(
+                    gettext(
                         "gave up waiting for evaluation run #{id} after {seconds} s: it is "
                         "still {status}, {scored} of {total} cities scored; {why}. It goes on "
                         "without this command: follow it in the admin or at /api/v1/runs/{id}/."
@@ -115,9 +122,17 @@ class Command(BaseCommand):
     def _comparison(run: EvaluationRun) -> str:
         digest = run.input_digest[:16]
         if run.identical_to_id is not None:
-            return (
-                f"Run #{run.pk}: inputs unchanged since run #{run.identical_to_id} "
-                f"(input digest {digest}…); results identical (result digest "
-                f"{run.result_digest[:16]}…)."
-            )
-        return f"Run #{run.pk}: input digest {digest}…, result digest {run.result_digest[:16]}…."
+            return gettext(
+                "Run #%(run)s: inputs unchanged since run #%(earlier)s (input digest "
+                "%(digest)s…); results identical (result digest %(result)s…)."
+            ) % {
+                "run": run.pk,
+                "earlier": run.identical_to_id,
+                "digest": digest,
+                "result": run.result_digest[:16],
+            }
+        return gettext("Run #%(run)s: input digest %(digest)s…, result digest %(result)s….") % {
+            "run": run.pk,
+            "digest": digest,
+            "result": run.result_digest[:16],
+        }
