@@ -27,6 +27,11 @@ def _error(exc: BaseException) -> str:
 
 
 class StartTask(Task):  # type: ignore[type-arg]
+    def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from evaluation.services.recovery import evaluation_start_retried
+
+        evaluation_start_retried(run_id=_arg(args, kwargs, 0, "run_id"), error=_error(exc))
+
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         """No retry cures it, or the retries are used up: the run fails with the error (or,
         if its plan is stored, the sweep sends the chunks not sent yet)."""

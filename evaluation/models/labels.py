@@ -251,6 +251,7 @@ label(
     finalised_at=_("finalised at"),
     heartbeat_at=_("last progress at"),
     start_deliveries=_("deliveries of its start"),
+    start_last_error=_("last error of its start"),
 )
 label(
     RunChunk,

@@ -86,6 +86,9 @@ class EvaluationRun(models.Model):
     start_deliveries = models.PositiveIntegerField(
         default=0, help_text=_("How many times a worker began starting the run.")
     )
+    start_last_error = models.TextField(
+        blank=True, help_text=_("The error the run's start last raised before a retry.")
+    )
 
     # The heartbeat moves with every chunk through update(), which writes no history row.
     history = HistoricalRecords()

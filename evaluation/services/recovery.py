@@ -13,7 +13,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -94,7 +94,7 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
     quiet = settings.EVALUATION_STALL_SECONDS
     if run.status == EvaluationRun.Status.QUEUED:
         if run.start_deliveries >= limit:
-            _fail(run, [start_over_limit(run.start_deliveries, limit)])
+            _fail(run, [start_over_limit(run, limit)])
             return
         outbox_enqueue(START_TASK, run_id=run.pk)
         _sweep_record(run, now, f"sweep: start sent again after {quiet} s without progress")
@@ -113,7 +113,9 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
     if not pending:
         try:
             finished = evaluation_run_finish(run_id=run.pk)
-        except Exception as exc:  # whatever it is, it would fail again at every sweep
+        except (OperationalError, InterfaceError):
+            raise  # a lost connection: the sweep task retries, the next sweep finishes it
+        except Exception as exc:  # anything else would fail again at every sweep
             _fail(
                 run,
                 [gettext("finishing the run failed: {error}").format(error=f"{exc!r}"[:2000])],
@@ -177,6 +179,7 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         locked.finished_at = None
         locked.heartbeat_at = now
         locked.start_deliveries = 0
+        locked.start_last_error = ""
         locked._history_user = by  # type: ignore[attr-defined]
         locked._change_reason = "restarted by a reviewer"  # type: ignore[attr-defined]
         locked.full_clean()
@@ -191,6 +194,14 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         else:
             outbox_enqueue(START_TASK, run_id=locked.pk)
     return locked
+
+
+def evaluation_start_retried(*, run_id: int, error: str) -> None:
+    """The run's start raised ``error`` and is retried: kept for the reason, should its
+    deliveries run out before its retries."""
+    EvaluationRun.objects.filter(pk=run_id, status=EvaluationRun.Status.QUEUED).update(
+        start_last_error=error[:2000]
+    )
 
 
 def evaluation_start_failed(*, run_id: int, error: str) -> None:

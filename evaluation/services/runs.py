@@ -137,7 +137,7 @@ def _start_delivered(run_id: int) -> bool:
             # Once the plan is stored the sweep sends its chunks: only a run that never got
             # that far fails.
             if run.status == EvaluationRun.Status.QUEUED:
-                _fail(run, [start_over_limit(run.start_deliveries, limit)])
+                _fail(run, [start_over_limit(run, limit)])
             return False
         EvaluationRun.objects.filter(pk=run_id).update(
             start_deliveries=F("start_deliveries") + 1, heartbeat_at=timezone.now()
@@ -145,12 +145,19 @@ def _start_delivered(run_id: int) -> bool:
     return True
 
 
-def start_over_limit(deliveries: int, limit: int) -> str:
+def start_over_limit(run: EvaluationRun, limit: int) -> str:
+    """Why a run that never got its plan fails: the error its start last raised (its retries
+    are deliveries too), or else its worker stopping each time."""
+    if run.start_last_error:
+        return gettext(
+            "the run's start was taken by a worker {deliveries} times without finishing, the "
+            "most EVALUATION_MAX_DELIVERIES ({limit}) allows; last error: {error}"
+        ).format(deliveries=run.start_deliveries, limit=limit, error=run.start_last_error)
     return gettext(
         "the run's start was taken by a worker {deliveries} times without finishing, the most "
         "EVALUATION_MAX_DELIVERIES ({limit}) allows: its worker stopped each time (killed, out "
         "of memory, or lost)"
-    ).format(deliveries=deliveries, limit=limit)
+    ).format(deliveries=run.start_deliveries, limit=limit)
 
 
 def evaluation_run_start(*, run_id: int) -> list[int]:

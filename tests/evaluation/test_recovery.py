@@ -456,3 +456,67 @@ def test_a_run_whose_finish_keeps_failing_is_failed_by_the_sweep_with_the_error(
     run.refresh_from_db()
     assert run.status == EvaluationRun.Status.FAILED
     assert run.error == "finishing the run failed: ValueError('digest mismatch')"
+
+
+def test_a_start_whose_retries_use_up_its_deliveries_fails_with_the_error_not_a_lost_worker(
+    cities, small_chunks, queued, monkeypatch
+):
+    """A database error on every delivery of the start: each retry is a delivery, so the
+    delivery limit ends the run before the retries do; the reason is the error, not a
+    worker said to have stopped."""
+    from django.db import OperationalError
+
+    from config.celery import app
+    from evaluation.services import runs
+    from evaluation.tasks import run_evaluation
+
+    def unavailable(**_: object) -> None:
+        raise OperationalError("the database is in recovery mode")
+
+    run = queued()
+    monkeypatch.setattr(runs, "programme_spec", unavailable)
+    # In process, as a worker runs it: each retry is applied at once as the next delivery.
+    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
+    run_evaluation.apply(args=[run.pk])
+
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.FAILED
+    assert run.start_deliveries == 3
+    assert run.error == (
+        "the run's start was taken by a worker 3 times without finishing, the most "
+        "EVALUATION_MAX_DELIVERIES (3) allows; last error: OperationalError: the database is "
+        "in recovery mode"
+    )
+
+
+def test_a_lost_database_connection_while_the_sweep_finishes_a_run_fails_nothing(
+    cities, small_chunks, queued, monkeypatch
+):
+    """Only an error that would come back at every sweep fails the run; a transient one is
+    the sweep task's to retry, and the next sweep finishes the run."""
+    from django.db import OperationalError
+
+    from evaluation.services import recovery
+
+    run = queued()
+    numbers = evaluation_run_start(run_id=run.pk)
+
+    def lost(*, run_id: int) -> EvaluationRun:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("evaluation.services.runs.evaluation_run_finish", lost)
+    for number in numbers:
+        with pytest.raises(OperationalError):
+            evaluation_chunk_execute(run_id=run.pk, number=number)
+    monkeypatch.setattr(recovery, "evaluation_run_finish", lost)
+
+    with pytest.raises(OperationalError):
+        evaluation_runs_sweep(now=later(61))
+    run.refresh_from_db()
+    assert (run.status, run.error) == (EvaluationRun.Status.RUNNING, "")
+
+    monkeypatch.undo()
+    assert evaluation_runs_sweep(now=later(61)) == [run.pk]
+    run.refresh_from_db()
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    assert result_digests(run) == result_digests(uninterrupted(queued))

@@ -36,6 +36,7 @@ def test_a_lost_database_connection_is_retried():
         mock.patch("evaluation.tasks.evaluation_run_start") as start,
         mock.patch("evaluation.tasks.evaluate_chunk.delay"),
         mock.patch("evaluation.tasks.evaluation_chunk_queued"),
+        mock.patch("evaluation.services.recovery.evaluation_start_retried") as retried,
     ):
         start.side_effect = [OperationalError("server closed the connection"), [1]]
         with mock.patch.object(run_evaluation, "retry_backoff", False):
@@ -44,6 +45,9 @@ def test_a_lost_database_connection_is_retried():
     assert result.state == "SUCCESS"
     assert result.get() == 1
     assert start.call_count == 2
+    retried.assert_called_once_with(
+        run_id=7, error="OperationalError: server closed the connection"
+    )
 
 
 def test_a_chunk_retry_records_the_error_for_the_reason():
