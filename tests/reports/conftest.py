@@ -1,21 +1,16 @@
 """The people and runs of the reports' tests: two reviewers (one triggers runs, the other
 signs them off), an official of Shenzhen only and one of Chaoyang only, and runs of the 2020
-programme with real stored results. The Chinese catalogue is compiled for the tests from the
-project's catalogue and the pending translations, so the Chinese documents read as users
-see them."""
+programme with real stored results."""
 
 from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 from pypdf import PdfReader
 
@@ -28,27 +23,9 @@ from tests.factories import ParticipationFactory, UserFactory, add_value, meet_e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def chinese_catalogue(tmp_path_factory) -> Path:
-    """The project's Chinese catalogue (if any) with every pending translation, compiled."""
-    assert shutil.which("msgfmt"), "gettext (msgfmt) is needed to compile the Chinese catalogue"
-    sources = [ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"]
-    sources = [p for p in sources if p.exists()] + sorted(
-        (ROOT / "locale" / "pending").glob("*.po")
-    )
-    root = tmp_path_factory.mktemp("locale")
-    target = root / "zh_Hans" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    merged = root / "merged.po"
-    subprocess.run(["msgcat", "--use-first", "-o", str(merged), *map(str, sources)], check=True)
-    subprocess.run(["msgfmt", "-o", str(target / "django.mo"), str(merged)], check=True)
-    return root
-
-
 @pytest.fixture(autouse=True)
-def documents_settings(settings, tmp_path, chinese_catalogue):
+def documents_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.LOCALE_PATHS = [chinese_catalogue, *django_settings.LOCALE_PATHS]
     return settings
 
 
