@@ -52,7 +52,18 @@ class _Named(Protocol):
     name_en: str
 
 
+class _Measured(Protocol):
+    unit_zh: str
+    unit_en: str
+
+
 def indicator_name(indicator: _Named) -> str:
     """The indicator's (or city's) name in the active language: Chinese unless English is
     asked for."""
     return indicator.name_en if (get_language() or "").startswith("en") else indicator.name_zh
+
+
+def indicator_unit(indicator: _Measured) -> str:
+    """The indicator's unit word (万元, 件, 家…) in the active language."""
+    english = (get_language() or "").startswith("en")
+    return (indicator.unit_en if english else indicator.unit_zh) or indicator.unit_zh
