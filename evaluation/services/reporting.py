@@ -332,6 +332,19 @@ def report_values_set(
     return report
 
 
+def report_missing_indicators(*, report: Report, values: list[MetricValue]) -> list[str]:
+    """The indicators of the programme's current ruleset the report has no value for. A report
+    is complete, and can be submitted, only with a value for every one (zero is a value)."""
+    present = {value.indicator_id for value in values}
+    return [
+        code
+        for indicator_id, code in ruleset_current(programme=report.participation.programme)
+        .rules.order_by("indicator__position")
+        .values_list("indicator_id", "indicator__code")
+        if indicator_id not in present
+    ]
+
+
 @transaction.atomic
 def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     """Send the report for review. Submitting a report that is already submitted changes
@@ -352,6 +365,18 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     values = _period_values(report)
     if not values:
         raise WorkflowError([FieldError("values", "the report has no values to submit")])
+    missing = report_missing_indicators(report=report, values=values)
+    if missing:
+        raise WorkflowError(
+            [
+                FieldError(
+                    f"values.{code}",
+                    f"{code} has no value: a report is complete only with a value for every "
+                    "indicator (0 if there was none)",
+                )
+                for code in missing
+            ]
+        )
     now = timezone.now()
     _flag_against_last_year(report, values)
     for value in values:

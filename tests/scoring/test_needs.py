@@ -33,7 +33,7 @@ def months(indicator: str, y: int, total: str, present: range) -> PeriodTotal:
         ("3", [year("x", 2020, "5")], 0, "2", "5", "0"),
         # Months of a year that is still running count as they are approved.
         ("200", [months("x", 2021, "40", range(1, 4))], 0, "134", "40", "94"),
-        # An amount keeps two decimals: 1000 × 2/3 = 666.666… rounds up to 666.67.
+        # An amount keeps two decimals: 1000 x 2/3 = 666.666… rounds up to 666.67.
         ("1000", [], 2, "666.67", "0", "666.67"),
         # Another indicator's figures are not this one's.
         ("3", [year("y", 2020, "9")], 0, "2", "0", "2"),
@@ -61,13 +61,13 @@ def test_cumulative(target, totals, places, required, so_far, needed):
 @pytest.mark.parametrize(
     ("target", "totals", "places", "required", "so_far", "needed"),
     [
-        # 1000 in 2019 at 20% a year: 2021 must reach 1000 × 1.2² = 1440.
+        # 1000 in 2019 at 20% a year: 2021 must reach 1000 x 1.2² = 1440.
         ("0.20", [year("x", 2019, "1000"), year("x", 2021, "900")], 0, "1440", "900", "540"),
         # 144/100 over two years is exactly 20%: 144 is what is needed, not 145.
         ("0.20", [year("x", 2019, "100")], 0, "144", "0", "144"),
-        # 30% on 7 projects: 7 × 1.69 = 11.83, a count rounds up to 12.
+        # 30% on 7 projects: 7 x 1.69 = 11.83, a count rounds up to 12.
         ("0.30", [year("x", 2019, "7"), months("x", 2021, "5", range(1, 7))], 0, "12", "5", "7"),
-        # An amount: 333.33 × 1.96 = 653.3268, rounded up to the fen: 653.33.
+        # An amount: 333.33 x 1.96 = 653.3268, rounded up to the fen: 653.33.
         ("0.40", [year("x", 2019, "333.33")], 2, "653.33", "0", "653.33"),
         # Reached already.
         ("0.20", [year("x", 2019, "100"), year("x", 2021, "150")], 0, "144", "150", "0"),
