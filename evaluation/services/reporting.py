@@ -27,6 +27,7 @@ from evaluation.scoring import Granularity, Period
 from evaluation.selectors import due_date, ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
+    METRIC_OPTIONAL_COLUMNS,
     ParsedMetric,
     mixed_granularity_errors,
     parse_metric_rows,
@@ -566,7 +567,9 @@ def reports_upload(
     nothing, every bad row named. Periods without a report get one; the reports stay drafts
     until the official submits them."""
     require_official_of(by, participation)
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    rows, errors = read_table(
+        name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS
+    )
     city = participation.city
     ours = []
     for row in rows:
