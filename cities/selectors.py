@@ -191,10 +191,8 @@ def city_standing(
             totals=by_indicator[code],
             places=places,
         )
-        approved = sum(
-            (t.total for t in by_indicator[code] if t.year > programme.baseline_year),
-            Decimal(0),
-        )
+        # Cumulative: the total since the baseline year; growth: the target year's figures.
+        approved = need.so_far
         outcome = shown.get(indicator.pk)
         rows.append(
             IndicatorStanding(
@@ -217,8 +215,13 @@ def city_standing(
                     if outcome is not None
                     else None
                 ),
-                chart=_chart(rule.kind, target, spec.baseline_year, spec.construction_years,
-                             by_indicator[code]),
+                chart=_chart(
+                    rule.kind,
+                    target,
+                    spec.baseline_year,
+                    spec.construction_years,
+                    by_indicator[code],
+                ),
             )
         )
     return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
@@ -229,7 +232,7 @@ def _chart(
 ) -> list[ChartPoint]:
     """The approved figures year by year against the path to the target: the running total
     against the target spread evenly over the construction years (cumulative), or each year's
-    annual figure against ``V0 × (1 + t)^k`` (growth)."""
+    annual figure against ``V0 x (1 + t)^k`` (growth)."""
     per_year: dict[int, Decimal] = defaultdict(Decimal)
     for total in totals:
         per_year[total.year] += total.total
@@ -244,9 +247,7 @@ def _chart(
     base = per_year.get(baseline)
     for year in range(baseline, baseline + years + 1):
         path = (
-            (base * (1 + target) ** (year - baseline)).quantize(Decimal("0.01"))
-            if base
-            else None
+            (base * (1 + target) ** (year - baseline)).quantize(Decimal("0.01")) if base else None
         )
         points.append(ChartPoint(str(year), per_year.get(year), path))
     return points
@@ -361,8 +362,10 @@ def period_entry(
 
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     programme = participation.programme
-    if not programme.baseline_year <= period.year <= (
-        programme.baseline_year + programme.construction_years
+    if (
+        not programme.baseline_year
+        <= period.year
+        <= (programme.baseline_year + programme.construction_years)
     ):
         raise NotFound()
     report = Report.objects.filter(

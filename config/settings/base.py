@@ -216,3 +216,6 @@ SPECTACULAR_SETTINGS = {
         "RunKindEnum": "evaluation.models.EvaluationRun.Kind",
     },
 }
+
+# The portal's address as officials reach it, for the links in emails (reminders, reviews).
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000")

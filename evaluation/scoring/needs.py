@@ -4,10 +4,10 @@ Pure: the totals, the target and the evaluation date come in; nothing is read fr
 a database. The figures follow the rules' own definitions, so what the portal says is needed is
 exactly what would be "met" at that date:
 
-- cumulative: the pro-rated target ``target × n / L`` less what has been approved since the
+- cumulative: the pro-rated target ``target x n / L`` less what has been approved since the
   baseline year, never below zero, rounded **up** to the unit's precision (a count of 66.67
   needs 67);
-- growth: the annual value the target year ``B + n`` must reach, ``V0 × (1 + t)^n``, rounded up
+- growth: the annual value the target year ``B + n`` must reach, ``V0 x (1 + t)^n``, rounded up
   to the unit's precision, and how much of it the approved figures of that year still lack.
 """
 

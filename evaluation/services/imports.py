@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cities.models import City
@@ -73,27 +74,33 @@ def parse_number(
     text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
 ) -> Decimal:
     """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
-    wrong in words for the person who wrote the file."""
+    wrong in words for the person who wrote the file, in the active language."""
     if text == "":
-        raise ValueError("a value is required")
+        raise ValueError(_("a value is required"))
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(_("%(text)r is not a number") % {"text": text}) from None
     if not number.is_finite():
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(_("%(text)r is not a number") % {"text": text})
     if number < 0:
-        raise ValueError(f"{text} is negative; values are never negative")
+        raise ValueError(_("%(text)s is negative; values are never negative") % {"text": text})
     if positive and number == 0:
-        raise ValueError("must be above 0")
+        raise ValueError(_("must be above 0"))
     exponent = number.normalize().as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if decimals > places:
         if places == 0:
-            raise ValueError(f"{text} is not a whole number; counts are whole numbers")
-        raise ValueError(f"{text} has more than {places} decimals")
+            raise ValueError(
+                _("%(text)s is not a whole number; counts are whole numbers") % {"text": text}
+            )
+        raise ValueError(
+            _("%(text)s has more than %(places)d decimals") % {"text": text, "places": places}
+        )
     if number > limit:
-        raise ValueError(f"{text} is too large (at most {limit})")
+        raise ValueError(
+            _("%(text)s is too large (at most %(limit)s)") % {"text": text, "limit": limit}
+        )
     return number
 
 
@@ -448,9 +455,7 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
     An approved value changes only through an approved load; the change is kept in the value's
     history (who, when, old and new value)."""
     _require_ministry(by)
-    rows, errors = read_table(
-        name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS
-    )
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
     codes = {row.values.get("city_code", "") for row in rows}
     # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
     # in between the check below and the write.

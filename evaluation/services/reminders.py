@@ -28,6 +28,8 @@ def reminders_send(*, today: dt.date) -> int:
     """Send the reminders due ``today`` for every unsubmitted report of an active programme.
     Each (city, period, step) is recorded before its email goes out, so none is sent twice,
     however often this runs. Returns how many were sent."""
+    from cities.notifications import period_form_url
+
     sent = 0
     participations = Participation.objects.filter(programme__is_active=True).select_related(
         "programme", "city"
@@ -67,7 +69,9 @@ def reminders_send(*, today: dt.date) -> int:
                     message=(
                         f"The report of {participation.city} for {period} {when} "
                         f"{due.isoformat()} and has not been submitted yet.\n"
-                        "Please fill it in and submit it (API: /api/v1/reports/)."
+                        "Please fill it in and submit it on the portal: "
+                        f"{period_form_url(participation.pk, period.label)}\n"
+                        "(or through the API: /api/v1/reports/)"
                     ),
                     from_email=None,
                     recipient_list=emails,

@@ -498,7 +498,18 @@ def report_approve(*, report: Report, by: User) -> Report:
     report.review_comment = ""
     report.version += 1
     _save(report, by=by, reason="approved")
+    _notify_officials(report)
     return report
+
+
+def _notify_officials(report: Report) -> None:
+    """After the change commits, the city's officials hear of it (portal emails)."""
+    outbox_enqueue(
+        "cities.tasks.notify_officials",
+        report_id=report.pk,
+        version=report.version,
+        kind=str(report.status),
+    )
 
 
 def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Report:
@@ -512,6 +523,7 @@ def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Rep
     report.review_comment = comment
     report.version += 1
     _save(report, by=by, reason=f"{reason}: {comment}")
+    _notify_officials(report)
     return report
 
 
@@ -567,9 +579,7 @@ def reports_upload(
     nothing, every bad row named. Periods without a report get one; the reports stay drafts
     until the official submits them."""
     require_official_of(by, participation)
-    rows, errors = read_table(
-        name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS
-    )
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
     city = participation.city
     ours = []
     for row in rows:
