@@ -88,8 +88,10 @@ def template_workbook(
     line = 2
     for period in periods:
         for indicator in indicators:
-            line += 1
             existing = values.get((period, indicator.pk))
+            if existing is not None and existing.status == MetricValue.Status.APPROVED:
+                continue  # approved figures change only through a reviewer
+            line += 1
             sheet.append(
                 [
                     city.code,
