@@ -55,7 +55,8 @@ def main(base: str, out: Path) -> None:
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
                     page.screenshot(
-                        path=out / f"{language}-{size_name}-{name}.png", full_page=name != "5-history"
+                        path=out / f"{language}-{size_name}-{name}.png",
+                        full_page=name != "5-history",
                     )
                 context.close()
         browser.close()

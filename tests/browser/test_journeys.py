@@ -13,7 +13,10 @@ from evaluation.models import MetricValue, OfficialAssignment, Report
 from evaluation.services import reporting
 from tests.factories import INDICATORS_2020, ParticipationFactory, UserFactory, add_value
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 PASSWORD = "a-long-portal-password-1"
 
