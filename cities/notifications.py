@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 def period_form_url(participation_id: int, period: str) -> str:
     """The full address of a period's form on the portal."""
     path = reverse("cities:period", kwargs={"pk": participation_id, "period": period})
-    return settings.PORTAL_URL.rstrip("/") + path
+    base: str = settings.PORTAL_URL
+    return base.rstrip("/") + path
 
 
 def official_language_remember(*, user_id: int, language: str) -> None:

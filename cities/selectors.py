@@ -246,10 +246,10 @@ def _chart(
         return points
     base = per_year.get(baseline)
     for year in range(baseline, baseline + years + 1):
-        path = (
+        grown = (
             (base * (1 + target) ** (year - baseline)).quantize(Decimal("0.01")) if base else None
         )
-        points.append(ChartPoint(str(year), per_year.get(year), path))
+        points.append(ChartPoint(str(year), per_year.get(year), grown))
     return points
 
 

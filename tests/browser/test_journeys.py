@@ -56,7 +56,7 @@ def approved_text(page, code: str) -> str:
 def test_enter_submit_returned_corrected_approved_and_the_dashboard_moves(
     page, live_server, shenyang
 ):
-    participation, official, reviewer = shenyang
+    participation, _official, reviewer = shenyang
     sign_in(page, live_server)
     assert "沈阳市" in page.inner_text("header")
     assert approved_text(page, "sme_transformations").startswith("0 ")
@@ -97,7 +97,7 @@ def test_enter_submit_returned_corrected_approved_and_the_dashboard_moves(
 
 
 def test_excel_template_one_bad_cell_corrected_then_loaded(page, live_server, shenyang, tmp_path):
-    participation, official, reviewer = shenyang
+    participation, _official, _reviewer = shenyang
     add_value(participation.city, "pledge_projects", "2021-02", "3")
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/city/{participation.pk}/periods/2021-03/")

@@ -50,7 +50,7 @@ def test_the_template_has_chinese_headers_an_explanation_and_number_checks(porta
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 10 and {r[1] for r in rows} == {"2021-03"}
     names = {r[2]: (r[3], r[4]) for r in rows}
-    assert names["pledge_amount"] == ("知识产权质押融资金额（万元）", "万元")
+    assert names["pledge_amount"] == ("知识产权质押融资金额（万元）", "万元")  # noqa: RUF001
     validations = {v.type: str(v.sqref) for v in sheet.data_validations.dataValidation}
     assert set(validations) == {"whole", "decimal"}
     assert "F4" in validations["decimal"] and "F3" in validations["whole"]
@@ -117,7 +117,7 @@ def test_a_csv_as_excel_saves_it_is_accepted(portal_a, city_a, encoding):
 
 
 def test_another_citys_rows_are_refused(portal_a, city_a):
-    data = "city_code,period,indicator,value\n650100,2021-03,pledge_projects,4\n".encode()
+    data = b"city_code,period,indicator,value\n650100,2021-03,pledge_projects,4\n"
     refused = upload(portal_a, city_a, "x.csv", data)
     assert refused.status_code == 400
     assert "乌鲁木齐" not in refused.content.decode()
@@ -125,7 +125,7 @@ def test_another_citys_rows_are_refused(portal_a, city_a):
 
 
 def test_an_upload_for_another_city_is_not_found(portal_b, city_a):
-    data = "city_code,period,indicator,value\n210100,2021-03,pledge_projects,4\n".encode()
+    data = b"city_code,period,indicator,value\n210100,2021-03,pledge_projects,4\n"
     assert upload(portal_b, city_a, "x.csv", data).status_code == 404
     assert portal_b.get(f"/city/{city_a.pk}/excel/template.xlsx").status_code == 404
     assert not MetricValue.objects.exists()

@@ -133,7 +133,7 @@ def test_periods_show_states_and_a_returned_report_shows_the_comment_first(
         report=report, values=complete({}), version=report.version, by=official_a
     )
     report = reporting.report_submit(report=report, version=None, by=official_a)
-    reporting.report_return(report=report, comment="三月的数字偏低，请核对", by=reviewer)
+    reporting.report_return(report=report, comment="三月的数字偏低请核对", by=reviewer)
 
     rows = {
         r.period: r
@@ -146,7 +146,7 @@ def test_periods_show_states_and_a_returned_report_shows_the_comment_first(
     assert rows["2020-01"].state == "missing" and rows["2020-01"].late
     assert rows["2019"].due_date == dt.date(2020, 1, 15)
     page = portal_a.get(f"/city/{city_a.pk}/periods/").content.decode()
-    assert page.index("三月的数字偏低，请核对") < page.index("<table")
+    assert page.index("三月的数字偏低请核对") < page.index("<table")
 
 
 # Enter a period ---------------------------------------------------------------------------
