@@ -5,8 +5,8 @@ PY := .venv/bin/python
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-install:  ## create .venv and install the pinned requirements
-	python3 -m venv .venv && $(PY) -m pip install -r requirements/dev.txt
+install:  ## Debian packages when missing, .venv with the pinned requirements, compiled catalogues
+	bash setup.sh
 
 demo:  ## migrate, load the synthetic 2020 demo data and evaluate it
 	$(PY) manage.py demo

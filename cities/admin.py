@@ -1,10 +1,9 @@
-import re
-
 from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from cities.models import City
+from evaluation.inputs import division_code_error
 
 
 class CityForm(forms.ModelForm):
@@ -14,8 +13,9 @@ class CityForm(forms.ModelForm):
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"]).strip()
-        if not re.fullmatch(r"[0-9]{6}", code):
-            raise forms.ValidationError(f"{code!r} is not a 6-digit administrative division code")
+        why = division_code_error(code)
+        if why is not None:
+            raise forms.ValidationError(why)
         return code
 
 

@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cities.selectors import EntryRow
-from evaluation.services.imports import parse_number
+from evaluation.inputs import parse_number
 
 
 def check_value(text: str, *, places: int) -> Decimal | None:

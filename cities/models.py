@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -6,9 +7,9 @@ class City(models.Model):
     """A key city, identified by its 6-digit administrative division code. A "city" may be a
     district or a new area (Beijing Chaoyang District, Tianjin Binhai New Area)."""
 
-    code = models.CharField(max_length=6, unique=True, help_text="6-digit division code")
-    name_en = models.CharField("English name", max_length=100)
-    name_zh = models.CharField("Chinese name", max_length=50)
+    code = models.CharField(max_length=6, unique=True, help_text=_("6-digit division code"))
+    name_en = models.CharField(_("English name"), max_length=100)
+    name_zh = models.CharField(_("Chinese name"), max_length=50)
     province = models.CharField(max_length=50)
 
     history = HistoricalRecords()

@@ -288,39 +288,26 @@ def city_periods(
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
-    rows = participation_periods(participation=participation, today=today)
+    rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
     comments = dict(
         Report.objects.filter(participation=participation, status=Report.Status.RETURNED)
         .order_by()
         .values_list("pk", "review_comment")
     )
-    rule_count = ruleset_current(programme=participation.programme).rules.count()
-    covered: dict[tuple[int, str, int], int] = defaultdict(int)
-    for year, granularity, number in MetricValue.objects.filter(
-        city_id=participation.city_id, status=MetricValue.Status.APPROVED
-    ).values_list("year", "granularity", "number"):
-        covered[(year, granularity, number)] += 1
     out: list[PeriodRow] = []
     for row in rows:
-        period = Period.parse(str(row["period"]))
-        state = str(row["status"])
-        report_id = row["report"]
-        key = (period.year, str(period.granularity), period.number)
-        if state == "missing" and covered.get(key, 0) >= rule_count:
-            state = "approved"
-        elif state == "missing" and not row["missing"]:
-            state = "open"
-        due = row["due_date"]
-        assert isinstance(due, dt.date)
+        state = row.status
+        if state == "missing" and not row.missing:
+            state = "open"  # nothing yet, but not due yet either
         out.append(
             PeriodRow(
-                period=period.label,
+                period=row.label,
                 state=state,
                 state_label=_state_label(state),
-                due_date=due,
-                late=bool(row["late"]) and state not in ("approved",),
-                report_id=report_id if isinstance(report_id, int) else None,
-                comment=comments.get(report_id, "") if isinstance(report_id, int) else "",
+                due_date=row.due_date,
+                late=row.late and state != "approved",
+                report_id=row.report,
+                comment=comments.get(row.report, "") if row.report is not None else "",
             )
         )
     out.reverse()

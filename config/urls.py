@@ -9,6 +9,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
+    # Django's language switch: POST language (and next); remembered in a cookie.
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cities.urls")),
 ]
+
+handler404 = "evaluation.api.http.page_not_found"
+handler500 = "evaluation.api.http.server_error"

@@ -9,18 +9,13 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
+from evaluation.exceptions import Forbidden, NotFound
 from evaluation.models import CityResult, Participation, Report
+
+__all__ = ["Forbidden", "NotFound"]
 
 REVIEWERS = "reviewers"
 ADMINISTRATORS = "administrators"
-
-
-class NotFound(Exception):
-    """The object does not exist, or the user may not know it does (another city's data)."""
-
-
-class Forbidden(Exception):
-    """The user may see the object but not do this to it (an official approving a report)."""
 
 
 def _groups(user: User | AnonymousUser) -> set[str]:

@@ -7,9 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_celery_beat.models import ClockedSchedule, CrontabSchedule, PeriodicTask
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+)
 
 from evaluation.models import Programme
 
@@ -35,6 +41,21 @@ def schedules_install() -> list[str]:
     # down).
     every_minute = _daily(minute="*", hour="*")
     names.append(_task("outbox dispatch", "evaluation.tasks.dispatch_outbox", crontab=every_minute))
+
+    # "Every EVALUATION_SWEEP_SECONDS seconds" (default every 30 seconds): every run ends.
+    # A queued or running run with no progress for EVALUATION_STALL_SECONDS has its start or
+    # its unstored chunks sent again, or fails with the reason once they have had their
+    # deliveries.
+    sweep_every, _ = IntervalSchedule.objects.get_or_create(
+        every=settings.EVALUATION_SWEEP_SECONDS, period=IntervalSchedule.SECONDS
+    )
+    names.append(
+        _task(
+            "evaluation run sweep",
+            "evaluation.tasks.sweep_evaluation_runs",
+            interval=sweep_every,
+        )
+    )
 
     # "At 08:00 every day": reminders before and after each report's due date.
     morning = _daily(minute="0", hour="8")
@@ -92,6 +113,7 @@ def _task(name: str, task: str, **fields: object) -> str:
         "enabled": True,
         "crontab": None,
         "clocked": None,
+        "interval": None,
         "one_off": False,
         **fields,
     }

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
-from django.utils import timezone
 
+from evaluation import inputs
+from evaluation.access import participations_for
+from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -36,11 +39,6 @@ from evaluation.scoring import (
     last_ended_month,
 )
 from evaluation.scoring.periods import year_parts
-
-
-class NoRuleset(Exception):
-    def __init__(self, programme: Programme) -> None:
-        super().__init__(f"programme {programme.code} has no ruleset: create one before evaluating")
 
 
 def programme_get(*, code: str) -> Programme:
@@ -200,48 +198,84 @@ def run_previous_identical(
     )
 
 
-def due_date(participation: Participation, period: Period) -> dt.date:
-    """The programme's due day of the month after the period ends (default the 15th)."""
-    year, month = period.year, period.last_month + 1
-    if month == 13:
-        year, month = year + 1, 1
-    day = min(participation.programme.report_due_day, calendar.monthrange(year, month)[1])
-    return dt.date(year, month, day)
+@dataclass(frozen=True)
+class PeriodStatus:
+    """A period a city owes figures for, as its officials and reviewers see it."""
+
+    period: Period
+    due_date: dt.date
+    report: int | None
+    # The report's status; "approved" when the period has no report but every indicator's
+    # value is there and approved (a file load, the demo); otherwise "missing".
+    status: str
+    late: bool
+    missing: bool
+
+    @property
+    def label(self) -> str:
+        return self.period.label
+
+
+MISSING = "missing"
 
 
 def participation_periods(
-    *, participation: Participation, today: dt.date
-) -> list[dict[str, object]]:
+    *, participation: Participation, today: dt.date, fetched_by: User | AnonymousUser | None
+) -> list[PeriodStatus]:
     """Every period the city owes a report for, up to ``today``: the baseline year as one
-    annual report and the construction years by month (or by whatever granularity the city
-    chose for a year), each with its report's status, its due date, and whether it is late or
-    missing (due and still not submitted)."""
+    annual figure and the construction years by month (or by whatever granularity the city's
+    reports or stored values chose for a year), each with its report's status, its due date,
+    and whether it is late or missing (due and neither submitted nor already approved).
+
+    ``fetched_by`` is the person asking (None: the system, e.g. the reminders); anyone who may
+    not see the city gets ``NotFound``."""
+    if fetched_by is not None and not _may_see(fetched_by, participation):
+        raise NotFound()
     programme = participation.programme
     reports = {r.period: r for r in Report.objects.filter(participation=participation).order_by()}
+    last_year = programme.baseline_year + programme.construction_years
+    years = range(programme.baseline_year, min(last_year, today.year) + 1)
+    try:
+        indicators = set(
+            ruleset_current(programme=programme).rules.values_list("indicator_id", flat=True)
+        )
+    except NoRuleset:
+        indicators = set()
+    stored_kinds: dict[int, set[str]] = defaultdict(set)
+    approved: dict[Period, set[int]] = defaultdict(set)
+    for year, granularity, number, indicator_id, status in MetricValue.objects.filter(
+        city_id=participation.city_id, year__in=list(years)
+    ).values_list("year", "granularity", "number", "indicator_id", "status"):
+        stored_kinds[year].add(granularity)
+        if status == MetricValue.Status.APPROVED:
+            approved[Period(year, GRANULARITIES[granularity], number)].add(indicator_id)
     chosen = {period.year: period.granularity for period in reports}
     periods: list[Period] = []
-    last_year = programme.baseline_year + programme.construction_years
-    for year in range(programme.baseline_year, min(last_year, today.year) + 1):
+    for year in years:
         default = Granularity.YEAR if year == programme.baseline_year else Granularity.MONTH
+        if year not in chosen and len(stored_kinds[year]) == 1:
+            default = GRANULARITIES[next(iter(stored_kinds[year]))]
         periods += [p for p in year_parts(year, chosen.get(year, default)) if p.start <= today]
-    out: list[dict[str, object]] = []
+    out: list[PeriodStatus] = []
     for period in periods:
         report = reports.get(period)
-        due = due_date(participation, period)
-        submitted = report is not None and report.submitted_at is not None
-        late = (
-            timezone.localdate(report.submitted_at) > due
-            if report is not None and report.submitted_at is not None
-            else today > due
-        )
+        due = inputs.due_date(programme=programme, period=period)
+        if report is None and indicators and indicators <= approved.get(period, set()):
+            out.append(PeriodStatus(period, due, None, "approved", late=False, missing=False))
+            continue
+        submitted_at = report.submitted_at if report is not None else None
         out.append(
-            {
-                "period": period.label,
-                "due_date": due,
-                "report": report.pk if report else None,
-                "status": report.status if report else "missing",
-                "late": late,
-                "missing": not submitted and today > due,
-            }
+            PeriodStatus(
+                period=period,
+                due_date=due,
+                report=report.pk if report else None,
+                status=report.status if report else MISSING,
+                late=inputs.is_late(due=due, submitted_at=submitted_at, today=today),
+                missing=submitted_at is None and today > due,
+            )
         )
     return out
+
+
+def _may_see(user: User | AnonymousUser, participation: Participation) -> bool:
+    return participations_for(user).filter(pk=participation.pk).exists()

@@ -17,36 +17,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from evaluation.exceptions import ImportRefused, RowError
 
-@dataclass(frozen=True)
-class RowError:
-    """Why one row (or the header, line 1) is refused. ``line`` is the line in a CSV file or
-    the row in the spreadsheet; ``column`` is None when the whole row is at fault."""
-
-    line: int
-    column: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "reason": self.reason}
-
-
-class ImportRefused(Exception):
-    """The whole file is refused; ``errors`` names every bad row. Nothing was saved."""
-
-    def __init__(self, source: str, errors: Iterable[RowError]) -> None:
-        self.source = source
-        self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
-        super().__init__(f"{source}: refused, {len(self.errors)} error(s)")
-
-    def report(self) -> str:
-        lines = [f"{self.source}: file refused, nothing was saved. {len(self.errors)} error(s):"]
-        lines += [f"  {error}" for error in self.errors]
-        return "\n".join(lines)
+__all__ = ["ImportRefused", "Row", "RowError", "read_table"]
 
 
 @dataclass(frozen=True)

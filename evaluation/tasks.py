@@ -1,20 +1,70 @@
 """Celery tasks: take ids, call a service, nothing else."""
 
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from evaluation.services.runs import evaluation_chunk_execute, evaluation_run_start
+from evaluation import testhook
+from evaluation.services.runs import (
+    evaluation_chunk_execute,
+    evaluation_chunk_queued,
+    evaluation_run_start,
+)
 
 # A worker that dies mid-task has the task redelivered (acks_late, reject_on_worker_lost); the
-# services make every step safe to run twice. Only transient database errors are retried.
+# services make every step safe to run twice, count the deliveries, and the sweep re-queues
+# what never comes back. Only transient database errors are retried.
 TRANSIENT = (OperationalError, InterfaceError)
 # Fanning a run out also publishes to the broker; a run whose chunks are re-queued skips the
 # cities already scored.
 FAN_OUT_TRANSIENT = (*TRANSIENT, BrokerError)
 
 
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class StartTask(Task):  # type: ignore[type-arg]
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """No retry cures it, or the retries are used up: the run fails with the error (or,
+        if its plan is stored, the sweep sends the chunks not sent yet)."""
+        from evaluation.services.recovery import evaluation_start_failed
+
+        evaluation_start_failed(run_id=_arg(args, kwargs, 0, "run_id"), error=_error(exc))
+
+
+class ChunkTask(Task):  # type: ignore[type-arg]
+    def on_retry(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        from evaluation.services.recovery import evaluation_chunk_failed
+
+        evaluation_chunk_failed(
+            run_id=_arg(args, kwargs, 0, "run_id"),
+            number=_arg(args, kwargs, 1, "number"),
+            error=_error(exc),
+            final=False,
+        )
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """No retry cures it, or the retries are used up: the chunk is sent again until it has
+        had its deliveries, then the run fails with the reason."""
+        from evaluation.services.recovery import evaluation_chunk_failed
+
+        evaluation_chunk_failed(
+            run_id=_arg(args, kwargs, 0, "run_id"),
+            number=_arg(args, kwargs, 1, "number"),
+            error=_error(exc),
+            final=True,
+        )
+
+
+def _arg(args: Any, kwargs: Any, position: int, name: str) -> int:
+    return int(kwargs[name] if name in kwargs else args[position])
+
+
 @shared_task(
+    base=StartTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=FAN_OUT_TRANSIENT,
@@ -22,22 +72,33 @@ FAN_OUT_TRANSIENT = (*TRANSIENT, BrokerError)
     max_retries=5,
 )
 def run_evaluation(run_id: int) -> int:
-    """Start a run and fan it out: one task per chunk of cities, shared by the workers."""
-    chunks = evaluation_run_start(run_id=run_id)
-    for chunk in chunks:
-        evaluate_chunk.delay(run_id, chunk)
-    return len(chunks)
+    """Start a run and fan it out: one task per chunk of its plan, shared by the workers."""
+    numbers = evaluation_run_start(run_id=run_id)
+    for sent, number in enumerate(numbers, start=1):
+        evaluate_chunk.delay(run_id, number)
+        evaluation_chunk_queued(run_id=run_id, number=number)
+        testhook.reached("start-queued", sent)
+    return len(numbers)
 
 
 @shared_task(
+    base=ChunkTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
     retry_backoff=True,
     max_retries=5,
 )
-def evaluate_chunk(run_id: int, participation_ids: list[int]) -> None:
-    evaluation_chunk_execute(run_id=run_id, participation_ids=participation_ids)
+def evaluate_chunk(run_id: int, number: int) -> None:
+    evaluation_chunk_execute(run_id=run_id, number=number)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def sweep_evaluation_runs() -> list[int]:
+    """Every run ends: re-queue or fail the runs that have made no progress for a while."""
+    from evaluation.services.recovery import evaluation_runs_sweep
+
+    return evaluation_runs_sweep()
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5)

@@ -1,13 +1,58 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test.client import RequestFactory
+from django.utils import translation
 from openpyxl import Workbook
 
 from evaluation.models import Programme
 from tests.factories import UserFactory
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to run on a missing or stale Chinese catalogue: Django would silently fall back
+    to English, and the Chinese tests would fail for the wrong reason (or not at all)."""
+    po, mo = CATALOGUE / "django.po", CATALOGUE / "django.mo"
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        pytest.exit(
+            f"{mo} is missing or older than {po.name}: compile the catalogue first with\n"
+            "    .venv/bin/python manage.py compilemessages --ignore=.venv",
+            returncode=4,
+        )
+
+
+@pytest.fixture(autouse=True)
+def english(request: pytest.FixtureRequest, settings, monkeypatch):
+    """Tests speak English unless marked ``chinese``.
+
+    The product is Chinese by default (``LANGUAGE_CODE = "zh-hans"``). So that assertions
+    written in English stay readable, every test runs with English active, English as the
+    default language (emails and commands outside a request), and every Django/DRF test client
+    sending ``Accept-Language: en`` unless the test sets the header itself. A test marked
+    ``@pytest.mark.chinese`` gets none of this: the real default, no language asked for.
+    """
+    if request.node.get_closest_marker("chinese"):
+        translation.deactivate()
+        yield
+        translation.deactivate()
+        return
+    settings.LANGUAGE_CODE = "en"
+    base_environ = RequestFactory._base_environ
+
+    def english_environ(self, **request_environ):
+        environ = base_environ(self, **request_environ)
+        environ.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+        return environ
+
+    monkeypatch.setattr(RequestFactory, "_base_environ", english_environ)
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the one chosen with the switch (cookie), else the browser's
+    # Accept-Language, else LANGUAGE_CODE (Chinese).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -88,9 +90,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -117,6 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Chinese first, English too (README "Languages"). Dates and numbers follow the active
+# language's formats (Django's own zh_Hans and en formats).
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -174,6 +178,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
 # How long `manage.py evaluate` waits for a worker to finish the run it queued.
 EVALUATION_WAIT_SECONDS = env.int("EVALUATION_WAIT_SECONDS", default=600)
+# Every run ends. A queued or running run with no sign of progress for this long is looked
+# after by the sweep (re-queued, or failed with its reason); keep it above the longest chunk.
+EVALUATION_STALL_SECONDS = env.int("EVALUATION_STALL_SECONDS", default=120)
+# How often beat runs the sweep (installed by `setup_schedules`).
+EVALUATION_SWEEP_SECONDS = env.int("EVALUATION_SWEEP_SECONDS", default=30)
+# A chunk (or a run's start) begun this many times without being stored fails the run.
+EVALUATION_MAX_DELIVERIES = env.int("EVALUATION_MAX_DELIVERIES", default=5)
 
 LOGGING = {
     "version": 1,
@@ -184,21 +195,34 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Session authentication enforces CSRF on writes; tokens are for provincial systems.
+        # Tokens (for provincial systems) first, so a request without credentials is told how
+        # to authenticate (401 with WWW-Authenticate: Token); session authentication enforces
+        # CSRF on writes.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "evaluation.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["evaluation.api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "evaluation.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "evaluation.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["evaluation.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
     },
+}
+
+# API tokens (django-rest-knox): stored hashed, expiring this many days after they are issued.
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -12,8 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from evaluation import access
-from evaluation.services.reporting import WorkflowError
+from evaluation.exceptions import Forbidden, NotFound, WorkflowError
 
 
 def _user(request: HttpRequest) -> User:
@@ -30,7 +29,7 @@ def _each(
         try:
             act(obj)
             done += 1
-        except (WorkflowError, access.Forbidden, access.NotFound) as exc:
+        except (WorkflowError, Forbidden, NotFound) as exc:
             messages.error(request, f"{obj}: {exc}")
     if done:
         messages.success(request, f"{verb} {done} of {len(objects)}.")

@@ -14,10 +14,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext, ngettext
 
+from evaluation.exceptions import ImportRefused, RowError
 from evaluation.models import MetricValue, Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from evaluation.tabular import ImportRefused
 from reports.exports import as_file, metrics_rows, targets_rows
 
 
@@ -57,6 +58,16 @@ def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSumm
     except _DryRun as dry:
         return dry.summary
     return summary
+
+
+def _refusal_heading(errors: list[RowError]) -> str:
+    """ "9 errors on 4 rows": a row can break several rules, and the reader fixes rows."""
+    rows = len({error.line for error in errors})
+    return gettext("%(errors)s on %(rows)s: nothing was saved") % {
+        "errors": ngettext("%(count)d error", "%(count)d errors", len(errors))
+        % {"count": len(errors)},
+        "rows": ngettext("%(count)d row", "%(count)d rows", rows) % {"count": rows},
+    }
 
 
 class FilesAdminMixin(admin.ModelAdmin):
@@ -108,6 +119,7 @@ class FilesAdminMixin(admin.ModelAdmin):
                 "title": "Load a file",
                 "form": form,
                 "errors": errors,
+                "refusal": _refusal_heading(errors) if errors else "",
                 "summary": summary,
                 "opts": self.model._meta,
             },

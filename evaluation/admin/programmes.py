@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
+from evaluation.exceptions import NoRuleset
+from evaluation.inputs import amount_errors, target_floor_error
 from evaluation.models import (
     EvaluationRun,
     Indicator,
@@ -19,7 +21,7 @@ from evaluation.models import (
     Programme,
     Target,
 )
-from evaluation.selectors import NoRuleset, ruleset_current
+from evaluation.selectors import ruleset_current
 
 
 class TargetFormSet(forms.BaseInlineFormSet):
@@ -46,8 +48,8 @@ class TargetFormSet(forms.BaseInlineFormSet):
             rule = rules.get(indicator.pk)
             if rule is None:
                 form.add_error("indicator", "not scored by the programme's ruleset")
-            elif value < rule.floor:
-                form.add_error("value", f"below the national floor {rule.floor.normalize():f}")
+            elif (below := target_floor_error(floor=rule.floor, value=value)) is not None:
+                form.add_error("value", below)
 
 
 class TargetInline(admin.TabularInline):
@@ -74,16 +76,10 @@ class ParticipationForm(forms.ModelForm):
         programme = data.get("programme")
         if programme is None:
             return data
-        for field, low, high in (
-            ("total_amount", programme.total_amount_min, programme.total_amount_max),
-            ("first_tranche", programme.first_tranche_min, programme.first_tranche_max),
+        for field, why in amount_errors(
+            programme=programme, total=data.get("total_amount"), first=data.get("first_tranche")
         ):
-            value = data.get(field)
-            if value is not None and not low <= value <= high:
-                self.add_error(field, f"outside programme {programme.code}'s range {low}-{high}")
-        total, first = data.get("total_amount"), data.get("first_tranche")
-        if total is not None and first is not None and first > total:
-            self.add_error("first_tranche", "the first tranche exceeds the total")
+            self.add_error(field, why)
         return data
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import access
@@ -111,9 +115,80 @@ class ReportAdmin(SimpleHistoryAdmin):
     def programme(self, report: Report) -> str:
         return report.participation.programme.code
 
-    @admin.display(boolean=True)
-    def flag(self, report: Report) -> bool:
-        return bool(getattr(report, "has_flag", False))
+    @admin.display(description=_("data-quality flag"), ordering="has_flag")
+    def flag(self, report: Report) -> str:
+        """A warning that reads as one; nothing for a report with no flag."""
+        if not getattr(report, "has_flag", False):
+            return ""
+        return format_html(
+            '<strong class="report-flagged" title="{}">⚠ {}</strong>',
+            _("a value is far from the same period a year earlier, or a running total fell"),
+            _("flagged"),
+        )
+
+    # The report's own page: nothing to edit, so no Save button; the review steps its status
+    # allows, as buttons that run the list actions on this one report.
+    change_form_template = "admin/evaluation/report/change_form.html"
+    REVIEW_ACTIONS = {"approve": "approve", "return": "return_to_city", "reopen": "reopen"}
+    REVIEW_LABELS = {
+        "approve": _("Approve"),
+        "return": _("Return to the city…"),
+        "reopen": _("Reopen…"),
+    }
+
+    def get_urls(self) -> list[URLPattern]:
+        review = path(
+            "<path:object_id>/review/<str:step>/",
+            self.admin_site.admin_view(self.review_view),
+            name="evaluation_report_review",
+        )
+        return [review, *super().get_urls()]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            # Nothing on the page is editable: a report changes only through its review steps.
+            return HttpResponseNotAllowed(["GET"])
+        report = self.get_object(request, object_id)
+        steps = (
+            reporting.report_review_steps(report=report)
+            if report is not None and self.has_change_permission(request, report)
+            else []
+        )
+        extra = {
+            **(extra_context or {}),
+            "review_steps": [
+                {
+                    "label": self.REVIEW_LABELS[step],
+                    "url": reverse("admin:evaluation_report_review", args=[object_id, step]),
+                }
+                for step in steps
+            ],
+        }
+        return super().change_view(request, object_id, form_url, extra)  # type: ignore[no-any-return]
+
+    def review_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
+        """One review step on one report, through the same action (service, reason form and
+        messages) as the review queue; back to the report's page once done."""
+        if step not in self.REVIEW_ACTIONS:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        if not queryset.exists():
+            raise Http404
+        action = getattr(self, self.REVIEW_ACTIONS[step])
+        response = action(request, queryset)
+        if response is not None:
+            return response  # type: ignore[no-any-return]
+        return redirect("admin:evaluation_report_change", object_id)
 
     @admin.display(description="values (beside the same period a year earlier)")
     def values_table(self, report: Report) -> str:

@@ -10,16 +10,92 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from evaluation import access
 from evaluation.admin.common import _each, _user
 from evaluation.models import (
     CityResult,
     EvaluationRun,
     IndicatorResult,
+    RunChunk,
     TrancheDecision,
 )
+from evaluation.run_progress import run_progress
 from evaluation.services import decisions
+from evaluation.services.recovery import evaluation_run_restart
+
+
+class SignOffFilter(admin.SimpleListFilter):
+    """Where decisions stand for sign-off; by default those awaiting it (the default applies to
+    what is shown: an action acts on whatever was selected)."""
+
+    title = _("sign-off")
+    parameter_name = "sign_off"
+    AWAITING, SIGNED, NOT_FOR_SIGN_OFF, ALL = "awaiting", "signed", "not_for_sign_off", "all"
+    STATES = {
+        AWAITING: (decisions.SignOff.OPEN, decisions.SignOff.OWN_RUN),
+        SIGNED: (decisions.SignOff.SIGNED,),
+        NOT_FOR_SIGN_OFF: (
+            decisions.SignOff.PROVISIONAL,
+            decisions.SignOff.UNFINISHED,
+            decisions.SignOff.OTHER_RUN_SIGNED,
+            decisions.SignOff.SUPERSEDED,
+        ),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            (self.AWAITING, _("awaiting sign-off")),
+            (self.SIGNED, _("signed off")),
+            (self.NOT_FOR_SIGN_OFF, _("not for sign-off (provisional or superseded runs)")),
+            (self.ALL, _("all")),
+        ]
+
+    def choices(self, changelist: Any) -> Any:
+        chosen = self.value() or self.AWAITING
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": chosen == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        chosen = self.value()
+        if chosen == self.ALL or (chosen is None and request.method != "GET"):
+            return queryset
+        return queryset.filter(sign_off__in=self.STATES.get(chosen or self.AWAITING, ()))
+
+
+class RunFilter(admin.SimpleListFilter):
+    title = _("evaluation run")
+    parameter_name = "run"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        runs = (
+            EvaluationRun.objects.filter(city_results__isnull=False)
+            .distinct()
+            .order_by("-created_at", "-id")
+            .values_list("pk", "programme__code", "as_of", "kind")
+        )
+        kinds: dict[str, Any] = {
+            EvaluationRun.Kind.OFFICIAL: _("official"),
+            EvaluationRun.Kind.PROVISIONAL: _("provisional"),
+        }
+        return [
+            (str(pk), f"#{pk} · {programme} · {as_of.isoformat()} · {kinds[kind]}")
+            for pk, programme, as_of, kind in runs
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if not self.value():
+            return queryset
+        if not (self.value() or "").isdigit():
+            return queryset.none()
+        return queryset.filter(city_result__run_id=self.value())
 
 
 @admin.register(TrancheDecision)
@@ -29,19 +105,22 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
         "run",
         "recommended_decision",
         "recommended_amount",
-        "status",
+        "sign_off",
         "final_amount",
         "decided_by",
     ]
-    list_filter = ["status", "recommended_decision", "city_result__run__programme"]
+    list_filter = [SignOffFilter, RunFilter, "recommended_decision", "city_result__run__programme"]
     actions = ["confirm", "override"]
-    readonly_fields = [f.name for f in TrancheDecision._meta.fields]
+    readonly_fields = [
+        "sign_off" if f.name == "status" else f.name for f in TrancheDecision._meta.fields
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TrancheDecision]:
-        return (  # type: ignore[no-any-return]
+        return decisions.decisions_sign_off(
             super()
             .get_queryset(request)
-            .select_related("city_result__participation__city", "city_result__run", "decided_by")
+            .select_related("city_result__participation__city", "city_result__run", "decided_by"),
+            by=_user(request),
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -49,6 +128,13 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("sign-off"), ordering="sign_off")
+    def sign_off(self, decision: TrancheDecision) -> str:
+        state = getattr(decision, "sign_off", None)
+        if state == decisions.SignOff.SIGNED:
+            return decision.get_status_display()
+        return str(decisions.SignOff(state).label) if state else ""
 
     def city(self, decision: TrancheDecision) -> str:
         return str(decision.city_result.participation.city)
@@ -130,6 +216,29 @@ class CityResultInline(admin.TabularInline):
         return f"{d.recommended_decision} {d.recommended_amount:,.2f} ({d.status})"
 
 
+class RunChunkInline(admin.TabularInline):
+    """The run's plan: each chunk's cities, whether it is stored, its deliveries and error."""
+
+    model = RunChunk
+    fields = ("number", "cities", "status", "deliveries", "last_delivered_at", "last_error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("chunk of the plan")
+    verbose_name_plural = _("the plan: chunks of cities")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Part of the run's page: whoever may see the run sees its plan.
+        return access.is_reviewer(request.user)
+
+    @admin.display(description=_("cities"))
+    def cities(self, chunk: RunChunk) -> str:
+        return ", ".join(chunk.city_codes)
+
+
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -144,11 +253,37 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
         "created_at",
         "duration",
         "finalised_at",
+        "failure",
     ]
     list_filter = ["programme", "kind", "status"]
-    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + ["progress", "duration"]
-    inlines = [CityResultInline]
-    actions = ["compare"]
+    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + [
+        "progress",
+        "duration",
+        "waiting_for",
+    ]
+    inlines = [RunChunkInline, CityResultInline]
+    actions = ["compare", "restart"]
+
+    @admin.display(description=_("why it failed"))
+    def failure(self, run: EvaluationRun) -> str:
+        first = run.error.splitlines()[0] if run.error else ""
+        return first if len(first) <= 120 else first[:119] + "…"
+
+    @admin.display(description=_("waiting for"))
+    def waiting_for(self, run: EvaluationRun) -> str:
+        return run_progress(run=run).waiting_for or "—"
+
+    def has_restart_permission(self, request: HttpRequest) -> bool:
+        return access.is_reviewer(request.user)
+
+    @admin.action(description=_("Restart the selected failed runs"), permissions=["restart"])
+    def restart(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> None:
+        _each(
+            request,
+            queryset,
+            lambda run: evaluation_run_restart(run=run, by=_user(request)),
+            gettext("Restarted"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cities.models import City
 from evaluation import access
+from evaluation.exceptions import NotFound
 from evaluation.models import (
     EvaluationRun,
     GradeBand,
@@ -80,21 +82,45 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, bool | int) else str(value)
 
 
+class ChangeSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class AuditEntrySerializer(serializers.Serializer[Any]):
+    object = serializers.CharField()
+    object_id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    at = serializers.DateTimeField()
+    by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    changes = ChangeSerializer(many=True)
+
+
+class AuditSerializer(serializers.Serializer[Any]):
+    model = serializers.CharField()
+    id = serializers.IntegerField()
+    entries = AuditEntrySerializer(many=True)
+
+
 class AuditView(APIView):
     """The history of one object (``model`` is one of report, metricvalue, target, ruleset,
     indicatorrule, gradeband, decision, participation, city, programme); a report's history
     includes its values'. Ministry reviewers only."""
 
-    @extend_schema(responses={200: dict})
+    error_statuses = (401, 403, 404)
+
+    @extend_schema(responses={200: AuditSerializer})
     def get(self, request: Request, model: str, pk: int) -> Response:
         access.require_reviewer(request.user)
         klass = AUDITED.get(model)
         if klass is None:
-            raise access.NotFound()
+            raise NotFound()
         history = klass.history  # type: ignore[attr-defined]
         records = list(history.filter(id=pk).select_related("history_user").order_by("history_id"))
         if not records:
-            raise access.NotFound()
+            raise NotFound()
         entries = _entries(records, model)
         if klass is Report:
             by_value: dict[int, list[Any]] = {}

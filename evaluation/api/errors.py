@@ -12,9 +12,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from evaluation.access import Forbidden, NotFound
-from evaluation.services.reporting import Locked, StaleVersion, WorkflowError
-from evaluation.tabular import ImportRefused
+from evaluation.exceptions import (
+    Forbidden,
+    ImportRefused,
+    Locked,
+    NotFound,
+    StaleVersion,
+    WorkflowError,
+)
 
 
 def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cities.models import City
+from evaluation.inputs import is_late
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -120,10 +122,9 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         return report.period.label
 
     def get_is_late(self, report: Report) -> bool:
-        """Submitted after its due date, or still not submitted once the date has passed."""
-        if report.submitted_at is not None:
-            return timezone.localdate(report.submitted_at) > report.due_date
-        return timezone.localdate() > report.due_date
+        return is_late(
+            due=report.due_date, submitted_at=report.submitted_at, today=timezone.localdate()
+        )
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -165,23 +166,45 @@ class ReopenSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(allow_blank=True)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedFileField(serializers.FileField):
+    """A file sent as a multipart form field (never a string in JSON)."""
+
+
 class UploadSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+    file = UploadedFileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+
+
+class UploadOutcomeSerializer(serializers.Serializer[Any]):
+    rows = serializers.IntegerField(help_text=_("rows of the file"))
+    reports = serializers.IntegerField(help_text=_("reports (periods) the file fills"))
+    reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):
-    period = serializers.CharField()
+    """A ``selectors.PeriodStatus``."""
+
+    period = serializers.CharField(source="label")
     due_date = serializers.DateField()
     report = serializers.IntegerField(allow_null=True)
-    status = serializers.CharField(help_text='the report\'s status, or "missing"')
+    status = serializers.CharField(
+        help_text='the report\'s status; "approved" when every value of a period without a '
+        'report is already approved (a file load); otherwise "missing"'
+    )
     late = serializers.BooleanField()
-    missing = serializers.BooleanField(help_text="due and still not submitted")
+    missing = serializers.BooleanField(help_text="due, and neither submitted nor already approved")
 
 
 class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
     programme = serializers.CharField(source="programme.code")
     ruleset = serializers.CharField(source="ruleset.label")
-    triggered_by = serializers.CharField(source="triggered_by.username", default=None)
+    triggered_by = serializers.CharField(
+        source="triggered_by.username",
+        default=None,
+        allow_null=True,
+        help_text=_("null for a run from the command line or a schedule"),
+    )
+    cities_scored = serializers.IntegerField(read_only=True, help_text=_("cities scored so far"))
 
     class Meta:
         model = EvaluationRun
@@ -195,6 +218,8 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
             "trigger",
             "triggered_by",
             "years_elapsed",
+            "cities_total",
+            "cities_scored",
             "input_digest",
             "result_digest",
             "identical_to",
@@ -203,7 +228,9 @@ class RunSerializer(serializers.ModelSerializer[EvaluationRun]):
             "started_at",
             "finished_at",
             "finalised_at",
+            "heartbeat_at",
         ]
+        extra_kwargs = {"error": {"help_text": "why the run failed (every reason, one a line)"}}
 
 
 class RunTriggerSerializer(serializers.Serializer[Any]):
@@ -239,7 +266,12 @@ class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
 class DecisionSerializer(serializers.ModelSerializer[TrancheDecision]):
     city = serializers.CharField(source="city_result.participation.city.code")
     run = serializers.IntegerField(source="city_result.run_id")
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    decided_by = serializers.CharField(
+        source="decided_by.username",
+        default=None,
+        allow_null=True,
+        help_text=_("null until the decision is signed off"),
+    )
 
     class Meta:
         model = TrancheDecision

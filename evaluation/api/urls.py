@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from evaluation.api import views
+from evaluation.api import tokens, views
 from evaluation.api.audit import AuditView
 
 router = DefaultRouter()
@@ -14,7 +14,10 @@ router.register("results", views.ResultViewSet, basename="result")
 router.register("decisions", views.DecisionViewSet, basename="decision")
 
 urlpatterns = [
-    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/token/", tokens.TokenObtainView.as_view(), name="token"),
+    path("auth/tokens/", tokens.TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<str:token_key>/", tokens.TokenRevokeView.as_view(), name="token-revoke"),
+    path("auth/sign-out/", tokens.SignOutView.as_view(), name="sign-out"),
     path("audit/<str:model>/<int:pk>/", AuditView.as_view(), name="audit"),
     path("", include(router.urls)),
 ]

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import django_filters
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from evaluation import access
+from evaluation.api import filters
 from evaluation.api import serializers as s
-from evaluation.api.throttles import AuthThrottle
+from evaluation.exceptions import FieldError, NoRuleset, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -31,8 +31,9 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
-from evaluation.selectors import NoRuleset, participation_periods
+from evaluation.selectors import participation_periods
 from evaluation.services import decisions, reporting
+from evaluation.services.recovery import evaluation_run_restart
 from evaluation.services.runs import evaluation_run_request
 
 
@@ -43,12 +44,6 @@ def _acting(request: Request) -> User:
 
 def _none_for_schema(view: Any, queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.none() if getattr(view, "swagger_fake_view", False) else queryset
-
-
-class TokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (for provincial systems)."""
-
-    throttle_classes = [AuthThrottle]
 
 
 class ProgrammeViewSet(viewsets.ReadOnlyModelViewSet[Programme]):
@@ -63,16 +58,11 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
     lookup_field = "code"
 
 
-class ParticipationFilter(django_filters.FilterSet):  # type: ignore[misc]
-    programme = django_filters.CharFilter(field_name="programme__code")
-    city = django_filters.CharFilter(field_name="city__code")
-
-
 class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
     """The cities the user may see (an official's own), with their money and targets."""
 
     serializer_class = s.ParticipationSerializer
-    filterset_class = ParticipationFilter
+    filterset_class = filters.ParticipationFilter
 
     def get_queryset(self) -> QuerySet[Any]:
         return _none_for_schema(
@@ -84,16 +74,18 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
             .order_by("programme__code", "city__code"),
         )
 
-    @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses={200: s.PeriodStatusSerializer(many=True)}, filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None)
     def periods(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Every period this city owes a report for so far: its status, due date, and whether
         it is late or missing."""
-        rows = participation_periods(participation=self.get_object(), today=timezone.localdate())
+        rows = participation_periods(
+            participation=self.get_object(), today=timezone.localdate(), fetched_by=request.user
+        )
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.UploadSerializer, responses={200: dict})
-    @action(detail=True, methods=["post"])
+    @extend_schema(request=s.UploadSerializer, responses={200: s.UploadOutcomeSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
         file lists every bad row."""
@@ -107,24 +99,13 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         return Response(outcome)
 
 
-class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]
-    programme = django_filters.CharFilter(field_name="participation__programme__code")
-    city = django_filters.CharFilter(field_name="participation__city__code")
-    year = django_filters.NumberFilter()
-    status = django_filters.ChoiceFilter(choices=Report.Status.choices)
-
-    class Meta:
-        model = Report
-        fields = ["participation", "programme", "city", "year", "status"]
-
-
 class ReportViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Report]
 ):
     """A city's report for a period and its values, and the review actions on it."""
 
     serializer_class = s.ReportSerializer
-    filterset_class = ReportFilter
+    filterset_class = filters.ReportFilter
 
     def get_queryset(self) -> QuerySet[Report]:
         return _none_for_schema(
@@ -212,7 +193,7 @@ class RunViewSet(
     """Evaluation runs: ministry reviewers only."""
 
     serializer_class = s.RunSerializer
-    filterset_fields = ["programme", "kind", "status"]
+    filterset_class = filters.RunFilter
 
     def get_queryset(self) -> QuerySet[EvaluationRun]:
         if getattr(self, "swagger_fake_view", False):
@@ -220,10 +201,17 @@ class RunViewSet(
         access.require_reviewer(self.request.user)
         return _none_for_schema(
             self,
-            EvaluationRun.objects.select_related(
-                "programme", "ruleset__programme", "triggered_by"
-            ).order_by("-created_at", "-id"),
+            EvaluationRun.objects.select_related("programme", "ruleset__programme", "triggered_by")
+            .annotate(cities_scored=Count("city_results"))
+            .order_by("-created_at", "-id"),
         )
+
+    @extend_schema(request=None, responses=s.RunSerializer)
+    @action(detail=True, methods=["post"])
+    def restart(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
+        """Send a failed run on again, on its own plan (reviewers); 409 unless it failed."""
+        run = evaluation_run_restart(run=self.get_object(), by=_acting(request))
+        return Response(s.RunSerializer(self.get_queryset().get(pk=run.pk)).data)
 
     @extend_schema(request=s.RunTriggerSerializer, responses={202: s.RunSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -242,7 +230,7 @@ class RunViewSet(
                 by=_acting(request),
             )
         except NoRuleset as exc:
-            raise reporting.WorkflowError([reporting.FieldError("programme", str(exc))]) from None
+            raise WorkflowError([FieldError("programme", str(exc))]) from None
         return Response(
             s.RunSerializer(self.get_queryset().get(pk=run.pk)).data,
             status=status.HTTP_202_ACCEPTED,
@@ -254,7 +242,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet[CityResult]):
     cities only."""
 
     serializer_class = s.CityResultSerializer
-    filterset_fields = ["run"]
+    filterset_class = filters.ResultFilter
 
     def get_queryset(self) -> QuerySet[CityResult]:
         return _none_for_schema(
@@ -279,7 +267,7 @@ class DecisionViewSet(
     """Recommended tranche decisions and their sign-off: ministry reviewers only."""
 
     serializer_class = s.DecisionSerializer
-    filterset_fields = ["status"]
+    filterset_class = filters.DecisionFilter
 
     def get_queryset(self) -> QuerySet[TrancheDecision]:
         if getattr(self, "swagger_fake_view", False):

@@ -10,11 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from evaluation.access import Forbidden
+from evaluation.exceptions import Forbidden, ImportRefused
 from evaluation.models import Programme
 from evaluation.selectors import programme_get
 from evaluation.services.imports import ImportSummary
-from evaluation.tabular import ImportRefused
 
 
 class ImportCommand(BaseCommand):

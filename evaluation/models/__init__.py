@@ -2,6 +2,12 @@
 rulesets, reporting, runs and decisions, and the outbox. Everything is re-exported here, so
 ``from evaluation.models import Report`` keeps working and the app's models stay one app."""
 
+from evaluation.exceptions import FrozenRulesetError
+from evaluation.models import (
+    labels,  # noqa: F401  (translatable names, see its docstring)
+    tokens,  # noqa: F401  (API tokens' history)
+)
+from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
     Indicator,
@@ -12,7 +18,6 @@ from evaluation.models.programmes import (
 )
 from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
 from evaluation.models.rulesets import (
-    FrozenRulesetError,
     GradeBand,
     IndicatorRule,
     Ruleset,
@@ -43,6 +48,7 @@ __all__ = [
     "RuleKind",
     "Ruleset",
     "RulesetPart",
+    "RunChunk",
     "Target",
     "TrancheDecision",
 ]

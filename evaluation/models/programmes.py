@@ -8,19 +8,20 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class Programme(models.Model):
     """A batch of key cities (2018, 2019, 2020…) with its own years and sums."""
 
-    code = models.CharField(max_length=20, unique=True, help_text='e.g. "2020"')
+    code = models.CharField(max_length=20, unique=True, help_text=_('e.g. "2020"'))
     name = models.CharField(max_length=200)
     baseline_year = models.PositiveSmallIntegerField(
-        help_text="The year before construction starts (2019 for the 2020 batch)."
+        help_text=_("The year before construction starts (2019 for the 2020 batch).")
     )
     construction_years = models.PositiveSmallIntegerField(default=3)
-    midterm_as_of = models.DateField(help_text="The as-of date of the mid-term evaluation.")
+    midterm_as_of = models.DateField(help_text=_("The as-of date of the mid-term evaluation."))
     # The central funds per city, in yuan. Where the notice gives one sum (2020: 150 million,
     # 100 million first) min equals max and it is each city's default; where it gives a range
     # (2019: 150-200 million) each city's own amounts are imported and must lie inside it.
@@ -29,23 +30,27 @@ class Programme(models.Model):
     first_tranche_min = models.DecimalField(max_digits=14, decimal_places=2)
     first_tranche_max = models.DecimalField(max_digits=14, decimal_places=2)
     release_basis = models.TextField(
-        blank=True, help_text="How the rest of the money is released, as the notice says."
+        blank=True, help_text=_("How the rest of the money is released, as the notice says.")
     )
     is_active = models.BooleanField(default=True)
     midterm_grace_days = models.PositiveSmallIntegerField(
         default=45,
-        help_text="The scheduled official mid-term run starts this many days after the as-of "
-        "date, so the last reports can still be submitted and approved.",
+        help_text=_(
+            "The scheduled official mid-term run starts this many days after the as-of "
+            "date, so the last reports can still be submitted and approved."
+        ),
     )
     report_due_day = models.PositiveSmallIntegerField(
-        default=15, help_text="A period's report is due on this day of the following month."
+        default=15, help_text=_("A period's report is due on this day of the following month.")
     )
     quality_factor = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         default=Decimal(3),
-        help_text="A submitted value this many times above or below the same period a year "
-        "earlier is flagged for the reviewer.",
+        help_text=_(
+            "A submitted value this many times above or below the same period a year "
+            "earlier is flagged for the reviewer."
+        ),
     )
 
     history = HistoricalRecords()
@@ -145,12 +150,12 @@ class Indicator(models.Model):
     """An entry of the indicator catalogue. How it is scored is a rule of a ruleset."""
 
     class Unit(models.TextChoices):
-        COUNT = "count", "count (whole number)"
-        AMOUNT = "amount", "amount in 10,000 yuan (万元)"
+        COUNT = "count", _("count (whole number)")
+        AMOUNT = "amount", _("amount in 10,000 yuan (万元)")
 
     code = models.SlugField(max_length=50, unique=True)
-    name_en = models.CharField("English name", max_length=200)
-    name_zh = models.CharField("Chinese name", max_length=100)
+    name_en = models.CharField(_("English name"), max_length=200)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
     unit = models.CharField(max_length=10, choices=Unit.choices)
     unit_zh = models.CharField(
         "unit word (Chinese)", max_length=10, blank=True, help_text="e.g. 万元, 件, 项, 家, 个"

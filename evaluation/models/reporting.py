@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation.models.programmes import Indicator, Participation
@@ -16,7 +17,9 @@ class PeriodFields(models.Model):
 
     year = models.PositiveSmallIntegerField()
     granularity = models.CharField(max_length=7, choices=[(g.value, g.value) for g in Granularity])
-    number = models.PositiveSmallIntegerField(help_text="0 for a year, 1-4 a quarter, 1-12 a month")
+    number = models.PositiveSmallIntegerField(
+        help_text=_("0 for a year, 1-4 a quarter, 1-12 a month")
+    )
 
     class Meta:
         abstract = True
@@ -40,10 +43,10 @@ class Report(PeriodFields):
     copy can be refused."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "draft"
-        SUBMITTED = "submitted", "submitted, awaiting review"
-        RETURNED = "returned", "returned to the city with a comment"
-        APPROVED = "approved", "approved (locked)"
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted, awaiting review")
+        RETURNED = "returned", _("returned to the city with a comment")
+        APPROVED = "approved", _("approved (locked)")
 
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="reports"
@@ -64,7 +67,7 @@ class Report(PeriodFields):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(
-        blank=True, help_text="The reviewer's comment when returning, or reason when reopening."
+        blank=True, help_text=_("The reviewer's comment when returning, or reason when reopening.")
     )
 
     history = HistoricalRecords()
@@ -100,8 +103,8 @@ class Reminder(PeriodFields):
     same step is never sent twice."""
 
     class Step(models.TextChoices):
-        BEFORE = "before", "before the due date"
-        AFTER = "after", "after the due date"
+        BEFORE = "before", _("before the due date")
+        AFTER = "after", _("after the due date")
 
     participation = models.ForeignKey(
         Participation, on_delete=models.CASCADE, related_name="reminders"
@@ -127,16 +130,16 @@ class MetricValue(PeriodFields):
     """One value of a city for an indicator and period. Only approved values are evaluated."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "draft (in a report not yet submitted, or returned)"
-        SUBMITTED = "submitted", "submitted, awaiting review"
-        APPROVED = "approved", "approved"
+        DRAFT = "draft", _("draft (in a report not yet submitted, or returned)")
+        SUBMITTED = "submitted", _("submitted, awaiting review")
+        APPROVED = "approved", _("approved")
 
     city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="metric_values")
     report = models.ForeignKey(
         "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
     )
     flag = models.TextField(
-        blank=True, help_text="Why a reviewer should look at this value (not a refusal)."
+        blank=True, help_text=_("Why a reviewer should look at this value (not a refusal).")
     )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(max_digits=16, decimal_places=2)

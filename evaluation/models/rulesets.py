@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evaluation.exceptions import FrozenRulesetError
 from evaluation.models.programmes import Indicator, Programme
 from evaluation.vocabulary import Grade, RuleKind
 
@@ -50,14 +51,6 @@ class Ruleset(models.Model):
         return self.frozen_at is not None
 
 
-class FrozenRulesetError(ValidationError):
-    def __init__(self, ruleset: Ruleset) -> None:
-        super().__init__(
-            f"ruleset {ruleset.label} has been used by an evaluation run and cannot change; "
-            "revise it to make a new version"
-        )
-
-
 class RulesetPart(models.Model):
     """A row of a ruleset. Saving or deleting one of a frozen ruleset is refused, whoever asks
     (a service, the admin or the shell)."""
@@ -91,7 +84,7 @@ class IndicatorRule(RulesetPart):
     floor = models.DecimalField(
         max_digits=14,
         decimal_places=4,
-        help_text="National floor: a growth fraction (0.20), or a count over the programme.",
+        help_text=_("National floor: a growth fraction (0.20), or a count over the programme."),
     )
     weight = models.DecimalField(max_digits=6, decimal_places=2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation import vocabulary
@@ -17,20 +18,20 @@ class EvaluationRun(models.Model):
     """One evaluation of a programme at a date under one ruleset version."""
 
     class Kind(models.TextChoices):
-        OFFICIAL = "official", "official (its decisions go to sign-off)"
-        PROVISIONAL = "provisional", "provisional (for information, never decided)"
+        OFFICIAL = "official", _("official (its decisions go to sign-off)")
+        PROVISIONAL = "provisional", _("provisional (for information, never decided)")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
 
     class Trigger(models.TextChoices):
-        COMMAND = "command", "command line"
-        SCHEDULE = "schedule", "schedule"
-        API = "api", "API"
-        ADMIN = "admin", "admin"
+        COMMAND = "command", _("command line")
+        SCHEDULE = "schedule", _("schedule")
+        API = "api", _("API")
+        ADMIN = "admin", _("admin")
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="runs")
     ruleset = models.ForeignKey(Ruleset, on_delete=models.PROTECT, related_name="runs")
@@ -43,7 +44,7 @@ class EvaluationRun(models.Model):
     )
     years_elapsed = models.PositiveSmallIntegerField(null=True, blank=True)
     cities_total = models.PositiveIntegerField(
-        null=True, blank=True, help_text="How many cities the run scores (set when it starts)."
+        null=True, blank=True, help_text=_("How many cities the run scores (set when it starts).")
     )
     input_digest = models.CharField(max_length=64, blank=True)
     result_digest = models.CharField(max_length=64, blank=True)
@@ -53,7 +54,7 @@ class EvaluationRun(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="An earlier run with the same ruleset, inputs and results.",
+        help_text=_("An earlier run with the same ruleset, inputs and results."),
     )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -62,10 +63,25 @@ class EvaluationRun(models.Model):
     finalised_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When every decision of this official run was signed off; periods up to its "
-        "as-of date are then closed to officials.",
+        help_text=_(
+            "When every decision of this official run was signed off; periods up to its "
+            "as-of date are then closed to officials."
+        ),
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "The run's last sign of progress (requested, started, a chunk taken or stored, "
+            "re-queued): the sweep looks after a queued or running run that has none for "
+            "EVALUATION_STALL_SECONDS."
+        ),
+    )
+    start_deliveries = models.PositiveIntegerField(
+        default=0, help_text=_("How many times a worker began starting the run.")
     )
 
+    # The heartbeat moves with every chunk through update(), which writes no history row.
     history = HistoricalRecords()
 
     class Meta:
@@ -117,9 +133,9 @@ class CityResult(models.Model):
     grade = models.CharField(max_length=20, choices=Grade.choices)
     release_share = models.DecimalField(max_digits=5, decimal_places=4)
     reason = models.TextField()
-    input_digest = models.CharField(max_length=64, default="", help_text="Of the city's inputs.")
+    input_digest = models.CharField(max_length=64, default="", help_text=_("Of the city's inputs."))
     result_digest = models.CharField(
-        max_length=64, default="", help_text="Of every number and reason."
+        max_length=64, default="", help_text=_("Of every number and reason.")
     )
 
     class Meta:
@@ -149,11 +165,11 @@ class IndicatorResult(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     weight = models.DecimalField(max_digits=6, decimal_places=2)
     full_target = models.DecimalField(
-        max_digits=14, decimal_places=4, help_text="The committed target, or the floor."
+        max_digits=14, decimal_places=4, help_text=_("The committed target, or the floor.")
     )
     target_source = models.CharField(max_length=10, choices=vocabulary.TargetSource.choices)
     target = models.DecimalField(
-        max_digits=18, decimal_places=4, help_text="Growth fraction, or the pro-rated count."
+        max_digits=18, decimal_places=4, help_text=_("Growth fraction, or the pro-rated count.")
     )
     actual = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     attainment = models.DecimalField(max_digits=5, decimal_places=4)
@@ -193,9 +209,9 @@ class TrancheDecision(models.Model):
     Decision = vocabulary.Decision
 
     class Status(models.TextChoices):
-        RECOMMENDED = "recommended", "recommended, awaiting sign-off"
-        CONFIRMED = "confirmed", "confirmed"
-        OVERRIDDEN = "overridden", "overridden"
+        RECOMMENDED = "recommended", _("recommended, awaiting sign-off")
+        CONFIRMED = "confirmed", _("confirmed")
+        OVERRIDDEN = "overridden", _("overridden")
 
     city_result = models.OneToOneField(
         CityResult, on_delete=models.CASCADE, related_name="decision"

@@ -5,18 +5,83 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.access import require_reviewer
+from evaluation.exceptions import FieldError, Locked, WorkflowError
 from evaluation.models import EvaluationRun, TrancheDecision
-from evaluation.services.reporting import FieldError, Locked, WorkflowError
+
+
+class SignOff(models.TextChoices):
+    """Where a decision stands for sign-off, as the person looking at it is told."""
+
+    OPEN = "open", _("awaiting sign-off")
+    PROVISIONAL = "provisional", _("provisional, not for sign-off")
+    UNFINISHED = "unfinished", _("its run has not succeeded, not for sign-off")
+    SIGNED = "signed", _("signed off")
+    OWN_RUN = "own_run", _("awaiting sign-off by another reviewer (you triggered the run)")
+    OTHER_RUN_SIGNED = "other_run_signed", _("another run of this date is being signed off")
+    SUPERSEDED = "superseded", _("superseded by a newer run of this date")
+
+
+SIGNED_STATUSES = (TrancheDecision.Status.CONFIRMED, TrancheDecision.Status.OVERRIDDEN)
+
+
+def decisions_sign_off(
+    queryset: QuerySet[TrancheDecision] | None = None, *, by: User | None = None
+) -> QuerySet[TrancheDecision]:
+    """The rule of which decisions can be signed off, in one place: each decision annotated with
+    ``sign_off`` (a ``SignOff`` value; ``open`` only if ``by`` may sign it off now), and the
+    run that blocks it (``signed_run``, ``newer_run``). Only the decisions of a successful
+    official run, not yet signed, not by the reviewer who triggered the run, and of the one
+    official run per programme and date that is decided: the newest, unless another one's
+    sign-off has begun."""
+    queryset = TrancheDecision.objects.all() if queryset is None else queryset
+    others = EvaluationRun.objects.filter(
+        programme_id=OuterRef("city_result__run__programme_id"),
+        as_of=OuterRef("city_result__run__as_of"),
+        kind=EvaluationRun.Kind.OFFICIAL,
+        status=EvaluationRun.Status.SUCCEEDED,
+    ).exclude(pk=OuterRef("city_result__run_id"))
+    newest_first = ("-created_at", "-id")
+    queryset = queryset.annotate(
+        signed_run=Subquery(
+            others.filter(city_results__decision__status__in=SIGNED_STATUSES)
+            .order_by(*newest_first)
+            .values("pk")[:1]
+        ),
+        newer_run=Subquery(
+            others.filter(created_at__gt=OuterRef("city_result__run__created_at"))
+            .order_by(*newest_first)
+            .values("pk")[:1]
+        ),
+    )
+    run = "city_result__run__"
+    whens = [
+        When(~Q(**{run + "kind": EvaluationRun.Kind.OFFICIAL}), then=Value(SignOff.PROVISIONAL)),
+        When(
+            ~Q(**{run + "status": EvaluationRun.Status.SUCCEEDED}), then=Value(SignOff.UNFINISHED)
+        ),
+        When(~Q(status=TrancheDecision.Status.RECOMMENDED), then=Value(SignOff.SIGNED)),
+    ]
+    if by is not None:
+        whens.append(When(**{run + "triggered_by_id": by.pk}, then=Value(SignOff.OWN_RUN)))
+    whens += [
+        When(signed_run__isnull=False, then=Value(SignOff.OTHER_RUN_SIGNED)),
+        When(newer_run__isnull=False, then=Value(SignOff.SUPERSEDED)),
+    ]
+    return queryset.annotate(
+        sign_off=Case(*whens, default=Value(SignOff.OPEN), output_field=models.CharField())
+    )
 
 
 def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
     """The decision, locked, after checking it may be signed off. The run is locked first, so
     that two reviewers signing off its last decisions at once cannot both miss finalising it."""
-    run = EvaluationRun.objects.select_for_update().get(
+    EvaluationRun.objects.select_for_update().get(
         pk=TrancheDecision.objects.values("city_result__run_id").get(pk=decision.pk)[
             "city_result__run_id"
         ]
@@ -26,34 +91,23 @@ def _locked_decision(decision: TrancheDecision, by: User) -> TrancheDecision:
         .select_related("city_result__run", "city_result__participation")
         .get(pk=decision.pk)
     )
-    if run.kind != EvaluationRun.Kind.OFFICIAL or run.status != EvaluationRun.Status.SUCCEEDED:
-        raise Locked("only the decisions of a successful official run can be signed off")
-    if decision.status != TrancheDecision.Status.RECOMMENDED:
-        raise Locked(f"this decision is already {decision.status} and final")
-    if run.triggered_by_id is not None and run.triggered_by_id == by.pk:
-        raise Locked("the reviewer who triggered the run may not sign off its decisions")
-    others = EvaluationRun.objects.filter(
-        programme_id=run.programme_id,
-        as_of=run.as_of,
-        kind=EvaluationRun.Kind.OFFICIAL,
-        status=EvaluationRun.Status.SUCCEEDED,
-    ).exclude(pk=run.pk)
-    signed = others.filter(
-        city_results__decision__status__in=[
-            TrancheDecision.Status.CONFIRMED,
-            TrancheDecision.Status.OVERRIDDEN,
-        ]
-    ).first()
-    if signed is not None:
-        raise Locked(
-            f"the decisions of run #{signed.pk} for the same date are already being signed off; "
-            "one official run per date is decided"
-        )
-    newer = others.filter(created_at__gt=run.created_at).order_by("-created_at").first()
-    if newer is not None:
-        raise Locked(
-            f"run #{newer.pk} is a newer official run for the same date: sign off that one"
-        )
+    state, signed_run, newer_run = (
+        decisions_sign_off(TrancheDecision.objects.filter(pk=decision.pk), by=by)
+        .values_list("sign_off", "signed_run", "newer_run")  # type: ignore[misc]
+        .get()
+    )
+    refusals = {
+        SignOff.PROVISIONAL: "only the decisions of a successful official run can be signed off",
+        SignOff.UNFINISHED: "only the decisions of a successful official run can be signed off",
+        SignOff.SIGNED: f"this decision is already {decision.status} and final",
+        SignOff.OWN_RUN: "the reviewer who triggered the run may not sign off its decisions",
+        SignOff.OTHER_RUN_SIGNED: f"the decisions of run #{signed_run} for the same date are "
+        "already being signed off; one official run per date is decided",
+        SignOff.SUPERSEDED: f"run #{newer_run} is a newer official run for the same date: "
+        "sign off that one",
+    }
+    if state != SignOff.OPEN:
+        raise Locked(refusals[SignOff(state)])
     return decision
 
 

@@ -8,24 +8,33 @@ created or changed row has a history record with who, when and why.
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cities.models import City
-from evaluation.access import Forbidden, is_reviewer
+from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
+from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError
+from evaluation.inputs import (
+    MAX_AMOUNT,
+    MAX_TARGET,
+    ClosedPeriods,
+    Figure,
+    amount_errors,
+    division_code_error,
+    floor_in_words,
+    mixed_granularity,
+    parse_number,
+    target_floor_error,
+)
 from evaluation.models import (
-    EvaluationRun,
     Indicator,
     MetricValue,
     Participation,
@@ -35,8 +44,8 @@ from evaluation.models import (
     Target,
 )
 from evaluation.scoring import Period, PeriodError
-from evaluation.selectors import NoRuleset, ruleset_current
-from evaluation.tabular import ImportRefused, Row, RowError, read_table
+from evaluation.selectors import ruleset_current
+from evaluation.tabular import Row, read_table
 
 CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
 CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")
@@ -44,13 +53,6 @@ TARGET_COLUMNS = ("city_code", "indicator", "target")
 METRIC_COLUMNS = ("city_code", "period", "indicator", "value")
 # Written by the portal's Excel template for the person filling it in; read and ignored.
 METRIC_OPTIONAL_COLUMNS = ("indicator_name", "unit")
-
-CITY_CODE = re.compile(r"^[0-9]{6}$")
-# The largest numbers the columns hold: MetricValue.value is DecimalField(16, 2), Target.value
-# and the amounts are DecimalField(14, 4) and (14, 2).
-MAX_VALUE = Decimal("99999999999999.99")
-MAX_TARGET = Decimal("9999999999.9999")
-MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def _require_ministry(by: User | None) -> None:
@@ -70,40 +72,6 @@ class ImportSummary:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
-def parse_number(
-    text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
-) -> Decimal:
-    """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
-    wrong in words for the person who wrote the file, in the active language."""
-    if text == "":
-        raise ValueError(_("a value is required"))
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(_("%(text)r is not a number") % {"text": text}) from None
-    if not number.is_finite():
-        raise ValueError(_("%(text)r is not a number") % {"text": text})
-    if number < 0:
-        raise ValueError(_("%(text)s is negative; values are never negative") % {"text": text})
-    if positive and number == 0:
-        raise ValueError(_("must be above 0"))
-    exponent = number.normalize().as_tuple().exponent
-    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    if decimals > places:
-        if places == 0:
-            raise ValueError(
-                _("%(text)s is not a whole number; counts are whole numbers") % {"text": text}
-            )
-        raise ValueError(
-            _("%(text)s has more than %(places)d decimals") % {"text": text, "places": places}
-        )
-    if number > limit:
-        raise ValueError(
-            _("%(text)s is too large (at most %(limit)s)") % {"text": text, "limit": limit}
-        )
-    return number
-
-
 def _required(row: Row, column: str, errors: list[RowError], *, max_length: int = 0) -> str:
     value = row.values.get(column, "")
     if not value:
@@ -115,10 +83,9 @@ def _required(row: Row, column: str, errors: list[RowError], *, max_length: int 
 
 def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
     code = _required(row, column, errors)
-    if code and not CITY_CODE.match(code):
-        errors.append(
-            RowError(row.line, column, f"{code!r} is not a 6-digit administrative division code")
-        )
+    why = division_code_error(code) if code else None
+    if why is not None:
+        errors.append(RowError(row.line, column, why))
         return ""
     return code
 
@@ -163,28 +130,10 @@ def cities_import(
                 RowError(row.line, None, "give both total_amount and first_tranche, or neither")
             )
         elif total is not None and first is not None:
-            if not programme.total_amount_min <= total <= programme.total_amount_max:
-                row_errors.append(
-                    RowError(
-                        row.line,
-                        "total_amount",
-                        f"{total} is outside programme {programme.code}'s range "
-                        f"{programme.total_amount_min}-{programme.total_amount_max}",
-                    )
-                )
-            if not programme.first_tranche_min <= first <= programme.first_tranche_max:
-                row_errors.append(
-                    RowError(
-                        row.line,
-                        "first_tranche",
-                        f"{first} is outside programme {programme.code}'s range "
-                        f"{programme.first_tranche_min}-{programme.first_tranche_max}",
-                    )
-                )
-            if first > total:
-                row_errors.append(
-                    RowError(row.line, "first_tranche", "the first tranche exceeds the total")
-                )
+            row_errors += [
+                RowError(row.line, field, why)
+                for field, why in amount_errors(programme=programme, total=total, first=first)
+            ]
         if code:
             if code in seen:
                 row_errors.append(
@@ -319,17 +268,19 @@ def targets_import(
             value = parse_number(text, places=places, positive=True, limit=MAX_TARGET)
         except ValueError as exc:
             row_errors.append(RowError(row.line, "target", str(exc)))
-        if value is not None and rule is not None and value < rule.floor:
-            floor = (
-                f"{rule.floor.normalize():f} ({rule.floor * 100:.0f}% growth)"
-                if rule.kind == RuleKind.GROWTH
-                else f"{rule.floor.normalize():f}"
-            )
+        below = (
+            target_floor_error(floor=rule.floor, value=value)
+            if value is not None and rule is not None
+            else None
+        )
+        if below is not None:
+            assert rule is not None
             row_errors.append(
                 RowError(
                     row.line,
                     "target",
-                    f"committed target {text} is below the national floor {floor}",
+                    f"committed target {text} is below the national floor "
+                    f"{floor_in_words(kind=rule.kind, floor=rule.floor)}",
                 )
             )
         key = (code, indicator_code)
@@ -601,59 +552,29 @@ def _workflow_errors(
                     f"#{report.pk}, which is {report.status}: it changes through that report",
                 )
             )
-    closing = {}
-    for city_id, programme, as_of in (
-        EvaluationRun.objects.filter(
-            kind=EvaluationRun.Kind.OFFICIAL,
-            finalised_at__isnull=False,
-            programme__participations__city_id__in={m.city.pk for m in metrics},
-        )
-        .values_list("programme__participations__city_id", "programme__code", "as_of")
-        .order_by("as_of")
-    ):
-        closing[city_id] = (programme, as_of)
+    closed = ClosedPeriods({m.city.pk for m in metrics})
     for metric in metrics:
-        closed = closing.get(metric.city.pk)
-        if closed is not None and metric.period.end <= closed[1]:
-            errors.append(
-                RowError(
-                    metric.line,
-                    "period",
-                    f"{metric.period} is closed: the programme {closed[0]} evaluation as of "
-                    f"{closed[1].isoformat()} has been finalised",
-                )
-            )
+        why = closed.reason(city_id=metric.city.pk, period=metric.period)
+        if why is not None:
+            errors.append(RowError(metric.line, "period", why))
     return errors
 
 
 def mixed_granularity_errors(
     metrics: list[ParsedMetric], stored: Iterable[MetricValue]
 ) -> list[RowError]:
-    """One granularity per city, indicator and year, counting rows already stored."""
-    file_groups: dict[tuple[int, int, int], list[ParsedMetric]] = defaultdict(list)
-    for metric in metrics:
-        file_groups[(metric.city.pk, metric.indicator.pk, metric.period.year)].append(metric)
-    stored_groups: dict[tuple[int, int, int], list[MetricValue]] = defaultdict(list)
-    for value in stored:
-        stored_groups[(value.city_id, value.indicator_id, value.year)].append(value)
-    errors: list[RowError] = []
-    for group, members in file_groups.items():
-        kinds = {str(m.period.granularity) for m in members}
-        kinds |= {v.granularity for v in stored_groups.get(group, ())}
-        if len(kinds) < 2:
-            continue
-        first = members[0]
-        lines = ", ".join(str(m.line) for m in members)
-        stored_periods = ", ".join(sorted(v.period.label for v in stored_groups.get(group, ())))
-        where = f"lines {lines}" + (f"; already stored: {stored_periods}" if stored_periods else "")
-        for metric in members:
-            errors.append(
-                RowError(
-                    metric.line,
-                    "period",
-                    f"{first.indicator.code} of city {first.city.code} in {metric.period.year} "
-                    f"would mix {' and '.join(sorted(kinds))} figures ({where}); a year is "
-                    "reported as one annual figure, or quarters, or months",
-                )
-            )
-    return errors
+    """The file's rows that would mix granularities (``inputs.mixed_granularity``), counting
+    the values already stored."""
+    codes = {m.city.pk: m.city.code for m in metrics}
+    indicators = {m.indicator.pk: m.indicator.code for m in metrics}
+    new = [Figure(m.city.code, m.indicator.code, m.period, str(m.line)) for m in metrics]
+    lines = {figure: m.line for figure, m in zip(new, metrics, strict=True)}
+    kept = [
+        Figure(codes[v.city_id], indicators[v.indicator_id], v.period)
+        for v in stored
+        if v.city_id in codes and v.indicator_id in indicators
+    ]
+    return [
+        RowError(lines[figure], "period", why)
+        for figure, why in mixed_granularity(new, kept).items()
+    ]

@@ -9,8 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
-from evaluation.models import Participation, Reminder
-from evaluation.scoring import Period
+from evaluation.models import Participation, Reminder, Report
 from evaluation.selectors import participation_periods
 
 log = logging.getLogger(__name__)
@@ -40,15 +39,13 @@ def reminders_send(*, today: dt.date) -> int:
         )
         if not emails:
             continue
-        for row in participation_periods(participation=participation, today=today):
-            if row["status"] in ("submitted", "approved"):
+        for row in participation_periods(participation=participation, today=today, fetched_by=None):
+            if row.status in (Report.Status.SUBMITTED, Report.Status.APPROVED):
                 continue
-            due = row["due_date"]
-            assert isinstance(due, dt.date)
+            due, period = row.due_date, row.period
             step = _step(due, today)
             if step is None:
                 continue
-            period = Period.parse(str(row["period"]))
             try:
                 with transaction.atomic():
                     reminder = Reminder.objects.create(

@@ -6,7 +6,6 @@ same transaction; a refused request changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -14,9 +13,17 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from evaluation import inputs
 from evaluation.access import require_official_of, require_reviewer
+from evaluation.exceptions import (
+    FieldError,
+    ImportRefused,
+    Locked,
+    RowError,
+    StaleVersion,
+    WorkflowError,
+)
 from evaluation.models import (
-    EvaluationRun,
     Indicator,
     MetricValue,
     Participation,
@@ -24,74 +31,36 @@ from evaluation.models import (
     RuleKind,
 )
 from evaluation.scoring import Granularity, Period
-from evaluation.selectors import due_date, ruleset_current
+from evaluation.selectors import ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
     METRIC_OPTIONAL_COLUMNS,
     ParsedMetric,
     mixed_granularity_errors,
     parse_metric_rows,
-    parse_number,
 )
 from evaluation.services.outbox import outbox_enqueue
-from evaluation.tabular import ImportRefused, RowError, read_table
+from evaluation.tabular import read_table
+
+# The status each review step starts from: the services below refuse a step from any other,
+# and the admin offers a report only the steps its status allows.
+REVIEW_STEPS_FROM = {
+    "approve": Report.Status.SUBMITTED,
+    "return": Report.Status.SUBMITTED,
+    "reopen": Report.Status.APPROVED,
+}
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str | None
-    reason: str
-
-
-class WorkflowError(Exception):
-    """A request that breaks a rule; ``errors`` names every field at fault."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
-
-
-class Locked(WorkflowError):
-    """The report cannot change now (approved, submitted, or its period is closed)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__([FieldError(None, reason)])
-
-
-class StaleVersion(WorkflowError):
-    def __init__(self, report: Report, given: int) -> None:
-        super().__init__(
-            [
-                FieldError(
-                    "version",
-                    f"the report has changed since version {given}: it is now version "
-                    f"{report.version}; reload it and apply your change again",
-                )
-            ]
-        )
+def report_review_steps(*, report: Report) -> list[str]:
+    """The review steps (``approve``, ``return``, ``reopen``) the report's status allows."""
+    return [step for step, status in REVIEW_STEPS_FROM.items() if report.status == status]
 
 
 def period_closed_reason(participation: Participation, period: Period) -> str | None:
-    """Why officials may no longer change ``period``: an official evaluation of the programme
-    covering it has been finalised."""
-    run = (
-        EvaluationRun.objects.filter(
-            programme_id=participation.programme_id,
-            kind=EvaluationRun.Kind.OFFICIAL,
-            finalised_at__isnull=False,
-            as_of__gte=period.end,
-        )
-        .order_by("as_of")
-        .first()
-    )
-    if run is None:
-        return None
-    assert run.finalised_at is not None
-    return (
-        f"{period} is closed: the programme {participation.programme.code} evaluation as of "
-        f"{run.as_of.isoformat()} (run #{run.pk}) was finalised on "
-        f"{timezone.localdate(run.finalised_at).isoformat()}, so its figures can no longer change"
-    )
+    """Why officials may no longer change ``period`` of this participation's city (the one
+    rule, ``inputs.period_closed_reason``: a finalised official run of any of the city's
+    programmes)."""
+    return inputs.period_closed_reason(city_id=participation.city_id, period=period)
 
 
 def _refuse_if_closed(participation: Participation, period: Period) -> None:
@@ -164,19 +133,17 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         )
     if period.start > timezone.localdate():
         errors.append(FieldError("period", f"{period} has not started yet"))
-    other = (
-        Report.objects.filter(participation=participation, year=period.year)
-        .exclude(granularity=str(period.granularity))
-        .first()
-    )
-    if other is not None:
-        errors.append(
-            FieldError(
-                "period",
-                f"{period.year} is already reported by {other.granularity} ({other.period}); a "
-                "year is reported as one annual figure, or quarters, or months",
-            )
+    city = participation.city.code
+    others = [
+        inputs.Figure(city, None, r.period)
+        for r in Report.objects.filter(participation=participation, year=period.year).exclude(
+            granularity=str(period.granularity)
         )
+    ]
+    errors += [
+        FieldError("period", why)
+        for why in inputs.mixed_granularity([inputs.Figure(city, None, period)], others).values()
+    ]
     if errors:
         raise WorkflowError(errors)
     report = Report(
@@ -184,7 +151,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         year=period.year,
         granularity=str(period.granularity),
         number=period.number,
-        due_date=due_date(participation, period),
+        due_date=inputs.due_date(programme=participation.programme, period=period),
         created_by=by,
     )
     _save(report, by=by, reason="report created")
@@ -241,28 +208,27 @@ def report_values_set(
             )
             continue
         try:
-            parsed[code] = parse_number(str(text).strip(), places=rule.indicator.decimal_places)
+            parsed[code] = inputs.parse_number(
+                str(text).strip(), places=rule.indicator.decimal_places
+            )
         except ValueError as exc:
             errors.append(FieldError(field, str(exc)))
     if not values:
         errors.append(FieldError("values", "give at least one indicator's value"))
-    mixed = (
-        MetricValue.objects.filter(
-            city_id=participation.city_id,
-            indicator__code__in=list(parsed),
-            year=report.year,
+    city = participation.city.code
+    stored = [
+        inputs.Figure(city, value.indicator.code, value.period)
+        for value in MetricValue.objects.filter(
+            city_id=participation.city_id, indicator__code__in=list(parsed), year=report.year
         )
         .exclude(granularity=report.granularity)
         .select_related("indicator")
-    )
-    for value in mixed:
-        errors.append(
-            FieldError(
-                f"values.{value.indicator.code}",
-                f"{value.indicator.code} for {report.year} is already recorded as "
-                f"{value.period}; a year is reported at one granularity only",
-            )
-        )
+    ]
+    asked = [inputs.Figure(city, code, report.period) for code in parsed]
+    errors += [
+        FieldError(f"values.{figure.indicator}", why)
+        for figure, why in inputs.mixed_granularity(asked, stored).items()
+    ]
     if errors:
         raise WorkflowError(errors)
 
@@ -479,7 +445,7 @@ def report_approve(*, report: Report, by: User) -> Report:
     if report.status == Report.Status.APPROVED:
         return report
     _refuse_if_closed(report.participation, report.period)
-    if report.status != Report.Status.SUBMITTED:
+    if report.status != REVIEW_STEPS_FROM["approve"]:
         raise WorkflowError(
             [
                 FieldError(
@@ -535,7 +501,7 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     if not comment:
         raise WorkflowError([FieldError("comment", "say what the city should fix")])
     report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
-    if report.status != Report.Status.SUBMITTED:
+    if report.status != REVIEW_STEPS_FROM["return"]:
         raise WorkflowError(
             [
                 FieldError(
@@ -559,7 +525,7 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
         .select_related("participation__programme")
         .get(pk=report.pk)
     )
-    if report.status != Report.Status.APPROVED:
+    if report.status != REVIEW_STEPS_FROM["reopen"]:
         raise WorkflowError(
             [
                 FieldError(
@@ -600,8 +566,9 @@ def reports_upload(
             participation=participation, year__in={p.year for p in by_period}
         )
     }
+    closed = inputs.ClosedPeriods([participation.city_id])
     for period, members in by_period.items():
-        why = period_closed_reason(participation, period)
+        why = closed.reason(city_id=participation.city_id, period=period)
         report = reports.get(period)
         if (
             why is None

@@ -13,16 +13,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
-from evaluation import scoring
+from evaluation import scoring, testhook
 from evaluation.models import (
     CityResult,
     EvaluationRun,
     IndicatorResult,
     Participation,
     Programme,
+    RunChunk,
     Target,
     TrancheDecision,
 )
@@ -67,6 +70,7 @@ def evaluation_run_request(
             kind=kind,
             trigger=trigger,
             triggered_by=by,
+            heartbeat_at=timezone.now(),
         )
         run.full_clean()
         run._history_user = by  # type: ignore[attr-defined]
@@ -104,13 +108,51 @@ def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> Evaluati
     run.status = EvaluationRun.Status.FAILED
     run.error = "\n".join(messages)
     run.finished_at = timezone.now()
+    run._change_reason = "failed"  # type: ignore[attr-defined]
     run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
     return run
 
 
-def evaluation_run_start(*, run_id: int) -> list[list[int]]:
-    """Check what can be checked for the whole run, record how many cities it scores, and
-    return the chunks of participations to score (none if the run is finished or fails)."""
+def _beat(run_id: int) -> None:
+    """A sign of progress, for the sweep (no history row: it changes all the time)."""
+    EvaluationRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+
+
+def _start_delivered(run_id: int) -> bool:
+    """Record that a worker begins starting the run, committed before any work, so a start
+    that kills its worker every time is counted. False if the run is over (or now fails)."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.status in FINISHED:
+            return False
+        limit = settings.EVALUATION_MAX_DELIVERIES
+        if run.start_deliveries >= limit:
+            # Once the plan is stored the sweep sends its chunks: only a run that never got
+            # that far fails.
+            if run.status == EvaluationRun.Status.QUEUED:
+                _fail(run, [start_over_limit(run.start_deliveries, limit)])
+            return False
+        EvaluationRun.objects.filter(pk=run_id).update(
+            start_deliveries=F("start_deliveries") + 1, heartbeat_at=timezone.now()
+        )
+    return True
+
+
+def start_over_limit(deliveries: int, limit: int) -> str:
+    return gettext(
+        "the run's start was taken by a worker {deliveries} times without finishing, the most "
+        "EVALUATION_MAX_DELIVERIES ({limit}) allows: its worker stopped each time (killed, out "
+        "of memory, or lost)"
+    ).format(deliveries=deliveries, limit=limit)
+
+
+def evaluation_run_start(*, run_id: int) -> list[int]:
+    """Check what can be checked for the whole run, fix its plan (the cities and the chunk
+    boundaries) and return the numbers of the chunks to send: none if the run is finished or
+    fails. A start delivered again finds the plan stored and returns the chunks never sent,
+    so the cities and boundaries stay those of the first delivery."""
+    if not _start_delivered(run_id):
+        return []
     with transaction.atomic():
         run = (
             EvaluationRun.objects.select_for_update()
@@ -119,6 +161,12 @@ def evaluation_run_start(*, run_id: int) -> list[list[int]]:
         )
         if run.status in FINISHED:
             return []
+        if run.chunks.exists():
+            return list(
+                run.chunks.filter(status=RunChunk.Status.PENDING, queued_at__isnull=True)
+                .order_by("number")
+                .values_list("number", flat=True)
+            )
         spec = programme_spec(programme=run.programme)
         rules = ruleset_spec(ruleset=run.ruleset)
         run.years_elapsed = scoring.years_elapsed(spec, run.as_of)
@@ -130,11 +178,12 @@ def evaluation_run_start(*, run_id: int) -> list[list[int]]:
         except scoring.EvaluationError as exc:
             _fail(run, exc.messages)
             return []
-        ids = list(
+        planned = list(
             Participation.objects.filter(programme=run.programme)
             .order_by("city__code")
-            .values_list("pk", flat=True)
+            .values_list("pk", "city__code")
         )
+        ids = [pk for pk, _ in planned]
         if not ids:
             _fail(run, [f"programme {run.programme.code} has no cities: import them first"])
             return []
@@ -156,20 +205,93 @@ def evaluation_run_start(*, run_id: int) -> list[list[int]]:
         if problems:
             _fail(run, problems)
             return []
+        size = settings.EVALUATION_CHUNK_SIZE
+        chunks = RunChunk.objects.bulk_create(
+            RunChunk(
+                run=run,
+                number=number,
+                participation_ids=[pk for pk, _ in planned[i : i + size]],
+                city_codes=[code for _, code in planned[i : i + size]],
+            )
+            for number, i in enumerate(range(0, len(planned), size), start=1)
+        )
         run.status = EvaluationRun.Status.RUNNING
         run.started_at = run.started_at or timezone.now()
         run.cities_total = len(ids)
-        run.save(update_fields=["status", "started_at", "cities_total", "years_elapsed"])
-    size = settings.EVALUATION_CHUNK_SIZE
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+        run.heartbeat_at = timezone.now()
+        run._change_reason = "started: plan fixed"  # type: ignore[attr-defined]
+        run.save(
+            update_fields=["status", "started_at", "cities_total", "years_elapsed", "heartbeat_at"]
+        )
+    return [chunk.number for chunk in chunks]
 
 
-def evaluation_chunk_execute(*, run_id: int, participation_ids: list[int]) -> None:
-    """Score the cities of one chunk that are not scored yet, then finish the run if it was
-    the last."""
-    run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(pk=run_id)
-    if run.status != EvaluationRun.Status.RUNNING:
+def evaluation_chunk_queued(*, run_id: int, number: int) -> None:
+    """The chunk's task has been sent (a start delivered again sends only the others)."""
+    RunChunk.objects.filter(run_id=run_id, number=number).update(queued_at=timezone.now())
+
+
+def chunk_over_limit(chunk: RunChunk, total: int, limit: int) -> str:
+    return gettext(
+        "chunk {number} of {total} (cities {cities}) was taken by a worker {deliveries} times "
+        "without being stored, the most EVALUATION_MAX_DELIVERIES ({limit}) allows; last "
+        "error: {error}"
+    ).format(
+        number=chunk.number,
+        total=total,
+        cities=", ".join(chunk.city_codes),
+        deliveries=chunk.deliveries,
+        limit=limit,
+        error=chunk.last_error or gettext("none recorded"),
+    )
+
+
+def chunk_delivery_lost(chunk: RunChunk) -> None:
+    """Say why the chunk's last delivery ended without storing it or reporting an error."""
+    chunk.last_error = gettext(
+        "delivery {n} did not come back: its worker stopped (killed, out of memory, or lost) "
+        "or its message was lost"
+    ).format(n=chunk.deliveries)
+    chunk.last_error_delivery = chunk.deliveries
+
+
+def _chunk_delivered(run_id: int, number: int) -> RunChunk | None:
+    """Record that a worker begins scoring the chunk, committed before any work, so a chunk
+    that kills its worker every time is counted; past the limit the run fails instead. None
+    when there is nothing to do (the run is over, the chunk stored, or the limit reached)."""
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        if run.status != EvaluationRun.Status.RUNNING:
+            return None
+        chunk = RunChunk.objects.select_for_update().get(run=run, number=number)
+        if chunk.status == RunChunk.Status.DONE:
+            return None
+        if chunk.deliveries and chunk.last_error_delivery != chunk.deliveries:
+            # The previous delivery neither stored the chunk nor reported an error.
+            chunk_delivery_lost(chunk)
+        limit = settings.EVALUATION_MAX_DELIVERIES
+        if chunk.deliveries >= limit:
+            chunk.save(update_fields=["last_error", "last_error_delivery"])
+            _fail(run, [chunk_over_limit(chunk, run.chunks.count(), limit)])
+            return None
+        chunk.deliveries += 1
+        chunk.last_delivered_at = timezone.now()
+        chunk.save(
+            update_fields=["deliveries", "last_delivered_at", "last_error", "last_error_delivery"]
+        )
+        _beat(run_id)
+    return chunk
+
+
+def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
+    """Score the cities of the plan's chunk ``number`` that are not scored yet, then finish
+    the run if it was the last."""
+    chunk = _chunk_delivered(run_id, number)
+    if chunk is None:
         return
+    testhook.reached("chunk-scoring", number)
+    run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(pk=run_id)
+    participation_ids: list[int] = chunk.participation_ids
     scored = set(
         CityResult.objects.filter(run=run, participation_id__in=participation_ids).values_list(
             "participation_id", flat=True
@@ -196,6 +318,7 @@ def evaluation_chunk_execute(*, run_id: int, participation_ids: list[int]) -> No
         try:
             with transaction.atomic():
                 _store_outcome(run, outcome, participations)
+                _chunk_done(chunk)
         except IntegrityError as exc:
             stored = CityResult.objects.filter(run=run, participation_id__in=todo).count()
             if stored < len(todo):
@@ -205,7 +328,17 @@ def evaluation_chunk_execute(*, run_id: int, participation_ids: list[int]) -> No
                     if locked.status not in FINISHED:
                         _fail(locked, [f"storing the results failed: {exc}"])
                 return
+    else:
+        _chunk_done(chunk)
     evaluation_run_finish(run_id=run_id)
+
+
+def _chunk_done(chunk: RunChunk) -> None:
+    # The run's row before the chunk's, as everywhere: two deliveries never wait on each other.
+    _beat(chunk.run_id)
+    RunChunk.objects.filter(pk=chunk.pk).update(
+        status=RunChunk.Status.DONE, finished_at=timezone.now()
+    )
 
 
 def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
@@ -251,8 +384,8 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
 def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
     """The whole run in this process, chunk after chunk: the workers' path without a broker
     (used by the benchmark and the tests to score a run where they stand)."""
-    for chunk in evaluation_run_start(run_id=run_id):
-        evaluation_chunk_execute(run_id=run_id, participation_ids=chunk)
+    for number in evaluation_run_start(run_id=run_id):
+        evaluation_chunk_execute(run_id=run_id, number=number)
     return EvaluationRun.objects.get(pk=run_id)
 
 

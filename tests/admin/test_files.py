@@ -66,7 +66,7 @@ def test_checking_a_bad_file_shows_every_bad_row_and_saves_nothing(admin_client,
         (6, "value"),
     ]
     text = page(response)
-    assert "4 bad rows: nothing was saved" in text
+    assert "4 errors on 4 rows: nothing was saved" in text
     for line, column, reason in rows:
         assert f"{line} {column} {reason}" in text
     assert "unknown city 999999" in text

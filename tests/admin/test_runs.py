@@ -60,10 +60,10 @@ def test_the_runs_list_shows_status_and_progress_while_a_run_goes(
     chunks = evaluation_run_start(run_id=run.pk)
     assert "running 0 of 2 cities" in row()
 
-    evaluation_chunk_execute(run_id=run.pk, participation_ids=chunks[0])
+    evaluation_chunk_execute(run_id=run.pk, number=chunks[0])
     assert "running 1 of 2 cities" in row()
 
-    evaluation_chunk_execute(run_id=run.pk, participation_ids=chunks[1])
+    evaluation_chunk_execute(run_id=run.pk, number=chunks[1])
     assert "succeeded 2 of 2 cities" in row()
 
 

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
 from evaluation.scoring import Period
-from evaluation.services import reporting
+from evaluation.services import reporting, tokens
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.api.test_refusals_change_nothing import changed_tables, database_state
@@ -37,10 +37,14 @@ OWN_LIST = "own list"  # 200, but only the caller's own cities' rows
 HIDDEN = "hidden"  # another city's object: 404, the same answer as for an id that does not exist
 REVIEWERS_ONLY = "reviewers only"  # 403 (or 404), never a 2xx
 LOGIN = "login"  # open to all by design; wrong credentials: 400 and no token
+SELF = "self"  # the caller's own things (their API tokens, their sign-out): 2xx
 
 ROUTES: dict[str, dict[str, str]] = {
     "api-root": {"get": CATALOGUE},
     "token": {"post": LOGIN},
+    "tokens": {"get": SELF},
+    "token-revoke": {"delete": HIDDEN},
+    "sign-out": {"post": SELF},
     "audit": {"get": REVIEWERS_ONLY},
     "programme-list": {"get": CATALOGUE},
     "programme-detail": {"get": CATALOGUE},
@@ -60,6 +64,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "report-reopen": {"post": HIDDEN},
     "run-list": {"get": REVIEWERS_ONLY, "post": REVIEWERS_ONLY},
     "run-detail": {"get": REVIEWERS_ONLY},
+    "run-restart": {"post": REVIEWERS_ONLY},
     "result-list": {"get": OWN_LIST},
     "result-detail": {"get": HIDDEN},
     "decision-list": {"get": REVIEWERS_ONLY},
@@ -121,6 +126,7 @@ class Ids:
     decision: int
     run: int
     audited: tuple[tuple[str, int], ...]
+    token_key: str = "0123456789abcde"
 
 
 MISSING = Ids(
@@ -146,9 +152,11 @@ def url_kwargs(route: Route, ids: Ids) -> Iterator[dict[str, Any]]:
         choices = [{"code": {"programme": "2020", "indicator": "pledge_amount"}[basename]}]
     elif "pk" in route.groups:
         choices = [{"pk": getattr(ids, basename)}]
+    elif "token_key" in route.groups:
+        choices = [{"token_key": ids.token_key}]
     else:
         choices = [{}]
-    unknown = route.groups - {"model", "pk", "code", "format"}
+    unknown = route.groups - {"model", "pk", "code", "format", "token_key"}
     assert not unknown, f"{route.name}: no value for the path parameters {unknown}"
     for kwargs in choices:
         yield kwargs | ({"format": "json"} if "format" in route.groups else {})
@@ -233,6 +241,7 @@ def story(
 
     report_b = report(city_b, official_b, submit=True)
     value_b = MetricValue.objects.get(report=report_b, indicator__code="pledge_projects")
+    token_b, _ = tokens.token_issue(user=official_b)
     return Story(
         city_b_ids=Ids(
             participation=city_b.pk,
@@ -248,6 +257,7 @@ def story(
                 ("city", city_b.city.pk),
                 ("decision", result_b.decision.pk),
             ),
+            token_key=token_b.token_key,
         ),
         city_a_report=report(city_a, official_a, submit=False),
         city_b_report=report_b,
@@ -338,6 +348,10 @@ def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, 
                         problems.append(f"{where}: {status}, expected 403 or 404: {content}")
                     elif rule == LOGIN and status != 400:
                         problems.append(f"{where}: {status}, expected 400 (wrong password)")
+                    elif rule == SELF and status not in (200, 204):
+                        problems.append(f"{where}: {status}, expected 200 or 204")
+                    elif rule == SELF and CITY_B_CODE in json.dumps(content):
+                        problems.append(f"{where}: shows city B")
 
             # OPTIONS describes a route; it must not tell city B's objects from missing ones.
             options = send(api_a, "options", url, None, "json")
@@ -388,7 +402,6 @@ def test_a_format_suffix_on_an_action_is_answered_not_a_server_error(
         ("participation-list", "city=110105"),
         ("participation-list", "programme=2020"),
         ("report-list", "city=110105"),
-        ("report-list", "participation={participation}"),
         ("report-list", "year=2022"),
         ("report-list", "status=submitted"),
         ("result-list", "run={run}"),
@@ -403,6 +416,21 @@ def test_filtering_a_list_on_another_city_finds_nothing_of_it(
     )
     assert response.status_code == 200
     assert _leaks(route, response.json(), ids) == []
+
+
+def test_filtering_on_another_citys_participation_is_refused_as_for_a_missing_one(
+    story: Story, api_a
+):
+    """A filter's choices are the caller's own: city B's participation is as unknown as one
+    that does not exist (the same 400), so ids cannot be probed."""
+    other = api_a.get(reverse("report-list"), {"participation": story.city_b_ids.participation})
+    missing = api_a.get(reverse("report-list"), {"participation": MISSING.participation})
+
+    assert (other.status_code, missing.status_code) == (400, 400)
+    assert other.json()["errors"][0]["field"] == "participation"
+    assert other.content.replace(
+        str(story.city_b_ids.participation).encode(), b"N"
+    ) == missing.content.replace(str(MISSING.participation).encode(), b"N")
 
 
 def test_the_walk_would_see_a_leak(story: Story, api_reviewer):

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # Everything the API can change: the programme's data, its history tables, the cities, the
 # users and their API tokens.
-SNAPSHOT_APPS = ("auth", "authtoken", "cities", "evaluation", "reports")
+SNAPSHOT_APPS = ("auth", "knox", "cities", "evaluation", "reports")
 
 
 def database_state() -> dict[str, list[dict[str, Any]]]:

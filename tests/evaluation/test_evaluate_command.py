@@ -170,3 +170,68 @@ def test_demo_shows_every_grade_and_is_repeatable():
     assert "results identical" in err2.getvalue()
     table = [line for line in text.splitlines() if re.match(r"^\d{6}\s", line)]
     assert table == [line for line in out2.getvalue().splitlines() if re.match(r"^\d{6}\s", line)]
+
+
+# Waiting for a worker that does not come: what the command says ----------------------------
+
+
+def _gives_up(monkeypatch, settings) -> str:
+    settings.EVALUATION_WAIT_SECONDS = 0
+    with pytest.raises(CommandError) as raised:
+        run_command("--programme", "2020")
+    return str(raised.value)
+
+
+def test_with_no_worker_it_says_the_run_is_queued_and_no_worker_took_it(
+    worked_example, monkeypatch, settings
+):
+    # The start is recorded for sending but no worker ever takes it.
+    monkeypatch.setattr("evaluation.services.outbox.outbox_dispatch", lambda **kwargs: 0)
+    message = _gives_up(monkeypatch, settings)
+    run = EvaluationRun.objects.get()
+    assert message.startswith(
+        f"gave up waiting for evaluation run #{run.pk} after 0 s: it is still queued, 0 of ? "
+        "cities scored; no worker has taken its start in 0 s: is a Celery worker running and "
+        'reading the queue "celery"?'
+    )
+    assert f"/api/v1/runs/{run.pk}/" in message
+    assert "is a Celery worker running? (see README" not in message
+
+
+def test_with_chunks_no_worker_takes_it_says_they_wait_in_the_queue(
+    worked_example, monkeypatch, settings
+):
+    monkeypatch.setattr("evaluation.tasks.evaluate_chunk.delay", lambda *args: None)
+    message = _gives_up(monkeypatch, settings)
+    assert "it is still running, 0 of 1 cities scored; 1 chunk waits in the queue and no " in (
+        message
+    )
+
+
+def test_with_a_chunk_taken_and_never_back_it_says_it_waits_for_redelivery(
+    worked_example, monkeypatch, settings
+):
+    from evaluation.services.runs import _chunk_delivered
+
+    settings.EVALUATION_STALL_SECONDS = 120
+    settings.EVALUATION_SWEEP_SECONDS = 30
+    # A worker takes the chunk and dies with it.
+    monkeypatch.setattr(
+        "evaluation.tasks.evaluate_chunk.delay",
+        lambda run_id, number: _chunk_delivered(run_id, number),
+    )
+    out, err = io.StringIO(), io.StringIO()
+    settings.EVALUATION_WAIT_SECONDS = 0
+    with pytest.raises(CommandError) as raised:
+        call_command("evaluate", "--programme", "2020", stdout=out, stderr=err)
+    message = str(raised.value)
+    assert "it is still running, 0 of 1 cities scored; chunk 1 " in message
+    assert re.search(
+        r"chunk 1 \(cities 440300\) was taken by a worker 0 s ago and has not come back yet, "
+        r"with 0 other chunks to score: if its worker stopped, it waits for redelivery; the "
+        r"sweep sends it again once the run has had no progress for 120 s \(in about 1[12]\d s, "
+        r"plus up to 30 s until the next sweep\)",
+        message,
+    ), message
+    run = EvaluationRun.objects.get()
+    assert err.getvalue().startswith(f"Run #{run.pk}: 0 of 1 cities scored")

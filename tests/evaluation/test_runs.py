@@ -198,8 +198,9 @@ def test_query_count_does_not_grow_with_cities(
     with django_capture_on_commit_callbacks(execute=False):
         thirty = _queries_for(programme, 30)
     assert three == thirty
-    # Start, one chunk and finish, with the services' full_clean() checks: a few dozen.
-    assert three < 50
+    # Start, one chunk and finish, with the services' full_clean() checks and the plan's
+    # bookkeeping (each delivery recorded before the work): a few dozen.
+    assert three < 70
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ def test_setup_schedules_installs_each_schedule_once(programme):
         "nightly provisional evaluations",
         "report reminders",
         "outbox dispatch",
+        "evaluation run sweep",
         "mid-term evaluation of programme 2020",
     }
     midterm = tasks["mid-term evaluation of programme 2020"]
@@ -42,6 +43,16 @@ def test_setup_schedules_installs_each_schedule_once(programme):
         dt.datetime(2022, 2, 14, 9, 0)
     )
     assert tasks["nightly provisional evaluations"].crontab.hour == "2"
+    sweep = tasks["evaluation run sweep"]
+    assert sweep.task == "evaluation.tasks.sweep_evaluation_runs"
+    assert (sweep.interval.every, sweep.interval.period) == (30, "seconds")
+
+
+def test_the_sweep_runs_as_often_as_configured(programme, settings):
+    settings.EVALUATION_SWEEP_SECONDS = 5
+    call_command("setup_schedules", stdout=io.StringIO())
+    sweep = PeriodicTask.objects.get(name="evaluation run sweep")
+    assert (sweep.interval.every, sweep.interval.period, sweep.crontab) == (5, "seconds", None)
 
 
 def test_a_one_off_that_ran_is_not_started_again_by_reinstalling(programme):

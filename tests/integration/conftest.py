@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -100,7 +101,18 @@ def queue(broker_url) -> Iterator[str]:
         redis.Redis.from_url(broker_url).delete(name)
 
 
-def start_worker(*, broker_url: str, database_url: str, queue: str, log: Path) -> Worker:
+def start_worker(
+    *,
+    broker_url: str,
+    database_url: str,
+    queue: str,
+    log: Path,
+    pool: str = "solo",
+    env: dict[str, str] | None = None,
+) -> Worker:
+    """A ``celery worker`` in a process group of its own (its pid is the group's id), so a
+    test can SIGKILL it with its pool children. ``pool="prefork"`` runs one pool child;
+    ``env`` adds to its environment (a test hook, say)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -109,7 +121,8 @@ def start_worker(*, broker_url: str, database_url: str, queue: str, log: Path) -
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -120,9 +133,13 @@ def start_worker(*, broker_url: str, database_url: str, queue: str, log: Path) -
             f"{queue}-{uuid.uuid4().hex[:6]}@%h",
         ],
         cwd=ROOT,
-        env=service_env(broker_url=broker_url, database_url=database_url, queue=queue),
+        env={
+            **service_env(broker_url=broker_url, database_url=database_url, queue=queue),
+            **(env or {}),
+        },
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     worker = Worker(process, log, queue)
     deadline = time.monotonic() + 60
@@ -137,12 +154,36 @@ def start_worker(*, broker_url: str, database_url: str, queue: str, log: Path) -
 
 
 def stop_worker(worker: Worker) -> None:
-    worker.process.terminate()
-    try:
-        worker.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.process.kill()
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+    kill_group(worker)
+
+
+def kill_group(worker: Worker) -> None:
+    """SIGKILL the worker and every pool child left in its process group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.process.pid, signal.SIGKILL)
+    if worker.process.poll() is None:
         worker.process.wait()
+
+
+def stopped_in_group(worker: Worker) -> list[int]:
+    """The processes of the worker's group that are stopped (a test hook's SIGSTOP)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command name: state, ppid, pgrp.
+        if fields[0] == "T" and int(fields[2]) == worker.process.pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from evaluation.exceptions import NoRuleset
 from evaluation.models import EvaluationRun, Programme
-from evaluation.selectors import NoRuleset, programme_get
+from evaluation.run_progress import run_progress
+from evaluation.selectors import programme_get
 from evaluation.services.runs import evaluation_run_request
 from reports.runs import run_document, run_table
 
@@ -72,19 +75,39 @@ class Command(BaseCommand):
         self.stderr.write(self._comparison(run))
 
     def _wait(self, run_id: int) -> EvaluationRun:
-        """Wait for a worker to finish the run (at once when tasks run in-process)."""
-        deadline = time.monotonic() + settings.EVALUATION_WAIT_SECONDS
+        """Wait for a worker to finish the run (at once when tasks run in-process), saying on
+        standard error how far it has got; on giving up, say what state it is in and why."""
+        waited = settings.EVALUATION_WAIT_SECONDS
+        deadline = time.monotonic() + waited
+        said = None
         while True:
             run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(
                 pk=run_id
             )
             if run.status in (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED):
                 return run
+            progress = run_progress(run=run)
+            if progress.total is not None and progress.scored != said:
+                said = progress.scored
+                self.stderr.write(
+                    _("Run #{id}: {scored} of {total} cities scored").format(
+                        id=run_id, scored=progress.scored, total=progress.total
+                    )
+                )
             if time.monotonic() > deadline:
                 raise CommandError(
-                    f"evaluation run #{run_id} is still {run.status} after "
-                    f"{settings.EVALUATION_WAIT_SECONDS} s: is a Celery worker running? "
-                    "(see README: Running with Redis and workers)"
+                    _(
+                        "gave up waiting for evaluation run #{id} after {seconds} s: it is "
+                        "still {status}, {scored} of {total} cities scored; {why}. It goes on "
+                        "without this command: follow it in the admin or at /api/v1/runs/{id}/."
+                    ).format(
+                        id=run_id,
+                        seconds=waited,
+                        status=run.get_status_display(),
+                        scored=progress.scored,
+                        total="?" if progress.total is None else progress.total,
+                        why=progress.waiting_for,
+                    )
                 )
             time.sleep(0.2)
 

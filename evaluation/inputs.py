@@ -1,0 +1,258 @@
+"""The programme's input rules, each written once: what a city's figures, targets and money
+must look like, when a period is due, late or closed.
+
+The import services, the reporting workflow, the admin forms, the API and the portal all call
+these functions, so a rule cannot say one thing to a file and another to a form. Each returns
+the reason in words (or None when the input is fine), and the caller puts it where its user
+looks: a file row, a request field, a form field. The scoring rules (how a city is scored)
+live in the pure core, ``evaluation/scoring/``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from evaluation.scoring import Period
+from evaluation.vocabulary import RuleKind
+
+if TYPE_CHECKING:
+    from evaluation.models import Programme
+
+# Division codes -------------------------------------------------------------------------------
+
+DIVISION_CODE = re.compile(r"^[0-9]{6}$")
+
+
+def division_code_error(code: str) -> str | None:
+    """A city is named by its 6-digit administrative division code (440300), nothing else."""
+    if DIVISION_CODE.match(code):
+        return None
+    return f"{code!r} is not a 6-digit administrative division code"
+
+
+# Numbers --------------------------------------------------------------------------------------
+
+# The largest numbers the columns hold: MetricValue.value is DecimalField(16, 2), Target.value
+# and the amounts are DecimalField(14, 4) and (14, 2).
+MAX_VALUE = Decimal("99999999999999.99")
+MAX_TARGET = Decimal("9999999999.9999")
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
+def parse_number(
+    text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
+) -> Decimal:
+    """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
+    wrong in words for the person who wrote it, in the active language."""
+    if text == "":
+        raise ValueError(_("a value is required"))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_("%(text)r is not a number") % {"text": text}) from None
+    if not number.is_finite():
+        raise ValueError(_("%(text)r is not a number") % {"text": text})
+    if number < 0:
+        raise ValueError(_("%(text)s is negative; values are never negative") % {"text": text})
+    if positive and number == 0:
+        raise ValueError(_("must be above 0"))
+    exponent = number.normalize().as_tuple().exponent
+    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if decimals > places:
+        if places == 0:
+            raise ValueError(
+                _("%(text)s is not a whole number; counts are whole numbers") % {"text": text}
+            )
+        raise ValueError(
+            _("%(text)s has more than %(places)d decimals") % {"text": text, "places": places}
+        )
+    if number > limit:
+        raise ValueError(
+            _("%(text)s is too large (at most %(limit)s)") % {"text": text, "limit": limit}
+        )
+    return number
+
+
+# Money ----------------------------------------------------------------------------------------
+
+
+def amount_errors(
+    *, programme: Programme, total: Decimal | None, first: Decimal | None
+) -> list[tuple[str, str]]:
+    """A city's total and first tranche lie within its programme's range (one sum for 2018
+    and 2020, a range for 2019) and the first tranche is not above the total: every field at
+    fault (``total_amount``, ``first_tranche``) with its reason."""
+    errors: list[tuple[str, str]] = []
+    for field, value, low, high in (
+        ("total_amount", total, programme.total_amount_min, programme.total_amount_max),
+        ("first_tranche", first, programme.first_tranche_min, programme.first_tranche_max),
+    ):
+        if value is not None and not low <= value <= high:
+            errors.append((field, f"outside programme {programme.code}'s range {low}-{high}"))
+    if total is not None and first is not None and first > total:
+        errors.append(("first_tranche", "the first tranche exceeds the total"))
+    return errors
+
+
+# Targets --------------------------------------------------------------------------------------
+
+
+def target_floor_error(*, floor: Decimal, value: Decimal) -> str | None:
+    """A committed target is never below the national floor of its rule ("以上" includes the
+    floor itself)."""
+    if value >= floor:
+        return None
+    return f"below the national floor {floor.normalize():f}"
+
+
+def floor_in_words(*, kind: str, floor: Decimal) -> str:
+    """A growth floor also as a percentage: ``0.3 (30% growth)``."""
+    if kind == RuleKind.GROWTH:
+        return f"{floor.normalize():f} ({floor * 100:.0f}% growth)"
+    return f"{floor.normalize():f}"
+
+
+# Granularity ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure that is, or would be, recorded: its city, indicator (None for a city's report
+    as a whole) and period, and where it comes from (a file's line number, a request field)."""
+
+    city: str
+    indicator: str | None
+    period: Period
+    source: str = ""
+
+
+def mixed_granularity(
+    new: Sequence[Figure], stored: Iterable[Figure], *, sources: str = "lines"
+) -> dict[Figure, str]:
+    """One granularity per city, indicator and year: an annual figure, or quarters, or months.
+    For every new figure that would mix them, counting the stored ones, the reason, which names
+    the new figures involved (``sources``: how to call them, e.g. "lines") and the stored
+    periods."""
+    new_groups: dict[tuple[str, str | None, int], list[Figure]] = defaultdict(list)
+    for figure in new:
+        new_groups[(figure.city, figure.indicator, figure.period.year)].append(figure)
+    stored_groups: dict[tuple[str, str | None, int], list[Figure]] = defaultdict(list)
+    for figure in stored:
+        stored_groups[(figure.city, figure.indicator, figure.period.year)].append(figure)
+    out: dict[Figure, str] = {}
+    for (city, indicator, year), members in new_groups.items():
+        kept = stored_groups.get((city, indicator, year), [])
+        kinds = {str(f.period.granularity) for f in members} | {
+            str(f.period.granularity) for f in kept
+        }
+        if len(kinds) < 2:
+            continue
+        rule = "a year is reported as one annual figure, or quarters, or months"
+        if indicator is None:
+            other = sorted(
+                {str(f.period.granularity) for f in kept} - {str(members[0].period.granularity)}
+            )
+            periods = ", ".join(sorted(f.period.label for f in kept))
+            reason = f"{year} is already reported by {' and '.join(other)} ({periods}); {rule}"
+        else:
+            named = ", ".join(f.source for f in members if f.source)
+            where = [f"{sources} {named}"] if named else []
+            if kept:
+                where.append("already stored: " + ", ".join(sorted(f.period.label for f in kept)))
+            reason = (
+                f"{indicator} of city {city} in {year} would mix {' and '.join(sorted(kinds))} "
+                f"figures ({'; '.join(where)}); {rule}"
+            )
+        for figure in members:
+            out[figure] = reason
+    return out
+
+
+# Due dates and lateness -----------------------------------------------------------------------
+
+
+def due_date(*, programme: Programme, period: Period) -> dt.date:
+    """A period's report is due on the programme's due day (default the 15th) of the month
+    after the period ends."""
+    year, month = period.year, period.last_month + 1
+    if month == 13:
+        year, month = year + 1, 1
+    day = min(programme.report_due_day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def is_late(*, due: dt.date, submitted_at: dt.datetime | None, today: dt.date) -> bool:
+    """Submitted after its due date, or still not submitted once the date has passed."""
+    if submitted_at is not None:
+        return timezone.localdate(submitted_at) > due
+    return today > due
+
+
+# Closed periods -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosingRun:
+    run_id: int
+    programme: str
+    as_of: dt.date
+    finalised_on: dt.date
+
+
+class ClosedPeriods:
+    """Which periods of some cities are closed, read in one query.
+
+    Values belong to a city, not to one of its programmes: a finalised official evaluation of
+    any programme the city takes part in closes every period that ended by its as-of date, to
+    officials' reports and to file loads alike (README, "Calls made")."""
+
+    def __init__(self, city_ids: Iterable[int]) -> None:
+        from evaluation.models import EvaluationRun
+
+        self._runs: dict[int, list[ClosingRun]] = defaultdict(list)
+        for city_id, run_id, programme, as_of, finalised_at in (
+            EvaluationRun.objects.filter(
+                kind=EvaluationRun.Kind.OFFICIAL,
+                finalised_at__isnull=False,
+                programme__participations__city_id__in=set(city_ids),
+            )
+            .values_list(
+                "programme__participations__city_id",
+                "id",
+                "programme__code",
+                "as_of",
+                "finalised_at",
+            )
+            .order_by("as_of", "id")
+        ):
+            self._runs[city_id].append(
+                ClosingRun(run_id, programme, as_of, timezone.localdate(finalised_at))
+            )
+
+    def reason(self, *, city_id: int, period: Period) -> str | None:
+        """Why nobody may change the city's figures of ``period`` any more (the first run that
+        closed it), or None while it is open."""
+        for run in self._runs.get(city_id, ()):
+            if period.end <= run.as_of:
+                return (
+                    f"{period} is closed: the programme {run.programme} evaluation as of "
+                    f"{run.as_of.isoformat()} (run #{run.run_id}) was finalised on "
+                    f"{run.finalised_on.isoformat()}, so its figures can no longer change"
+                )
+        return None
+
+
+def period_closed_reason(*, city_id: int, period: Period) -> str | None:
+    """Why the city's figures of ``period`` can no longer change, or None (see
+    ``ClosedPeriods``)."""
+    return ClosedPeriods([city_id]).reason(city_id=city_id, period=period)

@@ -1,0 +1,309 @@
+"""The models' names and field labels, translatable (Chinese by default), in one place.
+
+Django derives a label from a field's name ("baseline year") when the field gives none, and
+that label is never translated. Giving every field ``verbose_name=_(…)`` in its definition
+would change the migration state of every field (a migration altering some three hundred
+fields, the historical copies included) for no change in the database. The labels are set here
+instead, once the models exist: migrations read the arguments a field was defined with
+(``Field._verbose_name``, ``Meta.original_attrs``), never these attributes, so
+``makemigrations --check`` stays clean. Imported at the end of ``evaluation.models``, before
+any form or admin class reads a label.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from cities.models import City
+from evaluation.models.execution import RunChunk
+from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.programmes import (
+    Indicator,
+    OfficialAssignment,
+    Participation,
+    Programme,
+    Target,
+)
+from evaluation.models.reporting import MetricValue, Reminder, Report
+from evaluation.models.rulesets import GradeBand, IndicatorRule, Ruleset
+from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
+
+Label = str  # a lazy translation, typed as the str it becomes
+
+PERIOD = {
+    "year": _("year"),
+    "granularity": _("granularity"),
+    "number": _("period number"),
+}
+PEOPLE_AND_TIMES = {
+    "created_at": _("created at"),
+    "created_by": _("created by"),
+    "submitted_by": _("submitted by"),
+    "submitted_at": _("submitted at"),
+}
+
+
+def label(model: type[models.Model], name: Label, plural: Label, /, **fields: Label) -> None:
+    """Name ``model`` and its fields (and its historical model's, if it keeps a history)."""
+    unknown = set(fields) - {f.name for f in model._meta.local_fields}
+    assert not unknown, f"{model.__name__} has no field {sorted(unknown)}"
+    targets: list[tuple[type[models.Model], Label, Label]] = [(model, name, plural)]
+    history = getattr(model, "history", None)
+    if history is not None and hasattr(history, "model"):
+        targets.append(
+            (
+                history.model,
+                format_lazy(_("historical {}"), name),
+                format_lazy(_("historical {}"), plural),
+            )
+        )
+    for target, verbose_name, verbose_name_plural in targets:
+        target._meta.verbose_name = verbose_name
+        target._meta.verbose_name_plural = verbose_name_plural
+        for field in target._meta.local_fields:
+            if field.name in fields:
+                field.verbose_name = fields[field.name]
+
+
+label(
+    City,
+    _("city"),
+    _("cities"),
+    code=_("division code"),
+    name_en=_("English name"),
+    name_zh=_("Chinese name"),
+    province=_("province"),
+)
+label(
+    Programme,
+    _("programme"),
+    _("programmes"),
+    code=_("code"),
+    name=_("name"),
+    baseline_year=_("baseline year"),
+    construction_years=_("construction years"),
+    midterm_as_of=_("mid-term evaluation date"),
+    total_amount_min=_("lowest total per city (yuan)"),
+    total_amount_max=_("highest total per city (yuan)"),
+    first_tranche_min=_("lowest first tranche (yuan)"),
+    first_tranche_max=_("highest first tranche (yuan)"),
+    release_basis=_("how the rest is released"),
+    is_active=_("active"),
+    midterm_grace_days=_("grace days before the mid-term run"),
+    report_due_day=_("report due day"),
+    quality_factor=_("data-quality factor"),
+)
+label(
+    Participation,
+    _("participating city"),
+    _("participating cities"),
+    programme=_("programme"),
+    city=_("city"),
+    total_amount=_("total central funds (yuan)"),
+    first_tranche=_("first tranche (yuan)"),
+)
+label(
+    OfficialAssignment,
+    _("city official"),
+    _("city officials"),
+    user=_("user"),
+    participation=_("participating city"),
+)
+label(
+    Indicator,
+    _("indicator"),
+    _("indicators"),
+    code=_("code"),
+    name_en=_("English name"),
+    name_zh=_("Chinese name"),
+    unit=_("unit"),
+    position=_("position"),
+)
+label(
+    Target,
+    _("committed target"),
+    _("committed targets"),
+    participation=_("participating city"),
+    indicator=_("indicator"),
+    value=_("target value"),
+)
+label(
+    Report,
+    _("report"),
+    _("reports"),
+    **PERIOD,
+    **PEOPLE_AND_TIMES,
+    participation=_("participating city"),
+    status=_("status"),
+    version=_("version"),
+    due_date=_("due date"),
+    reviewed_by=_("reviewed by"),
+    reviewed_at=_("reviewed at"),
+    review_comment=_("reviewer's comment"),
+)
+label(
+    Reminder,
+    _("reminder"),
+    _("reminders"),
+    **PERIOD,
+    participation=_("participating city"),
+    step=_("step"),
+    sent_at=_("sent at"),
+    recipients=_("recipients"),
+)
+label(
+    MetricValue,
+    _("metric value"),
+    _("metric values"),
+    **PERIOD,
+    submitted_by=PEOPLE_AND_TIMES["submitted_by"],
+    submitted_at=PEOPLE_AND_TIMES["submitted_at"],
+    city=_("city"),
+    report=_("report"),
+    flag=_("data-quality flag"),
+    indicator=_("indicator"),
+    value=_("value"),
+    status=_("status"),
+    approved_by=_("approved by"),
+    approved_at=_("approved at"),
+)
+label(
+    OutboxTask,
+    _("outbox task"),
+    _("outbox tasks"),
+    task=_("task"),
+    kwargs=_("arguments"),
+    created_at=_("created at"),
+    dispatched_at=_("dispatched at"),
+    attempts=_("attempts"),
+    last_error=_("last error"),
+)
+label(
+    ReviewNotice,
+    _("review notice"),
+    _("review notices"),
+    report=_("report"),
+    version=_("version"),
+    sent_at=_("sent at"),
+)
+label(
+    Ruleset,
+    _("ruleset"),
+    _("rulesets"),
+    programme=_("programme"),
+    version=_("version"),
+    notes=_("notes"),
+    created_at=_("created at"),
+    created_by=_("created by"),
+    frozen_at=_("frozen at"),
+)
+label(
+    IndicatorRule,
+    _("indicator rule"),
+    _("indicator rules"),
+    ruleset=_("ruleset"),
+    indicator=_("indicator"),
+    kind=_("rule kind"),
+    floor=_("national floor"),
+    weight=_("weight"),
+)
+label(
+    GradeBand,
+    _("grade band"),
+    _("grade bands"),
+    ruleset=_("ruleset"),
+    grade=_("grade"),
+    min_score=_("lowest total score"),
+    release_share=_("share released"),
+)
+label(
+    EvaluationRun,
+    _("evaluation run"),
+    _("evaluation runs"),
+    programme=_("programme"),
+    ruleset=_("ruleset"),
+    as_of=_("as of"),
+    kind=_("kind"),
+    status=_("status"),
+    trigger=_("triggered from"),
+    triggered_by=_("triggered by"),
+    years_elapsed=_("construction years elapsed"),
+    cities_total=_("cities"),
+    input_digest=_("input digest"),
+    result_digest=_("result digest"),
+    identical_to=_("identical to"),
+    error=_("error"),
+    created_at=_("created at"),
+    started_at=_("started at"),
+    finished_at=_("finished at"),
+    finalised_at=_("finalised at"),
+    heartbeat_at=_("last progress at"),
+    start_deliveries=_("deliveries of its start"),
+)
+label(
+    RunChunk,
+    _("chunk of the plan"),
+    _("chunks of the plan"),
+    run=_("evaluation run"),
+    number=_("number"),
+    participation_ids=_("participations"),
+    city_codes=_("cities"),
+    status=_("status"),
+    deliveries=_("deliveries"),
+    queued_at=_("sent at"),
+    last_delivered_at=_("last delivered at"),
+    last_error=_("last error"),
+    last_error_delivery=_("delivery of the last error"),
+    finished_at=_("stored at"),
+)
+label(
+    CityResult,
+    _("city result"),
+    _("city results"),
+    run=_("evaluation run"),
+    participation=_("participating city"),
+    score=_("score"),
+    grade=_("grade"),
+    release_share=_("share released"),
+    reason=_("reason"),
+    input_digest=_("input digest"),
+    result_digest=_("result digest"),
+)
+label(
+    IndicatorResult,
+    _("indicator result"),
+    _("indicator results"),
+    city_result=_("city result"),
+    indicator=_("indicator"),
+    position=_("position"),
+    kind=_("rule kind"),
+    status=_("status"),
+    weight=_("weight"),
+    full_target=_("full target"),
+    target_source=_("target source"),
+    target=_("target at the evaluation date"),
+    actual=_("actual"),
+    attainment=_("attainment"),
+    points=_("points"),
+    base_value=_("baseline value"),
+    final_value=_("final value"),
+    reason=_("reason"),
+)
+label(
+    TrancheDecision,
+    _("tranche decision"),
+    _("tranche decisions"),
+    city_result=_("city result"),
+    remaining_amount=_("remaining amount (yuan)"),
+    recommended_decision=_("recommended decision"),
+    recommended_amount=_("recommended amount (yuan)"),
+    reason=_("reason"),
+    status=_("status"),
+    final_decision=_("final decision"),
+    final_amount=_("final amount (yuan)"),
+    decided_by=_("decided by"),
+    decided_at=_("decided at"),
+    override_reason=_("reason for the override"),
+)
