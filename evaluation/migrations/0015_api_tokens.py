@@ -11,7 +11,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluation", "0010_run_history"),
+        ("evaluation", "0012_run_plan"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
