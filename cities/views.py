@@ -27,12 +27,18 @@ from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
 from cities.notifications import official_language_remember
 from evaluation import vocabulary
-from evaluation.access import Forbidden, NotFound
+from evaluation.exceptions import (
+    Forbidden,
+    ImportRefused,
+    NotFound,
+    RowError,
+    StaleVersion,
+    WorkflowError,
+)
 from evaluation.models import MetricValue, Participation
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.services import reporting
-from evaluation.tabular import ImportRefused, RowError
 
 View = Callable[..., HttpResponse]
 
@@ -134,7 +140,7 @@ def _period(label: str) -> Period:
         raise Http404() from None
 
 
-def _field_errors(form: PeriodForm, error: reporting.WorkflowError) -> None:
+def _field_errors(form: PeriodForm, error: WorkflowError) -> None:
     for item in error.errors:
         code = (item.field or "").removeprefix("values.")
         form.add_error(code if code in form.fields else None, item.reason)
@@ -178,7 +184,7 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
                     )
                 if action == "submit":
                     report = reporting.report_submit(report=report, version=None, by=user)
-        except reporting.StaleVersion:
+        except StaleVersion:
             messages.warning(
                 request,
                 _(
@@ -199,8 +205,8 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
                 _context(request, participation, entry=entry, form=form, stale=True),
                 status=409,
             )
-        except (reporting.WorkflowError, Forbidden) as error:
-            if isinstance(error, reporting.WorkflowError):
+        except (WorkflowError, Forbidden) as error:
+            if isinstance(error, WorkflowError):
                 _field_errors(form, error)
             else:
                 form.add_error(None, str(error))
