@@ -21,9 +21,6 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "writes": "10000/min"},
 }
 
-# The suite's existing tests read the English words; the portal's tests ask for a language
-# explicitly (tests/cities), and one checks that Chinese is the default.
-LANGUAGE_CODE = "en"
 # The portal's browser tests run under live_server, where hashed storage 404s.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

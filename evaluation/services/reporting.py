@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.utils import bulk_update_with_history
 
 from evaluation import inputs
@@ -338,8 +339,11 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
             [
                 FieldError(
                     f"values.{code}",
-                    f"{code} has no value: a report is complete only with a value for every "
-                    "indicator (0 if there was none)",
+                    gettext(
+                        "%(code)s has no value: a report is complete only with a value for "
+                        "every indicator (0 if there was none)"
+                    )
+                    % {"code": code},
                 )
                 for code in missing
             ]

@@ -42,3 +42,46 @@ def browser_context_args(browser_context_args):
         "viewport": {"width": 1366, "height": 768},
         "accept_downloads": True,
     }
+
+
+# The data the migrations ship (the 2020 programme, its ruleset and indicators, the roles).
+SHIPPED = [
+    ("evaluation.migrations.0002_shipped_data", "ship"),
+    ("evaluation.migrations.0004_roles", "create"),
+    ("evaluation.migrations.0005_role_permissions", "grant"),
+    ("evaluation.migrations.0013_indicator_unit_words", "add_units"),
+]
+
+
+def ship_again() -> None:
+    """Load the migrations' shipped data again, with the real models (the same code)."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    # The permissions migration toggles each app's models_module; keep the real ones.
+    modules = {config.label: config.models_module for config in apps.get_app_configs()}
+    try:
+        for module, function in SHIPPED:
+            getattr(importlib.import_module(module), function)(apps, connection.schema_editor())
+    finally:
+        for config in apps.get_app_configs():
+            config.models_module = modules[config.label]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    """A live-server test runs in real transactions and its database is flushed afterwards,
+    the migrations' shipped data included. Tests that follow on the same worker (xdist hands
+    them out in any order) expect that data: it is loaded again."""
+    yield
+    if item.get_closest_marker("browser") is None:
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from evaluation.models import Programme
+
+    with item.session.config.stash[blocking_manager_key].unblock():
+        if not Programme.objects.exists():
+            ship_again()

@@ -22,7 +22,7 @@ PASSWORD = "a-long-portal-password-1"
 
 
 @pytest.fixture
-def shenyang(db):
+def shenyang(live_server):
     from evaluation.models import Programme
 
     participation = ParticipationFactory(

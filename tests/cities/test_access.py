@@ -8,7 +8,7 @@ import re
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import Client
 
 from evaluation.models import MetricValue, Report
 from tests.cities.conftest import PASSWORD, browser
@@ -17,9 +17,9 @@ from tests.factories import add_value
 pytestmark = pytest.mark.django_db
 
 
-def test_the_sign_in_page_is_at_the_root_and_in_chinese_by_default(anonymous):
-    with override_settings(LANGUAGE_CODE="zh-hans"):
-        page = Client().get("/")
+@pytest.mark.chinese
+def test_the_sign_in_page_is_at_the_root_and_in_chinese_by_default(db):
+    page = Client().get("/")
     assert page.status_code == 200
     assert '<html lang="zh-hans">' in page.content.decode()
     assert 'name="csrfmiddlewaretoken"' in page.content.decode()
