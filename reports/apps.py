@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportsConfig(AppConfig):
     name = "reports"
-    verbose_name = "Reports"
+    verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        # Register the document task in every process, as the evaluation's are.
+        from reports import tasks  # noqa: F401

@@ -131,6 +131,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+# Documents built from runs (scorecards, rankings, decision records) are kept here and served
+# only through the reports' access-checked views: never give this directory a public URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Celery. With no broker configured the embedded default runs tasks in-process (eagerly), so a
@@ -176,6 +179,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost
 
 # A run is scored in chunks of this many cities, one task each, shared by the workers.
 EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
+# Programmes with at most this many cities have their documents built in the request; larger
+# ones, and every-city bundles, are built by a Celery task with progress shown.
+REPORTS_INLINE_CITIES = env.int("REPORTS_INLINE_CITIES", default=30)
 # How long `manage.py evaluate` waits for a worker to finish the run it queued.
 EVALUATION_WAIT_SECONDS = env.int("EVALUATION_WAIT_SECONDS", default=600)
 # Every run ends. A queued or running run with no sign of progress for this long is looked

@@ -28,7 +28,8 @@ REFUSALS: dict[int, Any] = {
     404: _("Not found, or another city's (the same answer)."),
     409: _(
         "Conflict with the object's state: a submitted or approved report, a closed period, a "
-        "stale version, or a decision already signed off."
+        "stale version, a decision already signed off, or a restart of a run that has not "
+        "failed."
     ),
     415: _("Unsupported media type: send the file as multipart/form-data."),
     429: _("Too many requests: wait for the seconds in Retry-After."),
@@ -39,6 +40,7 @@ CONFLICTING_PATHS = (
     "/api/v1/reports/",
     "/api/v1/decisions/",
     "/api/v1/participations/{id}/upload/",
+    "/api/v1/runs/{id}/restart/",
 )
 
 

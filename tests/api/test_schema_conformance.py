@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from schemathesis.core.transport import Response
 
 from evaluation.api.throttles import AuthThrottle
-from evaluation.models import CityResult, TrancheDecision
+from evaluation.models import CityResult, EvaluationRun, TrancheDecision
 from evaluation.services import tokens
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
@@ -279,6 +279,17 @@ def test_every_operation_answers_as_the_schema_says(
     cache.clear()
     check(anonymous, "post", "/api/v1/auth/token/", 400, data={"username": "x", "password": "y"})
     check(anonymous, "post", "/api/v1/auth/token/", 429, data={"username": "x", "password": "y"})
+
+    # Restarting: only a failed run, only by a reviewer.
+    restart = "/api/v1/runs/{id}/restart/"
+    run_url = f"/api/v1/runs/{world.command_run.pk}/restart/"
+    check(api, "post", restart, 409, run_url)
+    check(official, "post", restart, 403, run_url)
+    check(api, "post", restart, 404, "/api/v1/runs/987654/restart/")
+    EvaluationRun.objects.filter(pk=world.command_run.pk).update(
+        status=EvaluationRun.Status.FAILED, error="a worker was lost"
+    )
+    check(api, "post", restart, 200, run_url)
 
     assert set(check.seen) == operations(document)
 

@@ -1,0 +1,111 @@
+"""Documents made from a stored run. A run's results never change, so each document is built
+once and kept: the database refuses a second one of the same run, kind, language, city and
+comparison run, which is also what makes asking twice build once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from evaluation.models import EvaluationRun, Participation
+
+
+def _document_path(document: Document, filename: str) -> str:
+    return f"documents/run-{document.run_id}/{filename}"
+
+
+class Language(models.TextChoices):
+    """The languages documents are written in (Chinese first)."""
+
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        SCORECARD = "scorecard", _("city scorecard (PDF)")
+        RANKING_PDF = "ranking_pdf", _("programme ranking (PDF)")
+        RANKING_XLSX = "ranking_xlsx", _("programme ranking (Excel)")
+        DECISION_RECORD = "decision_record", _("decision record (PDF)")
+        SCORECARDS = "scorecards", _("every city's scorecard (ZIP of PDFs)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        BUILDING = "building", _("being built")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=10, choices=Language.choices)
+    participation = models.ForeignKey(
+        Participation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The city of a scorecard.",
+    )
+    compared_with = models.ForeignKey(
+        EvaluationRun,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The earlier run a ranking shows the change since.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=1)
+    file = models.FileField(upload_to=_document_path, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "kind", "language", "id"]
+        constraints = [
+            # NULL is never equal to NULL in a unique index: the absent city or comparison is
+            # counted as 0, so "the ranking without comparison" exists once too.
+            models.UniqueConstraint(
+                F("run"),
+                F("kind"),
+                F("language"),
+                Coalesce(F("participation"), Value(0)),
+                Coalesce(F("compared_with"), Value(0)),
+                name="document_built_once_per_run_kind_language_city_and_comparison",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="scorecard", participation__isnull=False)
+                | (~Q(kind="scorecard") & Q(participation__isnull=True)),
+                name="document_city_only_and_always_on_a_scorecard",
+            ),
+            models.CheckConstraint(
+                condition=Q(compared_with__isnull=True)
+                | Q(kind__in=["ranking_pdf", "ranking_xlsx"]),
+                name="document_comparison_only_on_a_ranking",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready")
+                | (~Q(sha256="") & ~Q(file="") & Q(built_at__isnull=False)),
+                name="document_ready_has_file_and_digest",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_done__lte=F("progress_total")),
+                name="document_progress_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of run #{self.run_id} ({self.language})"
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.progress_done // max(1, self.progress_total)

@@ -1,0 +1,308 @@
+"""The documents as pages and files: one template per document, shown in the browser and
+printed to an A4 PDF by WeasyPrint (fonts-noto-cjk for the Chinese), the ranking also as an
+Excel workbook. Everything shown comes from the selectors, in the active language."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from decimal import Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from evaluation.models import CityResult, EvaluationRun, TrancheDecision
+from evaluation.vocabulary import Grade, IndicatorStatus, indicator_name
+from reports import charts, figures, selectors, wording
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = "#,##0.00"
+SCORE_FORMAT = "0.00"
+
+
+def run_kind_label(run: EvaluationRun) -> str:
+    if run.kind == EvaluationRun.Kind.PROVISIONAL:
+        return _("provisional run")
+    return _("official run")
+
+
+def run_identity(run: EvaluationRun) -> dict[str, Any]:
+    """What every document says about the run it shows."""
+    return {
+        "run": run,
+        "kind_label": run_kind_label(run),
+        "footer": _(
+            "Programme %(programme)s · run #%(run)s (%(kind)s) as of %(as_of)s · "
+            "ruleset %(ruleset)s · input digest %(digest)s"
+        )
+        % {
+            "programme": run.programme.code,
+            "run": run.pk,
+            "kind": run_kind_label(run),
+            "as_of": run.as_of.isoformat(),
+            "ruleset": run.ruleset.label,
+            "digest": run.input_digest[:16],
+        },
+    }
+
+
+def _grade_label(grade: str) -> str:
+    return str(Grade(grade).label) if grade in Grade.values else grade
+
+
+def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any]:
+    run = result.run
+    lines = [
+        {
+            "name": indicator_name(item.indicator),
+            "code": item.indicator.code,
+            "kind": item.get_kind_display(),
+            "status": item.status,
+            "status_label": item.get_status_display(),
+            "target": figures.target(item),
+            "full_target": figures.full_target(item),
+            "target_source": item.get_target_source_display(),
+            "actual": figures.actual(item),
+            "attainment": figures.percent(item.attainment),
+            "points": figures.number(item.points),
+            "weight": figures.number(item.weight),
+            "reason": wording.indicator_reason(item, run=run),
+        }
+        for item in result.indicator_results.all()
+    ]
+    decision: TrancheDecision = result.decision
+    chart = charts.points_against_weight(
+        [
+            (indicator_name(i.indicator), i.points, i.weight, i.status)
+            for i in result.indicator_results.all()
+        ],
+        title=_("Points earned against each indicator's weight"),
+        points_label=_("points earned"),
+        weight_label=_("weight"),
+        text=pdf,
+    )
+    return {
+        **run_identity(run),
+        "result": result,
+        "city_name": indicator_name(result.participation.city),
+        "lines": lines,
+        "score": figures.number(result.score),
+        "weight_total": figures.number(
+            sum((i.weight for i in result.indicator_results.all()), Decimal(0))
+        ),
+        "grade_label": _grade_label(result.grade),
+        "decision": decision,
+        "decision_label": decision.get_recommended_decision_display(),
+        "decision_reason": wording.decision_reason(result),
+        "remaining": figures.money(decision.remaining_amount),
+        "recommended": figures.money(decision.recommended_amount),
+        "signed": decision.status in selectors.SIGNED,
+        "final_amount": (
+            figures.money(decision.final_amount) if decision.final_amount is not None else ""
+        ),
+        "final_label": decision.get_final_decision_display() if decision.final_decision else "",
+        "status_label": _sign_off_label(decision),
+        "flagged": any(
+            i.status == IndicatorStatus.NOT_ASSESSABLE for i in result.indicator_results.all()
+        ),
+        "chart": chart,
+    }
+
+
+def _sign_off_label(decision: TrancheDecision) -> str:
+    if decision.status == TrancheDecision.Status.CONFIRMED:
+        return _("confirmed")
+    if decision.status == TrancheDecision.Status.OVERRIDDEN:
+        return _("overridden")
+    if decision.city_result.run.kind == EvaluationRun.Kind.PROVISIONAL:
+        return _("provisional run: for information, never signed off")
+    return _("awaiting sign-off")
+
+
+def ranking_context(ranking: selectors.Ranking, *, pdf: bool = False) -> dict[str, Any]:
+    rows = [
+        {
+            "rank": row.rank,
+            "code": row.result.participation.city.code,
+            "city": indicator_name(row.result.participation.city),
+            "score": figures.number(row.result.score),
+            "grade": row.result.grade,
+            "grade_label": _grade_label(row.result.grade),
+            "change": "" if row.score_change is None else figures.signed(row.score_change),
+            "grade_before": "" if row.grade_before is None else _grade_label(row.grade_before),
+            "recommended": figures.money(row.decision.recommended_amount),
+            "signed": "" if row.signed_amount is None else figures.money(row.signed_amount),
+            "status_label": _sign_off_label(row.decision),
+        }
+        for row in ranking.rows
+    ]
+    grades = [(g, _grade_label(g), n) for g, n in ranking.grades]
+    return {
+        **run_identity(ranking.run),
+        "ranking": ranking,
+        "rows": rows,
+        "grades": grades,
+        "since": ranking.since,
+        "remaining_total": figures.money(ranking.remaining_total),
+        "recommended_total": figures.money(ranking.recommended_total),
+        "signed_total": figures.money(ranking.signed_total),
+        "unreleased_total": figures.money(ranking.remaining_total - ranking.signed_total),
+        "chart": charts.grade_bars(grades, title=_("Cities per grade"), text=pdf),
+    }
+
+
+def decision_record_context(run: EvaluationRun, results: list[CityResult]) -> dict[str, Any]:
+    rows = []
+    for result in results:
+        decision = result.decision
+        who = decision.decided_by
+        rows.append(
+            {
+                "code": result.participation.city.code,
+                "city": indicator_name(result.participation.city),
+                "score": figures.number(result.score),
+                "grade_label": _grade_label(result.grade),
+                "recommended_label": decision.get_recommended_decision_display(),
+                "recommended": figures.money(decision.recommended_amount),
+                "status_label": _sign_off_label(decision),
+                "final_label": decision.get_final_decision_display(),
+                "final": figures.money(decision.final_amount or Decimal(0)),
+                "by": (who.get_full_name() or who.get_username()) if who else "",
+                "at": decision.decided_at,
+                "why": decision.override_reason,
+                "input_digest": result.input_digest,
+                "result_digest": result.result_digest,
+            }
+        )
+    total = sum((r.decision.final_amount or Decimal(0) for r in results), Decimal(0))
+    return {
+        **run_identity(run),
+        "rows": rows,
+        "released_total": figures.money(total),
+        "verify_command": f"python manage.py verify_run {run.pk}",
+    }
+
+
+def pdf(template: str, context: dict[str, Any], *, fonts: Any = None) -> bytes:
+    """The document's template printed to an A4 PDF. ``fonts`` (a WeasyPrint
+    ``FontConfiguration``) may be shared by many documents printed in a row."""
+    from weasyprint import HTML
+
+    html = render_to_string(template, {**context, "pdf": True})
+    return HTML(string=html, base_url=None).write_pdf(font_config=fonts)  # type: ignore[no-any-return]
+
+
+def font_configuration() -> Any:
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def scorecard_pdf(result: CityResult, *, fonts: Any = None) -> bytes:
+    return pdf("reports/scorecard.html", scorecard_context(result, pdf=True), fonts=fonts)
+
+
+def ranking_pdf(ranking: selectors.Ranking) -> bytes:
+    return pdf("reports/ranking.html", ranking_context(ranking, pdf=True))
+
+
+def decision_record_pdf(run: EvaluationRun, results: list[CityResult]) -> bytes:
+    return pdf("reports/decision_record.html", decision_record_context(run, results))
+
+
+def scorecards_zip(files: list[tuple[str, bytes]]) -> bytes:
+    """The scorecards in one ZIP: (city code, PDF) each."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for code, content in files:
+            archive.writestr(_("%(code)s-scorecard.pdf") % {"code": code}, content)
+    return buffer.getvalue()
+
+
+def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
+    """The ranking as a workbook: the run's identity above the table, headers in the active
+    language, every number a number cell with a number format (never text)."""
+    context = ranking_context(ranking)
+    run = ranking.run
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = _("Ranking")[:31]
+    sheet.append([_("Programme ranking")])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in (
+        (_("Programme"), run.programme.code),
+        (_("Run"), f"#{run.pk} ({context['kind_label']})"),
+        (_("As of"), run.as_of.isoformat()),
+        (_("Ruleset version"), run.ruleset.label),
+        (_("Input digest"), run.input_digest),
+        (_("Result digest"), run.result_digest),
+        (
+            _("Compared with"),
+            f"#{ranking.since.pk} ({ranking.since.as_of})" if ranking.since else "—",
+        ),
+    ):
+        sheet.append([label, value])
+    sheet.append([])
+    headers = [
+        _("Rank"),
+        _("City code"),
+        _("City"),
+        _("Score"),
+        _("Grade"),
+        _("Change in score"),
+        _("Grade in the earlier run"),
+        _("Recommended release (yuan)"),
+        _("Signed-off amount (yuan)"),
+        _("Sign-off"),
+    ]
+    sheet.append(headers)
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+    for row, shown in zip(ranking.rows, context["rows"], strict=True):
+        sheet.append(
+            [
+                row.rank,
+                row.result.participation.city.code,
+                shown["city"],
+                row.result.score,
+                shown["grade_label"],
+                row.score_change,
+                shown["grade_before"] or None,
+                row.decision.recommended_amount,
+                row.signed_amount,
+                shown["status_label"],
+            ]
+        )
+        line = sheet.max_row
+        sheet.cell(line, 4).number_format = SCORE_FORMAT
+        sheet.cell(line, 6).number_format = "+0.00;-0.00;0.00"
+        sheet.cell(line, 8).number_format = MONEY_FORMAT
+        sheet.cell(line, 9).number_format = MONEY_FORMAT
+    sheet.freeze_panes = f"A{header_row + 1}"
+    for column, width in enumerate((6, 10, 22, 8, 12, 10, 14, 20, 20, 28), start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+    totals = workbook.create_sheet(_("Totals")[:31])
+    totals.append([_("Grade"), _("Cities")])
+    for _grade, label, count in context["grades"]:
+        totals.append([label, count])
+    totals.append([])
+    for caption, amount in (
+        (_("Remaining total (yuan)"), ranking.remaining_total),
+        (_("Recommended for release (yuan)"), ranking.recommended_total),
+        (_("Released as signed off (yuan)"), ranking.signed_total),
+        (_("Not released (yuan)"), ranking.remaining_total - ranking.signed_total),
+    ):
+        totals.append([caption, amount])
+        totals.cell(totals.max_row, 2).number_format = MONEY_FORMAT
+    totals.column_dimensions["A"].width = 34
+    totals.column_dimensions["B"].width = 20
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

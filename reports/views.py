@@ -1,0 +1,230 @@
+"""The reports' pages and downloads: thin. Who may see what is the selectors' call
+(``NotFound`` → 404, ``Forbidden`` → 403); building documents is the documents service's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from evaluation.access import Forbidden, NotFound, is_reviewer
+from evaluation.models import EvaluationRun
+from evaluation.vocabulary import Grade
+from reports import charts, documents, rendering, selectors
+from reports.models import Document
+
+View = Callable[..., HttpResponseBase]
+
+
+def _language(request: HttpRequest) -> str:
+    """``?lang=en`` or ``?lang=zh-hans`` if given, else the active language."""
+    return documents.document_language(request.GET.get("lang") or translation.get_language())
+
+
+def _page(view: View) -> View:
+    """Signed-out visitors go to sign in; refusals become 404 or 403; the page is rendered in
+    the language asked for."""
+
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            with translation.override(_language(request)):
+                return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+        except Forbidden as exc:
+            return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _queries(request: HttpRequest) -> dict[str, str]:
+    """The page's own query string with each language, for the language links."""
+    out = {}
+    for key, language in (("query_zh", "zh-hans"), ("query_en", "en")):
+        query = request.GET.copy()
+        query["lang"] = language
+        out[key] = query.urlencode()
+    return out
+
+
+def _download(request: HttpRequest, document: Document) -> HttpResponseBase:
+    if document.status != Document.Status.READY:
+        return redirect(reverse("reports:document", args=[document.pk]))
+    extension = document.file.name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=documents.document_content_type(document),
+        as_attachment=True,
+        filename=f"{_download_name(document)}.{extension}",
+    )
+    response["X-Document-SHA256"] = document.sha256
+    return response
+
+
+def _download_name(document: Document) -> str:
+    run = document.run
+    parts = [run.programme.code, f"run{run.pk}", document.kind]
+    if document.participation is not None:
+        parts.append(document.participation.city.code)
+    return "-".join(parts)
+
+
+def _since(request: HttpRequest, run: EvaluationRun) -> EvaluationRun | None:
+    value = request.GET.get("since", "")
+    if not value.isdigit():
+        return None
+    return selectors.runs_earlier(run=run).filter(pk=int(value)).first()
+
+
+@_page
+def scorecard(request: HttpRequest, run_id: int, city_code: str) -> HttpResponseBase:
+    result = selectors.scorecard_get(run_id=run_id, city_code=city_code, fetched_by=request.user)
+    context = rendering.scorecard_context(result)
+    lang = _language(request)
+    context |= {
+        "is_reviewer": is_reviewer(request.user),
+        "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + f"?lang={lang}",
+        **_queries(request),
+    }
+    return render(request, "reports/scorecard.html", context)
+
+
+@_page
+def scorecard_pdf(request: HttpRequest, run_id: int, city_code: str) -> HttpResponseBase:
+    result = selectors.scorecard_get(run_id=run_id, city_code=city_code, fetched_by=request.user)
+    document = documents.document_request(
+        run=result.run,
+        kind=Document.Kind.SCORECARD,
+        language=_language(request),
+        participation=result.participation,
+        by=request.user,
+    )
+    return _download(request, document)
+
+
+@_page
+def ranking(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
+    since = _since(request, run)
+    context = rendering.ranking_context(selectors.ranking_get(run=run, since=since))
+    lang = _language(request)
+    suffix = f"?lang={lang}" + (f"&since={since.pk}" if since else "")
+    context |= {
+        "earlier_runs": selectors.runs_earlier(run=run),
+        "pdf_url": reverse("reports:ranking_pdf", args=[run.pk]) + suffix,
+        "xlsx_url": reverse("reports:ranking_xlsx", args=[run.pk]) + suffix,
+        "record_url": (
+            reverse("reports:decision_record", args=[run.pk]) + f"?lang={lang}"
+            if run.finalised_at
+            else ""
+        ),
+        # Each city's scorecard is a document too; they are opened from the table above.
+        "documents": Document.objects.filter(run=run).exclude(kind=Document.Kind.SCORECARD),
+        "lang": lang,
+        **_queries(request),
+    }
+    return render(request, "reports/ranking.html", context)
+
+
+def _ranking_document(request: HttpRequest, run_id: int, kind: str) -> HttpResponseBase:
+    run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
+    document = documents.document_request(
+        run=run,
+        kind=kind,
+        language=_language(request),
+        compared_with=_since(request, run),
+        by=request.user,
+    )
+    return _download(request, document)
+
+
+@_page
+def ranking_pdf(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    return _ranking_document(request, run_id, Document.Kind.RANKING_PDF)
+
+
+@_page
+def ranking_xlsx(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    return _ranking_document(request, run_id, Document.Kind.RANKING_XLSX)
+
+
+@_page
+def decision_record(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
+    try:
+        document = documents.document_request(
+            run=run,
+            kind=Document.Kind.DECISION_RECORD,
+            language=_language(request),
+            by=request.user,
+        )
+    except documents.DocumentRefused:
+        raise NotFound() from None
+    return _download(request, document)
+
+
+@require_POST
+@_page
+def scorecards_bundle(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    """Ask for every city's scorecard in one ZIP: built by a task, its progress shown."""
+    run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
+    document = documents.document_request(
+        run=run, kind=Document.Kind.SCORECARDS, language=_language(request), by=request.user
+    )
+    return redirect(reverse("reports:document", args=[document.pk]))
+
+
+@_page
+def document(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """A kept document: its progress while it is built, then the file."""
+    kept = selectors.document_get(document_id=document_id, fetched_by=request.user)
+    if kept.status == Document.Status.READY and request.GET.get("download") != "0":
+        return _download(request, kept)
+    context = {
+        "document": kept,
+        "refresh": 2 if kept.status in (Document.Status.QUEUED, Document.Status.BUILDING) else 0,
+        **rendering.run_identity(kept.run),
+        **_queries(request),
+    }
+    return render(request, "reports/document.html", context)
+
+
+@_page
+def dashboard(request: HttpRequest, programme_id: int) -> HttpResponseBase:
+    programme = selectors.programme_for_reviewer(programme_id=programme_id, fetched_by=request.user)
+    board = selectors.dashboard_get(programme=programme, today=timezone.localdate())
+    grades = [(g, str(Grade(g).label), n) for g, n in board.grades]
+    context: dict[str, Any] = {
+        "board": board,
+        "grades": grades,
+        "grade_chart": charts.grade_bars(grades, title=_("Cities per grade")),
+        "score_chart": charts.score_histogram(
+            board.scores,
+            title=_("Distribution of total scores"),
+            xlabel=_("total score"),
+            ylabel=_("number of cities"),
+        ),
+        "trend_chart": (
+            charts.trend_line(
+                [(f"#{t.run.pk}", t.average) for t in board.trends],
+                title=_("Average score of each run"),
+                ylabel=_("average score"),
+            )
+            if board.trends
+            else ""
+        ),
+        **_queries(request),
+    }
+    return render(request, "reports/dashboard.html", context)

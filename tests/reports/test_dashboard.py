@@ -1,0 +1,142 @@
+"""The programme dashboard for reviewers, linked from the admin: reports awaiting review and
+late reports per city, the latest runs, the score distribution, a heat map of attainment,
+trends between runs; each tile links to the list behind it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from evaluation.models import Report
+from evaluation.scoring import Period
+from evaluation.services import reporting
+from tests.factories import ParticipationFactory, meet_every_target
+from tests.reports.conftest import text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def url(programme, lang: str = "en") -> str:
+    return f"/reports/programmes/{programme.pk}/dashboard/?lang={lang}"
+
+
+def submitted(participation, official, period: str) -> Report:
+    report = reporting.report_create(
+        participation=participation, period=Period.parse(period), by=official
+    )
+    report = reporting.report_values_set(
+        report=report, values={"operation_centres": "1"}, version=report.version, by=official
+    )
+    return reporting.report_submit(report=report, version=report.version, by=official)
+
+
+@pytest.fixture
+def queue(shenzhen, chaoyang, official, other_official):
+    """Shenzhen: two reports awaiting review, both submitted after their due dates (late);
+    Chaoyang: a draft long past its due date (late, not awaiting review)."""
+    submitted(shenzhen, official, "2022-01")
+    submitted(shenzhen, official, "2022-02")
+    reporting.report_create(
+        participation=chaoyang, period=Period.parse("2022-03"), by=other_official
+    )
+
+
+def test_reports_awaiting_review_and_late_per_city(reviewer_client, programme, queue):
+    response = reviewer_client.get(url(programme))
+
+    assert response.status_code == 200
+    board = response.context["board"]
+    counts = {q.participation.city.code: (q.awaiting_review, q.late) for q in board.queues}
+    assert counts == {"440300": (2, 2), "110105": (0, 1)}
+    assert (board.awaiting_total, board.late_total) == (2, 3)
+
+
+def test_runs_scores_heat_map_and_trends(reviewer_client, programme, run, provisional):
+    response = reviewer_client.get(url(programme, "zh-hans"))
+
+    board = response.context["board"]
+    assert [r.pk for r in board.latest_runs] == [provisional.pk, run.pk]
+    assert board.latest == provisional
+    assert [t.run.pk for t in board.trends] == [run.pk, provisional.pk]
+    text = text_of(response)
+    assert "项目总览" in text and "深圳市" in text and "北京市朝阳区" in text
+    body = response.content.decode()
+    assert body.count("<svg") == 3  # scores, grades and trend, drawn on the server
+    # The heat map: each city's row with each indicator's attainment, linked to its scorecard.
+    shenzhen_row = next(r for r in board.heat if r.result.participation.city.code == "440300")
+    assert [cell.attainment for cell in shenzhen_row.cells] == [1] * 10
+    assert f"/reports/runs/{provisional.pk}/cities/110105/" in body
+    assert "100.00%" in text and "0.00%" in text
+    assert "<script" not in body  # nothing to load from anywhere
+
+
+def test_every_tile_links_to_a_list_a_reviewer_can_open(reviewer_client, programme, run, queue):
+    body = reviewer_client.get(url(programme)).content.decode()
+
+    links = set(re.findall(r'href="(/admin/[^"]+|/reports/[^"]+)"', body))
+    admin_lists = {link for link in links if link.startswith("/admin/evaluation/")}
+    assert any("report/?status__exact=submitted" in link for link in admin_lists)
+    assert any("evaluationrun/?programme__id__exact" in link for link in admin_lists)
+    assert any("cityresult/?run__programme__id__exact" in link for link in admin_lists)
+    assert any(f"/reports/runs/{run.pk}/ranking/" in link for link in links)
+    for link in links:
+        response = reviewer_client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        # An admin list opened with a filter it does not know redirects with ?e=1.
+        assert "e=1" not in response.get("Location", "")
+
+
+def test_the_dashboard_reads_a_fixed_number_of_queries(
+    reviewer_client, programme, shenzhen, evaluate
+):
+    meet_every_target(shenzhen.city)
+    evaluate()
+    with CaptureQueriesContext(connection) as few:
+        reviewer_client.get(url(programme))
+    for _ in range(4):
+        meet_every_target(ParticipationFactory(programme=programme).city)
+    evaluate()
+    evaluate()
+    with CaptureQueriesContext(connection) as many:
+        reviewer_client.get(url(programme))
+    assert len(many) == len(few)
+
+
+def test_officials_and_signed_out_visitors_cannot_see_the_dashboard(
+    official_client, anonymous_client, programme, run
+):
+    refused = official_client.get(url(programme))
+    assert refused.status_code == 403
+    assert "深圳" not in refused.content.decode() and "Shenzhen" not in refused.content.decode()
+    visitor = anonymous_client.get(url(programme))
+    assert visitor.status_code == 302 and "login" in visitor["Location"]
+
+
+def test_the_admin_links_to_the_dashboard_ranking_and_scorecards(reviewer_client, programme, run):
+    index = reviewer_client.get("/admin/").content.decode()
+    assert f'href="/reports/programmes/{programme.pk}/dashboard/"' in index
+    assert f'href="/reports/runs/{run.pk}/ranking/"' in index
+
+    change = reviewer_client.get(f"/admin/evaluation/programme/{programme.pk}/change/")
+    assert f"/reports/programmes/{programme.pk}/dashboard/" in change.content.decode()
+    run_page = reviewer_client.get(f"/admin/evaluation/evaluationrun/{run.pk}/change/")
+    assert f"/reports/runs/{run.pk}/ranking/" in run_page.content.decode()
+    result = run.city_results.get(participation__city__code="440300")
+    result_page = reviewer_client.get(f"/admin/evaluation/cityresult/{result.pk}/change/")
+    assert f"/reports/runs/{run.pk}/cities/440300/" in result_page.content.decode()
+
+
+def test_a_late_report_is_one_submitted_after_its_due_date(
+    reviewer_client, programme, shenzhen, official
+):
+    report = submitted(shenzhen, official, "2022-01")
+    on_time = timezone.make_aware(dt.datetime.combine(report.due_date, dt.time(12)))
+    Report.objects.filter(pk=report.pk).update(submitted_at=on_time)
+
+    board = reviewer_client.get(url(programme)).context["board"]
+    assert [(q.awaiting_review, q.late) for q in board.queues] == [(1, 0)]
