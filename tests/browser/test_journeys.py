@@ -49,6 +49,13 @@ def sign_in(page, live_server) -> None:
     page.wait_for_url(re.compile(r"/city/\d+/$"))
 
 
+def settle(page) -> None:
+    """Let the inline checks still in flight finish (htmx waits 400 ms after typing), so the
+    submission does not race them on the test's SQLite database."""
+    page.wait_for_timeout(800)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def approved_text(page, code: str) -> str:
     return page.locator(f"#ind-{code} dd.approved").inner_text()
 
@@ -69,6 +76,9 @@ def test_enter_submit_returned_corrected_approved_and_the_dashboard_moves(
     # The file rule is applied as the official types, next to the field.
     page.wait_for_selector("#msg-sme_transformations.error")
     page.fill("#id_sme_transformations", "7")
+    page.locator("#id_pledge_projects").focus()
+    page.wait_for_selector("#msg-sme_transformations:not(.error)", state="attached")
+    settle(page)
     page.click("button[value=submit]")
     page.wait_for_url(re.compile(r"/periods/$"))
     report = Report.objects.get()
@@ -81,6 +91,7 @@ def test_enter_submit_returned_corrected_approved_and_the_dashboard_moves(
     first.locator("a").click()
     assert "中小企业数请按合同核对" in page.inner_text(".returned-note")
     page.fill("#id_sme_transformations", "9")
+    settle(page)
     page.click("button[value=submit]")
     page.wait_for_url(re.compile(r"/periods/$"))
     report.refresh_from_db()
