@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
+    # The reports app's own pages, in the admin's frame; before the admin's catch-all.
+    path("admin/", include("reports.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("evaluation.api.urls")),
     path("reports/", include("reports.urls")),

@@ -75,6 +75,11 @@ def require_reviewer(user: User | AnonymousUser) -> None:
         raise Forbidden("only ministry reviewers may do this")
 
 
+def require_administrator(user: User | AnonymousUser) -> None:
+    if not is_administrator(user):
+        raise Forbidden("only administrators may do this")
+
+
 def require_official_of(user: User | AnonymousUser, participation: Participation) -> None:
     """Officials act for their own cities only; to anyone else the city's data does not exist.
     Reviewers may read but do not fill in a city's report."""

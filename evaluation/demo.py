@@ -21,6 +21,7 @@ from evaluation.services.imports import (
     metrics_import,
     targets_import,
 )
+from evaluation.vocabulary import RuleKind
 
 PROGRAMME = "2020"
 
@@ -41,16 +42,16 @@ CITIES = [
 
 # indicator, kind, national floor, typical baseline (growth) and whether it is an amount
 INDICATORS = [
-    ("transfer_licence_count", "growth", Decimal("0.20"), 1500, False),
-    ("pledge_amount", "growth", Decimal("0.30"), 120000, True),
-    ("pledge_projects", "growth", Decimal("0.30"), 160, False),
-    ("contract_turnover", "growth", Decimal("0.40"), 400000, True),
-    ("sme_transformations", "cumulative", Decimal("100"), 0, False),
-    ("certified_entities", "cumulative", Decimal("200"), 0, False),
-    ("securitization_products", "cumulative", Decimal("1"), 0, False),
-    ("navigation_projects", "cumulative", Decimal("5"), 0, False),
-    ("trusteeship_smes", "cumulative", Decimal("1000"), 0, False),
-    ("operation_centres", "cumulative", Decimal("3"), 0, False),
+    ("transfer_licence_count", RuleKind.GROWTH, Decimal("0.20"), 1500, False),
+    ("pledge_amount", RuleKind.GROWTH, Decimal("0.30"), 120000, True),
+    ("pledge_projects", RuleKind.GROWTH, Decimal("0.30"), 160, False),
+    ("contract_turnover", RuleKind.GROWTH, Decimal("0.40"), 400000, True),
+    ("sme_transformations", RuleKind.CUMULATIVE, Decimal("100"), 0, False),
+    ("certified_entities", RuleKind.CUMULATIVE, Decimal("200"), 0, False),
+    ("securitization_products", RuleKind.CUMULATIVE, Decimal("1"), 0, False),
+    ("navigation_projects", RuleKind.CUMULATIVE, Decimal("5"), 0, False),
+    ("trusteeship_smes", RuleKind.CUMULATIVE, Decimal("1000"), 0, False),
+    ("operation_centres", RuleKind.CUMULATIVE, Decimal("3"), 0, False),
 ]
 
 # Targets some cities committed to above the national floor.
@@ -93,7 +94,7 @@ def demo_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
             # Each indicator strays a little from the city's level.
             attainment = max(Decimal(0), level + Decimal(rng.randint(-8, 8)) / 100)
             step = CENT if amount else Decimal(1)
-            if kind == "growth":
+            if kind == RuleKind.GROWTH:
                 base = (Decimal(typical) * Decimal(rng.randint(60, 160)) / 100).quantize(step)
                 growth = target * attainment
                 yearly = {

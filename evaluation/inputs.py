@@ -17,16 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evaluation.models import EvaluationRun, Programme
 from evaluation.scoring import Period
 from evaluation.vocabulary import RuleKind
-
-if TYPE_CHECKING:
-    from evaluation.models import Programme
 
 # Division codes -------------------------------------------------------------------------------
 
@@ -178,6 +175,19 @@ def mixed_granularity(
     return out
 
 
+# Periods --------------------------------------------------------------------------------------
+
+
+def before_baseline_error(*, programme: Programme, period: Period) -> str | None:
+    """A city reports from its programme's baseline year on; nothing earlier is owed or kept."""
+    if period.year >= programme.baseline_year:
+        return None
+    return (
+        f"{period} is before the baseline year {programme.baseline_year} of programme "
+        f"{programme.code}"
+    )
+
+
 # Due dates and lateness -----------------------------------------------------------------------
 
 
@@ -217,8 +227,6 @@ class ClosedPeriods:
     officials' reports and to file loads alike (README, "Calls made")."""
 
     def __init__(self, city_ids: Iterable[int]) -> None:
-        from evaluation.models import EvaluationRun
-
         self._runs: dict[int, list[ClosingRun]] = defaultdict(list)
         for city_id, run_id, programme, as_of, finalised_at in (
             EvaluationRun.objects.filter(

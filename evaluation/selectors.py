@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Model, Prefetch, Q, QuerySet, Sum, Value, When
 
 from evaluation import inputs
-from evaluation.access import participations_for
+from evaluation.access import participations_for, require_reviewer
 from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
@@ -279,3 +280,114 @@ def participation_periods(
 
 def _may_see(user: User | AnonymousUser, participation: Participation) -> bool:
     return participations_for(user).filter(pk=participation.pk).exists()
+
+
+# History --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change of an audited object: who, when, why, and each field from old to new."""
+
+    object: str
+    object_id: int
+    type: str
+    at: dt.datetime
+    by: str | None
+    reason: str | None
+    changes: list[FieldChange]
+
+
+def audited_models() -> dict[str, type[Model]]:
+    """The audited models by the name the API and the portal use for them."""
+    from cities.models import City
+
+    # Imported here: the scoring core's GradeBand and IndicatorRule have these names above.
+    from evaluation.models import GradeBand, IndicatorRule, TrancheDecision
+
+    return {
+        "run": EvaluationRun,
+        "report": Report,
+        "metricvalue": MetricValue,
+        "target": Target,
+        "ruleset": Ruleset,
+        "indicatorrule": IndicatorRule,
+        "gradeband": GradeBand,
+        "decision": TrancheDecision,
+        "participation": Participation,
+        "city": City,
+        "programme": Programme,
+    }
+
+
+def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> list[HistoryEntry]:
+    """The history of one audited object (``model`` is a key of ``audited_models()``), oldest first,
+    each entry with its changes against the one before; a report's history includes its
+    values'. Ministry reviewers only (``Forbidden``); an unknown object is ``NotFound``."""
+    require_reviewer(fetched_by)
+    klass = audited_models().get(model)
+    if klass is None:
+        raise NotFound()
+    history = klass.history  # type: ignore[attr-defined]
+    records = list(history.filter(id=pk).select_related("history_user").order_by("history_id"))
+    if not records:
+        raise NotFound()
+    entries = _history_entries(records, model)
+    if klass is Report:
+        by_value: dict[int, list[Any]] = {}
+        for record in (
+            MetricValue.history.filter(report_id=pk)
+            .select_related("history_user")
+            .order_by("history_id")
+        ):
+            by_value.setdefault(record.id, []).append(record)
+        for value_records in by_value.values():
+            entries += _history_entries(value_records, "metricvalue")
+    entries.sort(key=lambda e: (e.at, e.object))
+    return entries
+
+
+_HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _history_entries(records: list[Any], label: str) -> list[HistoryEntry]:
+    """Each history record with its changes against the one before it (oldest first)."""
+    entries = []
+    previous = None
+    for record in records:
+        meta = record.instance_type._meta
+        if previous is None:
+            changes = [
+                FieldChange(f.attname, None, _plain(getattr(record, f.attname)))
+                for f in meta.concrete_fields
+            ]
+        else:
+            changes = [
+                # The column's name, as in a creation entry (decided_by_id, not decided_by).
+                FieldChange(meta.get_field(c.field).attname, _plain(c.old), _plain(c.new))
+                for c in record.diff_against(previous).changes
+            ]
+        entries.append(
+            HistoryEntry(
+                object=label,
+                object_id=record.id,
+                type=_HISTORY_TYPES[record.history_type],
+                at=record.history_date,
+                by=record.history_user.username if record.history_user else None,
+                reason=record.history_change_reason,
+                changes=changes,
+            )
+        )
+        previous = record
+    return entries
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int) else str(value)

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.scoring import types
+from evaluation.scoring import rules, types
 
 
 class IndicatorStatus(models.TextChoices):
@@ -43,8 +43,12 @@ class Grade(models.TextChoices):
 
 
 class RuleKind(models.TextChoices):
-    GROWTH = "growth", _("growth (average annual growth from the baseline year)")
-    CUMULATIVE = "cumulative", _("cumulative (total since the start, pro-rated target)")
+    # The names the scoring core looks its rule classes up by (``rules.RULE_KINDS``).
+    GROWTH = rules.GrowthRule.name, _("growth (average annual growth from the baseline year)")
+    CUMULATIVE = (
+        rules.CumulativeRule.name,
+        _("cumulative (total since the start, pro-rated target)"),
+    )
 
 
 class _Named(Protocol):

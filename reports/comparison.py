@@ -8,6 +8,7 @@ from typing import Any
 
 from evaluation.models import CityResult, EvaluationRun
 from evaluation.selectors import run_results
+from evaluation.vocabulary import TargetSource
 
 
 @dataclass
@@ -74,11 +75,11 @@ def runs_compare(*, before: EvaluationRun, after: EvaluationRun) -> Comparison:
 
             # A committed target is the city's input; the national floor is a rule.
             def inputs(r: Any) -> tuple[Any, ...]:
-                committed = r.full_target if r.target_source == "committed" else None
+                committed = r.full_target if r.target_source == TargetSource.COMMITTED else None
                 return (r.base_value, r.final_value, committed)
 
             def rules(r: Any) -> tuple[Any, ...]:
-                floor = r.full_target if r.target_source == "floor" else None
+                floor = r.full_target if r.target_source == TargetSource.FLOOR else None
                 return (r.weight, r.kind, floor)
 
             if was.points != item.points:

@@ -2,6 +2,7 @@
 through the one ``env`` reader below; README.md lists every variable."""
 
 import datetime as dt
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise too, so every mode
+    # (DEBUG on or off, runserver or gunicorn) serves them the same way.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
@@ -36,6 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language: the one chosen with the switch (cookie), else the browser's
     # Accept-Language, else LANGUAGE_CODE (Chinese).
@@ -129,8 +134,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# The project's own static files (vendored ECharts).
 STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+# Static files (the admin's, the API docs' Swagger UI and Redoc) are served by WhiteNoise in
+# every mode. Locally they are found in the apps, so nothing needs collecting; production
+# serves the compressed, hashed copies `collectstatic` makes (README).
+WHITENOISE_USE_FINDERS = True
+# Until `collectstatic` has run, STATIC_ROOT does not exist; WhiteNoise need not say so.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # Documents built from runs (scorecards, rankings, decision records) are kept here and served
 # only through the reports' access-checked views: never give this directory a public URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")

@@ -1,5 +1,5 @@
 """The ministry reviewers' admin, one module per subdomain; importing them registers them."""
 
-from evaluation.admin import programmes, reporting, rulesets, runs
+from evaluation.admin import people, programmes, reporting, rulesets, runs
 
-__all__ = ["programmes", "reporting", "rulesets", "runs"]
+__all__ = ["people", "programmes", "reporting", "rulesets", "runs"]

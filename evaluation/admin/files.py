@@ -10,16 +10,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext, ngettext
 
 from evaluation.exceptions import ImportRefused, RowError
-from evaluation.models import MetricValue, Programme
+from evaluation.models import Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
-from reports.exports import as_file, metrics_rows, targets_rows
 
 
 class FileForm(forms.Form):
@@ -33,31 +31,19 @@ class FileForm(forms.Form):
     )
 
 
-class _DryRun(Exception):
-    def __init__(self, summary: ImportSummary) -> None:
-        self.summary = summary
-
-
 def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSummary:
-    """Run the import; with ``check_only`` roll everything back afterwards."""
+    """Run the import; *Check* is the services' own dry run (everything checked, nothing
+    saved)."""
     upload = data["file"]
     content = upload.read()
-    try:
-        with transaction.atomic():
-            if data["kind"] == "metrics":
-                summary = metrics_import(
-                    name=upload.name, data=content, approve=data["approve"], by=by
-                )
-            else:
-                assert data["programme"] is not None, "the form requires it for targets"
-                summary = targets_import(
-                    name=upload.name, data=content, programme=data["programme"], by=by
-                )
-            if check_only:
-                raise _DryRun(summary)
-    except _DryRun as dry:
-        return dry.summary
-    return summary
+    if data["kind"] == "metrics":
+        return metrics_import(
+            name=upload.name, data=content, approve=data["approve"], by=by, dry_run=check_only
+        )
+    assert data["programme"] is not None, "the form requires it for targets"
+    return targets_import(
+        name=upload.name, data=content, programme=data["programme"], by=by, dry_run=check_only
+    )
 
 
 def _refusal_heading(errors: list[RowError]) -> str:
@@ -71,18 +57,14 @@ def _refusal_heading(errors: list[RowError]) -> str:
 
 
 class FilesAdminMixin(admin.ModelAdmin):
-    """Adds "Load a file" and "Export" pages to a model's admin (administrators only)."""
+    """Adds the "Load a file" page to a model's admin (administrators only); the exports it
+    links to are pages of the reports app."""
 
     change_list_template = "admin/evaluation/files_change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
         ours = [
             path("load/", self.admin_site.admin_view(self.load_view), name="evaluation_load"),
-            path(
-                "export/<str:kind>/<str:fmt>/",
-                self.admin_site.admin_view(self.export_view),
-                name="evaluation_export",
-            ),
         ]
         return ours + super().get_urls()
 
@@ -124,24 +106,3 @@ class FilesAdminMixin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
-
-    def export_view(self, request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
-        self._require_administrator(request)
-        if fmt not in ("csv", "xlsx") or kind not in ("metrics", "targets"):
-            raise PermissionDenied
-        if kind == "metrics":
-            values = MetricValue.objects.select_related("city", "indicator").order_by(
-                "city__code", "indicator__position", "year", "granularity", "number"
-            )
-            if request.GET.get("status"):
-                values = values.filter(status=request.GET["status"])
-            rows = metrics_rows(values)
-            name = "metrics"
-        else:
-            programme = Programme.objects.get(code=request.GET.get("programme", "2020"))
-            rows = targets_rows(programme)
-            name = f"targets-{programme.code}"
-        content, content_type = as_file(rows, fmt)
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-        return response

@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -298,21 +300,14 @@ class EvaluationRunAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Compare two runs")
     def compare(self, request: HttpRequest, queryset: QuerySet[EvaluationRun]) -> Any:
-        from reports.comparison import runs_compare
-
-        runs = list(queryset.order_by("created_at", "id"))
-        if len(runs) != 2:
+        """The comparison is a page of the reports app (linked by name: evaluation does not
+        import reports)."""
+        ids = list(queryset.values_list("pk", flat=True))
+        if len(ids) != 2:
             messages.error(request, "Select exactly two runs to compare.")
             return None
-        return TemplateResponse(
-            request,
-            "admin/evaluation/compare.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Run #{runs[0].pk} compared with run #{runs[1].pk}",
-                "comparison": runs_compare(before=runs[0], after=runs[1]),
-                "opts": self.model._meta,
-            },
+        return HttpResponseRedirect(
+            reverse("reports_admin:run-comparison") + "?" + urlencode([("runs", i) for i in ids])
         )
 
 

@@ -179,6 +179,12 @@ class UploadOutcomeSerializer(serializers.Serializer[Any]):
     rows = serializers.IntegerField(help_text=_("rows of the file"))
     reports = serializers.IntegerField(help_text=_("reports (periods) the file fills"))
     reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
+    dry_run = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "present (true) when ?dry_run=1: the counts say what would change; nothing was saved"
+        ),
+    )
 
 
 class PeriodStatusSerializer(serializers.Serializer[Any]):

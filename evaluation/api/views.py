@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from evaluation import access
 from evaluation.api import filters
 from evaluation.api import serializers as s
-from evaluation.exceptions import FieldError, NoRuleset, WorkflowError
+from evaluation.exceptions import FieldError, NoRuleset, NotFound, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -84,17 +84,36 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         )
         return Response(s.PeriodStatusSerializer(rows, many=True).data)
 
-    @extend_schema(request=s.UploadSerializer, responses={200: s.UploadOutcomeSerializer})
+    @extend_schema(
+        request=s.UploadSerializer,
+        responses={200: s.UploadOutcomeSerializer},
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                bool,
+                description="1: check the file and count what would change; save nothing",
+            )
+        ],
+    )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Fill this city's draft reports from a metrics CSV/XLSX: all or nothing; a refused
-        file lists every bad row."""
-        participation = self.get_object()
+        file lists every bad row. ``?dry_run=1`` checks it and saves nothing."""
+        # Not get_object(): that runs the list's filters, which refuse ``dry_run``. The
+        # queryset is the caller's own (access-scoped), so another city's is still 404.
+        if not str(pk).isdigit():
+            raise NotFound()
+        participation = access.get_or_not_found(self.get_queryset(), pk=int(str(pk)))
+        self.check_object_permissions(request, participation)
         upload = s.UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
         outcome = reporting.reports_upload(
-            participation=participation, name=file.name, data=file.read(), by=_acting(request)
+            participation=participation,
+            name=file.name,
+            data=file.read(),
+            by=_acting(request),
+            dry_run=request.query_params.get("dry_run", "") in ("1", "true", "yes"),
         )
         return Response(outcome)
 

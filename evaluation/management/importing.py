@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from evaluation.exceptions import Forbidden, ImportRefused
 from evaluation.models import Programme
@@ -26,8 +27,15 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--by", metavar="USERNAME", help="the user the change is recorded under (default: none)"
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check the whole file and say what would change, saving nothing",
+        )
 
-    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
+    def load(
+        self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
+    ) -> ImportSummary:
         raise NotImplementedError
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,4 +62,10 @@ class ImportCommand(BaseCommand):
             raise CommandError(exc.report()) from None
         except Forbidden as exc:
             raise CommandError(f"--by {username}: {exc}") from None
-        self.stdout.write(f"{path.name}: {summary}.")
+        if summary.dry_run:
+            self.stdout.write(
+                _("%(file)s: dry run, nothing was saved; it would be %(summary)s.")
+                % {"file": path.name, "summary": summary}
+            )
+        else:
+            self.stdout.write(f"{path.name}: {summary}.")

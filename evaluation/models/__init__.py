@@ -9,6 +9,7 @@ from evaluation.models import (
 )
 from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.people import RoleChange
 from evaluation.models.programmes import (
     Indicator,
     OfficialAssignment,
@@ -45,6 +46,7 @@ __all__ = [
     "Reminder",
     "Report",
     "ReviewNotice",
+    "RoleChange",
     "RuleKind",
     "Ruleset",
     "RulesetPart",

@@ -13,6 +13,11 @@ from evaluation.models.programmes import Indicator, Participation, Programme
 from evaluation.models.rulesets import Ruleset
 from evaluation.vocabulary import Grade, RuleKind
 
+# Plain values in the constraints, so their migrations read the same words.
+NOT_ASSESSABLE = str(vocabulary.IndicatorStatus.NOT_ASSESSABLE.value)
+RELEASE = str(vocabulary.Decision.RELEASE.value)
+WITHHOLD = str(vocabulary.Decision.WITHHOLD.value)
+
 
 class EvaluationRun(models.Model):
     """One evaluation of a programme at a date under one ruleset version."""
@@ -193,8 +198,8 @@ class IndicatorResult(models.Model):
                 name="indicator_result_points_within_weight",
             ),
             models.CheckConstraint(
-                condition=Q(status="not_assessable", actual__isnull=True, points=0)
-                | (~Q(status="not_assessable") & Q(actual__isnull=False)),
+                condition=Q(status=NOT_ASSESSABLE, actual__isnull=True, points=0)
+                | (~Q(status=NOT_ASSESSABLE) & Q(actual__isnull=False)),
                 name="indicator_result_assessable_has_actual",
             ),
         ]
@@ -239,8 +244,8 @@ class TrancheDecision(models.Model):
                 name="decision_amount_within_remaining",
             ),
             models.CheckConstraint(
-                condition=Q(recommended_decision="release", recommended_amount__gt=0)
-                | Q(recommended_decision="withhold", recommended_amount=0),
+                condition=Q(recommended_decision=RELEASE, recommended_amount__gt=0)
+                | Q(recommended_decision=WITHHOLD, recommended_amount=0),
                 name="decision_release_iff_amount",
             ),
             models.CheckConstraint(

@@ -67,9 +67,19 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # A dry run checked everything and says what would change, but saved nothing.
+    dry_run: bool = False
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+def dry_run_end(dry_run: bool) -> None:
+    """End a dry run: everything the service did in its transaction is rolled back when it
+    returns (the innermost atomic block), so a dry run runs every check and write of the real
+    one, and says exactly what the real one would change."""
+    if dry_run:
+        transaction.set_rollback(True)
 
 
 def _required(row: Row, column: str, errors: list[RowError], *, max_length: int = 0) -> str:
@@ -95,7 +105,7 @@ def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
 
 @transaction.atomic
 def cities_import(
-    *, name: str, data: bytes, programme: Programme, by: User | None
+    *, name: str, data: bytes, programme: Programme, by: User | None, dry_run: bool = False
 ) -> ImportSummary:
     """Create or update the cities of a file and their participation in ``programme``.
 
@@ -204,6 +214,8 @@ def cities_import(
             summary.updated += 1
         else:
             summary.unchanged += 1
+    summary.dry_run = dry_run
+    dry_run_end(dry_run)
     return summary
 
 
@@ -219,7 +231,7 @@ def _save_with_history(instance: City | Participation, *, by: User | None, reaso
 
 @transaction.atomic
 def targets_import(
-    *, name: str, data: bytes, programme: Programme, by: User | None
+    *, name: str, data: bytes, programme: Programme, by: User | None, dry_run: bool = False
 ) -> ImportSummary:
     """Set the targets cities committed to. A target below the national floor of the
     programme's current ruleset is refused."""
@@ -321,6 +333,8 @@ def targets_import(
         to_update, Target, ["value"], default_user=by, default_change_reason=reason
     )
     summary.created, summary.updated = len(to_create), len(to_update)
+    summary.dry_run = dry_run
+    dry_run_end(dry_run)
     return summary
 
 
@@ -400,7 +414,9 @@ def parse_metric_rows(
 
 
 @transaction.atomic
-def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) -> ImportSummary:
+def metrics_import(
+    *, name: str, data: bytes, approve: bool, by: User | None, dry_run: bool = False
+) -> ImportSummary:
     """Record metric values: submitted (awaiting review), or approved with ``approve``.
 
     An approved value changes only through an approved load; the change is kept in the value's
@@ -476,6 +492,8 @@ def metrics_import(*, name: str, data: bytes, approve: bool, by: User | None) ->
         default_change_reason=reason,
     )
     summary.created, summary.updated = len(to_create), len(to_update)
+    summary.dry_run = dry_run
+    dry_run_end(dry_run)
     return summary
 
 

@@ -1,14 +1,35 @@
-"""Who is who: city officials bound to participations, and the ministry's roles."""
+"""Who is who: user accounts, city officials bound to participations, and the ministry's roles.
+Every role grant or revocation is recorded (``RoleChange``) with the acting user, in the same
+transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from evaluation.access import ADMINISTRATORS, REVIEWERS
-from evaluation.models import OfficialAssignment, Participation
+from evaluation.access import ADMINISTRATORS, REVIEWERS, require_administrator
+from evaluation.models import OfficialAssignment, Participation, RoleChange
 
-ROLES = {"reviewer": REVIEWERS, "administrator": ADMINISTRATORS}
+ROLES = {RoleChange.Role.REVIEWER: REVIEWERS, RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS}
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, email: str = "", by: User | None) -> User:
+    """Create the account ``username`` with ``password`` (checked by the password validators),
+    or, if it exists, set its password (and email, when given): safe to run again."""
+    if by is not None:
+        require_administrator(by)
+    user = User.objects.filter(username=username).first() or User(username=username)
+    validate_password(password, user)
+    user.set_password(password)
+    if email:
+        user.email = email
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
 
 
 @transaction.atomic
@@ -24,10 +45,55 @@ def official_assign(
     return assignment
 
 
+def roles_of(user: User) -> set[str]:
+    """The ministry roles ``user`` holds."""
+    names = set(user.groups.values_list("name", flat=True))
+    return {role for role, group in ROLES.items() if group in names}
+
+
 @transaction.atomic
-def role_grant(*, user: User, role: str) -> None:
-    """Make ``user`` a ministry reviewer or administrator, with access to the admin."""
-    user.groups.add(Group.objects.get(name=ROLES[role]))
+def role_grant(*, user: User, role: str, by: User | None = None) -> bool:
+    """Make ``user`` a ministry reviewer or administrator, with access to the admin. Only an
+    administrator (or the system, ``by=None``) grants roles. Returns whether anything changed;
+    a change is recorded with ``by``."""
+    if by is not None:
+        require_administrator(by)
+    group = Group.objects.get(name=ROLES[RoleChange.Role(role)])
+    changed = not user.groups.filter(pk=group.pk).exists()
+    if changed:
+        user.groups.add(group)
+        RoleChange.objects.create(user=user, role=role, change=RoleChange.Change.GRANTED, by=by)
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    user.__dict__.pop("_evaluation_groups", None)
+    return changed
+
+
+@transaction.atomic
+def role_revoke(*, user: User, role: str, by: User | None = None) -> bool:
+    """Take a ministry role away from ``user`` (recorded with ``by``); the account stays."""
+    if by is not None:
+        require_administrator(by)
+    group = Group.objects.get(name=ROLES[RoleChange.Role(role)])
+    changed = user.groups.filter(pk=group.pk).exists()
+    if changed:
+        user.groups.remove(group)
+        RoleChange.objects.create(user=user, role=role, change=RoleChange.Change.REVOKED, by=by)
+    user.__dict__.pop("_evaluation_groups", None)
+    if changed and user.is_staff and not user.is_superuser and not roles_of(user):
+        # No role left: no business in the admin either.
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+    return changed
+
+
+@transaction.atomic
+def roles_set(*, user: User, roles: Iterable[str], by: User | None) -> None:
+    """Give ``user`` exactly ``roles``: each grant and revocation recorded with ``by``."""
+    wanted = set(roles)
+    for role in ROLES:
+        if role in wanted:
+            role_grant(user=user, role=role, by=by)
+        else:
+            role_revoke(user=user, role=role, by=by)

@@ -37,6 +37,7 @@ from evaluation.services.imports import (
     METRIC_COLUMNS,
     METRIC_OPTIONAL_COLUMNS,
     ParsedMetric,
+    dry_run_end,
     mixed_granularity_errors,
     parse_metric_rows,
 )
@@ -57,15 +58,8 @@ def report_review_steps(*, report: Report) -> list[str]:
     return [step for step, status in REVIEW_STEPS_FROM.items() if report.status == status]
 
 
-def period_closed_reason(participation: Participation, period: Period) -> str | None:
-    """Why officials may no longer change ``period`` of this participation's city (the one
-    rule, ``inputs.period_closed_reason``: a finalised official run of any of the city's
-    programmes)."""
-    return inputs.period_closed_reason(city_id=participation.city_id, period=period)
-
-
 def _refuse_if_closed(participation: Participation, period: Period) -> None:
-    reason = period_closed_reason(participation, period)
+    reason = inputs.period_closed_reason(city_id=participation.city_id, period=period)
     if reason is not None:
         raise Locked(reason)
 
@@ -124,14 +118,8 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     _refuse_if_closed(participation, period)
     programme = participation.programme
     errors: list[FieldError] = []
-    if period.year < programme.baseline_year:
-        errors.append(
-            FieldError(
-                "period",
-                f"{period} is before the baseline year {programme.baseline_year} of programme "
-                f"{programme.code}",
-            )
-        )
+    if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
+        errors.append(FieldError("period", before))
     if period.start > timezone.localdate():
         errors.append(FieldError("period", f"{period} has not started yet"))
     city = participation.city.code
@@ -543,11 +531,12 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
 
 @transaction.atomic
 def reports_upload(
-    *, participation: Participation, name: str, data: bytes, by: User
-) -> dict[str, int]:
+    *, participation: Participation, name: str, data: bytes, by: User, dry_run: bool = False
+) -> dict[str, int | bool]:
     """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
     nothing, every bad row named. Periods without a report get one; the reports stay drafts
-    until the official submits them."""
+    until the official submits them. With ``dry_run`` everything is checked and counted, and
+    nothing is saved."""
     require_official_of(by, participation)
     rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
     city = participation.city
@@ -584,8 +573,8 @@ def reports_upload(
             )
         ):
             why = f"the report for {period} is {report.status} and cannot change now"
-        if why is None and period.year < participation.programme.baseline_year:
-            why = f"{period} is before the baseline year {participation.programme.baseline_year}"
+        if why is None:
+            why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:
             errors += [RowError(m.line, "period", why) for m in members]
     stored = MetricValue.objects.filter(city=city, year__in={p.year for p in by_period})
@@ -612,4 +601,12 @@ def reports_upload(
             by=by,
         )
         changed += report.version != before
-    return {"rows": len(metrics), "reports": len(by_period), "reports_changed": changed}
+    outcome: dict[str, int | bool] = {
+        "rows": len(metrics),
+        "reports": len(by_period),
+        "reports_changed": changed,
+    }
+    if dry_run:
+        outcome["dry_run"] = True
+    dry_run_end(dry_run)
+    return outcome

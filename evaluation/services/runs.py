@@ -57,8 +57,15 @@ def evaluation_run_request(
 ) -> EvaluationRun:
     """Queue an evaluation of ``programme`` at ``as_of`` (its mid-term date by default) under
     its current ruleset, which is frozen from now on. The task is sent after commit, through
-    the outbox (so a broker that is down delays the run but loses nothing)."""
+    the outbox (so a broker that is down delays the run but loses nothing).
+
+    Only ministry reviewers (or the system, ``by=None``: commands and schedules) ask for runs;
+    anyone else is refused with ``Forbidden``, whichever way they came in."""
+    from evaluation.access import require_reviewer
     from evaluation.services.outbox import outbox_enqueue
+
+    if by is not None:
+        require_reviewer(by)
 
     with transaction.atomic():
         ruleset = ruleset_current(programme=programme)

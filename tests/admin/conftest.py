@@ -21,7 +21,7 @@ from tests.factories import ParticipationFactory, UserFactory, complete
 
 def _staff(username: str, role: str):
     user = UserFactory(username=username)
-    role_grant(user=user, role=role)
+    role_grant(user=user, role=role, by=None)
     return user
 
 

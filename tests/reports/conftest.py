@@ -218,3 +218,16 @@ def pdf_text(data: bytes) -> str:
 def flat(text: str) -> str:
     """Text with every space and line break removed (PDF lines wrap anywhere)."""
     return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture
+def administrator(db):
+    return _staff("administrator", "administrator")
+
+
+@pytest.fixture
+def cities(shenzhen, chaoyang):
+    """Shenzhen meets every target; Chaoyang reported one cumulative figure."""
+    meet_every_target(shenzhen.city)
+    add_value(chaoyang.city, "sme_transformations", "2020", "10")
+    return shenzhen, chaoyang

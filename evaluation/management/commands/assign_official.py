@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from evaluation.models import Participation
 from evaluation.services.people import official_assign
@@ -27,5 +28,13 @@ class Command(BaseCommand):
             ) from None
         user, created = User.objects.get_or_create(username=options["username"])
         official_assign(user=user, participation=participation, by=None)
-        note = " (new user: set a password with `manage.py changepassword`)" if created else ""
+        note = (
+            _(
+                " (new user without a password: give it one with `manage.py create_user %s "
+                "--password …`, or interactively with `manage.py changepassword`)"
+            )
+            % user.username
+            if created
+            else ""
+        )
         self.stdout.write(f"{user.username} is an official of {participation}{note}.")

@@ -3,21 +3,60 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from evaluation.services.people import ROLES, role_grant
+from evaluation.exceptions import Forbidden
+from evaluation.services.people import ROLES, role_grant, role_revoke
 
 
 class Command(BaseCommand):
-    help = "Give a user a ministry role: reviewer or administrator."
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        """In the active language (a class attribute would be translated at import)."""
+        return _(
+            "Give a user a ministry role (reviewer or administrator), or take it away with "
+            "--revoke; recorded with the acting user (--by)."
+        )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")
         parser.add_argument("role", choices=sorted(ROLES))
+        parser.add_argument(
+            "--by",
+            metavar="USERNAME",
+            help=_("the administrator the grant is recorded under (default: the system)"),
+        )
+        parser.add_argument("--revoke", action="store_true", help=_("take the role away"))
+
+    def _user(self, username: str, option: str = "") -> User:
+        try:
+            return User.objects.get(username=username)
+        except User.DoesNotExist:
+            hint = "" if option else _(" (create it first: manage.py create_user %s)") % username
+            raise CommandError(
+                _("%(option)sno user named %(name)r%(hint)s")
+                % {"option": option, "name": username, "hint": hint}
+            ) from None
 
     def handle(self, *args: Any, **options: Any) -> None:
+        user = self._user(options["username"])
+        by = self._user(options["by"], "--by: ") if options["by"] else None
+        service = role_revoke if options["revoke"] else role_grant
         try:
-            user = User.objects.get(username=options["username"])
-        except User.DoesNotExist:
-            raise CommandError(f"no user named {options['username']!r}") from None
-        role_grant(user=user, role=options["role"])
-        self.stdout.write(f"{user.username} is now a ministry {options['role']}.")
+            changed = service(user=user, role=options["role"], by=by)
+        except Forbidden as exc:
+            raise CommandError(f"--by {by}: {exc}") from None
+        role = options["role"]
+        if options["revoke"]:
+            message = (
+                _("%(user)s is no longer a ministry %(role)s.")
+                if changed
+                else _("%(user)s was not a ministry %(role)s.")
+            )
+        else:
+            message = (
+                _("%(user)s is now a ministry %(role)s.")
+                if changed
+                else _("%(user)s is already a ministry %(role)s.")
+            )
+        self.stdout.write(message % {"user": user.username, "role": role})

@@ -12,5 +12,9 @@ class Command(ImportCommand):
         "first_tranche in yuan) into a programme. All or nothing."
     )
 
-    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
-        return cities_import(name=name, data=data, programme=options["programme"], by=by)
+    def load(
+        self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
+    ) -> ImportSummary:
+        return cities_import(
+            name=name, data=data, programme=options["programme"], by=by, dry_run=dry_run
+        )

@@ -22,5 +22,9 @@ class Command(ImportCommand):
             help="record the values as approved (for audited historical data)",
         )
 
-    def load(self, *, name: str, data: bytes, by: User | None, **options: Any) -> ImportSummary:
-        return metrics_import(name=name, data=data, approve=options["approve"], by=by)
+    def load(
+        self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
+    ) -> ImportSummary:
+        return metrics_import(
+            name=name, data=data, approve=options["approve"], by=by, dry_run=dry_run
+        )

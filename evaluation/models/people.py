@@ -1,0 +1,47 @@
+"""Who gave whom a ministry role, and when: role grants are audited like every other change."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RoleChange(models.Model):
+    """A ministry role granted to, or revoked from, a user, with the acting user (None: the
+    system, e.g. a command run without ``--by``). Written by ``services.people`` in the same
+    transaction as the change itself."""
+
+    class Role(models.TextChoices):
+        REVIEWER = "reviewer", _("reviewer")
+        ADMINISTRATOR = "administrator", _("administrator")
+
+    class Change(models.TextChoices):
+        GRANTED = "granted", _("granted")
+        REVOKED = "revoked", _("revoked")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="role_changes",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    change = models.CharField(_("change"), max_length=10, choices=Change.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.change} {self.role}"

@@ -1,0 +1,69 @@
+"""The reports app's pages inside the admin's frame (its login, its look): two runs
+compared, and the metrics and targets exported in the formats of interfaces.md. They read
+through ``evaluation`` (selectors, access); ``evaluation`` never imports this app, it links
+here by URL name."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from evaluation.access import is_administrator, is_reviewer
+from evaluation.models import EvaluationRun, MetricValue, Programme
+from reports.comparison import runs_compare
+from reports.exports import as_file, metrics_rows, targets_rows
+
+
+def run_comparison(request: HttpRequest) -> HttpResponse:
+    """``?runs=A&runs=B``: the earlier run against the later one. Ministry reviewers only."""
+    if not is_reviewer(request.user):
+        raise PermissionDenied
+    ids = request.GET.getlist("runs")
+    runs = list(
+        EvaluationRun.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+        .select_related("programme", "ruleset__programme")
+        .order_by("created_at", "id")
+    )
+    if len(runs) != 2:
+        raise Http404(_("Choose two runs to compare."))
+    before, after = runs
+    return TemplateResponse(
+        request,
+        "reports/run_comparison.html",
+        {
+            **admin.site.each_context(request),
+            "title": _("Run #%(before)s compared with run #%(after)s")
+            % {"before": before.pk, "after": after.pk},
+            "comparison": runs_compare(before=before, after=after),
+        },
+    )
+
+
+def export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """The metrics (``?status=`` to limit them) or a programme's targets (``?programme=``) as
+    CSV or XLSX. Administrators only."""
+    if not is_administrator(request.user):
+        raise PermissionDenied
+    if fmt not in ("csv", "xlsx") or kind not in ("metrics", "targets"):
+        raise Http404
+    if kind == "metrics":
+        values = MetricValue.objects.select_related("city", "indicator").order_by(
+            "city__code", "indicator__position", "year", "granularity", "number"
+        )
+        if request.GET.get("status"):
+            values = values.filter(status=request.GET["status"])
+        rows = metrics_rows(values)
+        name = "metrics"
+    else:
+        programme = Programme.objects.filter(code=request.GET.get("programme", "2020")).first()
+        if programme is None:
+            raise Http404
+        rows = targets_rows(programme)
+        name = f"targets-{programme.code}"
+    content, content_type = as_file(rows, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
