@@ -14,6 +14,7 @@ from django.db.models import Sum
 
 from evaluation import vocabulary
 from evaluation.access import NotFound
+from evaluation.inputs import period_closed_reason
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -31,7 +32,6 @@ from evaluation.selectors import (
     programme_spec,
     ruleset_current,
 )
-from evaluation.services.reporting import period_closed_reason
 
 
 def official_participations(*, fetched_by: User | AnonymousUser) -> list[Participation]:
@@ -392,7 +392,7 @@ def period_entry(
                 flag=now.flag if now is not None else "",
             )
         )
-    closed = period_closed_reason(participation, period)
+    closed = period_closed_reason(city_id=participation.city_id, period=period)
     locked: str | None = None
     if closed is not None:
         locked = _("This period is closed: the programme's evaluation covering it is final.")

@@ -26,7 +26,7 @@ def add_units(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("evaluation", "0015_api_tokens")]
+    dependencies = [("evaluation", "0016_role_changes")]
 
     operations = [
         migrations.AddField(
