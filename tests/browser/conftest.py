@@ -1,5 +1,9 @@
 """Browser tests: pytest-playwright driving Debian's Chromium against ``live_server``.
 
+They run in their own session, ``pytest -m browser`` (the default run leaves them out: their
+real transactions flush the database, which the other tests, handed out by xdist in any order,
+would then miss).
+
 Chromium comes from the system (``apt-get install chromium``); ``playwright install`` cannot
 download here. Without it these tests skip locally and FAIL when ``CI`` is set."""
 
@@ -74,22 +78,13 @@ def ship_again() -> None:
             config.models_module = modules[config.label]
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item):
-    """A live-server test runs in real transactions and its database is flushed afterwards,
-    the migrations' shipped data included. Tests that follow on the same worker (xdist hands
-    them out in any order) expect that data: it is loaded again."""
-    yield
-    if item.get_closest_marker("browser") is None:
-        return
-    from django.db import DatabaseError
-    from pytest_django.plugin import blocking_manager_key
+@pytest.fixture(autouse=True)
+def _shipped_data(request):
+    """Another transactional test may have flushed the database before this one: the shipped
+    data is loaded again where missing (after the transactional database is set up)."""
+    if request.node.get_closest_marker("browser") is not None:
+        request.getfixturevalue("transactional_db")
+        from evaluation.models import Programme
 
-    from evaluation.models import Programme
-
-    with item.session.config.stash[blocking_manager_key].unblock():
-        try:
-            if not Programme.objects.exists():
-                ship_again()
-        except DatabaseError:
-            pass  # the test database is already gone (end of the session)
+        if not Programme.objects.exists():
+            ship_again()

@@ -15,7 +15,7 @@ from tests.factories import INDICATORS_2020, ParticipationFactory, UserFactory, 
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "a-long-portal-password-1"
