@@ -31,3 +31,42 @@ class City(models.Model):
 
 def _english() -> bool:
     return (get_language() or "").startswith("en")
+
+
+class OfficialProfile(models.Model):
+    """What the portal remembers of an official: the language they last used it in, so that
+    emails reach them in it."""
+
+    user = models.OneToOneField(
+        "auth.User", on_delete=models.CASCADE, related_name="portal_profile"
+    )
+    language = models.CharField(max_length=10, default="zh-hans")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
+
+class OfficialNotice(models.Model):
+    """An email to a city's officials about a version of a report (returned, or approved):
+    recorded before it goes out, so that a task delivered twice sends it once."""
+
+    class Kind(models.TextChoices):
+        RETURNED = "returned", _("returned")
+        APPROVED = "approved", _("approved")
+
+    report = models.ForeignKey(
+        "evaluation.Report", on_delete=models.CASCADE, related_name="official_notices"
+    )
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "version", "kind"], name="official_notice_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} v{self.version} {self.kind}"

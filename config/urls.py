@@ -14,6 +14,7 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     # Django's language switch: POST language (and next); remembered in a cookie.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("cities.urls")),
 ]
 
 handler404 = "evaluation.api.http.page_not_found"

@@ -64,7 +64,7 @@ def parse_number(
     text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
 ) -> Decimal:
     """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
-    wrong in words for the person who wrote it."""
+    wrong in words for the person who wrote it, in the active language."""
     if text == "":
         raise ValueError(gettext("a value is required"))
     not_a_number = gettext("%(text)r is not a number") % {"text": text}

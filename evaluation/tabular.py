@@ -1,5 +1,9 @@
-"""Reading the fixed file formats (UTF-8 CSV, or the first sheet of an XLSX workbook) into rows
-that remember their line number, and the errors an import reports."""
+"""Reading the fixed file formats (CSV, or the first sheet of an XLSX workbook) into rows that
+remember their line number, and the errors an import reports.
+
+What officials' tools write is accepted: UTF-8 with or without a byte-order mark, GB18030/GBK
+(Excel's "CSV" on Chinese Windows), a title row above the header, blank rows, numbers stored as
+text, and the Chinese header names of the portal's template (``HEADER_ALIASES``)."""
 
 from __future__ import annotations
 
@@ -43,8 +47,29 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+# Headers the portal's Excel template writes in Chinese, read as the fixed columns they stand
+# for (interfaces.md's names stay the columns; these are accepted aliases of them).
+HEADER_ALIASES = {
+    "城市代码": "city_code",
+    "期间": "period",
+    "指标代码": "indicator",
+    "数值": "value",
+    "指标名称": "indicator_name",
+    "单位": "unit",
+}
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), or else GB18030, which also reads GBK: what
+    Excel on Chinese Windows saves as "CSV"."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
 def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = data.decode("utf-8-sig")
+    text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     for record in reader:
         yield reader.line_num, record
@@ -58,6 +83,10 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
             yield line, [_cell_text(value) for value in cells]
     finally:
         workbook.close()
+
+
+def _names_a_column(cells: list[str], allowed: set[str]) -> bool:
+    return any(HEADER_ALIASES.get(cell.strip(), cell.strip()) in allowed for cell in cells)
 
 
 def read_table(
@@ -88,15 +117,6 @@ def read_table(
                     )
                 ],
             )
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(
-            name,
-            [
-                RowError(
-                    1, None, gettext("the file is not UTF-8 text (%(why)s)") % {"why": exc.reason}
-                )
-            ],
-        ) from exc
     except csv.Error as exc:
         raise ImportRefused(
             name, [RowError(1, None, gettext("not a readable CSV file: %(why)s") % {"why": exc})]
@@ -115,7 +135,16 @@ def read_table(
             name, [RowError(1, None, gettext("the file is empty: it needs a header row"))]
         )
 
+    # A title row above the header (a single filled cell, as spreadsheets have them) is
+    # skipped when a header follows; a row with several cells is the header, right or wrong.
+    while (
+        len(records) > 1
+        and sum(1 for cell in records[0][1] if cell.strip()) == 1
+        and not _names_a_column(records[0][1], allowed)
+    ):
+        records = records[1:]
     header_line, raw_header = records[0]
+    raw_header = [HEADER_ALIASES.get(cell.strip(), cell) for cell in raw_header]
     # Trailing empty cells are common in spreadsheets; they are not columns.
     while raw_header and not raw_header[-1].strip():
         raw_header.pop()

@@ -56,6 +56,11 @@ class _Named(Protocol):
     name_en: str
 
 
+class _Measured(Protocol):
+    unit_zh: str
+    unit_en: str
+
+
 def indicator_name(indicator: _Named) -> str:
     """The indicator's (or city's) name in the active language: Chinese unless English is
     asked for."""
@@ -87,3 +92,9 @@ _GRADE_WORDS = {
 
 def grade_word(grade: str) -> str:
     return str(_GRADE_WORDS.get(grade, grade))
+
+
+def indicator_unit(indicator: _Measured) -> str:
+    """The indicator's unit word (万元, 件, 家…) in the active language."""
+    english = (get_language() or "").startswith("en")
+    return (indicator.unit_en if english else indicator.unit_zh) or indicator.unit_zh

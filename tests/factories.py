@@ -87,3 +87,23 @@ def meet_every_target(city: City) -> None:
         ("operation_centres", "2"),
     ):
         add_value(city, indicator, "2020", total)
+
+
+INDICATORS_2020 = (
+    "transfer_licence_count",
+    "pledge_amount",
+    "pledge_projects",
+    "contract_turnover",
+    "sme_transformations",
+    "certified_entities",
+    "securitization_products",
+    "navigation_projects",
+    "trusteeship_smes",
+    "operation_centres",
+)
+
+
+def complete(values: dict[str, str], rest: str = "0") -> dict[str, str]:
+    """``values`` with every other indicator of the 2020 ruleset at ``rest``: a report can be
+    submitted only when it has a value for every indicator."""
+    return {code: rest for code in INDICATORS_2020} | values

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_htmx",
+    "axes",
     "cities",
     "evaluation",
     "reports",
@@ -49,7 +51,37 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes must come first: it refuses a locked-out sign-in before any password is checked
+# (it needs the request, so tests sign in with force_login or through the sign-in page).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins: after AXES_FAILURE_LIMIT failures for one user name from one address, that
+# pair is locked out for AXES_COOLOFF_MINUTES (portal, admin and API token alike).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "cities/locked_out.html"
+AXES_VERBOSE = False
+
+LOGIN_URL = "cities:login"
+LOGIN_REDIRECT_URL = "cities:home"
+LOGOUT_REDIRECT_URL = "cities:login"
+# A session ends after SESSION_IDLE_MINUTES without a request (default 30), and when the
+# browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+# The CSRF token reaches forms and htmx through the page, never through JavaScript cookies.
+CSRF_COOKIE_HTTPONLY = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -104,6 +136,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# The project's own static files (vendored ECharts).
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 # Static files (the admin's, the API docs' Swagger UI and Redoc) are served by WhiteNoise in
 # every mode. Locally they are found in the apps, so nothing needs collecting; production
 # serves the compressed, hashed copies `collectstatic` makes (README).
@@ -230,3 +264,6 @@ SPECTACULAR_SETTINGS = {
         "RunKindEnum": "evaluation.models.EvaluationRun.Kind",
     },
 }
+
+# The portal's address as officials reach it, for the links in emails (reminders, reviews).
+PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000")

@@ -134,7 +134,7 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_en", "name_zh", "unit", "position"]
+    list_display = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en", "position"]
 
 
 @admin.register(Target)

@@ -49,7 +49,7 @@ class ProgrammeSerializer(serializers.ModelSerializer[Programme]):
 class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
     class Meta:
         model = Indicator
-        fields = ["code", "name_en", "name_zh", "unit"]
+        fields = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en"]
 
 
 class CitySerializer(serializers.ModelSerializer[City]):

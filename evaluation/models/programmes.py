@@ -164,6 +164,12 @@ class Indicator(models.Model):
     name_en = models.CharField(_("English name"), max_length=200)
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     unit = models.CharField(max_length=10, choices=Unit.choices)
+    unit_zh = models.CharField(
+        "unit word (Chinese)", max_length=10, blank=True, help_text="e.g. 万元, 件, 项, 家, 个"
+    )
+    unit_en = models.CharField(
+        "unit word (English)", max_length=30, blank=True, help_text="e.g. 10k yuan, SMEs"
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -54,6 +54,8 @@ CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
 CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")
 TARGET_COLUMNS = ("city_code", "indicator", "target")
 METRIC_COLUMNS = ("city_code", "period", "indicator", "value")
+# Written by the portal's Excel template for the person filling it in; read and ignored.
+METRIC_OPTIONAL_COLUMNS = ("indicator_name", "unit")
 
 
 def _require_ministry(by: User | None) -> None:
@@ -455,7 +457,7 @@ def metrics_import(
     An approved value changes only through an approved load; the change is kept in the value's
     history (who, when, old and new value)."""
     _require_ministry(by)
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
     codes = {row.values.get("city_code", "") for row in rows}
     # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
     # in between the check below and the write.

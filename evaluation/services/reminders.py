@@ -30,6 +30,8 @@ def reminders_send(*, today: dt.date) -> int:
     """Send the reminders due ``today`` for every unsubmitted report of an active programme.
     Each (city, period, step) is recorded before its email goes out, so none is sent twice,
     however often this runs. Returns how many were sent."""
+    from cities.notifications import period_form_url
+
     sent = 0
     participations = Participation.objects.filter(programme__is_active=True).select_related(
         "programme", "city"
@@ -60,7 +62,13 @@ def reminders_send(*, today: dt.date) -> int:
             except IntegrityError:
                 continue  # already sent
             try:
-                subject, message = _reminder_text(participation, period, due, step)
+                subject, message = _reminder_text(
+                    participation,
+                    period,
+                    due,
+                    step,
+                    period_form_url(participation.pk, period.label),
+                )
                 send_mail(subject=subject, message=message, from_email=None, recipient_list=emails)
             except Exception:
                 # Not sent: forget it, so that the next run tries again; go on with the others.
@@ -72,7 +80,7 @@ def reminders_send(*, today: dt.date) -> int:
 
 
 def _reminder_text(
-    participation: Participation, period: object, due: dt.date, step: str
+    participation: Participation, period: object, due: dt.date, step: str, form_url: str
 ) -> tuple[str, str]:
     """The reminder's subject and text, in the product's language (one email goes to all the
     city's officials; it has no browser to ask). Dates stay in ISO form, unambiguous in both."""
@@ -93,6 +101,8 @@ def _reminder_text(
         message = (
             gettext("%(opening)s and has not been submitted yet.") % {"opening": opening % values}
             + "\n"
-            + gettext("Please fill it in and submit it (API: /api/v1/reports/).")
+            + gettext("Please fill it in and submit it on the portal: %(url)s") % {"url": form_url}
+            + "\n"
+            + gettext("(or through the API: /api/v1/reports/)")
         )
         return subject % values, message

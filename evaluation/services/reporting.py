@@ -36,6 +36,7 @@ from evaluation.scoring import Granularity, Period
 from evaluation.selectors import ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
+    METRIC_OPTIONAL_COLUMNS,
     ParsedMetric,
     dry_run_end,
     mixed_granularity_errors,
@@ -298,6 +299,19 @@ def report_values_set(
     return report
 
 
+def report_missing_indicators(*, report: Report, values: list[MetricValue]) -> list[str]:
+    """The indicators of the programme's current ruleset the report has no value for. A report
+    is complete, and can be submitted, only with a value for every one (zero is a value)."""
+    present = {value.indicator_id for value in values}
+    return [
+        code
+        for indicator_id, code in ruleset_current(programme=report.participation.programme)
+        .rules.order_by("indicator__position")
+        .values_list("indicator_id", "indicator__code")
+        if indicator_id not in present
+    ]
+
+
 @transaction.atomic
 def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     """Send the report for review. Submitting a report that is already submitted changes
@@ -320,6 +334,21 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     values = _period_values(report)
     if not values:
         raise WorkflowError([FieldError("values", gettext("the report has no values to submit"))])
+    missing = report_missing_indicators(report=report, values=values)
+    if missing:
+        raise WorkflowError(
+            [
+                FieldError(
+                    f"values.{code}",
+                    gettext(
+                        "%(code)s has no value: a report is complete only with a value for "
+                        "every indicator (0 if there was none)"
+                    )
+                    % {"code": code},
+                )
+                for code in missing
+            ]
+        )
     now = timezone.now()
     _flag_against_last_year(report, values)
     for value in values:
@@ -448,7 +477,18 @@ def report_approve(*, report: Report, by: User) -> Report:
     report.review_comment = ""
     report.version += 1
     _save(report, by=by, reason="approved")
+    _notify_officials(report)
     return report
+
+
+def _notify_officials(report: Report) -> None:
+    """After the change commits, the city's officials hear of it (portal emails)."""
+    outbox_enqueue(
+        "cities.tasks.notify_officials",
+        report_id=report.pk,
+        version=report.version,
+        kind=str(report.status),
+    )
 
 
 def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Report:
@@ -462,6 +502,7 @@ def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Rep
     report.review_comment = comment
     report.version += 1
     _save(report, by=by, reason=f"{reason}: {comment}")
+    _notify_officials(report)
     return report
 
 
@@ -524,7 +565,7 @@ def reports_upload(
     until the official submits them. With ``dry_run`` everything is checked and counted, and
     nothing is saved."""
     require_official_of(by, participation)
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS)
+    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
     city = participation.city
     ours = []
     for row in rows:

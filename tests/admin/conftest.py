@@ -16,7 +16,7 @@ from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.people import role_grant
 from evaluation.services.runs import evaluation_run_request
-from tests.factories import ParticipationFactory, UserFactory
+from tests.factories import ParticipationFactory, UserFactory, complete
 
 
 def _staff(username: str, role: str):
@@ -112,7 +112,7 @@ def submitted_report(
         participation=participation, period=Period.parse(period), by=official
     )
     report = reporting.report_values_set(
-        report=report, values=values, version=report.version, by=official
+        report=report, values=complete(values), version=report.version, by=official
     )
     return reporting.report_submit(report=report, version=report.version, by=official)
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from evaluation.models import EvaluationRun, OfficialAssignment, Report, TrancheDecision
-from tests.factories import ParticipationFactory, UserFactory, meet_every_target
+from tests.factories import ParticipationFactory, UserFactory, complete, meet_every_target
 
 
 @pytest.fixture
@@ -139,7 +139,10 @@ def world(
                 participation=participation, period=Period.parse(period), by=official
             )
             report = reporting.report_values_set(
-                report=report, values={"pledge_projects": "7"}, version=report.version, by=official
+                report=report,
+                values=complete({"pledge_projects": "7"}),
+                version=report.version,
+                by=official,
             )
             if state != "draft":
                 report = reporting.report_submit(report=report, version=None, by=official)

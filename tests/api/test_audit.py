@@ -10,6 +10,7 @@ from evaluation.models import EvaluationRun, Target, TrancheDecision
 from evaluation.services.imports import targets_import
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
+from tests.factories import complete
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,8 @@ def reviewed_report(api_a, api_reviewer, city_a) -> int:
 
     def put(value: str) -> None:
         version = api_a.get(url).json()["version"]
-        body = {"version": version, "values": {"transfer_licence_count": value}}
+        values = {"transfer_licence_count": value}
+        body = {"version": version, "values": complete(values) if value == "90" else values}
         assert api_a.put(url + "values/", body, format="json").status_code == 200
 
     put("90")
@@ -95,11 +97,16 @@ def test_a_reports_audit_includes_its_values_old_and_new(api_reviewer, reviewed_
     entries = audit(api_reviewer, "report", reviewed_report)
     reason = f"report {reviewed_report} values set"
 
-    assert history(entries, "metricvalue", "value") == [
+    # The other nine indicators were filled with 0 to make the report complete.
+    values = history(entries, "metricvalue", "value")
+    assert values.count((None, "0.00", "official_a", reason)) == 9
+    assert [v for v in values if v[:2] != (None, "0.00")] == [
         (None, "90.00", "official_a", reason),
         ("90.00", "300.00", "official_a", reason),
     ]
-    assert [(old, new, by) for old, new, by, _ in history(entries, "metricvalue", "status")] == [
+    statuses = [(old, new, by) for old, new, by, _ in history(entries, "metricvalue", "status")]
+    assert len(statuses) == 5 * 10  # each step moves the ten values together
+    assert statuses[::10] == [
         (None, "draft", "official_a"),
         ("draft", "submitted", "official_a"),
         ("submitted", "draft", "reviewer"),

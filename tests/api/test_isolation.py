@@ -23,7 +23,7 @@ from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.api.test_refusals_change_nothing import changed_tables, database_state
 from tests.conftest import csv_bytes
-from tests.factories import add_target, add_value
+from tests.factories import add_target, add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -230,14 +230,17 @@ def story(
             participation=participation, period=Period.parse("2022-03"), by=official
         )
         filled = reporting.report_values_set(
-            report=opened, values={"pledge_projects": "4"}, version=opened.version, by=official
+            report=opened,
+            values=complete({"pledge_projects": "4"}),
+            version=opened.version,
+            by=official,
         )
         return (
             reporting.report_submit(report=filled, version=None, by=official) if submit else filled
         )
 
     report_b = report(city_b, official_b, submit=True)
-    value_b = MetricValue.objects.get(report=report_b)
+    value_b = MetricValue.objects.get(report=report_b, indicator__code="pledge_projects")
     token_b, _ = tokens.token_issue(user=official_b)
     return Story(
         city_b_ids=Ids(
@@ -370,7 +373,7 @@ def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, 
     # City B's report is still as its official left it: submitted, version 3, value 4.
     report_b = Report.objects.get(pk=ids.report)
     assert (report_b.status, report_b.version) == (Report.Status.SUBMITTED, 3)
-    assert MetricValue.objects.get(report=report_b).value == 4
+    assert MetricValue.objects.get(report=report_b, indicator__code="pledge_projects").value == 4
 
 
 @pytest.mark.parametrize(

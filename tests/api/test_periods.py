@@ -13,7 +13,7 @@ from evaluation.models import Indicator, Report
 from evaluation.scoring import Period
 from evaluation.selectors import participation_periods
 from evaluation.services.reporting import report_create, report_submit, report_values_set
-from tests.factories import add_value
+from tests.factories import add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,10 @@ pytestmark = pytest.mark.django_db
 def test_periods_show_missing_late_and_on_time_reports(api_a, api_b, city_a, official_a):
     on_time = report_create(participation=city_a, period=Period.parse("2020-01"), by=official_a)
     on_time = report_values_set(
-        report=on_time, values={"pledge_projects": "3"}, version=on_time.version, by=official_a
+        report=on_time,
+        values=complete({"pledge_projects": "3"}),
+        version=on_time.version,
+        by=official_a,
     )
     report_submit(report=on_time, version=None, by=official_a)
     Report.objects.filter(pk=on_time.pk).update(
@@ -29,7 +32,7 @@ def test_periods_show_missing_late_and_on_time_reports(api_a, api_b, city_a, off
     )
     late = report_create(participation=city_a, period=Period.parse("2020-02"), by=official_a)
     late = report_values_set(
-        report=late, values={"pledge_projects": "3"}, version=late.version, by=official_a
+        report=late, values=complete({"pledge_projects": "3"}), version=late.version, by=official_a
     )
     report_submit(report=late, version=None, by=official_a)  # submitted today: years late
 

@@ -18,7 +18,7 @@ from evaluation.services import reporting
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
-from tests.factories import add_value
+from tests.factories import add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def world(city_a, city_b, official_a, reviewer, second_reviewer) -> World:
         )
         if values:
             created = reporting.report_values_set(
-                report=created, values=values, version=created.version, by=official_a
+                report=created, values=complete(values), version=created.version, by=official_a
             )
         return created
 
@@ -116,7 +116,7 @@ def world(city_a, city_b, official_a, reviewer, second_reviewer) -> World:
 def _with_decision(world: World, capture: Any) -> None:
     """An official run of the 2020 programme, triggered by ``reviewer``, with city A's
     recommended tranche decision awaiting sign-off."""
-    for period, value in (("2019", "1000"), ("2021", "1400")):
+    for period, value in (("2020", "1000"), ("2022", "1400")):
         add_value(world.city_a.city, "transfer_licence_count", period, value)
     with capture(execute=True):
         run = evaluation_run_request(

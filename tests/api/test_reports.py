@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from evaluation.models import EvaluationRun, MetricValue, OfficialAssignment, Programme, Report
 from tests.api.conftest import client_for
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory, add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +43,14 @@ def submit(client, report: dict) -> dict:
 
 def submitted_report(client, participation, period: str, values: dict[str, str]) -> dict:
     report = open_report(client, participation, period)
-    return submit(client, fill(client, report, values))
+    return submit(client, fill(client, report, complete(values)))
 
 
 def flags(report: dict) -> dict[str, str]:
-    return {v["indicator"]: v["flag"] for v in report["values"]}
+    """Each value's flag, leaving out the zeros that only make the report complete."""
+    return {
+        v["indicator"]: v["flag"] for v in report["values"] if v["flag"] or Decimal(v["value"]) != 0
+    }
 
 
 # Due dates and lateness ---------------------------------------------------------------------
@@ -169,7 +172,9 @@ def test_the_baseline_year_is_reported_as_one_annual_report(api_a, city_a):
 
     assert sent["id"] == report["id"]
     assert (sent["status"], sent["values"][0]["value"]) == ("submitted", "1000.00")
-    value = MetricValue.objects.get(city=city_a.city, year=2019)
+    value = MetricValue.objects.get(
+        city=city_a.city, year=2019, indicator__code="transfer_licence_count"
+    )
     assert (value.granularity, value.number) == ("year", 0)
 
 
@@ -209,7 +214,9 @@ def test_a_reviewer_reopens_an_approved_report_with_a_reason(api_a, api_reviewer
     report = submitted_report(api_a, city_a, "2021-04", {"pledge_projects": "4"})
     url = f"/api/v1/reports/{report['id']}/"
     assert api_reviewer.post(url + "approve/").json()["status"] == "approved"
-    assert MetricValue.objects.get(report_id=report["id"]).status == "approved"
+    assert set(
+        MetricValue.objects.filter(report_id=report["id"]).values_list("status", flat=True)
+    ) == {"approved"}
 
     reopened = api_reviewer.post(
         url + "reopen/", {"reason": "the bank corrected its figures"}, format="json"
@@ -221,11 +228,10 @@ def test_a_reviewer_reopens_an_approved_report_with_a_reason(api_a, api_reviewer
         "returned",
         "the bank corrected its figures",
     )
-    assert [v["status"] for v in seen["values"]] == ["draft"]
-    assert MetricValue.objects.get(report_id=report["id"]).status == "draft"
+    assert {v["status"] for v in seen["values"]} == {"draft"}
     # The city may correct it again.
     fixed = fill(api_a, seen, {"pledge_projects": "5"})
-    assert fixed["values"][0]["value"] == "5.00"
+    assert {v["indicator"]: v["value"] for v in fixed["values"]}["pledge_projects"] == "5.00"
 
 
 def test_reopening_needs_a_reason_and_a_reviewer(api_a, api_reviewer, city_a):
@@ -357,3 +363,18 @@ def test_a_cumulative_total_raised_after_submission_is_not_flagged(api_a, api_re
     raised = fill(api_a, api_a.get(url).json(), {"sme_transformations": "60"})
 
     assert flags(raised) == {"sme_transformations": ""}
+
+
+def test_an_incomplete_report_is_refused_naming_every_indicator_without_a_value(api_a, city_a):
+    report = fill(api_a, open_report(api_a, city_a, "2021-04"), {"pledge_projects": "4"})
+
+    response = api_a.post(f"/api/v1/reports/{report['id']}/submit/", {}, format="json")
+
+    assert response.status_code == 400
+    fields = [error["field"] for error in response.json()["errors"]]
+    assert len(fields) == 9 and "values.pledge_projects" not in fields
+    assert "values.operation_centres" in fields
+    assert api_a.get(f"/api/v1/reports/{report['id']}/").json()["status"] == "draft"
+    # Zero is a value: the same report with zeros for the rest goes through.
+    completed = fill(api_a, report, complete({"pledge_projects": "4"}))
+    assert submit(api_a, completed)["status"] == "submitted"

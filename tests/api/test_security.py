@@ -140,7 +140,7 @@ def test_a_wrong_password_or_token_is_refused(official_with_password):
 
 def test_a_session_write_without_a_csrf_token_is_refused(official_with_password, city_a):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="official_pw", password=PASSWORD)
+    client.force_login(official_with_password)
     assert client.get("/api/v1/reports/").status_code == 200
 
     refused = client.post("/api/v1/reports/", report_body(city_a), format="json")
@@ -156,7 +156,7 @@ def test_a_session_write_without_a_csrf_token_is_refused(official_with_password,
 
 def test_a_session_write_with_the_csrf_token_works(official_with_password, city_a):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="official_pw", password=PASSWORD)
+    client.force_login(official_with_password)
     assert client.get("/api-auth/login/").status_code == 200
     token = client.cookies["csrftoken"].value
 

@@ -177,7 +177,7 @@ def test_who_was_issued_and_who_revoked_a_token_is_in_its_history(li_wei):
 
 def test_signing_out_of_a_browser_session_ends_it(li_wei):
     client = APIClient()
-    assert client.login(username="li.wei", password=PASSWORD)
+    client.force_login(li_wei)
     assert client.get("/api/v1/auth/tokens/").status_code == 200
 
     assert client.post("/api/v1/auth/sign-out/").status_code == 204

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluation.models import MetricValue, Report
 from tests.conftest import csv_bytes, xlsx_bytes
+from tests.factories import INDICATORS_2020
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +154,10 @@ def test_rows_of_another_city_are_refused(api_a, city_a, city_b):
 def test_rows_for_a_submitted_report_are_refused_by_line(api_a, city_a):
     upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, GOOD_ROWS[0]))
     report = Report.objects.get(participation=city_a)
+    present = set(report.values.values_list("indicator__code", flat=True))
+    rest = {code: "0" for code in INDICATORS_2020 if code not in present}
+    body = {"version": report.version, "values": rest}  # a report is submitted complete
+    assert api_a.put(f"/api/v1/reports/{report.pk}/values/", body, format="json").status_code == 200
     assert api_a.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json").status_code == 200
 
     response = upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, *GOOD_ROWS))
@@ -163,9 +168,12 @@ def test_rows_for_a_submitted_report_are_refused_by_line(api_a, city_a):
     assert all("2021-01 is submitted" in e["reason"] for e in errors)
     # Nothing of the file was saved, not even the rows of the open period.
     assert Report.objects.count() == 1
-    assert stored(city_a) == {
-        ("2021-01", "pledge_projects"): (Decimal("4"), "submitted", "submitted")
-    }
+    assert stored(city_a)[("2021-01", "pledge_projects")] == (
+        Decimal("4"),
+        "submitted",
+        "submitted",
+    )
+    assert len(stored(city_a)) == 10  # the report as submitted: nothing more
 
 
 def test_only_the_citys_own_officials_may_upload(api_b, api_reviewer, api_anonymous, city_a):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
-from tests.factories import add_value
+from tests.factories import add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_an_official_reports_a_month_through_review_to_the_evaluation(
 
     filled = api_a.put(
         url + "values/",
-        {"version": report["version"], "values": {"transfer_licence_count": "90"}},
+        {"version": report["version"], "values": complete({"transfer_licence_count": "90"})},
         format="json",
     )
     assert filled.status_code == 200, filled.json()
@@ -63,7 +63,9 @@ def test_an_official_reports_a_month_through_review_to_the_evaluation(
     assert api_a.post(url + "submit/", {}, format="json").json()["status"] == "submitted"
     approved = api_reviewer.post(url + "approve/")
     assert approved.json()["status"] == "approved"
-    value = MetricValue.objects.get(city=city_a.city, year=2021, number=12)
+    value = MetricValue.objects.get(
+        city=city_a.city, year=2021, number=12, indicator__code="transfer_licence_count"
+    )
     assert (value.status, value.value) == ("approved", Decimal("300.00"))
 
     # Approved reports are locked for the official.

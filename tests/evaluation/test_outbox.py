@@ -18,7 +18,7 @@ from evaluation.services.reporting import (
     report_values_set,
     reviewers_notify,
 )
-from tests.factories import ParticipationFactory, UserFactory
+from tests.factories import ParticipationFactory, UserFactory, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,10 @@ def _submitted_report():
     participation.officials.create(user=official)
     report = report_create(participation=participation, period=Period.parse("2021-03"), by=official)
     report = report_values_set(
-        report=report, values={"pledge_projects": "3"}, version=report.version, by=official
+        report=report,
+        values=complete({"pledge_projects": "3"}),
+        version=report.version,
+        by=official,
     )
     return report_submit(report=report, version=None, by=official)
 

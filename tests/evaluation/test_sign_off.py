@@ -16,7 +16,7 @@ from evaluation.services.reporting import (
     report_values_set,
 )
 from evaluation.services.runs import evaluation_run_request
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory, add_value, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,10 @@ def test_a_report_submitted_before_finalisation_cannot_be_approved_after(
     participation.officials.create(user=official)
     report = report_create(participation=participation, period=Period.parse("2021-06"), by=official)
     report = report_values_set(
-        report=report, values={"pledge_projects": "2"}, version=report.version, by=official
+        report=report,
+        values=complete({"pledge_projects": "2"}),
+        version=report.version,
+        by=official,
     )
     report_submit(report=report, version=None, by=official)
     run = official_run()

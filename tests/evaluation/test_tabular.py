@@ -188,3 +188,53 @@ def test_report_lists_every_error_by_line_and_column() -> None:
         "  line 2: whole row",
         "  line 3, column value: bad value",
     ]
+
+
+METRICS = ("city_code", "period", "indicator", "value")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_what_officials_tools_write_is_read(encoding: str) -> None:
+    """Excel on Chinese Windows: GBK, a title row above a Chinese header, blank rows."""
+    text = (
+        "沈阳市 2021年数据填报,,,\r\n"
+        ",,,\r\n"
+        "城市代码,期间,指标代码,数值\r\n"
+        "210100,2021-03,pledge_projects,4\r\n"
+        ",,,\r\n"
+        "210100,2021-03,pledge_amount,120.5\r\n"
+    )
+
+    rows, errors = read_table("导出.csv", text.encode(encoding), required=METRICS)
+
+    assert errors == []
+    assert [(row.line, row.values["indicator"], row.values["value"]) for row in rows] == [
+        (4, "pledge_projects", "4"),
+        (6, "pledge_amount", "120.5"),
+    ]
+
+
+def test_numbers_stored_as_text_in_a_workbook_are_read_as_written() -> None:
+    data = xlsx_bytes(
+        ["210100 沈阳市"],
+        ["city_code", "period", "indicator", "value"],
+        ["210100", "2021-03", "pledge_projects", " 4 "],
+        [210100, "2021-04", "pledge_projects", 5.0],
+    )
+
+    rows, errors = read_table("t.xlsx", data, required=METRICS)
+
+    assert errors == []
+    assert [(row.line, row.values["city_code"], row.values["value"]) for row in rows] == [
+        (3, "210100", "4"),
+        (4, "210100", "5"),
+    ]
+
+
+def test_a_header_with_a_wrong_column_is_still_refused_not_skipped_as_a_title() -> None:
+    data = csv_bytes("city_code,period,indicator,amount", "210100,2021-03,pledge_projects,4")
+
+    with pytest.raises(ImportRefused) as caught:
+        read_table("m.csv", data, required=METRICS)
+
+    assert {(e.line, e.column) for e in caught.value.errors} == {(1, "amount"), (1, "value")}

@@ -107,7 +107,7 @@ def test_another_citys_official_and_a_signed_out_visitor_get_nothing(
         assert refused.status_code == 404
         assert "深圳" not in refused.content.decode()
         visitor = anonymous_client.get(path)
-        assert visitor.status_code == 302 and "login" in visitor["Location"]
+        assert visitor.status_code == 302 and visitor["Location"].startswith("/?next=")  # sign-in
     assert not Document.objects.exists()  # nothing was built for them
 
 
@@ -122,7 +122,8 @@ def test_the_page_reads_the_same_number_of_queries_whatever_the_city(
         reviewer_client.get(url(run, "440300"))
     with CaptureQueriesContext(connection) as second:
         reviewer_client.get(url(run, "110105"))
-    assert len(first) == len(second) <= 8
+    # 9: the session is saved on every request (idle sessions expire: SESSION_IDLE_MINUTES).
+    assert len(first) == len(second) <= 9
 
 
 def test_the_chinese_pdf_holds_the_names_and_exactly_the_runs_figures(reviewer_client, finalised):

@@ -15,3 +15,4 @@ class Command(BaseCommand):
         call_command("load_demo", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write("")
         call_command("evaluate", programme="2020", stdout=self.stdout, stderr=self.stderr)
+        call_command("demo_portal", stdout=self.stdout, stderr=self.stderr)

@@ -1,0 +1,516 @@
+"""Reads for the officials' portal. Each takes ``fetched_by`` and returns typed rows; an
+official reaches only the cities they are bound to (anything else is ``NotFound``). The
+numbers come from the scoring core and the evaluation's own selectors, never from the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Sum
+
+from evaluation import vocabulary
+from evaluation.access import NotFound
+from evaluation.inputs import period_closed_reason
+from evaluation.models import (
+    CityResult,
+    EvaluationRun,
+    Indicator,
+    IndicatorResult,
+    MetricValue,
+    Participation,
+    Report,
+)
+from evaluation.scoring import Granularity, Period, PeriodTotal
+from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
+from evaluation.selectors import (
+    evaluation_inputs,
+    participation_periods,
+    programme_spec,
+    ruleset_current,
+)
+
+
+def official_participations(*, fetched_by: User | AnonymousUser) -> list[Participation]:
+    """The cities (participations) ``fetched_by`` is an official of, in code order."""
+    if not fetched_by.is_authenticated:
+        return []
+    return list(
+        Participation.objects.filter(officials__user=fetched_by)
+        .select_related("programme", "city")
+        .order_by("programme__code", "city__code")
+    )
+
+
+def official_participation(*, fetched_by: User | AnonymousUser, pk: int) -> Participation:
+    """One of ``fetched_by``'s own participations; any other city does not exist for them."""
+    if not fetched_by.is_authenticated:
+        raise NotFound()
+    found = (
+        Participation.objects.filter(pk=pk, officials__user=fetched_by)
+        .select_related("programme", "city")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+# Where my city stands ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    label: str
+    actual: Decimal | None
+    path: Decimal | None
+
+
+@dataclass(frozen=True)
+class IndicatorStanding:
+    code: str
+    name: str
+    unit: str
+    kind: str
+    kind_label: str
+    places: int
+    target: Decimal
+    target_source: str
+    target_source_label: str
+    approved: Decimal
+    pending: Decimal
+    need: StillNeeded
+    attainment: Decimal | None
+    status: str | None
+    status_label: str | None
+    chart: list[ChartPoint] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    as_of: dt.date
+    finished_at: dt.datetime | None
+    score: Decimal
+    grade: str
+    grade_label: str
+    amount: Decimal
+    decision: str
+    decision_label: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    participation: Participation
+    next_evaluation: dt.date
+    indicators: list[IndicatorStanding]
+    run: RunSummary | None
+
+
+def _latest_provisional_result(participation: Participation) -> CityResult | None:
+    return (
+        CityResult.objects.filter(
+            participation=participation,
+            run__kind=EvaluationRun.Kind.PROVISIONAL,
+            run__status=EvaluationRun.Status.SUCCEEDED,
+        )
+        .select_related("run", "decision")
+        .order_by("-run__finished_at", "-run_id")
+        .first()
+    )
+
+
+def city_standing(
+    *, participation: Participation, fetched_by: User | AnonymousUser, today: dt.date
+) -> Standing:
+    """For every indicator of the programme's current ruleset: the target and where it comes
+    from, what has been approved, what is submitted but not yet approved (apart), what is still
+    needed by the next evaluation date, and the attainment and status of the latest
+    provisional run. A fixed number of queries, whatever the number of periods or indicators."""
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    programme = participation.programme
+    spec = programme_spec(programme=programme)
+    by = next_evaluation_date(spec, [programme.midterm_as_of], today)
+    ruleset = ruleset_current(programme=programme)
+    rules = list(ruleset.rules.select_related("indicator").order_by("indicator__position"))
+    inputs, _ = evaluation_inputs(
+        programme=programme, as_of=max(by, today), participation_ids=[participation.pk]
+    )
+    city_input = inputs[0]
+    committed = dict(city_input.targets)
+    totals = list(city_input.totals)
+
+    pending = dict(
+        MetricValue.objects.filter(
+            city_id=participation.city_id,
+            status=MetricValue.Status.SUBMITTED,
+            year__gt=programme.baseline_year,
+        )
+        .order_by()
+        .values("indicator__code")
+        .annotate(total=Sum("value"))
+        .values_list("indicator__code", "total")
+    )
+    result = _latest_provisional_result(participation)
+    shown: dict[int, IndicatorResult] = {}
+    run: RunSummary | None = None
+    if result is not None:
+        shown = {r.indicator_id: r for r in result.indicator_results.all()}
+        decision = getattr(result, "decision", None)
+        amount = decision.recommended_amount if decision is not None else Decimal(0)
+        decided = decision.recommended_decision if decision is not None else "withhold"
+        run = RunSummary(
+            as_of=result.run.as_of,
+            finished_at=result.run.finished_at,
+            score=result.score,
+            grade=result.grade,
+            grade_label=str(vocabulary.Grade(result.grade).label),
+            amount=amount,
+            decision=decided,
+            decision_label=str(vocabulary.Decision(decided).label),
+        )
+
+    by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
+    for total in totals:
+        by_indicator[total.indicator].append(total)
+    rows: list[IndicatorStanding] = []
+    for rule in rules:
+        indicator = rule.indicator
+        code = indicator.code
+        source = "committed" if code in committed else "floor"
+        target = committed.get(code, rule.floor)
+        places = indicator.decimal_places
+        need = still_needed(
+            indicator=code,
+            kind=rule.kind,
+            target=target,
+            programme=spec,
+            by=by,
+            totals=by_indicator[code],
+            places=places,
+        )
+        # Cumulative: the total since the baseline year; growth: the target year's figures.
+        approved = need.so_far
+        outcome = shown.get(indicator.pk)
+        rows.append(
+            IndicatorStanding(
+                code=code,
+                name=vocabulary.indicator_name(indicator),
+                unit=vocabulary.indicator_unit(indicator),
+                kind=rule.kind,
+                kind_label=str(vocabulary.RuleKind(rule.kind).label),
+                places=places,
+                target=target,
+                target_source=source,
+                target_source_label=str(vocabulary.TargetSource(source).label),
+                approved=approved,
+                pending=pending.get(code, Decimal(0)),
+                need=need,
+                attainment=outcome.attainment if outcome is not None else None,
+                status=outcome.status if outcome is not None else None,
+                status_label=(
+                    str(vocabulary.IndicatorStatus(outcome.status).label)
+                    if outcome is not None
+                    else None
+                ),
+                chart=_chart(
+                    rule.kind,
+                    target,
+                    spec.baseline_year,
+                    spec.construction_years,
+                    by_indicator[code],
+                ),
+            )
+        )
+    return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
+
+
+def _chart(
+    kind: str, target: Decimal, baseline: int, years: int, totals: list[PeriodTotal]
+) -> list[ChartPoint]:
+    """The approved figures year by year against the path to the target: the running total
+    against the target spread evenly over the construction years (cumulative), or each year's
+    annual figure against ``V0 x (1 + t)^k`` (growth)."""
+    per_year: dict[int, Decimal] = defaultdict(Decimal)
+    for total in totals:
+        per_year[total.year] += total.total
+    points: list[ChartPoint] = []
+    if kind == "cumulative":
+        running = Decimal(0)
+        for year in range(baseline + 1, baseline + years + 1):
+            running += per_year.get(year, Decimal(0))
+            path = (target * (year - baseline) / years).quantize(Decimal("0.01"))
+            points.append(ChartPoint(str(year), running if year in per_year else None, path))
+        return points
+    base = per_year.get(baseline)
+    for year in range(baseline, baseline + years + 1):
+        grown = (
+            (base * (1 + target) ** (year - baseline)).quantize(Decimal("0.01")) if base else None
+        )
+        points.append(ChartPoint(str(year), per_year.get(year), grown))
+    return points
+
+
+# Periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    period: str
+    state: str
+    state_label: str
+    due_date: dt.date
+    late: bool
+    report_id: int | None
+    comment: str
+
+
+def _state_label(state: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {
+        "missing": _("missing"),
+        "draft": _("draft"),
+        "submitted": _("submitted, awaiting review"),
+        "returned": _("returned with a comment"),
+        "approved": _("approved"),
+        "open": _("not yet filled in, not yet due"),
+    }[state]
+
+
+def city_periods(
+    *, participation: Participation, fetched_by: User | AnonymousUser, today: dt.date
+) -> list[PeriodRow]:
+    """Every period the city owes so far, newest first, with its state (missing, draft,
+    submitted, returned, approved), due date and lateness; a returned report carries the
+    reviewer's comment. A period whose values were all approved outside a report (an audited
+    file) counts as approved, not missing."""
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
+    comments = dict(
+        Report.objects.filter(participation=participation, status=Report.Status.RETURNED)
+        .order_by()
+        .values_list("pk", "review_comment")
+    )
+    out: list[PeriodRow] = []
+    for row in rows:
+        state = row.status
+        if state == "missing" and not row.missing:
+            state = "open"  # nothing yet, but not due yet either
+        out.append(
+            PeriodRow(
+                period=row.label,
+                state=state,
+                state_label=_state_label(state),
+                due_date=row.due_date,
+                late=row.late and state != "approved",
+                report_id=row.report,
+                comment=comments.get(row.report, "") if row.report is not None else "",
+            )
+        )
+    out.reverse()
+    return out
+
+
+# Enter a period ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    code: str
+    name: str
+    unit: str
+    places: int
+    value: Decimal | None
+    status: str | None
+    a_year_earlier: Decimal | None
+    flag: str
+
+
+@dataclass(frozen=True)
+class PeriodEntry:
+    participation: Participation
+    period: Period
+    report: Report | None
+    rows: list[EntryRow]
+    closed_reason: str | None
+    editable: bool
+    locked_reason: str | None
+
+
+def period_entry(
+    *, participation: Participation, period: Period, fetched_by: User | AnonymousUser
+) -> PeriodEntry:
+    """The period's form: every indicator of the ruleset with its value, the same period a
+    year earlier beside it, and whether (and why not) the official may still change it."""
+    from django.utils.translation import gettext as _
+
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    programme = participation.programme
+    if (
+        not programme.baseline_year
+        <= period.year
+        <= (programme.baseline_year + programme.construction_years)
+    ):
+        raise NotFound()
+    report = Report.objects.filter(
+        participation=participation,
+        year=period.year,
+        granularity=str(period.granularity),
+        number=period.number,
+    ).first()
+    rules = list(
+        ruleset_current(programme=programme)
+        .rules.select_related("indicator")
+        .order_by("indicator__position")
+    )
+    values: dict[tuple[int, int], MetricValue] = {
+        (v.year, v.indicator_id): v
+        for v in MetricValue.objects.filter(
+            city_id=participation.city_id,
+            year__in=[period.year, period.year - 1],
+            granularity=str(period.granularity),
+            number=period.number,
+        )
+    }
+    rows = []
+    for rule in rules:
+        indicator: Indicator = rule.indicator
+        now = values.get((period.year, indicator.pk))
+        earlier = values.get((period.year - 1, indicator.pk))
+        rows.append(
+            EntryRow(
+                code=indicator.code,
+                name=vocabulary.indicator_name(indicator),
+                unit=vocabulary.indicator_unit(indicator),
+                places=indicator.decimal_places,
+                value=now.value if now is not None else None,
+                status=now.status if now is not None else None,
+                a_year_earlier=earlier.value if earlier is not None else None,
+                flag=now.flag if now is not None else "",
+            )
+        )
+    closed = period_closed_reason(city_id=participation.city_id, period=period)
+    locked: str | None = None
+    if closed is not None:
+        locked = _("This period is closed: the programme's evaluation covering it is final.")
+    elif report is not None and report.status == Report.Status.APPROVED:
+        locked = _("This report is approved and locked; a ministry reviewer may reopen it.")
+    elif report is not None and report.status == Report.Status.SUBMITTED:
+        locked = _("This report is submitted and awaits review.")
+    elif any(r.status == MetricValue.Status.APPROVED for r in rows):
+        locked = _("The figures of this period are already approved.")
+    return PeriodEntry(
+        participation=participation,
+        period=period,
+        report=report,
+        rows=rows,
+        closed_reason=closed,
+        editable=locked is None,
+        locked_reason=locked,
+    )
+
+
+# History ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: dt.datetime
+    who: str
+    period: str
+    indicator: str
+    old: Decimal | None
+    new: Decimal | None
+    status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    when: dt.datetime
+    who: str
+    period: str
+    status: str
+    comment: str
+
+
+def value_history(
+    *, participation: Participation, fetched_by: User | AnonymousUser, limit: int = 500
+) -> tuple[list[HistoryRow], list[CommentRow]]:
+    """Each value's history (who, when, old, new), newest first, and the reviewers' comments
+    (returns and reopenings)."""
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    indicators = {i.pk: i for i in Indicator.objects.all()}
+    records = list(
+        MetricValue.history.filter(city_id=participation.city_id)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+        .values(
+            "id",
+            "indicator_id",
+            "year",
+            "granularity",
+            "number",
+            "value",
+            "status",
+            "history_date",
+            "history_user__username",
+            "history_change_reason",
+        )
+    )
+    rows: list[HistoryRow] = []
+    previous: dict[int, Decimal] = {}
+    for record in records:
+        old = previous.get(record["id"])
+        new = record["value"]
+        previous[record["id"]] = new
+        period = Period(record["year"], Granularity(record["granularity"]), record["number"])
+        rows.append(
+            HistoryRow(
+                when=record["history_date"],
+                who=record["history_user__username"] or "—",
+                period=period.label,
+                indicator=vocabulary.indicator_name(indicators[record["indicator_id"]]),
+                old=old,
+                new=new,
+                status=record["status"],
+                reason=record["history_change_reason"] or "",
+            )
+        )
+    rows.sort(key=lambda r: r.when, reverse=True)
+    comments = [
+        CommentRow(
+            when=h["history_date"],
+            who=h["history_user__username"] or "—",
+            period=Period(h["year"], Granularity(h["granularity"]), h["number"]).label,
+            status=h["status"],
+            comment=h["review_comment"],
+        )
+        for h in Report.history.filter(
+            participation_id=participation.pk, status=Report.Status.RETURNED
+        )
+        .exclude(review_comment="")
+        .order_by("-history_date")
+        .values(
+            "history_date",
+            "history_user__username",
+            "year",
+            "granularity",
+            "number",
+            "status",
+            "review_comment",
+        )
+    ]
+    # A returned report's history has one row per change while returned; keep each comment once.
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for comment in reversed(comments):
+        key = (comment.period, comment.comment)
+        if key not in seen:
+            seen.add(key)
+            unique.append(comment)
+    unique.reverse()
+    return rows[:limit], unique

@@ -1,0 +1,35 @@
+"""Numbers as the active language writes them, to the unit's precision."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+
+@register.filter
+def num(value: Decimal | None, places: int = 0) -> str:
+    """``value`` with ``places`` decimals and grouped thousands; a dash when there is none."""
+    if value is None:
+        return "—"
+    if not formats.get_format("THOUSAND_SEPARATOR"):
+        # Chinese figures are written 30,000,000.00 in statistics and budgets, though Django's
+        # zh_Hans format has no separator.
+        return f"{value:,.{int(places)}f}"
+    return formats.number_format(value, decimal_pos=int(places), force_grouping=True)
+
+
+@register.filter
+def percent(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return formats.number_format(value * 100, decimal_pos=2) + "%"
+
+
+@register.filter
+def getfield(form: object, name: str) -> object:
+    """The bound field ``name`` of ``form`` (fields named after indicator codes)."""
+    return form[name]  # type: ignore[index]

@@ -1,0 +1,62 @@
+"""The officials' portal, at the site's root: sign-in at ``/``."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from cities import views
+
+app_name = "cities"
+
+urlpatterns = [
+    path("", views.SignInView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="cities/password_change.html",
+            success_url=reverse_lazy("cities:password_change_done"),
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="cities/password_done.html"),
+        name="password_change_done",
+    ),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="cities/password_reset.html",
+            email_template_name="cities/email/password_reset.txt",
+            subject_template_name="cities/email/password_reset_subject.txt",
+            success_url=reverse_lazy("cities:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="cities/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="cities/password_reset_confirm.html",
+            success_url=reverse_lazy("cities:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="cities/password_done.html"),
+        name="password_reset_complete",
+    ),
+    path("city/", views.home, name="home"),
+    path("city/<int:pk>/", views.dashboard, name="dashboard"),
+    path("city/<int:pk>/periods/", views.periods, name="periods"),
+    path("city/<int:pk>/periods/<str:period>/", views.period_entry, name="period"),
+    path("city/<int:pk>/periods/<str:period>/check/", views.check_field, name="check"),
+    path("city/<int:pk>/excel/", views.excel_upload, name="excel"),
+    path("city/<int:pk>/excel/template.xlsx", views.excel_template, name="excel_template"),
+    path("city/<int:pk>/history/", views.history, name="history"),
+]

@@ -1,0 +1,342 @@
+"""The portal's pages as an official reads and uses them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+
+from cities import selectors
+from cities.models import OfficialProfile
+from evaluation.models import EvaluationRun, MetricValue, Report
+from evaluation.scoring import Period
+from evaluation.services import reporting
+from evaluation.services.runs import evaluation_run_request
+from tests.cities.conftest import browser
+from tests.factories import add_target, add_value, complete
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+# Where my city stands -----------------------------------------------------------------------
+
+
+def test_still_needed_for_a_cumulative_and_a_growth_indicator(official_a, city_a):
+    add_target(city_a, "sme_transformations", "100")
+    add_value(city_a.city, "sme_transformations", "2020", "30")
+    add_value(city_a.city, "sme_transformations", "2021-03", "25")
+    add_value(city_a.city, "sme_transformations", "2021-04", "9", approved=False)
+    add_value(city_a.city, "transfer_licence_count", "2019", "1000")
+    add_value(city_a.city, "transfer_licence_count", "2021-01", "400")
+
+    with translation.override("zh-hans"):
+        standing = selectors.city_standing(
+            participation=city_a, fetched_by=official_a, today=dt.date(2021, 6, 1)
+        )
+
+    rows = {row.code: row for row in standing.indicators}
+    assert standing.next_evaluation == dt.date(2021, 12, 31)
+    sme = rows["sme_transformations"]
+    # 100 x 2/3 = 66.67 due: 67 SMEs, 55 approved, 12 more; the 9 submitted are apart.
+    assert (sme.approved, sme.pending, sme.need.needed) == (55, 9, 12)
+    assert (sme.unit, sme.target_source) == ("家", "committed")
+    transfers = rows["transfer_licence_count"]
+    # 1000 in 2019 at the floor of 20%: 2021 must reach 1440; 400 approved so far in 2021.
+    assert (transfers.need.target_year, transfers.need.required, transfers.need.needed) == (
+        2021,
+        1440,
+        1040,
+    )
+    assert transfers.target_source == "floor" and transfers.unit == "件"
+    assert standing.run is None and transfers.status is None
+
+
+def test_the_dashboard_shows_units_targets_and_the_latest_provisional_run(
+    portal_a, city_a, reviewer, django_capture_on_commit_callbacks
+):
+    add_value(city_a.city, "sme_transformations", "2020", "30")
+    page = text(portal_a.get(f"/city/{city_a.pk}/"))
+    assert "承接高校院所专利技术的中小企业数" in page and "30 家" in page
+    assert "no run yet" in page or "尚无" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_run_request(
+            programme=city_a.programme,
+            kind=EvaluationRun.Kind.PROVISIONAL,
+            trigger=EvaluationRun.Trigger.API,
+            by=reviewer,
+        )
+    page = text(portal_a.get(f"/city/{city_a.pk}/"))
+    run = EvaluationRun.objects.get()
+    assert run.status == "succeeded", run.error
+    score = run.city_results.get(participation=city_a).score
+    assert f"{score:.2f}" in page
+    assert "no run yet" not in page
+
+
+def test_an_official_run_is_not_shown_as_the_provisional_one(
+    portal_a, city_a, reviewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_run_request(
+            programme=city_a.programme, trigger=EvaluationRun.Trigger.API, by=reviewer
+        )
+    assert "no run yet" in text(portal_a.get(f"/city/{city_a.pk}/"))
+
+
+def _grow(participation, months: int) -> None:
+    for number in range(1, months + 1):
+        for code in ("sme_transformations", "pledge_projects"):
+            add_value(participation.city, code, f"2021-{number:02d}", "3")
+            add_value(participation.city, code, f"2020-{number:02d}", "2", approved=False)
+
+
+@pytest.mark.parametrize("url", ["/city/{pk}/", "/city/{pk}/periods/"])
+def test_queries_do_not_grow_with_the_periods(url, portal_a, city_a):
+    _grow(city_a, 1)
+    portal_a.get(url.format(pk=city_a.pk))  # the first visit records the official's language
+    with CaptureQueriesContext(connection) as few:
+        assert portal_a.get(url.format(pk=city_a.pk)).status_code == 200
+    _grow_more = [
+        add_value(city_a.city, "navigation_projects", f"2022-{n:02d}", "1") for n in range(1, 13)
+    ]
+    assert _grow_more
+    with CaptureQueriesContext(connection) as many:
+        assert portal_a.get(url.format(pk=city_a.pk)).status_code == 200
+    extra = [q["sql"] for q in many.captured_queries[len(few) :]]
+    assert len(many) == len(few), [q["sql"] for q in few.captured_queries] + ["----"] + extra
+
+
+# Periods --------------------------------------------------------------------------------
+
+
+def test_periods_show_states_and_a_returned_report_shows_the_comment_first(
+    portal_a, official_a, city_a, reviewer
+):
+    for code in complete({}):
+        add_value(city_a.city, code, "2020-02", "1")  # an audited file: approved, no report
+    report = reporting.report_create(
+        participation=city_a, period=Period.parse("2020-03"), by=official_a
+    )
+    report = reporting.report_values_set(
+        report=report, values=complete({}), version=report.version, by=official_a
+    )
+    report = reporting.report_submit(report=report, version=None, by=official_a)
+    reporting.report_return(report=report, comment="三月的数字偏低请核对", by=reviewer)
+
+    rows = {
+        r.period: r
+        for r in selectors.city_periods(
+            participation=city_a, fetched_by=official_a, today=timezone.localdate()
+        )
+    }
+    assert rows["2020-02"].state == "approved" and not rows["2020-02"].late
+    assert rows["2020-03"].state == "returned"
+    assert rows["2020-01"].state == "missing" and rows["2020-01"].late
+    assert rows["2019"].due_date == dt.date(2020, 1, 15)
+    page = portal_a.get(f"/city/{city_a.pk}/periods/").content.decode()
+    assert page.index("三月的数字偏低请核对") < page.index("<table")
+
+
+# Enter a period ---------------------------------------------------------------------------
+
+
+def entry_url(participation, period="2021-03") -> str:
+    return f"/city/{participation.pk}/periods/{period}/"
+
+
+def test_the_form_shows_every_indicator_with_a_year_earlier(portal_a, city_a):
+    add_value(city_a.city, "pledge_amount", "2020-03", "123.45")
+    page = portal_a.get(entry_url(city_a)).content.decode()
+    assert "知识产权质押融资金额" in page and "123.45" in page
+    assert len(re.findall(r'<input type="text" name="[a-z_]+"', page)) == 10
+
+
+def test_the_file_rules_apply_as_typed_each_message_by_its_field(portal_a, city_a):
+    response = portal_a.post(
+        entry_url(city_a),
+        {
+            "action": "save",
+            "pledge_projects": "2.5",
+            "pledge_amount": "1.234",
+            "sme_transformations": "-1",
+        },
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "whole number" in errors["pledge_projects"][0] or "整数" in errors["pledge_projects"][0]
+    assert set(errors) == {"pledge_projects", "pledge_amount", "sme_transformations"}
+    # What was typed is kept.
+    assert 'value="1.234"' in response.content.decode()
+    assert not MetricValue.objects.exists()
+
+    check = portal_a.post(
+        entry_url(city_a) + "check/", {"field": "pledge_projects", "pledge_projects": "-3"}
+    )
+    assert check.status_code == 200 and "-3" in check.content.decode()
+    fine = portal_a.post(
+        entry_url(city_a) + "check/", {"field": "pledge_projects", "pledge_projects": "3"}
+    )
+    assert 'class="field-message"' in fine.content.decode()
+
+
+def test_save_a_draft_then_an_incomplete_report_is_not_submitted(portal_a, city_a):
+    saved = portal_a.post(entry_url(city_a), {"action": "save", "pledge_projects": "4"})
+    assert saved.status_code == 302
+    report = Report.objects.get()
+    assert report.status == "draft"
+    refused = portal_a.post(
+        entry_url(city_a), {"action": "submit", "pledge_projects": "4", "version": report.version}
+    )
+    assert refused.status_code == 400
+    assert len(refused.context["form"].errors) == 9
+    assert Report.objects.get().status == "draft"
+
+    values = complete({"pledge_projects": "4"})
+    report.refresh_from_db()
+    sent = portal_a.post(
+        entry_url(city_a), {"action": "submit", "version": report.version, **values}
+    )
+    assert sent.status_code == 302
+    assert Report.objects.get().status == "submitted"
+    # Submitted: the form says why and offers nothing to edit.
+    page = portal_a.get(entry_url(city_a)).content.decode()
+    assert '<input type="text"' not in page and 'value="submit"' not in page
+
+
+def test_a_stale_form_says_so_and_keeps_what_was_typed(portal_a, official_a, city_a):
+    portal_a.post(entry_url(city_a), {"action": "save", "pledge_projects": "4"})
+    version = Report.objects.get().version
+    # Someone else (another official of the city, or the API) saves meanwhile.
+    reporting.report_values_set(
+        report=Report.objects.get(), values={"pledge_projects": "5"}, version=version, by=official_a
+    )
+    stale = portal_a.post(
+        entry_url(city_a), {"action": "save", "pledge_projects": "6", "version": version}
+    )
+    assert stale.status_code == 409
+    assert 'value="6"' in stale.content.decode()
+    assert MetricValue.objects.get().value == 5
+
+
+def test_an_approved_period_offers_nothing_to_edit(portal_a, city_a):
+    add_value(city_a.city, "pledge_projects", "2021-03", "4")
+    page = portal_a.get(entry_url(city_a)).content.decode()
+    assert 'name="pledge_projects"' not in page
+    refused = portal_a.post(entry_url(city_a), {"action": "save", "pledge_projects": "9"})
+    assert refused.status_code == 400
+    assert MetricValue.objects.get().value == 4
+
+
+def test_a_period_outside_the_programme_is_not_found(portal_a, city_a):
+    assert portal_a.get(entry_url(city_a, "2030-01")).status_code == 404
+    assert portal_a.get(entry_url(city_a, "March")).status_code == 404
+
+
+# History and notifications ----------------------------------------------------------------
+
+
+def _returned(official, participation, reviewer, period="2021-03"):
+    report = reporting.report_create(
+        participation=participation, period=Period.parse(period), by=official
+    )
+    report = reporting.report_values_set(
+        report=report,
+        values=complete({"pledge_projects": "4"}),
+        version=report.version,
+        by=official,
+    )
+    report = reporting.report_submit(report=report, version=None, by=official)
+    return reporting.report_return(report=report, comment="请核对质押项目数", by=reviewer)
+
+
+def test_history_shows_who_when_old_and_new_and_the_comments(
+    portal_a, official_a, city_a, reviewer
+):
+    report = _returned(official_a, city_a, reviewer)
+    reporting.report_values_set(
+        report=report, values={"pledge_projects": "6"}, version=report.version, by=official_a
+    )
+    rows, comments = selectors.value_history(participation=city_a, fetched_by=official_a)
+    changed = [r for r in rows if r.old == Decimal(4) and r.new == Decimal(6)]
+    assert changed and changed[0].who == "li.wei"
+    assert [c.comment for c in comments] == ["请核对质押项目数"]
+    page = portal_a.get(f"/city/{city_a.pk}/history/").content.decode()
+    assert "请核对质押项目数" in page and "wang.fang" in page
+
+
+def test_returned_and_approved_reports_email_each_official_in_their_language(
+    official_a, city_a, reviewer, django_capture_on_commit_callbacks
+):
+    from tests.cities.conftest import _official
+
+    english = _official("amy.li", city_a)
+    OfficialProfile.objects.create(user=english, language="en")
+    # li.wei has not chosen a language: the default, Chinese.
+    with (
+        override_settings(LANGUAGE_CODE="zh-hans"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        report = _returned(official_a, city_a, reviewer)
+    to_official = {m.to[0]: m for m in mail.outbox if m.to[0] != reviewer.email}
+    assert set(to_official) == {official_a.email, english.email}
+    en = to_official[english.email]
+    assert "returned" in en.subject and "Shenyang" in en.subject
+    assert "请核对质押项目数" in en.body
+    assert f"/city/{city_a.pk}/periods/2021-03/" in en.body
+    assert "沈阳市" in to_official[official_a.email].subject
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = reporting.report_submit(report=report, version=None, by=official_a)
+        reporting.report_approve(report=report, by=reviewer)
+    approved = [m for m in mail.outbox if m.to[0] == english.email]
+    assert len(approved) == 1 and "approved" in approved[0].subject
+
+
+def test_the_language_used_on_the_portal_is_remembered_for_emails(official_a, city_a):
+    browser(official_a, language="en").get(f"/city/{city_a.pk}/")
+    assert OfficialProfile.objects.get(user=official_a).language == "en"
+
+
+def test_reminders_link_to_the_periods_form(official_a, city_a):
+    from evaluation.services.reminders import reminders_send
+
+    sent = reminders_send(today=dt.date(2021, 4, 13))
+    assert sent >= 1
+    assert any(f"/city/{city_a.pk}/periods/2021-03/" in m.body for m in mail.outbox)
+
+
+# Assets -----------------------------------------------------------------------------------
+
+
+def test_pages_use_only_the_projects_own_assets(portal_a, city_a, anonymous):
+    pages = [anonymous.get("/")] + [
+        portal_a.get(url)
+        for url in (
+            f"/city/{city_a.pk}/",
+            f"/city/{city_a.pk}/periods/",
+            f"/city/{city_a.pk}/periods/2021-03/",
+            f"/city/{city_a.pk}/excel/",
+            f"/city/{city_a.pk}/history/",
+        )
+    ]
+    for page in pages:
+        html = page.content.decode()
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources
+        assert not [s for s in sources if re.match(r"^(https?:)?//", s)], sources
+    dashboard = pages[1].content.decode()
+    assert "/static/vendor/echarts/echarts.min.js" in dashboard
+    assert "/static/cities/vendor/htmx/htmx.min.js" in dashboard
