@@ -19,7 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from cities.models import City
+from cities.models import City, OfficialNotice, OfficialProfile
 from evaluation.models.execution import RunChunk
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
@@ -78,6 +78,22 @@ def label(
 
 
 label(
+    OfficialProfile,
+    _("official's profile"),
+    _("officials' profiles"),
+    user=_("user"),
+    language=_("language"),
+)
+label(
+    OfficialNotice,
+    _("notice to officials"),
+    _("notices to officials"),
+    report=_("report"),
+    version=_("version"),
+    kind=_("kind"),
+    sent_at=_("sent at"),
+)
+label(
     City,
     _("city"),
     _("cities"),
@@ -129,6 +145,8 @@ label(
     name_en=_("English name"),
     name_zh=_("Chinese name"),
     unit=_("unit"),
+    unit_zh=_("unit word (Chinese)"),
+    unit_en=_("unit word (English)"),
     position=_("position"),
 )
 label(

@@ -165,10 +165,10 @@ class Indicator(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     unit = models.CharField(max_length=10, choices=Unit.choices)
     unit_zh = models.CharField(
-        "unit word (Chinese)", max_length=10, blank=True, help_text="e.g. 万元, 件, 项, 家, 个"
+        "unit word (Chinese)", max_length=10, blank=True, help_text=_("e.g. 万元, 件, 项, 家, 个")
     )
     unit_en = models.CharField(
-        "unit word (English)", max_length=30, blank=True, help_text="e.g. 10k yuan, SMEs"
+        "unit word (English)", max_length=30, blank=True, help_text=_("e.g. 10k yuan, SMEs")
     )
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from evaluation.models import Report
 from tests.api.conftest import client_for
+from tests.factories import complete
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chinese]
 
@@ -53,7 +54,7 @@ def test_the_same_refusal_in_english_when_asked(api_a, draft):
 
 def test_a_conflict_with_the_reports_state_is_explained_in_chinese(api_a, draft):
     url = f"/api/v1/reports/{draft['id']}/"
-    filled = _put(api_a, draft, {"transfer_licence_count": "10"})
+    filled = _put(api_a, draft, complete({"transfer_licence_count": "10"}))
     api_a.post(url + "submit/", {}, format="json")
 
     locked = _put(api_a, filled.json(), {"transfer_licence_count": "11"})
@@ -62,7 +63,8 @@ def test_a_conflict_with_the_reports_state_is_explained_in_chinese(api_a, draft)
     assert locked.json()["errors"] == [
         {"field": None, "reason": "2021-03 的报告已提交：正在等待审核"}
     ]
-    assert Report.objects.get(pk=draft["id"]).values.get().value == 10
+    kept = Report.objects.get(pk=draft["id"]).values.get(indicator__code="transfer_licence_count")
+    assert kept.value == 10
 
 
 def test_a_bad_file_row_is_explained_in_chinese(api_a, city_a):

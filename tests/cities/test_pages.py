@@ -86,13 +86,13 @@ def test_the_dashboard_shows_units_targets_and_the_latest_provisional_run(
 
 
 def test_an_official_run_is_not_shown_as_the_provisional_one(
-    portal_a, city_a, reviewer, django_capture_on_commit_callbacks
+    official_a, city_a, reviewer, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         evaluation_run_request(
             programme=city_a.programme, trigger=EvaluationRun.Trigger.API, by=reviewer
         )
-    assert "no run yet" in text(portal_a.get(f"/city/{city_a.pk}/"))
+    assert "no run yet" in text(browser(official_a, "en").get(f"/city/{city_a.pk}/"))
 
 
 def _grow(participation, months: int) -> None:

@@ -15,7 +15,7 @@ from evaluation.models import OfficialAssignment
 from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.reminders import reminders_send
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory, add_value, complete
 
 pytestmark = [pytest.mark.django_db, pytest.mark.chinese]
 
@@ -61,7 +61,10 @@ def test_the_reviewers_notice_of_a_submitted_report_is_chinese(
         participation=shenzhen, period=Period.parse("2021-03"), by=official
     )
     report = reporting.report_values_set(
-        report=report, values={"pledge_amount": "12.50"}, version=report.version, by=official
+        report=report,
+        values=complete({"pledge_amount": "12.50"}),
+        version=report.version,
+        by=official,
     )
 
     with django_capture_on_commit_callbacks(execute=True):

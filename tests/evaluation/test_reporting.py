@@ -20,7 +20,7 @@ from evaluation.services.reporting import (
     report_submit,
     report_values_set,
 )
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory, add_value, complete
 
 pytestmark = pytest.mark.django_db
 MARCH = Period.parse("2021-03")
@@ -58,7 +58,7 @@ def filled(hefei, official, values=None) -> Report:
     report = report_create(participation=hefei, period=MARCH, by=official)
     return report_values_set(
         report=report,
-        values=values or {"pledge_projects": "4", "pledge_amount": "120.50"},
+        values=values or complete({"pledge_projects": "4", "pledge_amount": "120.50"}),
         version=report.version,
         by=official,
     )

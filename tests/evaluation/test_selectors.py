@@ -10,7 +10,7 @@ from evaluation.exceptions import Forbidden, NotFound
 from evaluation.scoring import Period
 from evaluation.selectors import FieldChange, object_history
 from evaluation.services.reporting import report_create, report_submit, report_values_set
-from tests.factories import ParticipationFactory, UserFactory
+from tests.factories import ParticipationFactory, UserFactory, complete
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,10 @@ def test_a_reports_history_lists_its_own_and_its_values_changes_oldest_first(pro
     city_a.officials.create(user=official_a)
     report = report_create(participation=city_a, period=Period.parse("2021-03"), by=official_a)
     report = report_values_set(
-        report=report, values={"pledge_projects": "4"}, version=report.version, by=official_a
+        report=report,
+        values=complete({"pledge_projects": "4"}),
+        version=report.version,
+        by=official_a,
     )
     report_submit(report=report, version=None, by=official_a)
 

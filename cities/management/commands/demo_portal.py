@@ -3,8 +3,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext
 
 from evaluation.models import OfficialAssignment, Participation
+from evaluation.vocabulary import indicator_name
 
 USERNAME = "demo.official"
 PASSWORD = "demo-portal-2020"
@@ -23,7 +25,7 @@ class Command(BaseCommand):
             programme__code="2020", city__code=CITY
         ).first()
         if participation is None:
-            self.stderr.write("load the demo data first (manage.py load_demo)")
+            self.stderr.write(gettext("load the demo data first (manage.py load_demo)"))
             return
         user, created = User.objects.get_or_create(
             username=USERNAME, defaults={"email": "demo.official@example.org"}
@@ -33,5 +35,8 @@ class Command(BaseCommand):
             user.save()
         OfficialAssignment.objects.get_or_create(user=user, participation=participation)
         self.stdout.write(
-            f"Portal: sign in at http://localhost:8000/ as {USERNAME} / {PASSWORD} (Shenyang)"
+            gettext(
+                "Portal: sign in at http://localhost:8000/ as %(user)s / %(password)s (%(city)s)"
+            )
+            % {"user": USERNAME, "password": PASSWORD, "city": indicator_name(participation.city)}
         )
