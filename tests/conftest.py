@@ -89,3 +89,11 @@ def xlsx_bytes(*rows: list[object]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests run last, after pytest-django's own ordering: their live server needs
+    real transactions, and the flush that ends each one would leave the tests after it without
+    the data the migrations ship."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

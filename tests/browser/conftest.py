@@ -1,8 +1,8 @@
 """Browser tests: pytest-playwright driving Debian's Chromium against ``live_server``.
 
-They run in their own session, ``pytest -m browser`` (the default run leaves them out: their
-real transactions flush the database, which the other tests, handed out by xdist in any order,
-would then miss).
+They run in the same session as every other test, last (``tests/conftest.py`` orders them):
+their real transactions flush the database, which tests after them would miss. ``pytest -m
+browser`` runs them alone.
 
 Chromium comes from the system (``apt-get install chromium``); ``playwright install`` cannot
 download here. Without it these tests skip locally and FAIL when ``CI`` is set."""

@@ -36,7 +36,7 @@ from evaluation.models import (
 )
 from evaluation.schedules import schedules_install
 from evaluation.services.runs import evaluation_run_execute, evaluation_run_request
-from tests.factories import ParticipationFactory, UserFactory, add_value
+from tests.factories import ParticipationFactory, UserFactory, add_value, complete
 from tests.integration.conftest import (
     PrivateRedis,
     Worker,
@@ -273,7 +273,7 @@ def test_with_redis_down_a_submission_is_saved_and_its_follow_up_runs_once_redis
             url = f"/api/v1/reports/{created.json()['id']}/"
             filled = api.put(
                 url + "values/",
-                {"version": created.json()["version"], "values": {"pledge_projects": "3"}},
+                {"version": created.json()["version"], "values": complete({"pledge_projects": "3"})},
                 format="json",
             )
             assert filled.status_code == 200, filled.content
