@@ -273,7 +273,10 @@ def test_with_redis_down_a_submission_is_saved_and_its_follow_up_runs_once_redis
             url = f"/api/v1/reports/{created.json()['id']}/"
             filled = api.put(
                 url + "values/",
-                {"version": created.json()["version"], "values": complete({"pledge_projects": "3"})},
+                {
+                    "version": created.json()["version"],
+                    "values": complete({"pledge_projects": "3"}),
+                },
                 format="json",
             )
             assert filled.status_code == 200, filled.content
