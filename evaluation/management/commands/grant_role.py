@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from evaluation.exceptions import Forbidden
+from evaluation.models import RoleChange
 from evaluation.services.people import ROLES, role_grant, role_revoke
 
 
@@ -59,4 +60,5 @@ class Command(BaseCommand):
                 if changed
                 else _("%(user)s is already a ministry %(role)s.")
             )
-        self.stdout.write(message % {"user": user.username, "role": role})
+        label = RoleChange.Role(role).label
+        self.stdout.write(message % {"user": user.username, "role": label})
