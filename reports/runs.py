@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from evaluation.models import EvaluationRun, IndicatorResult, RuleKind
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
+from reports.wording import decision_reason, indicator_reason
 
 TWO = Decimal("0.01")
 FOUR = Decimal("0.0001")
@@ -74,8 +75,9 @@ def _pad(text: str, width: int, *, right: bool) -> str:
 
 def run_table(run: EvaluationRun, *, details: bool = False) -> str:
     """The run's decisions as a table in the active language, each city followed by the reason
-    for its decision and, with ``details``, every indicator's reason (the reasons are the
-    scoring core's, in English)."""
+    for its decision and, with ``details``, every indicator's reason: the scoring core's stored
+    reasons in English, the same figures composed in the active language otherwise
+    (``reports.wording``)."""
     results = list(run_results(run=run))
     header = (
         gettext("City"),
@@ -126,11 +128,13 @@ def run_table(run: EvaluationRun, *, details: bool = False) -> str:
     ]
     for r in results:
         city = r.participation.city
-        out.append(f"  {city.code} {indicator_name(city)}: {r.reason}")
+        out.append(f"  {city.code} {indicator_name(city)}: {decision_reason(r)}")
         if details:
             for result in r.indicator_results.all():
                 out.append(
-                    f"      {result.indicator.code} [{result.get_status_display()}] {result.reason}"
+                    f"      {result.indicator.code} {indicator_name(result.indicator)} "
+                    f"[{result.get_status_display()}] "
+                    f"{indicator_reason(result, run=run)}"
                 )
     total = sum((r.decision.recommended_amount for r in results), Decimal(0))
     out += [

@@ -115,6 +115,19 @@ def test_details_print_every_indicators_reason(worked_example):
     assert "pro-rated to 2 of 3 years, 66.67" in out
 
 
+@pytest.mark.chinese
+def test_in_chinese_the_reasons_are_chinese_with_the_stored_figures(worked_example):
+    """The table's reasons are in the reader's language, not the stored English ones."""
+    out, _err = run_command("--programme", "2020", "--details")
+
+    city_line = next(line for line in out.splitlines() if line.startswith("  440300"))
+    assert "总分 32.38 分" in city_line
+    assert "建议暂缓拨付第二笔资金" in city_line
+    assert "recommend" not in out and "points" not in out
+    assert "年均增长 22.47%" in out
+    assert "按 3 年中的 2 年折算后的 66.67" in out
+
+
 def test_a_second_run_on_unchanged_inputs_says_it_is_identical(worked_example):
     first, _ = run_command("--programme", "2020", "--json")
     second, err = run_command("--programme", "2020", "--json")
