@@ -5,13 +5,17 @@ numbers come from the scoring core and the evaluation's own selectors, never fro
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Model, Sum
 
+from cities.models import City
 from evaluation import vocabulary
 from evaluation.access import NotFound
 from evaluation.inputs import period_closed_reason
@@ -20,9 +24,14 @@ from evaluation.models import (
     EvaluationRun,
     Indicator,
     IndicatorResult,
+    IndicatorRule,
     MetricValue,
+    OfficialAssignment,
     Participation,
+    Programme,
     Report,
+    Ruleset,
+    Target,
 )
 from evaluation.scoring import Granularity, Period, PeriodTotal
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
@@ -225,6 +234,80 @@ def city_standing(
             )
         )
     return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
+
+
+@functools.cache
+def _dashboard_version_sql() -> str:
+    """One statement: first whether the user is an official of the participation, then for each
+    source of the dashboard how many changes its history records and when the newest was.
+    Every write, bulk ones and deletions included, adds a history row, so the pair moves with
+    any committed change: the count even when a transaction that started earlier commits later
+    (the newest date alone could miss it), the date when a database is emptied and filled again
+    to the same count. Plain SQL composed once from the models' tables: built by the ORM on
+    every request, it cost more than the cached page saved (docs/benchmarks.md)."""
+
+    def table(model: type[Model]) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    def history(model: type[Model]) -> str:
+        return table(model.history.model)  # type: ignore[attr-defined]
+
+    this = f"(SELECT {{}} FROM {table(Participation)} WHERE id = %(participation)s)"
+    city, programme = this.format("city_id"), this.format("programme_id")
+    mine = (
+        f"SELECT a.participation_id FROM {table(OfficialAssignment)} a WHERE a.user_id = %(user)s"
+    )
+    theirs = f"SELECT p.{{}} FROM {table(Participation)} p WHERE p.id IN ({mine})"
+    changes = "SELECT COUNT(*), MAX(h.history_date)"
+    return " UNION ALL ".join(
+        (
+            # Whether the page may be shown at all: checked on every request, cached or not.
+            f"SELECT COUNT(*), NULL FROM {table(OfficialAssignment)} a"
+            " WHERE a.user_id = %(user)s AND a.participation_id = %(participation)s",
+            # What the standing is built from (city_standing).
+            f"{changes} FROM {history(MetricValue)} h WHERE h.city_id = {city}",
+            f"{changes} FROM {history(Target)} h WHERE h.participation_id = %(participation)s",
+            f"{changes} FROM {history(Programme)} h WHERE h.id = {programme}",
+            f"{changes} FROM {history(Ruleset)} h WHERE h.programme_id = {programme}",
+            f"{changes} FROM {history(IndicatorRule)} h JOIN {table(Ruleset)} r"
+            f" ON r.id = h.ruleset_id WHERE r.programme_id = {programme}",
+            f"{changes} FROM {history(Indicator)} h",
+            f"SELECT COUNT(*), MAX(e.finished_at) FROM {table(CityResult)} c"
+            f" JOIN {table(EvaluationRun)} e ON e.id = c.run_id"
+            " WHERE c.participation_id = %(participation)s"
+            " AND e.kind = %(provisional)s AND e.status = %(succeeded)s",
+            # The header: the official's cities, their names and programmes.
+            f"{changes} FROM {history(OfficialAssignment)} h WHERE h.user_id = %(user)s",
+            f"{changes} FROM {history(City)} h WHERE h.id IN ({theirs.format('city_id')})",
+            f"{changes} FROM {history(Programme)} h"
+            f" WHERE h.id IN ({theirs.format('programme_id')})",
+        )
+    )
+
+
+def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
+    """A word that changes whenever anything the dashboard of participation ``pk`` shows
+    ``fetched_by`` changes: what :func:`city_standing` reads (the city's approved and submitted
+    values, its targets, the programme, its rulesets and their indicator rules, the indicators'
+    names and units, its successful provisional runs) and the official's cities in the header.
+    One query, so the page can be cached under it (``cities.views.dashboard``). ``NotFound``
+    unless ``fetched_by`` is an official of that participation, whatever the cache holds."""
+    if not fetched_by.is_authenticated:
+        raise NotFound()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _dashboard_version_sql(),
+            {
+                "user": fetched_by.pk,
+                "participation": pk,
+                "provisional": EvaluationRun.Kind.PROVISIONAL.value,
+                "succeeded": EvaluationRun.Status.SUCCEEDED.value,
+            },
+        )
+        found = cursor.fetchall()
+    if found[0][0] != 1:
+        raise NotFound()
+    return hashlib.sha256(repr(found).encode()).hexdigest()[:24]
 
 
 def _chart(

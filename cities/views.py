@@ -5,6 +5,8 @@ the same one the API calls."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -14,9 +16,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -53,10 +58,9 @@ def for_city(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            participation = selectors.official_participation(fetched_by=request.user, pk=pk)
-        except NotFound:
-            raise Http404() from None
+        participation = next((p for p in _my_cities(request) if p.pk == pk), None)
+        if participation is None:
+            raise Http404()
         _remember_language(request)
         return view(request, participation, *args, **kwargs)
 
@@ -72,12 +76,18 @@ def _remember_language(request: HttpRequest) -> None:
         request.session["portal_language"] = language
 
 
+def _my_cities(request: HttpRequest) -> list[Participation]:
+    """The official's cities, read once per request (the header lists them, and the city asked
+    for must be one of them)."""
+    if not hasattr(request, "_portal_cities"):
+        request._portal_cities = selectors.official_participations(  # type: ignore[attr-defined]
+            fetched_by=request.user
+        )
+    return cast(list[Participation], request._portal_cities)  # type: ignore[attr-defined]
+
+
 def _context(request: HttpRequest, participation: Participation | None, **extra: Any) -> Any:
-    return {
-        "participation": participation,
-        "my_cities": selectors.official_participations(fetched_by=request.user),
-        **extra,
-    }
+    return {"participation": participation, "my_cities": _my_cities(request), **extra}
 
 
 class SignInView(auth_views.LoginView):
@@ -88,16 +98,55 @@ class SignInView(auth_views.LoginView):
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """An official lands on their (first) city; one with no city is told so."""
-    cities = selectors.official_participations(fetched_by=request.user)
+    cities = _my_cities(request)
     if len(cities) >= 1:
         return redirect("cities:dashboard", pk=cities[0].pk)
     return render(request, "cities/no_city.html", _context(request, None))
 
 
-@for_city
-def dashboard(request: HttpRequest, participation: Participation) -> HttpResponse:
+# The page is cached with this in place of the CSRF token, which is put in on every request.
+_CSRF_SLOT = "__portal_csrf_token__"
+
+
+@login_required
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where the city stands. Drawn again only when something it shows has changed
+    (``selectors.dashboard_version``: one query, which also checks the official's right to the
+    city on every request) or the day, language or address differ; otherwise it comes from the
+    cache, so fifty officials reading it at once cost little more than a bare page
+    (docs/benchmarks.md). A page carrying messages is drawn and not kept."""
+    try:
+        version = selectors.dashboard_version(fetched_by=request.user, pk=pk)
+    except NotFound:
+        raise Http404() from None
+    _remember_language(request)
+    today = timezone.localdate()
+    key = ":".join(
+        (
+            "portal:dashboard",
+            str(request.user.pk),
+            str(pk),
+            get_language() or "",
+            today.isoformat(),
+            version,
+            hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16],
+        )
+    )
+    keep = not messages.get_messages(request)
+    page = caches["pages"].get(key) if keep else None
+    if page is None:
+        page = _dashboard_page(request, pk, today)
+        if keep:
+            caches["pages"].set(key, page)
+    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
+
+
+def _dashboard_page(request: HttpRequest, pk: int, today: dt.date) -> str:
+    participation = next((p for p in _my_cities(request) if p.pk == pk), None)
+    if participation is None:
+        raise Http404()
     standing = selectors.city_standing(
-        participation=participation, fetched_by=request.user, today=timezone.localdate()
+        participation=participation, fetched_by=request.user, today=today
     )
     charts = {
         row.code: {
@@ -107,8 +156,7 @@ def dashboard(request: HttpRequest, participation: Participation) -> HttpRespons
         }
         for row in standing.indicators
     }
-    return render(
-        request,
+    return render_to_string(
         "cities/dashboard.html",
         _context(
             request,
@@ -117,7 +165,9 @@ def dashboard(request: HttpRequest, participation: Participation) -> HttpRespons
             charts=charts,
             chart_words={"actual": _("approved"), "path": _("path to the target")},
             nav="dashboard",
+            csrf_token=_CSRF_SLOT,
         ),
+        request=request,
     )
 
 

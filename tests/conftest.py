@@ -34,6 +34,19 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the portal caches pages under keys made of ids and
+    counts, which the next test's fresh rows can repeat."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def english(request: pytest.FixtureRequest, settings, monkeypatch):
     """Tests speak English unless marked ``chinese``.
 

@@ -15,10 +15,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # A cache every process shares, so rate limits count every request (default: the broker's
 # Redis).
 CACHES = {
+    **CACHES,  # noqa: F405
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": env.str("CACHE_URL", default=CELERY_BROKER_URL),
-    }
+    },
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -133,7 +133,7 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(SimpleHistoryAdmin):
     list_display = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en", "position"]
 
 

@@ -171,6 +171,9 @@ class Indicator(models.Model):
         "unit word (English)", max_length=30, blank=True, help_text=_("e.g. 10k yuan, SMEs")
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # Who renamed an indicator or changed its unit, and when; the portal's cached pages also
+    # know from it that their words changed (``cities.selectors.standing_version``).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "code"]

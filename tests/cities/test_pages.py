@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -95,27 +96,50 @@ def test_an_official_run_is_not_shown_as_the_provisional_one(
     assert "no run yet" in text(browser(official_a, "en").get(f"/city/{city_a.pk}/"))
 
 
-def _grow(participation, months: int) -> None:
-    for number in range(1, months + 1):
+def _grow(participation, months: int, *, first: int = 1) -> None:
+    for number in range(first, months + 1):
         for code in ("sme_transformations", "pledge_projects"):
             add_value(participation.city, code, f"2021-{number:02d}", "3")
             add_value(participation.city, code, f"2020-{number:02d}", "2", approved=False)
 
 
+def _queries(client, url: str, *, cached: bool) -> list[str]:
+    """The SQL of one visit (copied: the next request outside a capture clears Django's log)."""
+    if not cached:
+        caches["pages"].clear()  # the dashboard is drawn again from the database
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
 @pytest.mark.parametrize("url", ["/city/{pk}/", "/city/{pk}/periods/"])
 def test_queries_do_not_grow_with_the_periods(url, portal_a, city_a):
+    url = url.format(pk=city_a.pk)
     _grow(city_a, 1)
-    portal_a.get(url.format(pk=city_a.pk))  # the first visit records the official's language
-    with CaptureQueriesContext(connection) as few:
-        assert portal_a.get(url.format(pk=city_a.pk)).status_code == 200
-    _grow_more = [
-        add_value(city_a.city, "navigation_projects", f"2022-{n:02d}", "1") for n in range(1, 13)
-    ]
-    assert _grow_more
-    with CaptureQueriesContext(connection) as many:
-        assert portal_a.get(url.format(pk=city_a.pk)).status_code == 200
-    extra = [q["sql"] for q in many.captured_queries[len(few) :]]
-    assert len(many) == len(few), [q["sql"] for q in few.captured_queries] + ["----"] + extra
+    portal_a.get(url)  # the first visit records the official's language
+    few = _queries(portal_a, url, cached=False)
+    for n in range(1, 13):
+        add_value(city_a.city, "navigation_projects", f"2022-{n:02d}", "1")
+    _grow(city_a, 12, first=2)
+    many = _queries(portal_a, url, cached=False)
+    assert len(many) == len(few), [*few, "----", *many]
+
+
+def test_a_cached_dashboard_costs_a_fixed_handful_of_queries(portal_a, city_a):
+    """Read again with nothing changed, the dashboard is the session, the user, the official's
+    cities, the one query that says whether the standing changed, and the session's save: the
+    standing itself (17 queries when drawn) comes from the cache."""
+    url = f"/city/{city_a.pk}/"
+    _grow(city_a, 1)
+    portal_a.get(url)
+    drawn = _queries(portal_a, url, cached=False)
+    cached = _queries(portal_a, url, cached=True)
+    _grow(city_a, 12, first=2)
+    portal_a.get(url)  # drawn again: the values changed
+    cached_after_growth = _queries(portal_a, url, cached=True)
+    assert len(cached) == len(cached_after_growth) <= 7, cached
+    assert len(drawn) - len(cached) >= 9, [*drawn, "----", *cached]
+    assert not any("metricvalue" in sql and "history" not in sql for sql in cached)
 
 
 # Periods --------------------------------------------------------------------------------
