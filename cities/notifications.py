@@ -9,22 +9,15 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cities.models import OfficialNotice, OfficialProfile
+from config.links import period_form_url
 from evaluation import vocabulary
 from evaluation.models import Report
 
 log = logging.getLogger(__name__)
-
-
-def period_form_url(participation_id: int, period: str) -> str:
-    """The full address of a period's form on the portal."""
-    path = reverse("cities:period", kwargs={"pk": participation_id, "period": period})
-    base: str = settings.PORTAL_URL
-    return base.rstrip("/") + path
 
 
 def official_language_remember(*, user_id: int, language: str) -> None:

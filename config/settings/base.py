@@ -270,13 +270,13 @@ PORTAL_URL = env.str("PORTAL_URL", default="http://localhost:8000")
 # Pages drawn once and served again while what they show is unchanged (the portal's "where we
 # stand"). Their keys say what they were drawn from, so a copy can never be out of date and each
 # process may keep its own, in memory, nearer than Redis; the timeout only bounds the memory.
-PORTAL_STANDING_CACHE_SECONDS = env.int("PORTAL_STANDING_CACHE_SECONDS", default=600)
+PORTAL_PAGE_CACHE_SECONDS = env.int("PORTAL_PAGE_CACHE_SECONDS", default=600)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",
-        "TIMEOUT": PORTAL_STANDING_CACHE_SECONDS,
+        "TIMEOUT": PORTAL_PAGE_CACHE_SECONDS,
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }

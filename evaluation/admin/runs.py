@@ -106,9 +106,9 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
         "city",
         "run",
         "recommended_decision",
-        "recommended_amount",
+        "recommended",
         "sign_off",
-        "final_amount",
+        "final",
         "decided_by",
     ]
     list_filter = [SignOffFilter, RunFilter, "recommended_decision", "city_result__run__programme"]
@@ -141,6 +141,21 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("city"))
     def city(self, decision: TrancheDecision) -> str:
         return str(decision.city_result.participation.city)
+
+    # Yuan with thousands separators, as in the documents: 50,000,000.00, not 50000000.00.
+    @admin.display(
+        description=TrancheDecision._meta.get_field("recommended_amount").verbose_name,
+        ordering="recommended_amount",
+    )
+    def recommended(self, decision: TrancheDecision) -> str:
+        return f"{decision.recommended_amount:,.2f}"
+
+    @admin.display(
+        description=TrancheDecision._meta.get_field("final_amount").verbose_name,
+        ordering="final_amount",
+    )
+    def final(self, decision: TrancheDecision) -> str:
+        return "" if decision.final_amount is None else f"{decision.final_amount:,.2f}"
 
     @admin.display(description=_("evaluation run"))
     def run(self, decision: TrancheDecision) -> str:

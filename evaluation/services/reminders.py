@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext
 
+from config.links import period_form_url
 from evaluation.models import Participation, Reminder, Report
 from evaluation.selectors import participation_periods
 from evaluation.vocabulary import indicator_name
@@ -30,8 +31,6 @@ def reminders_send(*, today: dt.date) -> int:
     """Send the reminders due ``today`` for every unsubmitted report of an active programme.
     Each (city, period, step) is recorded before its email goes out, so none is sent twice,
     however often this runs. Returns how many were sent."""
-    from cities.notifications import period_form_url
-
     sent = 0
     participations = Participation.objects.filter(programme__is_active=True).select_related(
         "programme", "city"

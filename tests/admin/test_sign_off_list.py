@@ -196,3 +196,14 @@ def test_the_list_and_the_services_follow_one_rule(
         else:
             with pytest.raises(Locked):
                 decisions.decision_confirm(decision=decision, by=second_reviewer)
+
+
+def test_amounts_are_listed_in_yuan_with_thousands_separators(signer_client, official_run):
+    response = signer_client.get(DECISIONS)
+    rows = row_texts(response)
+    full = TrancheDecision.objects.get(
+        city_result__run=official_run, recommended_amount__gt=0
+    ).recommended_amount
+    assert full >= 1_000_000
+    assert any(f"{full:,.2f}" in text for text in rows.values()), rows
+    assert not any(f"{full:.2f}" in text for text in rows.values())

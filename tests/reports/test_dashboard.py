@@ -67,7 +67,7 @@ def test_runs_scores_heat_map_and_trends(reviewer_client, programme, run, provis
     assert board.latest == provisional
     assert [t.run.pk for t in board.trends] == [run.pk, provisional.pk]
     text = text_of(response)
-    assert "项目总览" in text and "深圳市" in text and "北京市朝阳区" in text
+    assert "批次总览" in text and "深圳市" in text and "北京市朝阳区" in text
     body = response.content.decode()
     assert body.count("<svg") == 3  # scores, grades and trend, drawn on the server
     # The heat map: each city's row with each indicator's attainment, linked to its scorecard.

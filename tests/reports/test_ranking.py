@@ -49,7 +49,7 @@ def test_every_city_by_score_with_grades_and_amounts(reviewer_client, run):
     )
     assert rows_of(response) == [("440300", f"{shenzhen.score}"), ("110105", f"{chaoyang.score}")]
     text = text_of(response)
-    assert "项目排名" in text and "深圳市" in text and "北京市朝阳区" in text
+    assert "批次排名" in text and "深圳市" in text and "北京市朝阳区" in text
     assert "优" in text and "差" in text
     assert "50,000,000.00" in text  # Shenzhen's recommended release
     assert "100,000,000.00" in text  # the remaining total of the two cities
@@ -158,9 +158,9 @@ def test_the_pdf_holds_every_city_and_its_figures(reviewer_client, finalised):
         assert result.participation.city.name_zh in text
         assert f"{result.score}" in text
         assert f"{result.decision.final_amount:,.2f}" in text
-    assert "65,000,000.00" in text and "项目排名" in text
+    assert "65,000,000.00" in text and "批次排名" in text
     assert f"#{finalised.pk}" in text
-    assert_no_tofu(data, chinese="项目排名深圳市北京市朝阳区优差")
+    assert_no_tofu(data, chinese="批次排名深圳市北京市朝阳区优差")
 
 
 def test_a_city_without_figures_of_an_earlier_run_shows_no_change(
