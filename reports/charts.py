@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 FONTS = ["Noto Sans CJK SC", "DejaVu Sans"]
 STYLE = {
@@ -126,6 +127,9 @@ def score_histogram(scores: Sequence[Decimal], *, title: str, xlabel: str, ylabe
         [float(s) for s in scores], bins=list(range(0, 101, 10)), color="#1565c0", edgecolor="white"
     )
     axes.set_xticks(list(range(0, 101, 10)))
+    # Cities are counted whole, from 0 (an empty run would otherwise get an axis below zero).
+    axes.set_ylim(0, max(1, axes.get_ylim()[1]))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(title, fontsize=11)
     axes.set_xlabel(xlabel, fontsize=8)
     axes.set_ylabel(ylabel, fontsize=8)

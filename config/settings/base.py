@@ -113,6 +113,11 @@ def database(default_url: str | None = None) -> dict[str, Any]:
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "config.db.sqlite3"
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg's own default, which Django turns off: without it no statement can be
+        # prepared. Django's cursors bind on the client and never prepare either way; only the
+        # cursors that ask for it do (``cities.selectors._prepared_cursor``).
+        config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
     config["ATOMIC_REQUESTS"] = False
     return config
 
