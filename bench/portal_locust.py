@@ -1,14 +1,16 @@
 """Load benchmark of the officials' portal (not a test): 50 signed-in officials load "where my
-city stands" against a bare Django view on the same server. See docs/benchmarks.md.
+city stands" against a bare Django view on the same server. ``bench/portal.py`` runs it whole
+(data, server, rounds, table); by hand, against a database holding the demo and a provisional
+run (``manage.py demo``, ``manage.py evaluate --programme 2020 --provisional``):
 
-    DATABASE_URL=sqlite:////tmp/bench.sqlite3 .venv/bin/python manage.py demo
-    DATABASE_URL=sqlite:////tmp/bench.sqlite3 DJANGO_SETTINGS_MODULE=bench.portal_settings \\
-        .venv/bin/gunicorn -w 2 -b 127.0.0.1:8110 config.wsgi     # or runserver
-    .venv/bin/locust -f bench/portal_locust.py --headless -u 50 -r 10 -t 60s \\
-        -H http://127.0.0.1:8110 Dashboard        # then: ... Bare
+    DJANGO_SETTINGS_MODULE=bench.portal_settings \\
+        .venv/bin/gunicorn -w 2 -b 127.0.0.1:8110 config.wsgi
+    .venv/bin/locust -f bench/portal_locust.py --headless -u 50 -r 25 -t 45s \\
+        -H http://127.0.0.1:8110 --only-summary Dashboard        # then: ... Bare
 
 The demo official of ``demo_portal`` signs in once through the sign-in page; each of the 50
-simulated officials then loads the page over and over with that session, with no wait.
+simulated officials then loads the page over and over with that session, with no wait. See
+docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from evaluation.services.imports import targets_import
 from evaluation.services.rulesets import ruleset_revise
 from evaluation.services.runs import evaluation_run_request
 from tests.cities.conftest import browser
-from tests.cities.test_pages import text
 from tests.factories import ParticipationFactory, add_value, complete
 
 pytestmark = pytest.mark.django_db
