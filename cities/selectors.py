@@ -86,6 +86,7 @@ class IndicatorStanding:
     code: str
     name: str
     unit: str
+    unit_one: str
     kind: str
     kind_label: str
     places: int
@@ -211,6 +212,7 @@ def city_standing(
                 code=code,
                 name=vocabulary.indicator_name(indicator),
                 unit=vocabulary.indicator_unit(indicator),
+                unit_one=vocabulary.indicator_unit_one(indicator),
                 kind=rule.kind,
                 kind_label=str(vocabulary.RuleKind(rule.kind).label),
                 places=places,

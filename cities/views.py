@@ -153,6 +153,7 @@ def _dashboard_page(request: HttpRequest, pk: int, today: dt.date) -> str:
             "labels": [p.label for p in row.chart],
             "actual": [None if p.actual is None else float(p.actual) for p in row.chart],
             "path": [None if p.path is None else float(p.path) for p in row.chart],
+            "whole": row.places == 0,
         }
         for row in standing.indicators
     }

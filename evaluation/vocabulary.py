@@ -59,6 +59,7 @@ class _Named(Protocol):
 class _Measured(Protocol):
     unit_zh: str
     unit_en: str
+    unit_en_one: str
 
 
 def indicator_name(indicator: _Named) -> str:
@@ -98,3 +99,10 @@ def indicator_unit(indicator: _Measured) -> str:
     """The indicator's unit word (万元, 件, 家…) in the active language."""
     english = (get_language() or "").startswith("en")
     return (indicator.unit_en if english else indicator.unit_zh) or indicator.unit_zh
+
+
+def indicator_unit_one(indicator: _Measured) -> str:
+    """The unit word after a figure of exactly 1: English has one (1 SME, 2 SMEs); Chinese
+    does not (1 家, 2 家)."""
+    english = (get_language() or "").startswith("en")
+    return (english and indicator.unit_en_one) or indicator_unit(indicator)

@@ -113,6 +113,7 @@ def grade_bars(counts: Sequence[tuple[str, str, int]], *, title: str) -> str:
     axes.bar_label(bars, fontsize=8)
     axes.set_title(title, fontsize=11)
     axes.set_ylim(0, max(values, default=0) * 1.2 + 1)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8)
     return _svg(figure)

@@ -23,6 +23,14 @@ def num(value: Decimal | None, places: int = 0) -> str:
 
 
 @register.filter
+def counted(value: Decimal | None, row: object) -> str:
+    """``value`` to its indicator's precision, then its unit word: the word for one after
+    exactly 1 (1 SME, 2 SMEs; 1 家, 2 家). ``row`` has ``places``, ``unit`` and ``unit_one``."""
+    unit = row.unit_one if value is not None and value == 1 else row.unit  # type: ignore[attr-defined]
+    return f"{num(value, row.places)} {unit}".rstrip()  # type: ignore[attr-defined]
+
+
+@register.filter
 def percent(value: Decimal | None) -> str:
     if value is None:
         return "—"

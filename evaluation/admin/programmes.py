@@ -134,7 +134,16 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en", "position"]
+    list_display = [
+        "code",
+        "name_en",
+        "name_zh",
+        "unit",
+        "unit_zh",
+        "unit_en",
+        "unit_en_one",
+        "position",
+    ]
 
 
 @admin.register(Target)

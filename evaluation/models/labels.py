@@ -147,6 +147,7 @@ label(
     unit=_("unit"),
     unit_zh=_("unit word (Chinese)"),
     unit_en=_("unit word (English)"),
+    unit_en_one=_("unit word for one (English)"),
     position=_("position"),
 )
 label(

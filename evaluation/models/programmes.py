@@ -84,7 +84,8 @@ class Programme(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        # In the reader's language: the name is one text, as the notice has it, not translated.
+        return gettext("%(code)s batch") % {"code": self.code}
 
     @property
     def has_fixed_amounts(self) -> bool:
@@ -169,6 +170,12 @@ class Indicator(models.Model):
     )
     unit_en = models.CharField(
         "unit word (English)", max_length=30, blank=True, help_text=_("e.g. 10k yuan, SMEs")
+    )
+    unit_en_one = models.CharField(
+        "unit word for one (English)",
+        max_length=30,
+        blank=True,
+        help_text=_("e.g. SME: written after a figure of exactly 1 (the plain word otherwise)"),
     )
     position = models.PositiveSmallIntegerField(default=0)
     # Who renamed an indicator or changed its unit, and when; the portal's cached pages also

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -364,3 +365,26 @@ def test_pages_use_only_the_projects_own_assets(portal_a, city_a, anonymous):
     dashboard = pages[1].content.decode()
     assert "/static/vendor/echarts/echarts.min.js" in dashboard
     assert "/static/cities/vendor/htmx/htmx.min.js" in dashboard
+
+
+def test_the_charts_of_counts_step_in_whole_numbers(portal_a, city_a):
+    page = portal_a.get(f"/city/{city_a.pk}/").content.decode()
+    charts = json.loads(
+        re.search(r'<script id="charts" type="application/json">(.*?)</script>', page).group(1)
+    )
+    assert charts["sme_transformations"]["whole"] is True  # 家
+    assert charts["securitization_products"]["whole"] is True  # 个
+    assert charts["pledge_amount"]["whole"] is False  # 万元
+
+
+def test_one_of_a_count_is_written_in_the_singular_in_english(official_a, city_a):
+    add_value(city_a.city, "securitization_products", "2020", "1")
+    add_value(city_a.city, "operation_centres", "2020", "2")
+    english = text(browser(official_a, "en").get(f"/city/{city_a.pk}/"))
+    # 1 product approved of the floor of 1; 2 centres of 3 by 2022: 1 more.
+    assert "Approved so far 1 product " in english
+    assert "1 centre more needed by" in english
+    assert "Approved so far 2 centres" in english
+    assert "1 products" not in english and "1 centres" not in english
+    chinese = text(browser(official_a, "zh-hans").get(f"/city/{city_a.pk}/"))
+    assert "累计已审核 1 个" in chinese and "还需 1 个，截至" in chinese

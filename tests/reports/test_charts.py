@@ -26,3 +26,10 @@ def test_a_score_histogram_counts_cities_in_whole_numbers():
     counts = labels[labels.index("x") + 1 : labels.index("y")]
     assert counts[0] == "0" and all(c.isdigit() for c in counts), counts
     assert int(counts[-1]) >= 3
+
+
+def test_grade_bars_count_cities_in_whole_numbers_even_when_empty():
+    grades = [("excellent", "优", 0), ("good", "良", 0), ("fair", "中", 0), ("poor", "差", 0)]
+    labels = tick_labels(charts.grade_bars(grades, title="t", text=True))
+    assert "0.2" not in labels and "0.5" not in labels, labels
+    assert "1" in labels, labels

@@ -15,7 +15,8 @@
       legend: { data: [words.actual, words.path], top: 0, textStyle: { fontSize: 11 } },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.labels },
-      yAxis: { type: "value", min: 0 },
+      // Counts (whole numbers) are marked in whole steps; amounts as ECharts likes.
+      yAxis: data.whole ? { type: "value", min: 0, minInterval: 1 } : { type: "value", min: 0 },
       series: [
         { name: words.actual, type: "bar", data: data.actual, itemStyle: { color: "#1f6feb" } },
         { name: words.path, type: "line", data: data.path, lineStyle: { type: "dashed" },
