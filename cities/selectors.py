@@ -7,14 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, Sum
 
@@ -285,6 +287,7 @@ def _dashboard_version_sql() -> str:
             " WHERE a.user_id = %(user)s AND a.participation_id = %(participation)s",
             # What the standing is built from (city_standing).
             f"{changes} FROM {history(MetricValue)} h WHERE h.city_id = {city}",
+            f"{changes} FROM {history(Participation)} h WHERE h.id = %(participation)s",
             f"{changes} FROM {history(Target)} h WHERE h.participation_id = %(participation)s",
             f"{changes} FROM {history(Programme)} h WHERE h.id = {programme}",
             f"{changes} FROM {history(Ruleset)} h WHERE h.programme_id = {programme}",
@@ -304,14 +307,23 @@ def _dashboard_version_sql() -> str:
     )
 
 
+# Connections whose prepared statements the server dropped behind psycopg's back.
+_UNPREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _prepared_cursor() -> Any:
     """A cursor whose statements PostgreSQL plans once per connection and keeps: planning the
-    version's eleven parts took twice as long as running them, on every request. Django's own
+    version's twelve parts took twice as long as running them, on every request. Django's own
     cursors bind parameters on the client and never prepare, so this one is psycopg's
     server-binding cursor told to prepare (``prepare_threshold`` set in the settings), wrapped
     as Django wraps its own: errors translated, queries logged and counted like any other.
-    Elsewhere, a plain one."""
-    if connection.vendor != "postgresql":
+    A plain one on SQLite, with ``DATABASE_PREPARED_STATEMENTS`` off (behind a pooler in
+    transaction mode), and on a connection that has lost its prepared statements."""
+    if (
+        connection.vendor != "postgresql"
+        or not settings.DATABASE_PREPARED_STATEMENTS
+        or connection.connection in _UNPREPARED
+    ):
         return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
@@ -321,26 +333,46 @@ def _prepared_cursor() -> Any:
     return CursorWrapper(raw, connection)
 
 
+def _fetch_all(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql``, prepared where it can be. A prepared statement the server no longer has
+    (``DISCARD ALL`` or ``DEALLOCATE`` from a pooler, unseen by psycopg) would fail every
+    later request on the connection: the statement is run again unprepared, and the
+    connection is not asked to prepare again. Inside a transaction the failure has aborted it,
+    so the error stands, and the next transaction of the connection runs unprepared."""
+    try:
+        with _prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+    except ProgrammingError as error:
+        if not isinstance(error.__cause__, psycopg.errors.InvalidSqlStatementName):
+            raise
+        _UNPREPARED.add(connection.connection)
+        if connection.in_atomic_block:
+            raise
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
 def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     """A word that changes whenever anything the dashboard of participation ``pk`` shows
     ``fetched_by`` changes: what :func:`city_standing` reads (the city's approved and submitted
-    values, its targets, the programme, its rulesets and their indicator rules, the indicators'
-    names and units, its successful provisional runs) and the official's cities in the header.
+    values, the participation and its targets, the programme, its rulesets and their indicator
+    rules, the indicators' names and units, its successful provisional runs) and the official's
+    cities in the header.
     One query, so the page can be cached under it (``cities.views.dashboard``). ``NotFound``
     unless ``fetched_by`` is an official of that participation, whatever the cache holds."""
     if not fetched_by.is_authenticated:
         raise NotFound()
-    with _prepared_cursor() as cursor:
-        cursor.execute(
-            _dashboard_version_sql(),
-            {
-                "user": fetched_by.pk,
-                "participation": pk,
-                "provisional": EvaluationRun.Kind.PROVISIONAL.value,
-                "succeeded": EvaluationRun.Status.SUCCEEDED.value,
-            },
-        )
-        found = cursor.fetchall()
+    found = _fetch_all(
+        _dashboard_version_sql(),
+        {
+            "user": fetched_by.pk,
+            "participation": pk,
+            "provisional": EvaluationRun.Kind.PROVISIONAL.value,
+            "succeeded": EvaluationRun.Status.SUCCEEDED.value,
+        },
+    )
     if found[0][0] != 1:
         raise NotFound()
     return hashlib.sha256(repr(found).encode()).hexdigest()[:24]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
+import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -104,17 +104,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "cities/no_city.html", _context(request, None))
 
 
-# The page is cached with this in place of the CSRF token, which is put in on every request.
-_CSRF_SLOT = "__portal_csrf_token__"
-
-
 @login_required
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Where the city stands. Drawn again only when something it shows has changed
     (``selectors.dashboard_version``: one query, which also checks the official's right to the
-    city on every request) or the day, language or address differ; otherwise it comes from the
-    cache, so fifty officials reading it at once cost little more than a bare page
-    (docs/benchmarks.md). A page carrying messages is drawn and not kept."""
+    city on every request) or the day or language differ; otherwise it comes from the cache,
+    so fifty officials reading it at once cost little more than a bare page
+    (docs/benchmarks.md). A page carrying messages, or asked for with a query string (which
+    would let anyone fill the cache with copies), is drawn and not kept. The page is kept with
+    a random word, drawn with it, where the CSRF token goes; each visitor's own is put there."""
     try:
         version = selectors.dashboard_version(fetched_by=request.user, pk=pk)
     except NotFound:
@@ -129,19 +127,20 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             get_language() or "",
             today.isoformat(),
             version,
-            hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16],
         )
     )
-    keep = not messages.get_messages(request)
-    page = caches["pages"].get(key) if keep else None
-    if page is None:
-        page = _dashboard_page(request, pk, today)
+    keep = not request.GET and not messages.get_messages(request)
+    kept = caches["pages"].get(key) if keep else None
+    if kept is None:
+        slot = secrets.token_hex(16)
+        kept = (slot, _dashboard_page(request, pk, today, csrf_slot=slot))
         if keep:
-            caches["pages"].set(key, page)
-    return HttpResponse(page.replace(_CSRF_SLOT, get_token(request)))
+            caches["pages"].set(key, kept)
+    slot, page = kept
+    return HttpResponse(page.replace(slot, get_token(request)))
 
 
-def _dashboard_page(request: HttpRequest, pk: int, today: dt.date) -> str:
+def _dashboard_page(request: HttpRequest, pk: int, today: dt.date, *, csrf_slot: str) -> str:
     participation = next((p for p in _my_cities(request) if p.pk == pk), None)
     if participation is None:
         raise Http404()
@@ -166,7 +165,7 @@ def _dashboard_page(request: HttpRequest, pk: int, today: dt.date) -> str:
             charts=charts,
             chart_words={"actual": _("approved"), "path": _("path to the target")},
             nav="dashboard",
-            csrf_token=_CSRF_SLOT,
+            csrf_token=csrf_slot,
         ),
         request=request,
     )

@@ -104,6 +104,12 @@ TEMPLATES = [
 ]
 
 
+# The portal's dashboard prepares its one query per connection on PostgreSQL. Turn off
+# (``false``) behind a connection pooler in transaction mode (PgBouncer without prepared
+# statement support), which cannot keep a prepared statement for its client.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+
+
 def database(default_url: str | None = None) -> dict[str, Any]:
     """``DATABASE_URL`` as a Django database; SQLite goes through ``config.db.sqlite3``."""
     config: dict[str, Any] = (
@@ -113,7 +119,7 @@ def database(default_url: str | None = None) -> dict[str, Any]:
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "config.db.sqlite3"
-    if config["ENGINE"] == "django.db.backends.postgresql":
+    if config["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
         # psycopg's own default, which Django turns off: without it no statement can be
         # prepared. Django's cursors bind on the client and never prepare either way; only the
         # cursors that ask for it do (``cities.selectors._prepared_cursor``).

@@ -232,3 +232,34 @@ def test_nothing_another_city_does_moves_the_version(official_a, city_a, city_b)
     before = selectors.dashboard_version(fetched_by=official_a, pk=city_a.pk)
     add_value(city_b.city, "sme_transformations", "2021-01", "3")
     assert selectors.dashboard_version(fetched_by=official_a, pk=city_a.pk) == before
+
+
+def test_a_query_string_is_drawn_and_not_kept_so_nobody_can_fill_the_cache(portal_a, city_a):
+    visit(portal_a, city_a)
+    for n in range(5):
+        assert portal_a.get(f"/city/{city_a.pk}/?n={n}").status_code == 200
+    assert len(caches["pages"]._cache) == 1  # type: ignore[attr-defined]
+
+
+def test_the_token_goes_only_where_the_page_put_its_slot(official_a, city_a):
+    """Nothing a visitor sends can make the page repeat their token elsewhere (a link they
+    would then follow): the slot is a random word drawn with the page."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(official_a)
+    plain = visit(client, city_a)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', plain).group(1)
+    places = plain.count(token)
+    cached = visit(client, city_a)
+    assert cached.count(re.search(r'csrfmiddlewaretoken" value="([^"]+)"', cached).group(1)) == (
+        places
+    )
+    asked = client.get(f"/city/{city_a.pk}/?next=__portal_csrf_token__").content.decode()
+    own = re.search(r'csrfmiddlewaretoken" value="([^"]+)"', asked).group(1)
+    assert asked.count(own) == places
+
+
+def test_a_participation_moved_in_the_admin_moves_the_version(official_a, city_a, city_b):
+    before = selectors.dashboard_version(fetched_by=official_a, pk=city_a.pk)
+    city_a.first_tranche = city_a.first_tranche  # saved unchanged: a history row all the same
+    city_a.save()
+    assert selectors.dashboard_version(fetched_by=official_a, pk=city_a.pk) != before
