@@ -128,7 +128,11 @@ def run_table(run: EvaluationRun, *, details: bool = False) -> str:
     ]
     for r in results:
         city = r.participation.city
-        out.append(f"  {city.code} {indicator_name(city)}: {decision_reason(r)}")
+        out.append(
+            "  "
+            + gettext("%(code)s %(name)s: %(reason)s")
+            % {"code": city.code, "name": indicator_name(city), "reason": decision_reason(r)}
+        )
         if details:
             for result in r.indicator_results.all():
                 out.append(

@@ -121,7 +121,7 @@ def test_in_chinese_the_reasons_are_chinese_with_the_stored_figures(worked_examp
     out, _err = run_command("--programme", "2020", "--details")
 
     city_line = next(line for line in out.splitlines() if line.startswith("  440300"))
-    assert "总分 32.38 分" in city_line
+    assert "：总分 32.38 分" in city_line  # the Chinese colon, then the Chinese reason
     assert "建议暂缓拨付第二笔资金" in city_line
     assert "recommend" not in out and "points" not in out
     assert "年均增长 22.47%" in out
