@@ -7,20 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
-import psycopg
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import ProgrammingError, connection
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db import connection
 from django.db.models import Model, Sum
 
 from cities.models import City
+from config.db.prepared import fetch_all_prepared
 from evaluation import vocabulary
 from evaluation.access import NotFound
 from evaluation.inputs import period_closed_reason
@@ -243,20 +239,6 @@ def city_standing(
     return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
 
 
-class _PreparingCursor(psycopg.Cursor):
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        return super().execute(query, params, prepare=True)
-
-
-class _LoggedPreparingCursor(CursorDebugWrapper):
-    """Logged as the statement was written, with its parameters: a prepared statement leaves
-    psycopg no text of its own for Django's log to show."""
-
-    def execute(self, sql: Any, params: Any = None) -> Any:
-        with self.debug_sql(sql, params):
-            return CursorWrapper.execute(self, sql, params)
-
-
 @functools.cache
 def _dashboard_version_sql() -> str:
     """One statement: first whether the user is an official of the participation, then for each
@@ -278,6 +260,7 @@ def _dashboard_version_sql() -> str:
     mine = (
         f"SELECT a.participation_id FROM {table(OfficialAssignment)} a WHERE a.user_id = %(user)s"
     )
+    # The official's cities, this one among them (checked by the first part).
     theirs = f"SELECT p.{{}} FROM {table(Participation)} p WHERE p.id IN ({mine})"
     changes = "SELECT COUNT(*), MAX(h.history_date)"
     return " UNION ALL ".join(
@@ -289,7 +272,7 @@ def _dashboard_version_sql() -> str:
             f"{changes} FROM {history(MetricValue)} h WHERE h.city_id = {city}",
             f"{changes} FROM {history(Participation)} h WHERE h.id = %(participation)s",
             f"{changes} FROM {history(Target)} h WHERE h.participation_id = %(participation)s",
-            f"{changes} FROM {history(Programme)} h WHERE h.id = {programme}",
+            # (The programme's own history is counted with the header's programmes, below.)
             f"{changes} FROM {history(Ruleset)} h WHERE h.programme_id = {programme}",
             f"{changes} FROM {history(IndicatorRule)} h JOIN {table(Ruleset)} r"
             f" ON r.id = h.ruleset_id WHERE r.programme_id = {programme}",
@@ -307,53 +290,6 @@ def _dashboard_version_sql() -> str:
     )
 
 
-# Connections whose prepared statements the server dropped behind psycopg's back.
-_UNPREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def _prepared_cursor() -> Any:
-    """A cursor whose statements PostgreSQL plans once per connection and keeps: planning the
-    version's twelve parts took twice as long as running them, on every request. Django's own
-    cursors bind parameters on the client and never prepare, so this one is psycopg's
-    server-binding cursor told to prepare (``prepare_threshold`` set in the settings), wrapped
-    as Django wraps its own: errors translated, queries logged and counted like any other.
-    A plain one on SQLite, with ``DATABASE_PREPARED_STATEMENTS`` off (behind a pooler in
-    transaction mode), and on a connection that has lost its prepared statements."""
-    if (
-        connection.vendor != "postgresql"
-        or not settings.DATABASE_PREPARED_STATEMENTS
-        or connection.connection in _UNPREPARED
-    ):
-        return connection.cursor()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return _LoggedPreparingCursor(raw, connection)
-    return CursorWrapper(raw, connection)
-
-
-def _fetch_all(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql``, prepared where it can be. A prepared statement the server no longer has
-    (``DISCARD ALL`` or ``DEALLOCATE`` from a pooler, unseen by psycopg) would fail every
-    later request on the connection: the statement is run again unprepared, and the
-    connection is not asked to prepare again. Inside a transaction the failure has aborted it,
-    so the error stands, and the next transaction of the connection runs unprepared."""
-    try:
-        with _prepared_cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-    except ProgrammingError as error:
-        if not isinstance(error.__cause__, psycopg.errors.InvalidSqlStatementName):
-            raise
-        _UNPREPARED.add(connection.connection)
-        if connection.in_atomic_block:
-            raise
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
 def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     """A word that changes whenever anything the dashboard of participation ``pk`` shows
     ``fetched_by`` changes: what :func:`city_standing` reads (the city's approved and submitted
@@ -364,7 +300,7 @@ def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     unless ``fetched_by`` is an official of that participation, whatever the cache holds."""
     if not fetched_by.is_authenticated:
         raise NotFound()
-    found = _fetch_all(
+    found = fetch_all_prepared(
         _dashboard_version_sql(),
         {
             "user": fetched_by.pk,

@@ -122,7 +122,7 @@ def database(default_url: str | None = None) -> dict[str, Any]:
     if config["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
         # psycopg's own default, which Django turns off: without it no statement can be
         # prepared. Django's cursors bind on the client and never prepare either way; only the
-        # cursors that ask for it do (``cities.selectors._prepared_cursor``).
+        # cursors that ask for it do (``config.db.prepared``).
         config.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
     config["ATOMIC_REQUESTS"] = False
     return config
