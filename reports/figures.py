@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from evaluation.models import IndicatorResult
+from evaluation.scoring.rules import show
 from evaluation.vocabulary import RuleKind
 
 TWO = Decimal("0.01")
@@ -21,8 +22,8 @@ def number(value: Decimal) -> str:
 
 
 def money(value: Decimal) -> str:
-    """Yuan with thousands separators and the fen: 40,000,000.00."""
-    return f"{value.quantize(TWO):,.2f}"
+    """Yuan with thousands separators and the fen: 40,000,000.00 (as the reasons write it)."""
+    return show(value)
 
 
 def signed(value: Decimal) -> str:

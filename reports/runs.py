@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from evaluation.models import EvaluationRun, IndicatorResult, RuleKind
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
+from reports.figures import money
 from reports.wording import decision_reason, indicator_reason
 
 TWO = Decimal("0.01")
@@ -94,7 +95,7 @@ def run_table(run: EvaluationRun, *, details: bool = False) -> str:
             _fixed(r.score, TWO),
             grade_word(r.grade),
             str(r.decision.get_recommended_decision_display()),
-            f"{r.decision.recommended_amount:,.2f}",
+            money(r.decision.recommended_amount),
         )
         for r in results
     ]
@@ -144,6 +145,6 @@ def run_table(run: EvaluationRun, *, details: bool = False) -> str:
     out += [
         "",
         gettext("Recommended for release in all: %(total)s yuan across %(cities)s cities.")
-        % {"total": f"{total:,.2f}", "cities": len(results)},
+        % {"total": money(total), "cities": len(results)},
     ]
     return "\n".join(out)

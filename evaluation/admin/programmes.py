@@ -23,6 +23,7 @@ from evaluation.models import (
     Programme,
     Target,
 )
+from evaluation.scoring.rules import show
 from evaluation.selectors import ruleset_current
 
 
@@ -95,7 +96,7 @@ class ParticipationAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("remaining"))
     def remaining(self, participation: Participation) -> str:
-        return f"{participation.remaining_amount:,.2f}"
+        return show(participation.remaining_amount)
 
 
 @admin.register(Programme)

@@ -26,6 +26,7 @@ from evaluation.models import (
     TrancheDecision,
 )
 from evaluation.run_progress import run_progress
+from evaluation.scoring.rules import show
 from evaluation.services import decisions
 from evaluation.services.recovery import evaluation_run_restart
 
@@ -142,20 +143,20 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
     def city(self, decision: TrancheDecision) -> str:
         return str(decision.city_result.participation.city)
 
-    # Yuan with thousands separators, as in the documents: 50,000,000.00, not 50000000.00.
+    # Yuan as the reasons and documents write them: 50,000,000.00, not 50000000.00.
     @admin.display(
         description=TrancheDecision._meta.get_field("recommended_amount").verbose_name,
         ordering="recommended_amount",
     )
     def recommended(self, decision: TrancheDecision) -> str:
-        return f"{decision.recommended_amount:,.2f}"
+        return show(decision.recommended_amount)
 
     @admin.display(
         description=TrancheDecision._meta.get_field("final_amount").verbose_name,
         ordering="final_amount",
     )
     def final(self, decision: TrancheDecision) -> str:
-        return "" if decision.final_amount is None else f"{decision.final_amount:,.2f}"
+        return "" if decision.final_amount is None else show(decision.final_amount)
 
     @admin.display(description=_("evaluation run"))
     def run(self, decision: TrancheDecision) -> str:
@@ -240,7 +241,7 @@ class CityResultInline(admin.TabularInline):
     def decision_summary(self, result: CityResult) -> str:
         d = result.decision
         return (
-            f"{d.get_recommended_decision_display()} {d.recommended_amount:,.2f} "
+            f"{d.get_recommended_decision_display()} {show(d.recommended_amount)} "
             f"({d.get_status_display()})"
         )
 
