@@ -89,10 +89,25 @@ class ParticipationForm(forms.ModelForm):
 @admin.register(Participation)
 class ParticipationAdmin(SimpleHistoryAdmin):
     form = ParticipationForm
-    list_display = ["city", "programme", "total_amount", "first_tranche", "remaining"]
+    list_display = ["city", "programme", "total", "first", "remaining"]
     list_filter = ["programme"]
     search_fields = ["city__code", "city__name_en"]
     inlines = [TargetInline, OfficialInline]
+
+    # Yuan as the reasons and documents write them: 150,000,000.00.
+    @admin.display(
+        description=Participation._meta.get_field("total_amount").verbose_name,
+        ordering="total_amount",
+    )
+    def total(self, participation: Participation) -> str:
+        return show(participation.total_amount)
+
+    @admin.display(
+        description=Participation._meta.get_field("first_tranche").verbose_name,
+        ordering="first_tranche",
+    )
+    def first(self, participation: Participation) -> str:
+        return show(participation.first_tranche)
 
     @admin.display(description=_("remaining"))
     def remaining(self, participation: Participation) -> str:

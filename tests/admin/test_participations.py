@@ -273,3 +273,10 @@ def test_the_participations_list_shows_the_remaining_amount(reviewer_client, cit
 
     assert "440300 Shenzhen" in text
     assert "50,000,000.00" in text
+
+
+def test_the_sums_are_listed_in_yuan_with_thousands_separators(reviewer_client, city_a):
+    text = page(reviewer_client.get(PARTICIPATIONS))
+    total, first = city_a.total_amount, city_a.first_tranche
+    assert f"{total:,.2f}" in text and f"{first:,.2f}" in text, text
+    assert f"{total:.2f}" not in text
