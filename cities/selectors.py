@@ -18,7 +18,7 @@ from django.db.models import Model, Sum
 from cities.models import City
 from config.db.prepared import fetch_all_prepared
 from evaluation import vocabulary
-from evaluation.access import NotFound
+from evaluation.access import NotFound, city_results_for
 from evaluation.inputs import period_closed_reason
 from evaluation.models import (
     CityResult,
@@ -102,8 +102,13 @@ class IndicatorStanding:
 
 @dataclass(frozen=True)
 class RunSummary:
+    """The latest result the official may see: a provisional run's (for information), or a
+    finalised official run's (decided: ``amount`` is the signed-off one)."""
+
+    official: bool
     as_of: dt.date
     finished_at: dt.datetime | None
+    finalised_at: dt.datetime | None
     score: Decimal
     grade: str
     grade_label: str
@@ -120,13 +125,14 @@ class Standing:
     run: RunSummary | None
 
 
-def _latest_provisional_result(participation: Participation) -> CityResult | None:
+def _latest_result(
+    participation: Participation, fetched_by: User | AnonymousUser
+) -> CityResult | None:
+    """The city's latest result ``fetched_by`` may see, by the one rule of who sees a result
+    (``access.city_results_for``): a provisional run's, or an official run's once finalised."""
     return (
-        CityResult.objects.filter(
-            participation=participation,
-            run__kind=EvaluationRun.Kind.PROVISIONAL,
-            run__status=EvaluationRun.Status.SUCCEEDED,
-        )
+        city_results_for(fetched_by)
+        .filter(participation=participation)
         .select_related("run", "decision")
         .order_by("-run__finished_at", "-run_id")
         .first()
@@ -138,8 +144,9 @@ def city_standing(
 ) -> Standing:
     """For every indicator of the programme's current ruleset: the target and where it comes
     from, what has been approved, what is submitted but not yet approved (apart), what is still
-    needed by the next evaluation date, and the attainment and status of the latest
-    provisional run. A fixed number of queries, whatever the number of periods or indicators."""
+    needed by the next evaluation date, and the attainment and status of the latest result
+    the official may see (``_latest_result``). A fixed number of queries, whatever the number
+    of periods or indicators."""
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     programme = participation.programme
     spec = programme_spec(programme=programme)
@@ -164,7 +171,7 @@ def city_standing(
         .annotate(total=Sum("value"))
         .values_list("indicator__code", "total")
     )
-    result = _latest_provisional_result(participation)
+    result = _latest_result(participation, fetched_by)
     shown: dict[int, IndicatorResult] = {}
     run: RunSummary | None = None
     if result is not None:
@@ -172,9 +179,13 @@ def city_standing(
         decision = getattr(result, "decision", None)
         amount = decision.recommended_amount if decision is not None else Decimal(0)
         decided = decision.recommended_decision if decision is not None else "withhold"
+        if decision is not None and decision.final_amount is not None:
+            amount, decided = decision.final_amount, decision.final_decision
         run = RunSummary(
+            official=result.run.kind == EvaluationRun.Kind.OFFICIAL,
             as_of=result.run.as_of,
             finished_at=result.run.finished_at,
+            finalised_at=result.run.finalised_at,
             score=result.score,
             grade=result.grade,
             grade_label=str(vocabulary.Grade(result.grade).label),
@@ -277,10 +288,13 @@ def _dashboard_version_sql() -> str:
             f"{changes} FROM {history(IndicatorRule)} h JOIN {table(Ruleset)} r"
             f" ON r.id = h.ruleset_id WHERE r.programme_id = {programme}",
             f"{changes} FROM {history(Indicator)} h",
-            f"SELECT COUNT(*), MAX(e.finished_at) FROM {table(CityResult)} c"
+            # The results the official may see (access.city_results_for): a finalisation
+            # moves the count, since the official run's result then comes into it.
+            f"SELECT COUNT(*), MAX(COALESCE(e.finalised_at, e.finished_at))"
+            f" FROM {table(CityResult)} c"
             f" JOIN {table(EvaluationRun)} e ON e.id = c.run_id"
-            " WHERE c.participation_id = %(participation)s"
-            " AND e.kind = %(provisional)s AND e.status = %(succeeded)s",
+            " WHERE c.participation_id = %(participation)s AND e.status = %(succeeded)s"
+            " AND (e.kind = %(provisional)s OR e.finalised_at IS NOT NULL)",
             # The header: the official's cities, their names and programmes.
             f"{changes} FROM {history(OfficialAssignment)} h WHERE h.user_id = %(user)s",
             f"{changes} FROM {history(City)} h WHERE h.id IN ({theirs.format('city_id')})",
@@ -294,8 +308,8 @@ def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     """A word that changes whenever anything the dashboard of participation ``pk`` shows
     ``fetched_by`` changes: what :func:`city_standing` reads (the city's approved and submitted
     values, the participation and its targets, the programme, its rulesets and their indicator
-    rules, the indicators' names and units, its successful provisional runs) and the official's
-    cities in the header.
+    rules, the indicators' names and units, the city's results the official may see) and the
+    official's cities in the header.
     One query, so the page can be cached under it (``cities.views.dashboard``). ``NotFound``
     unless ``fetched_by`` is an official of that participation, whatever the cache holds."""
     if not fetched_by.is_authenticated:

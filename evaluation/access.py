@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
 from evaluation.exceptions import Forbidden, NotFound
-from evaluation.models import CityResult, Participation, Report
+from evaluation.models import CityResult, EvaluationRun, Participation, Report
 
 __all__ = ["Forbidden", "NotFound"]
 
@@ -56,12 +56,19 @@ def reports_for(user: User | AnonymousUser) -> QuerySet[Report]:
 
 
 def city_results_for(user: User | AnonymousUser) -> QuerySet[CityResult]:
-    queryset = CityResult.objects.select_related("participation__city", "run", "decision")
+    """The one rule of who sees a city's result, called by the API (its list and filters), the
+    portal, the scorecards and every document: only the results of a run that succeeded (a
+    run still going, or failed, has no result yet); reviewers see every city's; a city's
+    officials see their own city's of a provisional run at once (it is for information) and of
+    an official run only once it is finalised (before that its amounts are not decided)."""
+    queryset = CityResult.objects.filter(run__status=EvaluationRun.Status.SUCCEEDED)
     if not user.is_authenticated:
         return queryset.none()
     if is_reviewer(user):
         return queryset
-    return queryset.filter(participation__officials__user=user)
+    return queryset.filter(participation__officials__user=user).filter(
+        Q(run__kind=EvaluationRun.Kind.PROVISIONAL) | Q(run__finalised_at__isnull=False)
+    )
 
 
 def get_or_not_found(queryset: QuerySet[Any], **lookup: Any) -> Any:

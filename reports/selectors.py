@@ -14,7 +14,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from evaluation.access import Forbidden, NotFound, get_or_not_found, is_reviewer
+from evaluation.access import (
+    Forbidden,
+    NotFound,
+    city_results_for,
+    get_or_not_found,
+    is_reviewer,
+)
 from evaluation.inputs import reports_late
 from evaluation.models import (
     CityResult,
@@ -48,24 +54,11 @@ def _results(queryset: QuerySet[CityResult]) -> QuerySet[CityResult]:
     )
 
 
-def city_results_visible(*, fetched_by: User | AnonymousUser) -> QuerySet[CityResult]:
-    """The city results whose scorecard ``fetched_by`` may see (the one rule of who sees a
-    scorecard)."""
-    queryset = CityResult.objects.filter(run__status=EvaluationRun.Status.SUCCEEDED)
-    if not fetched_by.is_authenticated:
-        return queryset.none()
-    if is_reviewer(fetched_by):
-        return queryset
-    return queryset.filter(participation__officials__user=fetched_by).filter(
-        Q(run__kind=EvaluationRun.Kind.PROVISIONAL) | Q(run__finalised_at__isnull=False)
-    )
-
-
 def scorecard_get(*, run_id: int, city_code: str, fetched_by: User | AnonymousUser) -> CityResult:
     """The city's result in the run, with its indicators, decision and run; ``NotFound`` when
     it does not exist or ``fetched_by`` may not know it does."""
     result: CityResult = get_or_not_found(
-        _results(city_results_visible(fetched_by=fetched_by)),
+        _results(city_results_for(fetched_by)),
         run_id=run_id,
         participation__city__code=city_code,
     )
@@ -337,7 +330,7 @@ def document_get(*, document_id: int, fetched_by: User | AnonymousUser) -> Docum
         return document
     if (
         document.kind == Document.Kind.SCORECARD
-        and city_results_visible(fetched_by=fetched_by)
+        and city_results_for(fetched_by)
         .filter(run_id=document.run_id, participation=document.participation)
         .exists()
     ):

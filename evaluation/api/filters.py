@@ -44,8 +44,8 @@ def visible_participations(request: HttpRequest | None) -> QuerySet[Participatio
 
 
 def visible_runs(request: HttpRequest | None) -> QuerySet[EvaluationRun]:
-    """Reviewers: every run. Officials: the runs that scored one of their cities (whose ids
-    their results already show), nothing else."""
+    """Reviewers: every run. Officials: the runs with a result they may see (whose ids their
+    results already show: ``access.city_results_for``), nothing else."""
     if request is None:
         return EvaluationRun.objects.none()
     runs = EvaluationRun.objects.select_related("programme").order_by("-id")

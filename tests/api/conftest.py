@@ -86,14 +86,17 @@ def api_anonymous():
 class World:
     """Two cities with data in every state the API shows: Chaoyang (city_b) was scored alone by
     a provisional run before Shenzhen (city_a) joined; an official run then scored both, and
-    Chaoyang's decision is signed off while Shenzhen's is not; a run from the command line has
-    no one who triggered it; each city has reports. Use its clients (``api_a``…): a test that
+    Chaoyang's decision is signed off while Shenzhen's is not (so neither city's officials see
+    its results yet); a nightly provisional run scored both (its results each city's officials
+    see at once); a run from the command line has no one who triggered it; each city has
+    reports. Use its clients (``api_a``…): a test that
     asks for city_a before ``world`` would have it scored by the first run too."""
 
     city_a: Any
     city_b: Any
     run_b_only: EvaluationRun
     run: EvaluationRun
+    nightly: EvaluationRun
     command_run: EvaluationRun
     reports_a: dict[str, Report]
     reports_b: dict[str, Report]
@@ -131,6 +134,10 @@ def world(
         ),
         by=second_reviewer,
     )
+    with django_capture_on_commit_callbacks(execute=True):
+        nightly = evaluation_run_request(
+            programme=programme, kind="provisional", trigger="schedule", by=None
+        )
 
     def reports(participation, official, states: dict[str, str]) -> dict[str, Report]:
         made = {}
@@ -159,6 +166,7 @@ def world(
         city_b=city_b,
         run_b_only=EvaluationRun.objects.get(pk=run_b_only.pk),
         run=EvaluationRun.objects.get(pk=run.pk),
+        nightly=EvaluationRun.objects.get(pk=nightly.pk),
         command_run=EvaluationRun.objects.get(pk=command_run.pk),
         reports_a=reports_a,
         reports_b=reports_b,

@@ -74,7 +74,7 @@ def test_no_browsable_page_shows_an_official_anything_of_another_city(world):
     other = world.city_b.city
     leaks = {other.code, other.name_en, other.name_zh}
     own_participations = {"", str(world.city_a.pk)}
-    runs_scoring_a = {"", str(world.run.pk), str(world.command_run.pk)}
+    runs_scoring_a = {"", str(world.nightly.pk)}  # the runs with a result official A may see
 
     for url in own_urls(world):
         for response in (
@@ -98,11 +98,14 @@ def test_the_filter_forms_offer_an_official_their_own_choices_only(world):
     )
 
     assert reports["participation"] == {"", str(world.city_a.pk)}
-    assert results["run"] == {"", str(world.run.pk), str(world.command_run.pk)}
+    # Official A's choices: the runs with a result of theirs they may see (an official run's
+    # once it is finalised; neither official run here is).
+    assert results["run"] == {"", str(world.nightly.pk)}
     assert reviewer["run"] == {
         "",
         str(world.run_b_only.pk),
         str(world.run.pk),
+        str(world.nightly.pk),
         str(world.command_run.pk),
     }
 

@@ -60,6 +60,7 @@ def test_results_are_filtered_by_run_city_and_grade(world):
     assert {r["run"] for r in listed(api, url, programme="2020")} == {
         world.run_b_only.pk,
         world.run.pk,
+        world.nightly.pk,
         world.command_run.pk,
     }
 
@@ -68,8 +69,11 @@ def test_runs_are_filtered_by_programme_kind_and_status(world):
     api = world.api_reviewer
     url = "/api/v1/runs/"
 
-    assert [r["id"] for r in listed(api, url, kind="provisional")] == [world.run_b_only.pk]
-    assert len(listed(api, url, programme="2020", status="succeeded")) == 3
+    assert [r["id"] for r in listed(api, url, kind="provisional")] == [
+        world.nightly.pk,
+        world.run_b_only.pk,
+    ]
+    assert len(listed(api, url, programme="2020", status="succeeded")) == 4
     assert listed(api, url, programme="2019") == []
 
 

@@ -199,8 +199,9 @@ def send(client: Any, method: str, url: str, body: Any, fmt: str) -> Any:
 
 @dataclass
 class Story:
-    """City A and city B of the 2020 programme, each with a report, after an official
-    evaluation run that gave both a result and a recommended tranche decision."""
+    """City A and city B of the 2020 programme, each with a report, after a provisional
+    evaluation run that gave both a result (which each city's officials see at once) and a
+    recommended tranche decision."""
 
     city_b_ids: Ids
     city_a_report: Report
@@ -219,7 +220,10 @@ def story(
         add_value(city, "pledge_amount", "2021", "310.25")
     with django_capture_on_commit_callbacks(execute=True):
         run = evaluation_run_request(
-            programme=city_b.programme, trigger=EvaluationRun.Trigger.API, by=reviewer
+            programme=city_b.programme,
+            kind=EvaluationRun.Kind.PROVISIONAL,
+            trigger=EvaluationRun.Trigger.API,
+            by=reviewer,
         )
     run.refresh_from_db()
     assert run.status == EvaluationRun.Status.SUCCEEDED, run.error

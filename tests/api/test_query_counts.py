@@ -201,17 +201,18 @@ def test_runs(reviewer, second_reviewer, programme):
 @pytest.fixture
 def run_with(programme, reviewer, second_reviewer, django_capture_on_commit_callbacks):
     """Run an official evaluation of every city of the programme now and sign half of its
-    decisions off. Each run is as of a later year end: one official run per date is decided."""
+    decisions off (``finalise``: all of them). Each run is as of a later year end: one official
+    run per date is decided."""
     years = iter(range(2021, 2100))
 
-    def run() -> EvaluationRun:
+    def run(*, finalise: bool = False) -> EvaluationRun:
         as_of = dt.date(next(years), 12, 31)
         with django_capture_on_commit_callbacks(execute=True):
             queued = evaluation_run_request(
                 programme=programme, as_of=as_of, trigger="api", by=reviewer
             )
         decisions = TrancheDecision.objects.filter(city_result__run=queued).order_by("pk")
-        for decision in decisions[: decisions.count() // 2]:
+        for decision in decisions if finalise else decisions[: decisions.count() // 2]:
             decision_confirm(decision=decision, by=second_reviewer)
         return EvaluationRun.objects.get(pk=queued.pk)
 
@@ -244,12 +245,12 @@ def test_results_as_a_reviewer_and_an_official(reviewer, programme, run_with):
     official = UserFactory(username="official_results")
     add_cities(programme, 1, official)
     add_cities(programme, 1)
-    run_with()
+    run_with(finalise=True)  # an official sees an official run's results once it is final
     few = {user.pk: queries(user, "/api/v1/results/") for user in (reviewer, official)}
 
     add_cities(programme, 3, official)
     add_cities(programme, 3)
-    run_with()
+    run_with(finalise=True)
     many = {user.pk: queries(user, "/api/v1/results/") for user in (reviewer, official)}
 
     assert [listed for _, listed in few.values()] == [2, 1]

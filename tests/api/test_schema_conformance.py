@@ -226,7 +226,7 @@ def test_every_operation_answers_as_the_schema_says(
 
     # Results and decisions, signed off and not.
     check(official, "get", "/api/v1/results/", 200)
-    check(official, "get", "/api/v1/results/", 200, data={"run": world.run.pk})
+    check(official, "get", "/api/v1/results/", 200, data={"run": world.nightly.pk})
     check(api, "get", "/api/v1/results/{id}/", 200, f"/api/v1/results/{result_a.pk}/")
     check(other_official, "get", "/api/v1/results/{id}/", 404, f"/api/v1/results/{result_a.pk}/")
     listed = check(api, "get", "/api/v1/decisions/", 200).json()["results"]

@@ -8,14 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
+from evaluation.models import CityResult, EvaluationRun, MetricValue, Report, TrancheDecision
+from evaluation.services.decisions import decision_confirm
 from tests.factories import add_value, complete
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_official_reports_a_month_through_review_to_the_evaluation(
-    api_a, api_b, api_reviewer, city_a, django_capture_on_commit_callbacks
+    api_a, api_b, api_reviewer, second_reviewer, city_a, django_capture_on_commit_callbacks
 ):
     # A baseline and 11 approved months of 2021 already exist; December is the month reported.
     add_value(city_a.city, "transfer_licence_count", "2019", "1000")
@@ -88,6 +89,12 @@ def test_an_official_reports_a_month_through_review_to_the_evaluation(
     assert transfers.final_value == Decimal("1400.00")
     assert transfers.status == "partial"
 
+    # An official run's result is the city's once it is finalised (its amounts are decided
+    # then): until every decision is signed off, the official sees none of it.
+    assert api_a.get(f"/api/v1/results/{result.pk}/").status_code == 404
+    assert api_a.get("/api/v1/results/").json()["results"] == []
+    for decision in TrancheDecision.objects.filter(city_result__run=run):
+        decision_confirm(decision=decision, by=second_reviewer)
     mine = api_a.get(f"/api/v1/results/?run={run.pk}").json()
     assert [r["city"]["code"] for r in mine["results"]] == ["440300"]
     assert api_b.get(f"/api/v1/results/{result.pk}/").status_code == 404

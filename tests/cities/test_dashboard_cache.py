@@ -100,6 +100,31 @@ def test_a_provisional_run_shows_at_once(
     assert score > 0 and f"{score:.2f}" in page and "尚未运行预评价" not in page
 
 
+def test_an_official_run_shows_once_finalised_and_not_before(
+    portal_a, city_a, reviewer, django_capture_on_commit_callbacks
+):
+    """An official run's result is the city's once every decision is signed off (the one rule
+    of who sees a result): the sign-off that finalises the run shows it at once."""
+    from evaluation.models import TrancheDecision
+    from evaluation.services.decisions import decision_confirm
+    from tests.factories import UserFactory
+
+    add_value(city_a.city, "sme_transformations", "2020", "30")
+    with django_capture_on_commit_callbacks(execute=True):
+        run = evaluation_run_request(
+            programme=city_a.programme, trigger=EvaluationRun.Trigger.API, by=reviewer
+        )
+    assert "尚未运行预评价" in text_of(visit(portal_a, city_a))  # awaiting sign-off
+    signer = UserFactory(username="signer")
+    signer.groups.add(reviewer.groups.get())
+    decision = TrancheDecision.objects.get(city_result__run=run)
+    decision_confirm(decision=decision, by=signer)
+    page = text_of(visit(portal_a, city_a))
+    score = run.city_results.get(participation=city_a).score
+    assert "尚未运行预评价" not in page and f"{score:.2f}" in page
+    assert "已于" in page and "定案" in page
+
+
 def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
 
