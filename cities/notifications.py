@@ -52,7 +52,7 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
             language = profile.language if profile is not None else settings.LANGUAGE_CODE
             with translation.override(language):
                 city = vocabulary.indicator_name(participation.city)
-                if kind == Report.Status.RETURNED:
+                if kind == OfficialNotice.Kind.RETURNED:
                     subject = _("%(city)s: the report for %(period)s was returned") % {
                         "city": city,
                         "period": report.period,

@@ -17,7 +17,7 @@ from django.db.models import Model, Sum
 
 from cities.models import City
 from config.db.prepared import fetch_all_prepared
-from evaluation import vocabulary
+from evaluation import vocabulary, workflow
 from evaluation.access import NotFound, city_results_for
 from evaluation.inputs import period_closed_reason
 from evaluation.models import (
@@ -39,8 +39,10 @@ from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_ne
 from evaluation.selectors import (
     evaluation_inputs,
     participation_periods,
+    period_values,
     programme_spec,
     ruleset_current,
+    values_a_year_earlier,
 )
 
 
@@ -359,6 +361,10 @@ def _chart(
 
 @dataclass(frozen=True)
 class PeriodRow:
+    """A period on the periods page. ``fillable``: the official may still fill it in or
+    correct it (the workflow table says so, never the page); ``comment``: the reviewer's, when
+    the report was returned to the city."""
+
     period: str
     state: str
     state_label: str
@@ -366,19 +372,7 @@ class PeriodRow:
     late: bool
     report_id: int | None
     comment: str
-
-
-def _state_label(state: str) -> str:
-    from django.utils.translation import gettext as _
-
-    return {
-        "missing": _("missing"),
-        "draft": _("draft"),
-        "submitted": _("submitted, awaiting review"),
-        "returned": _("returned with a comment"),
-        "approved": _("approved"),
-        "open": _("not yet filled in, not yet due"),
-    }[state]
+    fillable: bool
 
 
 def city_periods(
@@ -388,27 +382,37 @@ def city_periods(
     submitted, returned, approved), due date and lateness; a returned report carries the
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
+    from django.utils.translation import gettext as _
+
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
     comments = dict(
-        Report.objects.filter(participation=participation, status=Report.Status.RETURNED)
+        Report.objects.filter(
+            participation=participation,
+            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
+        )
+        .exclude(review_comment="")
         .order_by()
         .values_list("pk", "review_comment")
     )
     out: list[PeriodRow] = []
     for row in rows:
-        state = row.status
-        if state == "missing" and not row.missing:
-            state = "open"  # nothing yet, but not due yet either
+        # Nothing yet, but not due yet either.
+        not_due = row.report is None and row.fillable and not row.missing
         out.append(
             PeriodRow(
                 period=row.label,
-                state=state,
-                state_label=_state_label(state),
+                state="open" if not_due else row.status,
+                state_label=(
+                    _("not yet filled in, not yet due")
+                    if not_due
+                    else workflow.REPORT.label(row.status)
+                ),
                 due_date=row.due_date,
-                late=row.late and state != "approved",
+                late=row.late and not workflow.REPORT.state(row.status).final,
                 report_id=row.report,
                 comment=comments.get(row.report, "") if row.report is not None else "",
+                fillable=row.fillable,
             )
         )
     out.reverse()
@@ -432,6 +436,10 @@ class EntryRow:
 
 @dataclass(frozen=True)
 class PeriodEntry:
+    """A period's form. ``editable`` and ``locked_reason`` come from the workflow table (and the
+    closed-period rule); ``comment`` is the reviewer's when the report awaits the city's
+    correction."""
+
     participation: Participation
     period: Period
     report: Report | None
@@ -439,6 +447,8 @@ class PeriodEntry:
     closed_reason: str | None
     editable: bool
     locked_reason: str | None
+    state_label: str
+    comment: str
 
 
 def period_entry(
@@ -467,20 +477,15 @@ def period_entry(
         .rules.select_related("indicator")
         .order_by("indicator__position")
     )
-    values: dict[tuple[int, int], MetricValue] = {
-        (v.year, v.indicator_id): v
-        for v in MetricValue.objects.filter(
-            city_id=participation.city_id,
-            year__in=[period.year, period.year - 1],
-            granularity=str(period.granularity),
-            number=period.number,
-        )
+    values = {
+        v.indicator_id: v for v in period_values(city_id=participation.city_id, period=period)
     }
+    earlier_values = values_a_year_earlier(city_id=participation.city_id, period=period)
     rows = []
     for rule in rules:
         indicator: Indicator = rule.indicator
-        now = values.get((period.year, indicator.pk))
-        earlier = values.get((period.year - 1, indicator.pk))
+        now = values.get(indicator.pk)
+        earlier = earlier_values.get(indicator.pk)
         rows.append(
             EntryRow(
                 code=indicator.code,
@@ -494,15 +499,15 @@ def period_entry(
             )
         )
     closed = period_closed_reason(city_id=participation.city_id, period=period)
+    status = report.status if report is not None else "missing"
     locked: str | None = None
     if closed is not None:
         locked = _("This period is closed: the programme's evaluation covering it is final.")
-    elif report is not None and report.status == Report.Status.APPROVED:
-        locked = _("This report is approved and locked; a ministry reviewer may reopen it.")
-    elif report is not None and report.status == Report.Status.SUBMITTED:
-        locked = _("This report is submitted and awaits review.")
+    elif report is not None:
+        locked = workflow.REPORT.locked_reason(status, period=period)
     elif any(r.status == MetricValue.Status.APPROVED for r in rows):
         locked = _("The figures of this period are already approved.")
+    awaits_city = workflow.REPORT.state(status).awaits == workflow.Actor.OFFICIAL
     return PeriodEntry(
         participation=participation,
         period=period,
@@ -511,6 +516,8 @@ def period_entry(
         closed_reason=closed,
         editable=locked is None,
         locked_reason=locked,
+        state_label=workflow.REPORT.label(status) if report is not None else "",
+        comment=report.review_comment if report is not None and awaits_city else "",
     )
 
 
@@ -591,7 +598,8 @@ def value_history(
             comment=h["review_comment"],
         )
         for h in Report.history.filter(
-            participation_id=participation.pk, status=Report.Status.RETURNED
+            participation_id=participation.pk,
+            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
         )
         .exclude(review_comment="")
         .order_by("-history_date")

@@ -306,11 +306,7 @@ def _owed_periods(participation: Participation, request: HttpRequest) -> list[Pe
     rows = selectors.city_periods(
         participation=participation, fetched_by=request.user, today=timezone.localdate()
     )
-    owed = [
-        Period.parse(row.period)
-        for row in rows
-        if row.state in ("missing", "draft", "returned", "open")
-    ]
+    owed = [Period.parse(row.period) for row in rows if row.fillable]
     if only:
         owed = [p for p in owed if p.label == only]
     return sorted(owed)

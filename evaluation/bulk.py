@@ -40,6 +40,10 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         values = []
         for name, field, cache in zip(names, fields, caches, strict=True):
             value = row[name] if name in row else defaults[name]
+            if isinstance(value, list | dict):
+                # A JSON column's list or dict cannot key the cache: prepared each time.
+                values.append(field.get_db_prep_save(value, connection))
+                continue
             if value not in cache:
                 cache[value] = field.get_db_prep_save(value, connection)
             values.append(cache[value])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,31 @@ from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from evaluation.models import Programme, Report, Ruleset
+
+
+class Reason(str):
+    """A refusal's sentence in the reader's language that also carries its machine-readable
+    ``code`` (``period_closed``, ``not_a_number``…): the input rules return one, and the error
+    that carries it to the user (``FieldError``, ``RowError``) takes the code from it, so a
+    client tells refusals apart by their code, never by their words."""
+
+    code: str
+
+    def __new__(cls, text: str, code: str) -> Reason:
+        made = super().__new__(cls, text)
+        made.code = code
+        return made
+
+
+def code_of(reason: str, default: str = "invalid") -> str:
+    """The code a reason carries (``default`` for a plain sentence)."""
+    return getattr(reason, "code", default)
+
+
+def reason_of(error: Exception) -> str:
+    """The reason an input rule raised as ``ValueError(Reason(…))``, code included."""
+    first = error.args[0] if error.args else ""
+    return first if isinstance(first, Reason) else str(error)
 
 
 class NotFound(Exception):
@@ -39,10 +65,19 @@ class NoRuleset(Exception):
 
 @dataclass(frozen=True)
 class FieldError:
-    """Why one field of a request is refused (``field`` None: the request as a whole)."""
+    """Why one field of a request is refused (``field`` None: the request as a whole), with a
+    machine-readable ``code`` (taken from a ``Reason`` when not given)."""
 
     field: str | None
     reason: str
+    code: str = dataclass_field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", code_of(self.reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "reason": str(self.reason)}
 
 
 class WorkflowError(Exception):
@@ -56,8 +91,8 @@ class WorkflowError(Exception):
 class Locked(WorkflowError):
     """The report cannot change now (approved, submitted, or its period is closed)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__([FieldError(None, reason)])
+    def __init__(self, reason: str, code: str = "") -> None:
+        super().__init__([FieldError(None, reason, code or code_of(reason, "locked"))])
 
 
 class StaleVersion(WorkflowError):
@@ -73,6 +108,7 @@ class StaleVersion(WorkflowError):
                         "%(version)s; reload it and apply your change again"
                     )
                     % {"given": given, "version": report.version},
+                    "stale_version",
                 )
             ]
         )
@@ -81,11 +117,17 @@ class StaleVersion(WorkflowError):
 @dataclass(frozen=True)
 class RowError:
     """Why one row (or the header, line 1) is refused. ``line`` is the line in a CSV file or
-    the row in the spreadsheet; ``column`` is None when the whole row is at fault."""
+    the row in the spreadsheet; ``column`` is None when the whole row is at fault; ``code`` is
+    machine-readable (taken from a ``Reason`` when not given)."""
 
     line: int
     column: str | None
     reason: str
+    code: str = dataclass_field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            object.__setattr__(self, "code", code_of(self.reason))
 
     def __str__(self) -> str:
         if self.column:
@@ -97,7 +139,12 @@ class RowError:
         return gettext("line %(line)s: %(reason)s") % {"line": self.line, "reason": self.reason}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "reason": self.reason}
+        return {
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "reason": str(self.reason),
+        }
 
 
 class ImportRefused(Exception):

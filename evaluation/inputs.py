@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.exceptions import Reason
 from evaluation.models import EvaluationRun, Programme, Report
 from evaluation.scoring import Period
 from evaluation.vocabulary import RuleKind
@@ -37,7 +38,10 @@ def division_code_error(code: str) -> str | None:
     """A city is named by its 6-digit administrative division code (440300), nothing else."""
     if DIVISION_CODE.match(code):
         return None
-    return gettext("%(code)r is not a 6-digit administrative division code") % {"code": code}
+    return Reason(
+        gettext("%(code)r is not a 6-digit administrative division code") % {"code": code},
+        "division_code",
+    )
 
 
 # Periods --------------------------------------------------------------------------------------
@@ -46,9 +50,13 @@ def division_code_error(code: str) -> str | None:
 def period_error(text: str) -> str:
     """Why ``text`` is not a period, in the active language (the pure core's ``PeriodError``
     is English)."""
-    return gettext(
-        "%(text)r is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
-    ) % {"text": text}
+    return Reason(
+        gettext(
+            "%(text)r is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
+        )
+        % {"text": text},
+        "not_a_period",
+    )
 
 
 # Numbers --------------------------------------------------------------------------------------
@@ -66,8 +74,8 @@ def parse_number(
     """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
     wrong in words for the person who wrote it, in the active language."""
     if text == "":
-        raise ValueError(gettext("a value is required"))
-    not_a_number = gettext("%(text)r is not a number") % {"text": text}
+        raise ValueError(Reason(gettext("a value is required"), "required"))
+    not_a_number = Reason(gettext("%(text)r is not a number") % {"text": text}, "not_a_number")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -76,23 +84,38 @@ def parse_number(
         raise ValueError(not_a_number)
     if number < 0:
         raise ValueError(
-            gettext("%(text)s is negative; values are never negative") % {"text": text}
+            Reason(
+                gettext("%(text)s is negative; values are never negative") % {"text": text},
+                "negative",
+            )
         )
     if positive and number == 0:
-        raise ValueError(gettext("must be above 0"))
+        raise ValueError(Reason(gettext("must be above 0"), "not_positive"))
     exponent = number.normalize().as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if decimals > places:
         if places == 0:
             raise ValueError(
-                gettext("%(text)s is not a whole number; counts are whole numbers") % {"text": text}
+                Reason(
+                    gettext("%(text)s is not a whole number; counts are whole numbers")
+                    % {"text": text},
+                    "not_whole",
+                )
             )
         raise ValueError(
-            gettext("%(text)s has more than %(places)d decimals") % {"text": text, "places": places}
+            Reason(
+                gettext("%(text)s has more than %(places)d decimals")
+                % {"text": text, "places": places},
+                "too_many_decimals",
+            )
         )
     if number > limit:
         raise ValueError(
-            gettext("%(text)s is too large (at most %(limit)s)") % {"text": text, "limit": limit}
+            Reason(
+                gettext("%(text)s is too large (at most %(limit)s)")
+                % {"text": text, "limit": limit},
+                "too_large",
+            )
         )
     return number
 
@@ -115,12 +138,20 @@ def amount_errors(
             errors.append(
                 (
                     field,
-                    gettext("outside programme %(programme)s's range %(low)s-%(high)s")
-                    % {"programme": programme.code, "low": low, "high": high},
+                    Reason(
+                        gettext("outside programme %(programme)s's range %(low)s-%(high)s")
+                        % {"programme": programme.code, "low": low, "high": high},
+                        "outside_range",
+                    ),
                 )
             )
     if total is not None and first is not None and first > total:
-        errors.append(("first_tranche", gettext("the first tranche exceeds the total")))
+        errors.append(
+            (
+                "first_tranche",
+                Reason(gettext("the first tranche exceeds the total"), "first_tranche_above_total"),
+            )
+        )
     return errors
 
 
@@ -132,7 +163,10 @@ def target_floor_error(*, floor: Decimal, value: Decimal) -> str | None:
     floor itself)."""
     if value >= floor:
         return None
-    return gettext("below the national floor %(floor)s") % {"floor": f"{floor.normalize():f}"}
+    return Reason(
+        gettext("below the national floor %(floor)s") % {"floor": f"{floor.normalize():f}"},
+        "below_floor",
+    )
 
 
 def floor_in_words(*, kind: str, floor: Decimal) -> str:
@@ -210,7 +244,7 @@ def mixed_granularity(
                 "rule": rule,
             }
         for figure in members:
-            out[figure] = reason
+            out[figure] = Reason(reason, "mixed_granularity")
     return out
 
 
@@ -229,9 +263,11 @@ def before_baseline_error(*, programme: Programme, period: Period) -> str | None
     """A city reports from its programme's baseline year on; nothing earlier is owed or kept."""
     if period.year >= programme.baseline_year:
         return None
-    return gettext(
-        "%(period)s is before the baseline year %(baseline)s of programme %(programme)s"
-    ) % {"period": period, "baseline": programme.baseline_year, "programme": programme.code}
+    return Reason(
+        gettext("%(period)s is before the baseline year %(baseline)s of programme %(programme)s")
+        % {"period": period, "baseline": programme.baseline_year, "programme": programme.code},
+        "before_baseline",
+    )
 
 
 # Due dates and lateness -----------------------------------------------------------------------
@@ -307,17 +343,21 @@ class ClosedPeriods:
         closed it), or None while it is open."""
         for run in self._runs.get(city_id, ()):
             if period.end <= run.as_of:
-                return gettext(
-                    "%(period)s is closed: the programme %(programme)s evaluation as of "
-                    "%(as_of)s (run #%(run)s) was finalised on %(finalised_on)s, so its figures "
-                    "can no longer change"
-                ) % {
-                    "period": period,
-                    "programme": run.programme,
-                    "as_of": run.as_of.isoformat(),
-                    "run": run.run_id,
-                    "finalised_on": run.finalised_on.isoformat(),
-                }
+                return Reason(
+                    gettext(
+                        "%(period)s is closed: the programme %(programme)s evaluation as of "
+                        "%(as_of)s (run #%(run)s) was finalised on %(finalised_on)s, "
+                        "so its figures can no longer change"
+                    )
+                    % {
+                        "period": period,
+                        "programme": run.programme,
+                        "as_of": run.as_of.isoformat(),
+                        "run": run.run_id,
+                        "finalised_on": run.finalised_on.isoformat(),
+                    },
+                    "period_closed",
+                )
         return None
 
 

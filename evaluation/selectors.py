@@ -13,8 +13,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, F, IntegerField, Model, Prefetch, Q, QuerySet, Sum, Value, When
 
-from evaluation import inputs
-from evaluation.access import participations_for, require_reviewer
+from evaluation import inputs, workflow
+from evaluation.access import ADMINISTRATORS, REVIEWERS, participations_for, require_reviewer
 from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
@@ -27,7 +27,9 @@ from evaluation.models import (
     Report,
     Ruleset,
     Target,
+    TrancheDecision,
 )
+from evaluation.models import IndicatorRule as RuleRow
 from evaluation.scoring import (
     CityInput,
     GradeBand,
@@ -57,6 +59,17 @@ def ruleset_current(*, programme: Programme) -> Ruleset:
     if ruleset is None:
         raise NoRuleset(programme)
     return ruleset
+
+
+def ruleset_rules(*, programme: Programme) -> dict[str, RuleRow]:
+    """The rules of the programme's current ruleset by indicator code, with their indicators,
+    in the catalogue's order (two queries)."""
+    return {
+        rule.indicator.code: rule
+        for rule in ruleset_current(programme=programme)
+        .rules.select_related("indicator")
+        .order_by("indicator__position")
+    }
 
 
 def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
@@ -216,6 +229,17 @@ class PeriodStatus:
     def label(self) -> str:
         return self.period.label
 
+    @property
+    def awaits_city(self) -> bool:
+        """The city's officials must act on it (fill it in, or correct it), by the workflow
+        table; a report awaiting review, or approved, does not await the city."""
+        return workflow.REPORT.state(self.status).awaits == workflow.Actor.OFFICIAL
+
+    @property
+    def fillable(self) -> bool:
+        """The city's officials may still change its figures (the workflow table)."""
+        return workflow.REPORT.open_to(self.status, workflow.Actor.OFFICIAL)
+
 
 MISSING = "missing"
 
@@ -280,6 +304,164 @@ def participation_periods(
 
 def _may_see(user: User | AnonymousUser, participation: Participation) -> bool:
     return participations_for(user).filter(pk=participation.pk).exists()
+
+
+# A city's reports and values -----------------------------------------------------------------
+
+
+def report_of_period(*, participation: Participation, period: Period) -> Report | None:
+    return Report.objects.filter(
+        participation=participation,
+        year=period.year,
+        granularity=str(period.granularity),
+        number=period.number,
+    ).first()
+
+
+def report_periods_of_year(
+    *, participation: Participation, year: int, besides: Period
+) -> list[Period]:
+    """The periods of the city's other reports of ``year`` at another granularity than
+    ``besides`` (what one granularity a year is checked against)."""
+    return [
+        report.period
+        for report in Report.objects.filter(participation=participation, year=year).exclude(
+            granularity=str(besides.granularity)
+        )
+    ]
+
+
+def value_periods_of_year(
+    *, city_id: int, indicators: Sequence[str], year: int, besides: Granularity
+) -> list[tuple[str, Period]]:
+    """The stored values' (indicator, period) of the city's ``indicators`` in ``year`` at
+    another granularity than ``besides``."""
+    return [
+        (code, Period(year_, GRANULARITIES[granularity], number))
+        for code, year_, granularity, number in MetricValue.objects.filter(
+            city_id=city_id, indicator__code__in=list(indicators), year=year
+        )
+        .exclude(granularity=str(besides))
+        .values_list("indicator__code", "year", "granularity", "number")
+    ]
+
+
+def period_values(*, city_id: int, period: Period, lock: bool = False) -> list[MetricValue]:
+    """The city's values of ``period`` (every indicator, whatever their report), with their
+    indicators; ``lock``: locked for the caller's transaction."""
+    values = MetricValue.objects.filter(
+        city_id=city_id,
+        year=period.year,
+        granularity=str(period.granularity),
+        number=period.number,
+    ).select_related("indicator")
+    if lock:
+        values = values.select_for_update(of=("self",))
+    return list(values)
+
+
+def values_a_year_earlier(*, city_id: int, period: Period) -> dict[int, MetricValue]:
+    """The city's values of the same period a year earlier, submitted or approved (a draft is
+    not a figure yet), by indicator id: what a reported value is compared with (its
+    data-quality flags) and shown beside (the reviewer's report page, the official's form).
+    One query."""
+    return {
+        value.indicator_id: value
+        for value in MetricValue.objects.filter(
+            city_id=city_id,
+            year=period.year - 1,
+            granularity=str(period.granularity),
+            number=period.number,
+            status__in=[MetricValue.Status.SUBMITTED, MetricValue.Status.APPROVED],
+        )
+    }
+
+
+def report_missing_indicators(*, report: Report, values: Sequence[MetricValue]) -> list[str]:
+    """The indicators of the programme's current ruleset the report has no value for. A report
+    is complete, and can be submitted, only with a value for every one (zero is a value)."""
+    present = {value.indicator_id for value in values}
+    return [
+        code
+        for indicator_id, code in ruleset_current(programme=report.participation.programme)
+        .rules.order_by("indicator__position")
+        .values_list("indicator_id", "indicator__code")
+        if indicator_id not in present
+    ]
+
+
+def report_review_steps(*, report: Report) -> list[workflow.Step]:
+    """The review steps (approve, return, reopen) a reviewer may take on the report now, by
+    the workflow table."""
+    return workflow.REPORT.steps_from(report.status, workflow.Actor.REVIEWER)
+
+
+def reviewer_emails() -> list[str]:
+    """Where the ministry's reviewers (and administrators) are told of work awaiting them."""
+    from django.contrib.auth.models import User
+
+    return sorted(
+        set(
+            User.objects.filter(groups__name__in=[REVIEWERS, ADMINISTRATORS], is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
+# Sign-off ------------------------------------------------------------------------------------
+
+
+def decisions_sign_off(
+    queryset: QuerySet[TrancheDecision] | None = None, *, by: User | None = None
+) -> QuerySet[TrancheDecision]:
+    """The rule of which decisions can be signed off, in one place: each decision annotated with
+    ``sign_off`` (a ``workflow.SignOff`` value; ``open`` only if ``by`` may sign it off now),
+    and the run that blocks it (``signed_run``, ``newer_run``). Only the decisions of a
+    successful official run, not yet signed, not by the reviewer who triggered the run, and of
+    the one official run per programme and date that is decided: the newest, unless another
+    one's sign-off has begun."""
+    from django.db.models import CharField, OuterRef, Subquery
+
+    sign_off = workflow.SignOff
+    queryset = TrancheDecision.objects.all() if queryset is None else queryset
+    others = EvaluationRun.objects.filter(
+        programme_id=OuterRef("city_result__run__programme_id"),
+        as_of=OuterRef("city_result__run__as_of"),
+        kind=EvaluationRun.Kind.OFFICIAL,
+        status=EvaluationRun.Status.SUCCEEDED,
+    ).exclude(pk=OuterRef("city_result__run_id"))
+    newest_first = ("-created_at", "-id")
+    queryset = queryset.annotate(
+        signed_run=Subquery(
+            others.filter(city_results__decision__status__in=workflow.SIGNED)
+            .order_by(*newest_first)
+            .values("pk")[:1]
+        ),
+        newer_run=Subquery(
+            others.filter(created_at__gt=OuterRef("city_result__run__created_at"))
+            .order_by(*newest_first)
+            .values("pk")[:1]
+        ),
+    )
+    run = "city_result__run__"
+    whens = [
+        When(~Q(**{run + "kind": EvaluationRun.Kind.OFFICIAL}), then=Value(sign_off.PROVISIONAL)),
+        When(
+            ~Q(**{run + "status": EvaluationRun.Status.SUCCEEDED}),
+            then=Value(sign_off.UNFINISHED),
+        ),
+        When(~Q(status__in=workflow.DECISION.step("confirm").sources), then=Value(sign_off.SIGNED)),
+    ]
+    if by is not None:
+        whens.append(When(**{run + "triggered_by_id": by.pk}, then=Value(sign_off.OWN_RUN)))
+    whens += [
+        When(signed_run__isnull=False, then=Value(sign_off.OTHER_RUN_SIGNED)),
+        When(newer_run__isnull=False, then=Value(sign_off.SUPERSEDED)),
+    ]
+    return queryset.annotate(
+        sign_off=Case(*whens, default=Value(sign_off.OPEN), output_field=CharField())
+    )
 
 
 # History --------------------------------------------------------------------------------------

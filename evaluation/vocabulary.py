@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from evaluation import workflow
 from evaluation.scoring import rules, types
 
 
@@ -68,18 +69,10 @@ def indicator_name(indicator: _Named) -> str:
     return indicator.name_en if (get_language() or "").startswith("en") else indicator.name_zh
 
 
-# A report's status as a word inside a sentence ("it is submitted"); the longer labels of
-# ``Report.Status`` describe the state in a list.
-_REPORT_STATUS_WORDS = {
-    "draft": _("draft"),
-    "submitted": _("submitted"),
-    "returned": _("returned"),
-    "approved": _("approved"),
-}
-
-
 def report_status_word(status: str) -> str:
-    return str(_REPORT_STATUS_WORDS.get(status, status))
+    """A report's status as a word inside a sentence ("it is submitted"); the longer labels
+    describe the state in a list. Both are the workflow table's."""
+    return workflow.REPORT.word(status) if status in workflow.REPORT.states else status
 
 
 # A grade as one word, for tables (the labels of ``Grade`` pair the English with the Chinese).

@@ -33,6 +33,7 @@ from evaluation.models import (
     TrancheDecision,
 )
 from evaluation.vocabulary import Grade
+from evaluation.workflow import REPORT, Actor
 from reports.models import Document
 
 GRADES = [Grade.EXCELLENT, Grade.GOOD, Grade.FAIR, Grade.POOR]
@@ -247,7 +248,9 @@ def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
         )
         for p in Participation.objects.filter(programme=programme)
         .select_related("city")
-        .annotate(awaiting=Count("reports", filter=Q(reports__status=Report.Status.SUBMITTED)))
+        .annotate(
+            awaiting=Count("reports", filter=Q(reports__status__in=REPORT.awaiting(Actor.REVIEWER)))
+        )
         .order_by("city__code")
     ]
     runs = list(

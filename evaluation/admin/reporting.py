@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from evaluation import access
+from evaluation import access, selectors
 from evaluation.admin.common import PeriodColumn, _ask_reason, _each, _user
 from evaluation.admin.files import FilesAdminMixin
 from evaluation.models import (
@@ -101,7 +101,7 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flag="")
+        flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flags=[])
         return access.reports_for(request.user).annotate(has_flag=Exists(flagged))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -130,14 +130,9 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
         )
 
     # The report's own page: nothing to edit, so no Save button; the review steps its status
-    # allows, as buttons that run the list actions on this one report.
+    # allows (the workflow table), as buttons that run the list actions on this one report.
     change_form_template = "admin/evaluation/report/change_form.html"
     REVIEW_ACTIONS = {"approve": "approve", "return": "return_to_city", "reopen": "reopen"}
-    REVIEW_LABELS = {
-        "approve": _("Approve"),
-        "return": _("Return to the city…"),
-        "reopen": _("Reopen…"),
-    }
 
     def get_urls(self) -> list[URLPattern]:
         review = path(
@@ -159,7 +154,7 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
             return HttpResponseNotAllowed(["GET"])
         report = self.get_object(request, object_id)
         steps = (
-            reporting.report_review_steps(report=report)
+            selectors.report_review_steps(report=report)
             if report is not None and self.has_change_permission(request, report)
             else []
         )
@@ -167,8 +162,8 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
             **(extra_context or {}),
             "review_steps": [
                 {
-                    "label": self.REVIEW_LABELS[step],
-                    "url": reverse("admin:evaluation_report_review", args=[object_id, step]),
+                    "label": step.label,
+                    "url": reverse("admin:evaluation_report_review", args=[object_id, step.code]),
                 }
                 for step in steps
             ],
@@ -195,15 +190,9 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
 
     @admin.display(description=_("values (beside the same period a year earlier)"))
     def values_table(self, report: Report) -> str:
-        earlier = {
-            v.indicator_id: v
-            for v in MetricValue.objects.filter(
-                city_id=report.participation.city_id,
-                year=report.year - 1,
-                granularity=report.granularity,
-                number=report.number,
-            )
-        }
+        earlier = selectors.values_a_year_earlier(
+            city_id=report.participation.city_id, period=report.period
+        )
         rows = [
             (
                 v.indicator.code,
@@ -275,7 +264,12 @@ class MetricValueAdmin(PeriodColumn, FilesAdminMixin, SimpleHistoryAdmin):
     list_display = ["city", "indicator", "period", "value", "status", "flag"]
     list_filter = ["status", "indicator", "year", "granularity"]
     search_fields = ["city__code", "city__name_en"]
-    readonly_fields = [f.name for f in MetricValue._meta.fields]
+    readonly_fields = [f.name for f in MetricValue._meta.fields if f.name != "flags"] + ["flag"]
+
+    @admin.display(description=_("data-quality flags"))
+    def flag(self, value: MetricValue) -> str:
+        """The flags as sentences in the reader's language, not their stored codes."""
+        return value.flag
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from evaluation import access
+from evaluation import access, selectors, workflow
 from evaluation.admin.common import _each, _user
 from evaluation.models import (
     CityResult,
@@ -39,13 +39,13 @@ class SignOffFilter(admin.SimpleListFilter):
     parameter_name = "sign_off"
     AWAITING, SIGNED, NOT_FOR_SIGN_OFF, ALL = "awaiting", "signed", "not_for_sign_off", "all"
     STATES = {
-        AWAITING: (decisions.SignOff.OPEN, decisions.SignOff.OWN_RUN),
-        SIGNED: (decisions.SignOff.SIGNED,),
+        AWAITING: (workflow.SignOff.OPEN, workflow.SignOff.OWN_RUN),
+        SIGNED: (workflow.SignOff.SIGNED,),
         NOT_FOR_SIGN_OFF: (
-            decisions.SignOff.PROVISIONAL,
-            decisions.SignOff.UNFINISHED,
-            decisions.SignOff.OTHER_RUN_SIGNED,
-            decisions.SignOff.SUPERSEDED,
+            workflow.SignOff.PROVISIONAL,
+            workflow.SignOff.UNFINISHED,
+            workflow.SignOff.OTHER_RUN_SIGNED,
+            workflow.SignOff.SUPERSEDED,
         ),
     }
 
@@ -119,7 +119,7 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TrancheDecision]:
-        return decisions.decisions_sign_off(
+        return selectors.decisions_sign_off(
             super()
             .get_queryset(request)
             .select_related("city_result__participation__city", "city_result__run", "decided_by"),
@@ -135,9 +135,9 @@ class TrancheDecisionAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("sign-off"), ordering="sign_off")
     def sign_off(self, decision: TrancheDecision) -> str:
         state = getattr(decision, "sign_off", None)
-        if state == decisions.SignOff.SIGNED:
+        if state == workflow.SignOff.SIGNED:
             return decision.get_status_display()
-        return str(decisions.SignOff(state).label) if state else ""
+        return str(workflow.SignOff(state).label) if state else ""
 
     @admin.display(description=_("city"))
     def city(self, decision: TrancheDecision) -> str:

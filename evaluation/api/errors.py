@@ -1,7 +1,8 @@
-"""One error format for every refusal:
+"""One error format for every refusal, each error with a machine-readable ``code`` beside its
+reason in words (clients match the code, never the words):
 
-{"errors": [{"field": "values.pledge_amount", "reason": "…"}]}          request fields
-{"errors": [{"line": 5, "column": "value", "reason": "…"}]}             rows of a file
+{"errors": [{"field": "values.pledge_amount", "code": "too_many_decimals", "reason": "…"}]}
+{"errors": [{"line": 5, "column": "value", "code": "negative", "reason": "…"}]}
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from evaluation.exceptions import (
 
 
 def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    """DRF's nested error details as a flat list; each detail keeps DRF's own code
+    (``required``, ``invalid``, ``null``…)."""
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
@@ -36,7 +39,9 @@ def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
             nested = isinstance(value, dict | list)
             out += _flatten(value, f"{prefix}[{index}]" if nested and prefix else prefix)
         return out
-    return [{"field": prefix, "reason": str(detail)}]
+    return [
+        {"field": prefix, "code": getattr(detail, "code", None) or "invalid", "reason": str(detail)}
+    ]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -50,9 +55,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             if isinstance(exc, Locked | StaleVersion)
             else status.HTTP_400_BAD_REQUEST
         )
-        return Response(
-            {"errors": [{"field": e.field, "reason": e.reason} for e in exc.errors]}, status=code
-        )
+        return Response({"errors": [e.as_dict() for e in exc.errors]}, status=code)
     if isinstance(exc, NotFound | Http404):
         # One answer for every unknown or hidden object, in the client's language (Django's
         # Http404 from a lookup would say the model's name, in English).
@@ -66,5 +69,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"errors": _flatten(exc.detail)}
     else:
         detail = response.data.get("detail", response.data) if response.data else ""
-        response.data = {"errors": [{"field": None, "reason": str(detail)}]}
+        error_code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"errors": [{"field": None, "code": error_code, "reason": str(detail)}]}
     return response

@@ -10,17 +10,19 @@ from django.views import defaults
 API_PREFIX = "/api/"
 
 
-def _error(reason: str, status: int) -> JsonResponse:
-    return JsonResponse({"errors": [{"field": None, "reason": reason}]}, status=status)
+def _error(code: str, reason: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"errors": [{"field": None, "code": code, "reason": reason}]}, status=status
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
-        return _error(_("Not found."), 404)
+        return _error("not_found", _("Not found."), 404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
-        return _error(_("A server error occurred."), 500)
+        return _error("error", _("A server error occurred."), 500)
     return defaults.server_error(request)

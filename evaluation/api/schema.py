@@ -52,7 +52,13 @@ class ErrorItemSerializer(serializers.Serializer[Any]):
     )
     line = serializers.IntegerField(required=False, help_text=_("a file's refused row"))
     column = serializers.CharField(required=False, help_text=_("the column of that row"))
-    reason = serializers.CharField(help_text=_("why, in words"))
+    code = serializers.CharField(
+        help_text=_(
+            "why, as a stable machine-readable word (e.g. period_closed, stale_version, "
+            "not_a_number, report_approved, required): match this, not the words"
+        )
+    )
+    reason = serializers.CharField(help_text=_("why, in words, in the client's language"))
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

@@ -191,7 +191,7 @@ label(
     submitted_at=PEOPLE_AND_TIMES["submitted_at"],
     city=_("city"),
     report=_("report"),
-    flag=_("flag"),
+    flags=_("data-quality flags"),
     indicator=_("indicator"),
     value=_("value"),
     status=_("status"),

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from evaluation import quality, workflow
 from evaluation.models.programmes import Indicator, Participation
 from evaluation.scoring import Granularity, Period
 
@@ -42,11 +43,8 @@ class Report(PeriodFields):
     comment → resubmitted. ``version`` rises with every change, so an update based on a stale
     copy can be refused."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        SUBMITTED = "submitted", _("submitted, awaiting review")
-        RETURNED = "returned", _("returned to the city with a comment")
-        APPROVED = "approved", _("approved (locked)")
+    # The states and the steps between them are the workflow table's (``workflow.REPORT``).
+    Status = workflow.ReportStatus
 
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="reports"
@@ -138,8 +136,13 @@ class MetricValue(PeriodFields):
     report = models.ForeignKey(
         "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
     )
-    flag = models.TextField(
-        blank=True, help_text=_("Why a reviewer should look at this value (not a refusal).")
+    flags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "Why a reviewer should look at this value (not a refusal): each a code with its "
+            "figures (evaluation.quality)."
+        ),
     )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     value = models.DecimalField(max_digits=16, decimal_places=2)
@@ -174,3 +177,8 @@ class MetricValue(PeriodFields):
 
     def __str__(self) -> str:
         return f"{self.city.code} {self.indicator.code} {self.period} = {self.value}"
+
+    @property
+    def flag(self) -> str:
+        """Its data-quality flags as sentences in the reader's language ("" for none)."""
+        return quality.flag_text(self.flags)

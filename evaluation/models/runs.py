@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evaluation import vocabulary
+from evaluation import vocabulary, workflow
 from evaluation.models.programmes import Indicator, Participation, Programme
 from evaluation.models.rulesets import Ruleset
 from evaluation.vocabulary import Grade, RuleKind
@@ -225,10 +225,8 @@ class TrancheDecision(models.Model):
 
     Decision = vocabulary.Decision
 
-    class Status(models.TextChoices):
-        RECOMMENDED = "recommended", _("recommended, awaiting sign-off")
-        CONFIRMED = "confirmed", _("confirmed")
-        OVERRIDDEN = "overridden", _("overridden")
+    # Recommended, then confirmed or overridden: the workflow table's (``workflow.DECISION``).
+    Status = workflow.DecisionStatus
 
     city_result = models.OneToOneField(
         CityResult, on_delete=models.CASCADE, related_name="decision"

@@ -165,6 +165,9 @@ def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
 class RuleKind:
     name: ClassVar[str]
     description: ClassVar[str]
+    # Its values add up to a running total over the programme, which a lowered value makes
+    # fall (a data-quality flag for the reviewer).
+    running_total: ClassVar[bool] = False
 
     def assess(
         self,
@@ -300,6 +303,7 @@ class CumulativeRule(RuleKind):
 
     name = "cumulative"
     description = "total since the programme started, against a target pro-rated by years elapsed"
+    running_total = True
 
     def assess(
         self,

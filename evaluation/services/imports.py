@@ -22,7 +22,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from cities.models import City
 from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
-from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError
+from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError, reason_of
 from evaluation.inputs import (
     MAX_AMOUNT,
     MAX_TARGET,
@@ -48,7 +48,7 @@ from evaluation.models import (
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.tabular import Row, read_table
-from evaluation.vocabulary import report_status_word
+from evaluation.workflow import REPORT
 
 CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
 CITY_OPTIONAL_COLUMNS = ("total_amount", "first_tranche")
@@ -144,7 +144,7 @@ def cities_import(
                 try:
                     amounts[column] = parse_number(text, places=2, limit=MAX_AMOUNT)
                 except ValueError as exc:
-                    row_errors.append(RowError(row.line, column, str(exc)))
+                    row_errors.append(RowError(row.line, column, reason_of(exc)))
         total, first = amounts["total_amount"], amounts["first_tranche"]
         if (total is None) != (first is None) and not any(
             e.column in CITY_OPTIONAL_COLUMNS for e in row_errors
@@ -263,7 +263,7 @@ def targets_import(
     try:
         ruleset = ruleset_current(programme=programme)
     except NoRuleset as exc:
-        raise ImportRefused(name, [RowError(1, None, str(exc))]) from exc
+        raise ImportRefused(name, [RowError(1, None, str(exc), "no_ruleset")]) from exc
     rules = {rule.indicator.code: rule for rule in ruleset.rules.select_related("indicator")}
     catalogue = set(Indicator.objects.values_list("code", flat=True))
     participations = {
@@ -304,7 +304,7 @@ def targets_import(
         try:
             value = parse_number(text, places=places, positive=True, limit=MAX_TARGET)
         except ValueError as exc:
-            row_errors.append(RowError(row.line, "target", str(exc)))
+            row_errors.append(RowError(row.line, "target", reason_of(exc)))
         below = (
             target_floor_error(floor=rule.floor, value=value)
             if value is not None and rule is not None
@@ -427,7 +427,7 @@ def parse_metric_rows(
         try:
             value = parse_number(row.values.get("value", ""), places=places)
         except ValueError as exc:
-            row_errors.append(RowError(row.line, "value", str(exc)))
+            row_errors.append(RowError(row.line, "value", reason_of(exc)))
         if row_errors or city is None or indicator is None or period is None or value is None:
             errors += row_errors
             continue
@@ -599,7 +599,7 @@ def _workflow_errors(
         if current is None or current.report_id is None:
             continue
         report = reports[current.report_id]
-        if report.status != Report.Status.APPROVED:
+        if not REPORT.state(report.status).final:
             errors.append(
                 RowError(
                     metric.line,
@@ -612,7 +612,7 @@ def _workflow_errors(
                         "code": metric.indicator.code,
                         "period": metric.period,
                         "report": report.pk,
-                        "status": report_status_word(report.status),
+                        "status": REPORT.word(report.status),
                     },
                 )
             )

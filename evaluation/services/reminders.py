@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from config.links import period_form_url
-from evaluation.models import Participation, Reminder, Report
+from evaluation.models import Participation, Reminder
 from evaluation.selectors import participation_periods
 from evaluation.vocabulary import indicator_name
 
@@ -42,7 +42,7 @@ def reminders_send(*, today: dt.date) -> int:
         if not emails:
             continue
         for row in participation_periods(participation=participation, today=today, fetched_by=None):
-            if row.status in (Report.Status.SUBMITTED, Report.Status.APPROVED):
+            if not row.awaits_city:
                 continue
             due, period = row.due_date, row.period
             step = _step(due, today)

@@ -1,11 +1,14 @@
 """The reporting workflow: an official fills in a period's report and submits it; a reviewer
 approves it, or returns it with a comment; an approved report is locked until a reviewer
-reopens it with a reason. Every change writes its history row, with the acting user, in the
-same transaction; a refused request changes nothing."""
+reopens it with a reason. Which step may be taken from which state, by whom, and why not, is
+the workflow table (``evaluation.workflow.REPORT``); each service here checks (who asks, the
+period, the table), then writes, with its history rows and the acting user, in one transaction.
+A refused request changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,27 +16,28 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from simple_history.utils import bulk_update_with_history
 
-from evaluation import inputs
+from evaluation import inputs, quality, selectors, workflow
 from evaluation.access import require_official_of, require_reviewer
 from evaluation.exceptions import (
     FieldError,
     ImportRefused,
     Locked,
+    Reason,
     RowError,
     StaleVersion,
     WorkflowError,
+    reason_of,
 )
 from evaluation.models import (
     Indicator,
+    IndicatorRule,
     MetricValue,
     Participation,
     Report,
-    RuleKind,
 )
-from evaluation.scoring import Granularity, Period
-from evaluation.selectors import ruleset_current
+from evaluation.scoring import RULE_KINDS, Period
+from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.imports import (
     METRIC_COLUMNS,
     METRIC_OPTIONAL_COLUMNS,
@@ -44,93 +48,110 @@ from evaluation.services.imports import (
 )
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
-from evaluation.vocabulary import report_status_word
 
-# The status each review step starts from: the services below refuse a step from any other,
-# and the admin offers a report only the steps its status allows.
-REVIEW_STEPS_FROM = {
-    "approve": Report.Status.SUBMITTED,
-    "return": Report.Status.SUBMITTED,
-    "reopen": Report.Status.APPROVED,
-}
+REPORT = workflow.REPORT
 
-
-def report_review_steps(*, report: Report) -> list[str]:
-    """The review steps (``approve``, ``return``, ``reopen``) the report's status allows."""
-    return [step for step, status in REVIEW_STEPS_FROM.items() if report.status == status]
-
-
-def _refuse_if_closed(participation: Participation, period: Period) -> None:
-    reason = inputs.period_closed_reason(city_id=participation.city_id, period=period)
-    if reason is not None:
-        raise Locked(reason)
+# What a value's change writes; the history rows record each of these.
+VALUE_FIELDS = (
+    "report",
+    "value",
+    "status",
+    "flags",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+)
 
 
-def _save(instance: Report, *, by: User | None, reason: str) -> None:
-    instance.full_clean(validate_unique=False)
-    instance._history_user = by  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save()
+def _locked_report(report: Report) -> Report:
+    """The report, locked for this transaction, with what its checks read."""
+    return (
+        Report.objects.select_for_update()
+        .select_related("participation__programme", "participation__city")
+        .get(pk=report.pk)
+    )
 
 
-def _period_values(report: Report) -> list[MetricValue]:
-    return list(
-        MetricValue.objects.select_for_update()
-        .filter(
-            city_id=report.participation.city_id,
-            year=report.year,
-            granularity=report.granularity,
-            number=report.number,
+def _check_step(report: Report, step: str, *, by: User) -> bool:
+    """Whether ``by`` may take ``step`` on ``report`` now, by the workflow table: who may take
+    it (the city's officials, or reviewers), its period still open if the step needs it, and
+    the report's state. Raises the refusal; returns True when the step has already been taken
+    (asking again changes nothing)."""
+    chosen = REPORT.step(step)
+    if chosen.actor == workflow.Actor.OFFICIAL:
+        require_official_of(by, report.participation)
+    else:
+        require_reviewer(by)
+    if REPORT.is_done(step, report.status):
+        return True
+    if chosen.open_period:
+        closed = inputs.period_closed_reason(
+            city_id=report.participation.city_id, period=report.period
         )
-        .select_related("indicator")
-    )
+        if closed is not None:
+            raise Locked(closed)
+    refusal = REPORT.refusal(step, report.status, period=report.period)
+    if refusal is not None:
+        _raise(refusal)
+    return False
 
 
-def _update_values(values: list[MetricValue], *, by: User | None, reason: str) -> None:
-    bulk_update_with_history(
-        values,
-        MetricValue,
-        [
-            "report",
-            "value",
-            "status",
-            "flag",
-            "submitted_by",
-            "submitted_at",
-            "approved_by",
-            "approved_at",
-        ],
-        default_user=by,
-        default_change_reason=reason,
-    )
+def _raise(refusal: workflow.Refusal) -> None:
+    if refusal.locked:
+        raise Locked(refusal.reason, refusal.code)
+    raise WorkflowError([FieldError(refusal.field, refusal.reason, refusal.code)])
+
+
+def _move_values(
+    report: Report, values: list[MetricValue], *, by: User, reason: str, **fields: object
+) -> None:
+    """The report's values follow it into its new state (the table says which status they
+    take), each with its history row."""
+    status = REPORT.state(report.status).values
+    for value in values:
+        value.report = report
+        value.status = status
+        for name, content in fields.items():
+            setattr(value, name, content)
+    audited_bulk_update(values, MetricValue, VALUE_FIELDS, by=by, reason=reason)
+
+
+def _record(report: Report, *, by: User | None, reason: str) -> Report:
+    report.version += 1
+    return audited_save(report, by=by, reason=reason)
+
+
+# Open a report -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def report_create(*, participation: Participation, period: Period, by: User) -> Report:
     """Open the report of ``period``; asking again for the same period returns the same one."""
     require_official_of(by, participation)
-    existing = Report.objects.filter(
-        participation=participation,
-        year=period.year,
-        granularity=str(period.granularity),
-        number=period.number,
-    ).first()
+    existing = selectors.report_of_period(participation=participation, period=period)
     if existing is not None:
         return existing
-    _refuse_if_closed(participation, period)
+    closed = inputs.period_closed_reason(city_id=participation.city_id, period=period)
+    if closed is not None:
+        raise Locked(closed)
     programme = participation.programme
     errors: list[FieldError] = []
     if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
         errors.append(FieldError("period", before))
     if period.start > timezone.localdate():
         errors.append(
-            FieldError("period", gettext("%(period)s has not started yet") % {"period": period})
+            FieldError(
+                "period",
+                gettext("%(period)s has not started yet") % {"period": period},
+                "not_started",
+            )
         )
     city = participation.city.code
     others = [
-        inputs.Figure(city, None, r.period)
-        for r in Report.objects.filter(participation=participation, year=period.year).exclude(
-            granularity=str(period.granularity)
+        inputs.Figure(city, None, other)
+        for other in selectors.report_periods_of_year(
+            participation=participation, year=period.year, besides=period
         )
     ]
     errors += [
@@ -147,8 +168,146 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         due_date=inputs.due_date(programme=participation.programme, period=period),
         created_by=by,
     )
-    _save(report, by=by, reason="report created")
-    return report
+    return audited_save(report, by=by, reason="report created")
+
+
+# Fill it in ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ValuesPlan:
+    """What setting a report's values would do, once every check has passed: the values to
+    create and to change (each with its flags), or nothing at all."""
+
+    report: Report
+    to_create: list[MetricValue] = field(default_factory=list)
+    to_update: list[MetricValue] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.to_create or self.to_update)
+
+
+def _parse_values(
+    values: Mapping[str, str], rules: Mapping[str, IndicatorRule], programme: str
+) -> tuple[dict[str, Decimal], list[FieldError]]:
+    errors: list[FieldError] = []
+    parsed: dict[str, Decimal] = {}
+    for code, text in values.items():
+        name = f"values.{code}"
+        rule = rules.get(code)
+        if rule is None:
+            known = Indicator.objects.filter(code=code).exists()
+            errors.append(
+                FieldError(
+                    name,
+                    gettext("indicator %(code)s is not scored in programme %(programme)s")
+                    % {"code": code, "programme": programme}
+                    if known
+                    else gettext("unknown indicator %(code)r") % {"code": code},
+                    "not_scored" if known else "unknown_indicator",
+                )
+            )
+            continue
+        try:
+            parsed[code] = inputs.parse_number(
+                str(text).strip(), places=rule.indicator.decimal_places
+            )
+        except ValueError as exc:
+            errors.append(FieldError(name, reason_of(exc)))
+    if not values:
+        errors.append(
+            FieldError("values", gettext("give at least one indicator's value"), "no_values")
+        )
+    return parsed, errors
+
+
+def report_values_check(
+    *, report: Report, values: Mapping[str, str], version: int, by: User
+) -> ValuesPlan:
+    """Every check of setting ``values`` (``{indicator: value}``) on ``report``, which the
+    caller has locked: who asks, the period, the report's state, each value, one granularity a
+    year, approved values untouched, the version. Returns the plan, or raises every refusal."""
+    participation = report.participation
+    _check_step(report, "edit", by=by)
+    rules = selectors.ruleset_rules(programme=participation.programme)
+    parsed, errors = _parse_values(values, rules, participation.programme.code)
+    city = participation.city.code
+    stored = [
+        inputs.Figure(city, code, period)
+        for code, period in selectors.value_periods_of_year(
+            city_id=participation.city_id,
+            indicators=list(parsed),
+            year=report.year,
+            besides=report.period.granularity,
+        )
+    ]
+    asked = [inputs.Figure(city, code, report.period) for code in parsed]
+    errors += [
+        FieldError(f"values.{figure.indicator}", why)
+        for figure, why in inputs.mixed_granularity(asked, stored).items()
+    ]
+    if errors:
+        raise WorkflowError(errors)
+
+    current = {
+        v.indicator.code: v
+        for v in selectors.period_values(
+            city_id=participation.city_id, period=report.period, lock=True
+        )
+    }
+    for code, value in current.items():
+        if code in parsed and value.status == MetricValue.Status.APPROVED:
+            raise Locked(
+                Reason(
+                    gettext(
+                        "%(code)s for %(period)s is already approved (value %(value)s); a "
+                        "reviewer must reopen it first"
+                    )
+                    % {"code": code, "period": report.period, "value": value.value},
+                    "value_approved",
+                )
+            )
+    changed = [
+        code for code in parsed if code not in current or current[code].value != parsed[code]
+    ]
+    plan = ValuesPlan(report)
+    if not changed:
+        return plan
+    if version != report.version:
+        raise StaleVersion(report, version)
+    now = timezone.now()
+    for code in changed:
+        existing = current.get(code)
+        flags = []
+        if (
+            existing is not None
+            and report.submitted_at is not None
+            and RULE_KINDS[rules[code].kind].running_total
+            and parsed[code] < existing.value
+        ):
+            flags.append(
+                quality.running_total_fell(
+                    period=report.period, old=existing.value, new=parsed[code]
+                )
+            )
+        if existing is None:
+            existing = MetricValue(
+                city_id=participation.city_id,
+                indicator=rules[code].indicator,
+                year=report.year,
+                granularity=report.granularity,
+                number=report.number,
+            )
+            plan.to_create.append(existing)
+        else:
+            plan.to_update.append(existing)
+        existing.report = report
+        existing.value = parsed[code]
+        existing.status = MetricValue.Status.DRAFT
+        existing.flags = flags
+        existing.submitted_by, existing.submitted_at = by, now
+    return plan
 
 
 @transaction.atomic
@@ -160,181 +319,38 @@ def report_values_set(
     Based on ``version``: a change to a report that has moved on since is refused
     (``StaleVersion``). Sending values the report already holds changes nothing and is
     accepted whatever the version, so repeating a request is harmless."""
-    report = (
-        Report.objects.select_for_update()
-        .select_related("participation__programme", "participation__city")
-        .get(pk=report.pk)
-    )
-    participation = report.participation
-    require_official_of(by, participation)
-    _refuse_if_closed(participation, report.period)
-    if report.status not in (Report.Status.DRAFT, Report.Status.RETURNED):
-        raise Locked(
-            (
-                gettext(
-                    "the report for %(period)s is %(status)s: it is locked; a reviewer may "
-                    "reopen it"
-                )
-                if report.status == Report.Status.APPROVED
-                else gettext("the report for %(period)s is %(status)s: it is awaiting review")
-            )
-            % {"period": report.period, "status": report_status_word(report.status)}
-        )
-
-    rules = {
-        rule.indicator.code: rule
-        for rule in ruleset_current(programme=participation.programme).rules.select_related(
-            "indicator"
-        )
-    }
-    errors: list[FieldError] = []
-    parsed: dict[str, Decimal] = {}
-    for code, text in values.items():
-        field = f"values.{code}"
-        rule = rules.get(code)
-        if rule is None:
-            known = Indicator.objects.filter(code=code).exists()
-            errors.append(
-                FieldError(
-                    field,
-                    gettext("indicator %(code)s is not scored in programme %(programme)s")
-                    % {"code": code, "programme": participation.programme.code}
-                    if known
-                    else gettext("unknown indicator %(code)r") % {"code": code},
-                )
-            )
-            continue
-        try:
-            parsed[code] = inputs.parse_number(
-                str(text).strip(), places=rule.indicator.decimal_places
-            )
-        except ValueError as exc:
-            errors.append(FieldError(field, str(exc)))
-    if not values:
-        errors.append(FieldError("values", gettext("give at least one indicator's value")))
-    city = participation.city.code
-    stored = [
-        inputs.Figure(city, value.indicator.code, value.period)
-        for value in MetricValue.objects.filter(
-            city_id=participation.city_id, indicator__code__in=list(parsed), year=report.year
-        )
-        .exclude(granularity=report.granularity)
-        .select_related("indicator")
-    ]
-    asked = [inputs.Figure(city, code, report.period) for code in parsed]
-    errors += [
-        FieldError(f"values.{figure.indicator}", why)
-        for figure, why in inputs.mixed_granularity(asked, stored).items()
-    ]
-    if errors:
-        raise WorkflowError(errors)
-
-    current = {v.indicator.code: v for v in _period_values(report)}
-    for code, value in current.items():
-        if code in parsed and value.status == MetricValue.Status.APPROVED:
-            raise Locked(
-                gettext(
-                    "%(code)s for %(period)s is already approved (value %(value)s); a reviewer "
-                    "must reopen it first"
-                )
-                % {"code": code, "period": report.period, "value": value.value}
-            )
-    changed = [
-        code for code in parsed if code not in current or current[code].value != parsed[code]
-    ]
-    if not changed:
+    report = _locked_report(report)
+    plan = report_values_check(report=report, values=values, version=version, by=by)
+    if not plan.changes:
         return report
-    if version != report.version:
-        raise StaleVersion(report, version)
-
-    now = timezone.now()
     reason = f"report {report.pk} values set"
-    to_create: list[MetricValue] = []
-    to_update: list[MetricValue] = []
-    for code in changed:
-        existing = current.get(code)
-        flag = ""
-        if (
-            existing is not None
-            and report.submitted_at is not None
-            and rules[code].kind == RuleKind.CUMULATIVE
-            and parsed[code] < existing.value
-        ):
-            flag = (
-                f"the running total would fall: {report.period} lowered from {existing.value} "
-                f"to {parsed[code]:.2f} after it had been submitted"
-            )
-        if existing is None:
-            to_create.append(
-                MetricValue(
-                    city_id=participation.city_id,
-                    indicator=rules[code].indicator,
-                    report=report,
-                    year=report.year,
-                    granularity=report.granularity,
-                    number=report.number,
-                    value=parsed[code],
-                    status=MetricValue.Status.DRAFT,
-                    flag=flag,
-                    submitted_by=by,
-                    submitted_at=now,
-                )
-            )
-        else:
-            existing.report = report
-            existing.value = parsed[code]
-            existing.status = MetricValue.Status.DRAFT
-            existing.flag = flag
-            existing.submitted_by = by
-            existing.submitted_at = now
-            to_update.append(existing)
-    for value in to_create:
+    for value in plan.to_create:
         value.full_clean(validate_unique=False)
-        value._history_user = by  # type: ignore[attr-defined]
-        value._change_reason = reason  # type: ignore[attr-defined]
-        value.save()
-    _update_values(to_update, by=by, reason=reason)
-    report.version += 1
-    _save(report, by=by, reason=reason)
-    return report
+    audited_bulk_create(plan.to_create, MetricValue, by=by, reason=reason)
+    audited_bulk_update(plan.to_update, MetricValue, VALUE_FIELDS, by=by, reason=reason)
+    return _record(report, by=by, reason=reason)
 
 
-def report_missing_indicators(*, report: Report, values: list[MetricValue]) -> list[str]:
-    """The indicators of the programme's current ruleset the report has no value for. A report
-    is complete, and can be submitted, only with a value for every one (zero is a value)."""
-    present = {value.indicator_id for value in values}
-    return [
-        code
-        for indicator_id, code in ruleset_current(programme=report.participation.programme)
-        .rules.order_by("indicator__position")
-        .values_list("indicator_id", "indicator__code")
-        if indicator_id not in present
-    ]
+# Submit ------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def report_submit(*, report: Report, version: int | None, by: User) -> Report:
     """Send the report for review. Submitting a report that is already submitted changes
     nothing. Values far from the same period a year earlier are flagged for the reviewer."""
-    report = (
-        Report.objects.select_for_update()
-        .select_related("participation__programme", "participation__city")
-        .get(pk=report.pk)
-    )
-    require_official_of(by, report.participation)
-    if report.status == Report.Status.SUBMITTED:
+    report = _locked_report(report)
+    if _check_step(report, "submit", by=by):
         return report
-    _refuse_if_closed(report.participation, report.period)
-    if report.status == Report.Status.APPROVED:
-        raise Locked(
-            gettext("the report for %(period)s is approved and locked") % {"period": report.period}
-        )
     if version is not None and version != report.version:
         raise StaleVersion(report, version)
-    values = _period_values(report)
+    values = selectors.period_values(
+        city_id=report.participation.city_id, period=report.period, lock=True
+    )
     if not values:
-        raise WorkflowError([FieldError("values", gettext("the report has no values to submit"))])
-    missing = report_missing_indicators(report=report, values=values)
+        raise WorkflowError(
+            [FieldError("values", gettext("the report has no values to submit"), "no_values")]
+        )
+    missing = selectors.report_missing_indicators(report=report, values=values)
     if missing:
         raise WorkflowError(
             [
@@ -345,53 +361,66 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
                         "every indicator (0 if there was none)"
                     )
                     % {"code": code},
+                    "incomplete",
                 )
                 for code in missing
             ]
         )
     now = timezone.now()
-    _flag_against_last_year(report, values)
-    for value in values:
-        value.report = report
-        value.status = MetricValue.Status.SUBMITTED
-        value.submitted_by = by
-        value.submitted_at = now
-    _update_values(values, by=by, reason=f"report {report.pk} submitted")
-    report.status = Report.Status.SUBMITTED
+    _flag_against_a_year_earlier(report, values)
+    report.status = REPORT.target_of("submit")
     report.submitted_by, report.submitted_at = by, now
-    report.version += 1
-    _save(report, by=by, reason="submitted")
+    _move_values(
+        report,
+        values,
+        by=by,
+        reason=f"report {report.pk} submitted",
+        submitted_by=by,
+        submitted_at=now,
+    )
+    _record(report, by=by, reason="submitted")
     outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
     return report
+
+
+def _flag_against_a_year_earlier(report: Report, values: list[MetricValue]) -> None:
+    """Each value far from the same period a year earlier is flagged for the reviewer; a fallen
+    running total stays flagged."""
+    factor = report.participation.programme.quality_factor
+    a_year_earlier = Period(report.year - 1, report.period.granularity, report.number)
+    earlier = selectors.values_a_year_earlier(
+        city_id=report.participation.city_id, period=report.period
+    )
+    for value in values:
+        kept = quality.kept_on_resubmission(value.flags)
+        found = quality.against_a_year_earlier(
+            value=value.value,
+            earlier=earlier[value.indicator_id].value if value.indicator_id in earlier else None,
+            factor=factor,
+            earlier_period=a_year_earlier,
+        )
+        value.flags = [*kept, found] if found is not None else kept
 
 
 def reviewers_notify(*, report_id: int, version: int) -> bool:
     """Tell the ministry reviewers that this version of a report awaits review; at most once
     per version, however often the task is delivered. Returns whether an email went out."""
-    from django.contrib.auth.models import User
     from django.core.mail import send_mail
     from django.db import IntegrityError
 
-    from evaluation.access import ADMINISTRATORS, REVIEWERS
     from evaluation.models import ReviewNotice
 
     report = Report.objects.select_related("participation__city", "participation__programme").get(
         pk=report_id
     )
-    if report.status != Report.Status.SUBMITTED or report.version != version:
+    if report.status != REPORT.target_of("submit") or report.version != version:
         return False
     try:
         with transaction.atomic():
             ReviewNotice.objects.create(report=report, version=version)
     except IntegrityError:
         return False
-    emails = sorted(
-        set(
-            User.objects.filter(groups__name__in=[REVIEWERS, ADMINISTRATORS], is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    )
+    emails = selectors.reviewer_emails()
     if emails:
         try:
             # Reviewers read the product's language (the notice has no browser to ask).
@@ -414,69 +443,32 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
     return bool(emails)
 
 
-def _flag_against_last_year(report: Report, values: list[MetricValue]) -> None:
-    factor = report.participation.programme.quality_factor
-    a_year_earlier = Period(report.year - 1, Granularity(report.granularity), report.number)
-    earlier = {
-        v.indicator_id: v.value
-        for v in MetricValue.objects.filter(
-            city_id=report.participation.city_id,
-            year=report.year - 1,
-            granularity=report.granularity,
-            number=report.number,
-            status__in=[MetricValue.Status.SUBMITTED, MetricValue.Status.APPROVED],
-        )
-    }
-    for value in values:
-        kept = [line for line in value.flag.splitlines() if line.startswith("the running total")]
-        before = earlier.get(value.indicator_id)
-        if before is not None:
-            if value.value > before * factor:
-                kept.append(
-                    f"{value.value} is more than {factor.normalize():f} times the {a_year_earlier} "
-                    f"value {before}"
-                )
-            elif value.value * factor < before:
-                kept.append(
-                    f"{value.value} is less than 1/{factor.normalize():f} of the "
-                    f"{a_year_earlier} value {before}"
-                )
-        value.flag = "\n".join(kept)
+# Review ------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def report_approve(*, report: Report, by: User) -> Report:
     """Approve a submitted report: its values count in evaluations from now on."""
     require_reviewer(by)
-    report = (
-        Report.objects.select_for_update()
-        .select_related("participation__programme")
-        .get(pk=report.pk)
-    )
-    if report.status == Report.Status.APPROVED:
+    report = _locked_report(report)
+    if _check_step(report, "approve", by=by):
         return report
-    _refuse_if_closed(report.participation, report.period)
-    if report.status != REVIEW_STEPS_FROM["approve"]:
-        raise WorkflowError(
-            [
-                FieldError(
-                    "status",
-                    gettext("only a submitted report can be approved; it is %(status)s")
-                    % {"status": report_status_word(report.status)},
-                )
-            ]
-        )
     now = timezone.now()
-    values = _period_values(report)
-    for value in values:
-        value.status = MetricValue.Status.APPROVED
-        value.approved_by, value.approved_at = by, now
-    _update_values(values, by=by, reason=f"report {report.pk} approved")
-    report.status = Report.Status.APPROVED
+    values = selectors.period_values(
+        city_id=report.participation.city_id, period=report.period, lock=True
+    )
+    report.status = REPORT.target_of("approve")
     report.reviewed_by, report.reviewed_at = by, now
     report.review_comment = ""
-    report.version += 1
-    _save(report, by=by, reason="approved")
+    _move_values(
+        report,
+        values,
+        by=by,
+        reason=f"report {report.pk} approved",
+        approved_by=by,
+        approved_at=now,
+    )
+    _record(report, by=by, reason="approved")
     _notify_officials(report)
     return report
 
@@ -491,40 +483,44 @@ def _notify_officials(report: Report) -> None:
     )
 
 
-def _back_to_city(report: Report, *, comment: str, by: User, reason: str) -> Report:
-    values = _period_values(report)
-    for value in values:
-        value.status = MetricValue.Status.DRAFT
-        value.approved_by, value.approved_at = None, None
-    _update_values(values, by=by, reason=f"report {report.pk} {reason}")
-    report.status = Report.Status.RETURNED
+def _back_to_city(report: Report, step: str, *, text: str, by: User, reason: str) -> Report:
+    """Return or reopen: the report goes back to the city with the reviewer's words, and its
+    values stop counting until it is approved again."""
+    values = selectors.period_values(
+        city_id=report.participation.city_id, period=report.period, lock=True
+    )
+    report.status = REPORT.target_of(step)
     report.reviewed_by, report.reviewed_at = by, timezone.now()
-    report.review_comment = comment
-    report.version += 1
-    _save(report, by=by, reason=f"{reason}: {comment}")
+    report.review_comment = text
+    _move_values(
+        report,
+        values,
+        by=by,
+        reason=f"report {report.pk} {reason}",
+        approved_by=None,
+        approved_at=None,
+    )
+    _record(report, by=by, reason=f"{reason}: {text}")
     _notify_officials(report)
     return report
+
+
+def _review_text(step: str, text: str) -> str:
+    text = text.strip()
+    refusal = REPORT.missing(step, text)
+    if refusal is not None:
+        _raise(refusal)
+    return text
 
 
 @transaction.atomic
 def report_return(*, report: Report, comment: str, by: User) -> Report:
     """Send a submitted report back to the city with a comment saying what to fix."""
     require_reviewer(by)
-    comment = comment.strip()
-    if not comment:
-        raise WorkflowError([FieldError("comment", gettext("say what the city should fix"))])
-    report = Report.objects.select_for_update().select_related("participation").get(pk=report.pk)
-    if report.status != REVIEW_STEPS_FROM["return"]:
-        raise WorkflowError(
-            [
-                FieldError(
-                    "status",
-                    gettext("only a submitted report can be returned; it is %(status)s")
-                    % {"status": report_status_word(report.status)},
-                )
-            ]
-        )
-    return _back_to_city(report, comment=comment, by=by, reason="returned")
+    comment = _review_text("return", comment)
+    report = _locked_report(report)
+    _check_step(report, "return", by=by)
+    return _back_to_city(report, "return", text=comment, by=by, reason="returned")
 
 
 @transaction.atomic
@@ -532,28 +528,13 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     """Unlock an approved report so the city can correct it; its values stop counting until it
     is approved again."""
     require_reviewer(by)
-    reason = reason.strip()
-    if not reason:
-        raise WorkflowError(
-            [FieldError("reason", gettext("a written reason is required to reopen"))]
-        )
-    report = (
-        Report.objects.select_for_update()
-        .select_related("participation__programme")
-        .get(pk=report.pk)
-    )
-    if report.status != REVIEW_STEPS_FROM["reopen"]:
-        raise WorkflowError(
-            [
-                FieldError(
-                    "status",
-                    gettext("only an approved report can be reopened; it is %(status)s")
-                    % {"status": report_status_word(report.status)},
-                )
-            ]
-        )
-    _refuse_if_closed(report.participation, report.period)
-    return _back_to_city(report, comment=reason, by=by, reason="reopened")
+    reason = _review_text("reopen", reason)
+    report = _locked_report(report)
+    _check_step(report, "reopen", by=by)
+    return _back_to_city(report, "reopen", text=reason, by=by, reason="reopened")
+
+
+# Upload a file -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -576,6 +557,7 @@ def reports_upload(
                     row.line,
                     "city_code",
                     gettext("this upload is for city %(city)s") % {"city": city.code},
+                    "other_city",
                 )
             )
         else:
@@ -596,19 +578,8 @@ def reports_upload(
     for period, members in by_period.items():
         why = closed.reason(city_id=participation.city_id, period=period)
         report = reports.get(period)
-        if (
-            why is None
-            and report is not None
-            and report.status
-            not in (
-                Report.Status.DRAFT,
-                Report.Status.RETURNED,
-            )
-        ):
-            why = gettext("the report for %(period)s is %(status)s and cannot change now") % {
-                "period": period,
-                "status": report_status_word(report.status),
-            }
+        if why is None and report is not None:
+            why = REPORT.locked_reason(report.status, period=period)
         if why is None:
             why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:
@@ -624,6 +595,7 @@ def reports_upload(
             "value",
             gettext("%(code)s for %(period)s is already approved")
             % {"code": m.indicator.code, "period": m.period},
+            "value_approved",
         )
         for m in metrics
         if (m.indicator.pk, m.period) in approved

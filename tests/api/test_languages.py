@@ -38,8 +38,16 @@ def test_a_refused_value_is_explained_in_chinese_with_its_number_kept(api_a, dra
     assert refused.headers["Content-Language"] == "zh-hans"
     assert refused.json() == {
         "errors": [
-            {"field": "values.pledge_amount", "reason": "1.234 的小数超过 2 位"},
-            {"field": "values.transfer_licence_count", "reason": "-3 是负数；填报值不能为负数"},
+            {
+                "field": "values.pledge_amount",
+                "code": "too_many_decimals",
+                "reason": "1.234 的小数超过 2 位",
+            },
+            {
+                "field": "values.transfer_licence_count",
+                "code": "negative",
+                "reason": "-3 是负数；填报值不能为负数",
+            },
         ]
     }
 
@@ -48,7 +56,13 @@ def test_the_same_refusal_in_english_when_asked(api_a, draft):
     refused = _put(api_a, draft, {"pledge_amount": "1.234"}, accept_language="en")
 
     assert refused.json() == {
-        "errors": [{"field": "values.pledge_amount", "reason": "1.234 has more than 2 decimals"}]
+        "errors": [
+            {
+                "field": "values.pledge_amount",
+                "code": "too_many_decimals",
+                "reason": "1.234 has more than 2 decimals",
+            }
+        ]
     }
 
 
@@ -61,7 +75,7 @@ def test_a_conflict_with_the_reports_state_is_explained_in_chinese(api_a, draft)
 
     assert locked.status_code == 409
     assert locked.json()["errors"] == [
-        {"field": None, "reason": "2021-03 的报告已提交：正在等待审核"}
+        {"field": None, "code": "report_submitted", "reason": "2021-03 的报告已提交：正在等待审核"}
     ]
     kept = Report.objects.get(pk=draft["id"]).values.get(indicator__code="transfer_licence_count")
     assert kept.value == 10
@@ -85,6 +99,7 @@ def test_a_bad_file_row_is_explained_in_chinese(api_a, city_a):
         {
             "line": 2,
             "column": "period",
+            "code": "not_a_period",
             "reason": "'2021-13' 不是有效的报告期："
             "请填写年份（2019）、季度（2020-Q3）或月份（2020-07）",
         }
@@ -94,7 +109,9 @@ def test_a_bad_file_row_is_explained_in_chinese(api_a, city_a):
 def test_refusals_of_django_rest_framework_itself_are_chinese_too(api_a, city_a):
     missing = api_a.post("/api/v1/reports/", {"participation": city_a.pk}, format="json")
 
-    assert missing.json() == {"errors": [{"field": "period", "reason": "该字段是必填项。"}]}
+    assert missing.json() == {
+        "errors": [{"field": "period", "code": "required", "reason": "该字段是必填项。"}]
+    }
 
 
 def test_another_citys_official_and_a_visitor_are_refused_in_chinese_and_change_nothing(
@@ -104,7 +121,9 @@ def test_another_citys_official_and_a_visitor_are_refused_in_chinese_and_change_
     anonymous = _put(APIClient(), draft, {"transfer_licence_count": "1"})
 
     assert other.status_code == 404
-    assert other.json() == {"errors": [{"field": None, "reason": "未找到。"}]}
+    assert other.json() == {"errors": [{"field": None, "code": "not_found", "reason": "未找到。"}]}
     assert anonymous.status_code in (401, 403)
-    assert anonymous.json() == {"errors": [{"field": None, "reason": "身份认证信息未提供。"}]}
+    assert anonymous.json() == {
+        "errors": [{"field": None, "code": "not_authenticated", "reason": "身份认证信息未提供。"}]
+    }
     assert not Report.objects.get(pk=draft["id"]).values.exists()

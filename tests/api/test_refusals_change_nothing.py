@@ -1,9 +1,10 @@
 """Every refused request leaves the database exactly as it was, and says why in the one error
-format: ``{"errors": [{"field", "reason"}]}`` for a request, ``{"errors": [{"line", "column",
-"reason"}]}`` for the rows of a file, each reason naming what is wrong."""
+format: ``{"errors": [{"field", "code", "reason"}]}`` for a request, ``{"errors": [{"line",
+"column", "code", "reason"}]}`` for the rows of a file, each reason naming what is wrong."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,13 +50,16 @@ def changed_tables(
 
 def assert_one_error_format(body: Any) -> list[dict[str, Any]]:
     """The body is ``{"errors": [...]}``; each error names a field, or a line and column, and
-    gives a reason in words."""
+    gives a reason in words and a machine-readable code."""
     assert isinstance(body, dict) and set(body) == {"errors"}, body
     errors = body["errors"]
     assert isinstance(errors, list) and errors, body
     for error in errors:
-        assert set(error) in ({"field", "reason"}, {"line", "column", "reason"}), error
+        assert set(error) in ({"field", "code", "reason"}, {"line", "column", "code", "reason"}), (
+            error
+        )
         assert isinstance(error["reason"], str) and error["reason"].strip(), error
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", error["code"]), error
     return errors
 
 

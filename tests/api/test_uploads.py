@@ -117,7 +117,9 @@ def test_a_bad_file_names_every_bad_row_and_saves_nothing(api_a, city_a):
         (6, "value"),
         (7, "value"),
     ]
-    assert all(set(e) == {"line", "column", "reason"} and e["reason"] for e in errors)
+    assert all(
+        set(e) == {"line", "column", "code", "reason"} and e["reason"] and e["code"] for e in errors
+    )
     assert "'lots' is not a number" in errors[0]["reason"]
     assert "not a whole number" in errors[3]["reason"]
     assert "negative" in errors[4]["reason"]
@@ -146,7 +148,12 @@ def test_rows_of_another_city_are_refused(api_a, city_a, city_b):
 
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"line": 3, "column": "city_code", "reason": "this upload is for city 440300"}
+        {
+            "line": 3,
+            "column": "city_code",
+            "code": "other_city",
+            "reason": "this upload is for city 440300",
+        }
     ]
     assert not MetricValue.objects.exists()
 

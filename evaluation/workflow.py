@@ -1,0 +1,370 @@
+"""The lifecycles, each written once as a table: a city's report for a period, and a tranche
+decision. A table says the states, the steps between them, who may take each step, what each
+needs, and the reason a step is refused; the services, selectors, admin, portal and API ask it,
+and nothing else lists states (templates get a flag from a selector).
+
+Adding a state is one ``State`` entry (and the ``Step`` entries that lead to and from it) in its
+table, plus its tests; the model's choices come from the table. No database is read here: the
+services check who asks and whether the period is closed, then ask :meth:`Lifecycle.refusal`.
+
+A plain table rather than django-fsm-2's transition methods: a refusal must say *why* in the
+reader's language (fsm conditions answer yes or no), who may take a step depends on the
+person's relation to the city rather than on a Django permission, and a report's values move
+with it in bulk (with their history rows), which per-instance transitions do not do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class Actor(StrEnum):
+    """Who takes a step."""
+
+    OFFICIAL = "official"  # an official of the city the report or decision is about
+    REVIEWER = "reviewer"  # a ministry reviewer (or administrator)
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of a lifecycle.
+
+    ``label`` names it in a list ("submitted, awaiting review"), ``word`` inside a sentence
+    ("it is submitted"). ``stored`` is False for a state no row holds (a period with no report
+    yet). ``open_to`` is who may change the thing in this state (a report's values: the city's
+    officials in a draft or returned report); ``locked`` says why the others cannot, with
+    ``%(period)s`` and ``%(status)s``. ``values`` is the status a report's values take in it.
+    ``awaits`` is who must act next, if anyone."""
+
+    code: str
+    label: StrOrPromise
+    word: StrOrPromise
+    stored: bool = True
+    open_to: Actor | None = None
+    locked: StrOrPromise | None = None
+    values: str = ""
+    awaits: Actor | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step between states: taken by ``actor`` from any of ``sources`` to ``target``
+    (None: it stays in its state, as a report being filled in does).
+
+    Taken again once ``done`` (the thing is already in one of those states), it changes
+    nothing. ``needs`` names the written text it requires (``comment``, ``reason``), with
+    ``needs_missing`` saying what to write. ``open_period``: refused while the period is closed
+    by a finalised evaluation. ``refused`` says why it cannot be taken from another state
+    (``%(status)s``); a step the city takes is refused with the state's ``locked`` reason
+    instead, since the city asks "can I still change it?"."""
+
+    code: str
+    label: StrOrPromise
+    actor: Actor
+    sources: tuple[str, ...]
+    target: str | None
+    done: tuple[str, ...] = ()
+    needs: str | None = None
+    needs_missing: StrOrPromise | None = None
+    open_period: bool = True
+    refused: StrOrPromise | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a step is refused: ``field`` is the request field at fault (``None``: the thing as a
+    whole), ``code`` a machine-readable word, ``reason`` the sentence in the active language;
+    ``locked`` tells a conflict with the thing's state (409) from a wrong request (400)."""
+
+    code: str
+    field: str | None
+    reason: str
+    locked: bool
+
+
+class Lifecycle:
+    """States and steps of one kind of thing, looked up by code."""
+
+    def __init__(self, name: str, states: tuple[State, ...], steps: tuple[Step, ...]) -> None:
+        self.name = name
+        self.states = {state.code: state for state in states}
+        self.steps = {step.code: step for step in steps}
+        for step in steps:
+            unknown = {*step.sources, *step.done, step.target or step.sources[0]} - set(self.states)
+            assert not unknown, f"{name} step {step.code} names unknown states {unknown}"
+
+    def state(self, code: str) -> State:
+        return self.states[code]
+
+    def step(self, code: str) -> Step:
+        return self.steps[code]
+
+    def target_of(self, step: str) -> str:
+        """The state ``step`` leads to (a step that moves the thing)."""
+        target = self.steps[step].target
+        assert target is not None, f"{self.name} step {step} stays where it is"
+        return target
+
+    def choices(self) -> list[tuple[str, StrOrPromise]]:
+        """The stored states, for the model field."""
+        return [(state.code, state.label) for state in self.states.values() if state.stored]
+
+    def steps_from(self, status: str, actor: Actor) -> list[Step]:
+        """The steps ``actor`` may take from ``status``, in the table's order."""
+        return [
+            step for step in self.steps.values() if step.actor == actor and status in step.sources
+        ]
+
+    def awaiting(self, actor: Actor) -> list[str]:
+        """The stored states in which ``actor`` must act next (a report awaiting review)."""
+        return [
+            state.code for state in self.states.values() if state.stored and state.awaits == actor
+        ]
+
+    def is_done(self, step: str, status: str) -> bool:
+        """Whether ``step`` has already been taken: asking again changes nothing."""
+        return status in self.steps[step].done
+
+    def open_to(self, status: str, actor: Actor) -> bool:
+        """Whether ``actor`` may change the thing (a report's values) in ``status``."""
+        return self.states[status].open_to == actor
+
+    def locked_reason(self, status: str, **words: object) -> str | None:
+        """Why the city may not change it in ``status`` (None: it may)."""
+        state = self.states[status]
+        if state.open_to == Actor.OFFICIAL or state.locked is None:
+            return None
+        return gettext(str(state.locked)) % {"status": self.word(status), **words}
+
+    def word(self, status: str) -> str:
+        return str(self.states[status].word)
+
+    def label(self, status: str) -> str:
+        return str(self.states[status].label)
+
+    def refusal(self, step: str, status: str, **words: object) -> Refusal | None:
+        """Why ``step`` cannot be taken from ``status``, or None when it can (or has already
+        been taken: see :meth:`is_done`)."""
+        chosen = self.steps[step]
+        if status in chosen.sources or status in chosen.done:
+            return None
+        if chosen.actor == Actor.OFFICIAL:
+            reason = self.locked_reason(status, **words)
+            if reason is not None:
+                return Refusal(f"{self.name}_{status}", None, reason, locked=True)
+        assert chosen.refused is not None, f"{self.name} step {step} says no refusal"
+        return Refusal(
+            f"{self.name}_{step}_not_from_{status}",
+            "status",
+            gettext(str(chosen.refused)) % {"status": self.word(status), **words},
+            locked=False,
+        )
+
+    def missing(self, step: str, text: str) -> Refusal | None:
+        """Why the written text ``step`` needs is refused (empty), or None."""
+        chosen = self.steps[step]
+        if chosen.needs is None or text.strip():
+            return None
+        return Refusal(
+            f"{chosen.needs}_required", chosen.needs, str(chosen.needs_missing), locked=False
+        )
+
+
+# A city's report for a period ------------------------------------------------------------------
+
+REPORT = Lifecycle(
+    "report",
+    states=(
+        State(
+            "missing",
+            _("missing"),
+            _("missing"),
+            stored=False,
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "draft",
+            _("draft"),
+            _("draft"),
+            open_to=Actor.OFFICIAL,
+            values="draft",
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "submitted",
+            _("submitted, awaiting review"),
+            _("submitted"),
+            locked=_("the report for %(period)s is %(status)s: it is awaiting review"),
+            values="submitted",
+            awaits=Actor.REVIEWER,
+        ),
+        State(
+            "returned",
+            _("returned to the city with a comment"),
+            _("returned"),
+            open_to=Actor.OFFICIAL,
+            values="draft",
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "approved",
+            _("approved (locked)"),
+            _("approved"),
+            locked=_(
+                "the report for %(period)s is %(status)s: it is locked; a reviewer may reopen it"
+            ),
+            values="approved",
+            final=True,
+        ),
+    ),
+    steps=(
+        Step(
+            "create",
+            _("Open the report"),
+            Actor.OFFICIAL,
+            sources=("missing",),
+            target="draft",
+            done=("draft", "submitted", "returned", "approved"),
+        ),
+        Step("edit", _("Save"), Actor.OFFICIAL, sources=("draft", "returned"), target=None),
+        Step(
+            "submit",
+            _("Submit for review"),
+            Actor.OFFICIAL,
+            sources=("draft", "returned"),
+            target="submitted",
+            done=("submitted",),
+        ),
+        Step(
+            "approve",
+            _("Approve"),
+            Actor.REVIEWER,
+            sources=("submitted",),
+            target="approved",
+            done=("approved",),
+            refused=_("only a submitted report can be approved; it is %(status)s"),
+        ),
+        Step(
+            "return",
+            _("Return to the city…"),
+            Actor.REVIEWER,
+            sources=("submitted",),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should fix"),
+            open_period=False,
+            refused=_("only a submitted report can be returned; it is %(status)s"),
+        ),
+        Step(
+            "reopen",
+            _("Reopen…"),
+            Actor.REVIEWER,
+            sources=("approved",),
+            target="returned",
+            needs="reason",
+            needs_missing=_("a written reason is required to reopen"),
+            refused=_("only an approved report can be reopened; it is %(status)s"),
+        ),
+    ),
+)
+
+ReportStatus = models.TextChoices(  # type: ignore[call-overload]
+    "ReportStatus", [(code.upper(), (code, label)) for code, label in REPORT.choices()]
+)
+
+
+# A tranche decision ------------------------------------------------------------------------------
+
+
+class SignOff(models.TextChoices):
+    """Whether a decision may be signed off now, as the person looking at it is told: the
+    conditions a sign-off step needs beyond the decision's own state (its run succeeded, is
+    official and is the one decided for its programme and date; the four-eyes rule)."""
+
+    OPEN = "open", _("awaiting sign-off")
+    PROVISIONAL = "provisional", _("provisional, not for sign-off")
+    UNFINISHED = "unfinished", _("its run has not succeeded, not for sign-off")
+    SIGNED = "signed", _("signed off")
+    OWN_RUN = "own_run", _("awaiting sign-off by another reviewer (you triggered the run)")
+    OTHER_RUN_SIGNED = "other_run_signed", _("another run of this date is being signed off")
+    SUPERSEDED = "superseded", _("superseded by a newer run of this date")
+
+
+def sign_off_refusal(
+    state: str, *, status_word: str, signed_run: int | None, newer_run: int | None
+) -> Refusal | None:
+    """Why a decision in sign-off ``state`` (a ``SignOff`` value) cannot be signed off now."""
+    unfinished = gettext("only the decisions of a successful official run can be signed off")
+    reasons: dict[str, str] = {
+        SignOff.PROVISIONAL: unfinished,
+        SignOff.UNFINISHED: unfinished,
+        SignOff.SIGNED: gettext("this decision is already %(status)s and final")
+        % {"status": status_word},
+        SignOff.OWN_RUN: gettext(
+            "the reviewer who triggered the run may not sign off its decisions"
+        ),
+        SignOff.OTHER_RUN_SIGNED: gettext(
+            "the decisions of run #%(run)s for the same date are already being signed off; "
+            "one official run per date is decided"
+        )
+        % {"run": signed_run},
+        SignOff.SUPERSEDED: gettext(
+            "run #%(run)s is a newer official run for the same date: sign off that one"
+        )
+        % {"run": newer_run},
+    }
+    if state == SignOff.OPEN:
+        return None
+    return Refusal(f"decision_{state}", None, reasons[state], locked=True)
+
+
+DECISION = Lifecycle(
+    "decision",
+    states=(
+        State(
+            "recommended",
+            _("recommended, awaiting sign-off"),
+            _("recommended"),
+            awaits=Actor.REVIEWER,
+        ),
+        State("confirmed", _("confirmed"), _("confirmed"), final=True),
+        State("overridden", _("overridden"), _("overridden"), final=True),
+    ),
+    steps=(
+        Step(
+            "confirm",
+            _("Confirm"),
+            Actor.REVIEWER,
+            sources=("recommended",),
+            target="confirmed",
+            refused=_("this decision is already %(status)s and final"),
+        ),
+        Step(
+            "override",
+            _("Override"),
+            Actor.REVIEWER,
+            sources=("recommended",),
+            target="overridden",
+            needs="reason",
+            needs_missing=_("a written reason is required to override"),
+            refused=_("this decision is already %(status)s and final"),
+        ),
+    ),
+)
+
+DecisionStatus = models.TextChoices(  # type: ignore[call-overload]
+    "DecisionStatus", [(code.upper(), (code, label)) for code, label in DECISION.choices()]
+)
+
+SIGNED = tuple(code for code, state in DECISION.states.items() if state.final)
