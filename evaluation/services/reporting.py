@@ -30,9 +30,8 @@ from evaluation.models import (
     MetricValue,
     Participation,
     Report,
-    RuleKind,
 )
-from evaluation.scoring import Granularity, Period
+from evaluation.scoring import Granularity, Period, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.services.imports import (
     METRIC_COLUMNS,
@@ -257,7 +256,7 @@ def report_values_set(
         if (
             existing is not None
             and report.submitted_at is not None
-            and rules[code].kind == RuleKind.CUMULATIVE
+            and rule_kind(rules[code].kind).running_total
             and parsed[code] < existing.value
         ):
             flag = (
