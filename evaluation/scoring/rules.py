@@ -246,7 +246,8 @@ _CHART = DecimalContext(prec=28, rounding=ROUND_HALF_EVEN)
 _CENT = Decimal("0.01")
 
 
-def _points_text(outcome: StoredOutcome) -> Text:
+def points_text(outcome: StoredOutcome) -> Text:
+    """The sentence every reason ends with: the points of the weight."""
     return Text(
         "points",
         gettext_noop("%(points)s of %(weight)s points."),
@@ -254,7 +255,8 @@ def _points_text(outcome: StoredOutcome) -> Text:
     )
 
 
-def _on_target(need: StillNeeded) -> Text:
+def on_target_text(need: StillNeeded) -> Text:
+    """What the portal says of an indicator already on target for the date."""
     return Text("on_target", gettext_noop("On target for %(date)s."), {"date": need.by})
 
 
@@ -352,7 +354,8 @@ class RuleKind:
         """What the city's page says of the indicator."""
         raise NotImplementedError
 
-    def _source(self, outcome: StoredOutcome) -> Text:
+    def source_text(self, outcome: StoredOutcome) -> Text:
+        """Which target the outcome was held to, as its reasons name it."""
         return _SOURCES[TargetSource(outcome.target_source)]
 
 
@@ -520,7 +523,7 @@ class GrowthRule(RuleKind):
             "years": years,
             "actual": self.actual_measure.figure(outcome.actual),
             "target": self.target_measure.figure(outcome.target),
-            "source": self._source(outcome),
+            "source": self.source_text(outcome),
             "attainment": Rate(outcome.attainment),
             "points": outcome.points,
             "weight": outcome.weight,
@@ -584,7 +587,7 @@ class GrowthRule(RuleKind):
                 ),
                 figures,
             )
-        return text, _points_text(outcome)
+        return text, points_text(outcome)
 
     def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
         if need.needed is None:
@@ -595,7 +598,7 @@ class GrowthRule(RuleKind):
                 ),
             )
         elif need.is_met:
-            says = _on_target(need)
+            says = on_target_text(need)
         else:
             says = Text(
                 "growth.must_reach",
@@ -767,7 +770,7 @@ class CumulativeRule(RuleKind):
             "actual": self.actual_measure.figure(outcome.actual),
             "full": self.target_measure.figure(outcome.full_target),
             "target": self.target_measure.figure(outcome.target),
-            "source": self._source(outcome),
+            "source": self.source_text(outcome),
             "years": context.years_elapsed,
             "length": context.programme.construction_years,
             "attainment": Rate(outcome.attainment),
@@ -813,13 +816,13 @@ class CumulativeRule(RuleKind):
                 ),
                 figures,
             )
-        return text, _points_text(outcome)
+        return text, points_text(outcome)
 
     def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
         if need.needed is None:
             says = Text("cumulative.cannot_say", gettext_noop("Cannot be said yet."))
         elif need.is_met:
-            says = _on_target(need)
+            says = on_target_text(need)
         else:
             says = Text(
                 "cumulative.more_needed",
