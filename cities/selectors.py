@@ -17,7 +17,7 @@ from django.db.models import Model, Sum
 
 from cities.models import City
 from config.db.prepared import fetch_all_prepared
-from evaluation import vocabulary, workflow
+from evaluation import scoring, vocabulary, workflow
 from evaluation.access import NotFound, city_results_for
 from evaluation.inputs import period_closed_reason
 from evaluation.models import (
@@ -34,7 +34,7 @@ from evaluation.models import (
     Ruleset,
     Target,
 )
-from evaluation.scoring import Granularity, Period, PeriodTotal
+from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
     evaluation_inputs,
@@ -83,11 +83,14 @@ class ChartPoint:
 
 @dataclass(frozen=True)
 class IndicatorStanding:
+    """One indicator on the city's page. What its rule kind says of it comes as texts of the
+    scoring core (``target_text``, ``approved_label``, ``need_text``: the page says them with
+    the ``say`` tag), never as the kind's name to compare."""
+
     code: str
     name: str
     unit: str
     unit_one: str
-    kind: str
     kind_label: str
     places: int
     target: Decimal
@@ -99,6 +102,9 @@ class IndicatorStanding:
     attainment: Decimal | None
     status: str | None
     status_label: str | None
+    target_text: Text
+    approved_label: Text
+    need_text: Text
     chart: list[ChartPoint] = field(default_factory=list)
 
 
@@ -203,8 +209,12 @@ def city_standing(
     for rule in rules:
         indicator = rule.indicator
         code = indicator.code
-        source = "committed" if code in committed else "floor"
-        target = committed.get(code, rule.floor)
+        kind = rule_kind(rule.kind)
+        target, source = kind.target(
+            rule=scoring.IndicatorRule(code, rule.kind, rule.floor, rule.weight),
+            committed=committed.get(code),
+            city=city_input,
+        )
         places = indicator.decimal_places
         need = still_needed(
             indicator=code,
@@ -215,8 +225,10 @@ def city_standing(
             totals=by_indicator[code],
             places=places,
         )
-        # Cumulative: the total since the baseline year; growth: the target year's figures.
+        # What counts towards the target as the kind counts it (the total since the baseline
+        # year, or the target year's figures).
         approved = need.so_far
+        progress = kind.progress(target=target, need=need)
         outcome = shown.get(indicator.pk)
         rows.append(
             IndicatorStanding(
@@ -224,11 +236,10 @@ def city_standing(
                 name=vocabulary.indicator_name(indicator),
                 unit=vocabulary.indicator_unit(indicator),
                 unit_one=vocabulary.indicator_unit_one(indicator),
-                kind=rule.kind,
-                kind_label=str(vocabulary.RuleKind(rule.kind).label),
+                kind_label=vocabulary.rule_kind_label(rule.kind),
                 places=places,
                 target=target,
-                target_source=source,
+                target_source=source.value,
                 target_source_label=str(vocabulary.TargetSource(source).label),
                 approved=approved,
                 pending=pending.get(code, Decimal(0)),
@@ -240,13 +251,13 @@ def city_standing(
                     if outcome is not None
                     else None
                 ),
-                chart=_chart(
-                    rule.kind,
-                    target,
-                    spec.baseline_year,
-                    spec.construction_years,
-                    by_indicator[code],
-                ),
+                target_text=progress.target,
+                approved_label=progress.approved,
+                need_text=progress.need,
+                chart=[
+                    ChartPoint(str(point.year), point.actual, point.path)
+                    for point in kind.path(programme=spec, target=target, totals=by_indicator[code])
+                ],
             )
         )
     return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
@@ -328,32 +339,6 @@ def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     if found[0][0] != 1:
         raise NotFound()
     return hashlib.sha256(repr(found).encode()).hexdigest()[:24]
-
-
-def _chart(
-    kind: str, target: Decimal, baseline: int, years: int, totals: list[PeriodTotal]
-) -> list[ChartPoint]:
-    """The approved figures year by year against the path to the target: the running total
-    against the target spread evenly over the construction years (cumulative), or each year's
-    annual figure against ``V0 x (1 + t)^k`` (growth)."""
-    per_year: dict[int, Decimal] = defaultdict(Decimal)
-    for total in totals:
-        per_year[total.year] += total.total
-    points: list[ChartPoint] = []
-    if kind == "cumulative":
-        running = Decimal(0)
-        for year in range(baseline + 1, baseline + years + 1):
-            running += per_year.get(year, Decimal(0))
-            path = (target * (year - baseline) / years).quantize(Decimal("0.01"))
-            points.append(ChartPoint(str(year), running if year in per_year else None, path))
-        return points
-    base = per_year.get(baseline)
-    for year in range(baseline, baseline + years + 1):
-        grown = (
-            (base * (1 + target) ** (year - baseline)).quantize(Decimal("0.01")) if base else None
-        )
-        points.append(ChartPoint(str(year), per_year.get(year), grown))
-    return points
 
 
 # Periods ----------------------------------------------------------------------------------

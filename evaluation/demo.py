@@ -21,7 +21,6 @@ from evaluation.services.imports import (
     metrics_import,
     targets_import,
 )
-from evaluation.vocabulary import RuleKind
 
 PROGRAMME = "2020"
 
@@ -40,18 +39,50 @@ CITIES = [
     ("650100", "Urumqi", "乌鲁木齐市", "Xinjiang", Decimal("0.38")),
 ]
 
-# indicator, kind, national floor, typical baseline (growth) and whether it is an amount
+CENT = Decimal("0.01")
+Yearly = dict[int, Decimal]
+
+
+def _growing(
+    target: Decimal, attainment: Decimal, typical: int, step: Decimal, rng: random.Random
+) -> tuple[Decimal, Yearly]:
+    """A baseline near ``typical`` growing each year at ``attainment`` of the target rate; the
+    first quarter of 2022 at a quarter of that year's figure."""
+    base = (Decimal(typical) * Decimal(rng.randint(60, 160)) / 100).quantize(step)
+    growth = target * attainment
+    return base, {
+        2020: (base * (1 + growth)).quantize(step, rounding=ROUND_HALF_UP),
+        2021: (base * (1 + growth) ** 2).quantize(step, rounding=ROUND_HALF_UP),
+        2022: (base * (1 + growth) ** 3 / 4).quantize(step, rounding=ROUND_HALF_UP),
+    }
+
+
+def _adding_up(
+    target: Decimal, attainment: Decimal, typical: int, step: Decimal, rng: random.Random
+) -> tuple[Decimal, Yearly]:
+    """A total by the mid-term of ``attainment`` of two thirds of the target (40% of it in
+    2020), a sixth more in the first quarter of 2022. The baseline year does not count
+    towards such a total; it is reported anyway, as cities do, to show that it is left out."""
+    mid_term = target * 2 / 3 * attainment
+    total = mid_term.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    first = (total * Decimal("0.4")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    yearly = {2020: first, 2021: total - first, 2022: (total / 6).quantize(Decimal(1))}
+    return (total / 3).quantize(Decimal(1)), yearly
+
+
+# indicator, how its figures are made up (for a rate of growth or a total), national floor,
+# typical baseline (growing figures) and whether it is an amount
 INDICATORS = [
-    ("transfer_licence_count", RuleKind.GROWTH, Decimal("0.20"), 1500, False),
-    ("pledge_amount", RuleKind.GROWTH, Decimal("0.30"), 120000, True),
-    ("pledge_projects", RuleKind.GROWTH, Decimal("0.30"), 160, False),
-    ("contract_turnover", RuleKind.GROWTH, Decimal("0.40"), 400000, True),
-    ("sme_transformations", RuleKind.CUMULATIVE, Decimal("100"), 0, False),
-    ("certified_entities", RuleKind.CUMULATIVE, Decimal("200"), 0, False),
-    ("securitization_products", RuleKind.CUMULATIVE, Decimal("1"), 0, False),
-    ("navigation_projects", RuleKind.CUMULATIVE, Decimal("5"), 0, False),
-    ("trusteeship_smes", RuleKind.CUMULATIVE, Decimal("1000"), 0, False),
-    ("operation_centres", RuleKind.CUMULATIVE, Decimal("3"), 0, False),
+    ("transfer_licence_count", _growing, Decimal("0.20"), 1500, False),
+    ("pledge_amount", _growing, Decimal("0.30"), 120000, True),
+    ("pledge_projects", _growing, Decimal("0.30"), 160, False),
+    ("contract_turnover", _growing, Decimal("0.40"), 400000, True),
+    ("sme_transformations", _adding_up, Decimal("100"), 0, False),
+    ("certified_entities", _adding_up, Decimal("200"), 0, False),
+    ("securitization_products", _adding_up, Decimal("1"), 0, False),
+    ("navigation_projects", _adding_up, Decimal("5"), 0, False),
+    ("trusteeship_smes", _adding_up, Decimal("1000"), 0, False),
+    ("operation_centres", _adding_up, Decimal("3"), 0, False),
 ]
 
 # Targets some cities committed to above the national floor.
@@ -65,8 +96,6 @@ COMMITTED = {
 
 # Left out on purpose, to show a not-assessable indicator flagged for the reviewer.
 MISSING = {("370600", "pledge_projects", "2021-12")}
-
-CENT = Decimal("0.01")
 
 
 def _split(total: Decimal, parts: int, rng: random.Random, *, amount: bool) -> list[Decimal]:
@@ -86,7 +115,7 @@ def demo_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
     for code, name_en, name_zh, province, level in CITIES:
         cities.append([code, name_en, name_zh, province])
         rng = random.Random(int(code))
-        for indicator, kind, floor, typical, amount in INDICATORS:
+        for indicator, made_up, floor, typical, amount in INDICATORS:
             target = COMMITTED.get((code, indicator))
             if target is not None:
                 targets.append([code, indicator, f"{target}"])
@@ -94,23 +123,8 @@ def demo_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
             # Each indicator strays a little from the city's level.
             attainment = max(Decimal(0), level + Decimal(rng.randint(-8, 8)) / 100)
             step = CENT if amount else Decimal(1)
-            if kind == RuleKind.GROWTH:
-                base = (Decimal(typical) * Decimal(rng.randint(60, 160)) / 100).quantize(step)
-                growth = target * attainment
-                yearly = {
-                    2020: (base * (1 + growth)).quantize(step, rounding=ROUND_HALF_UP),
-                    2021: (base * (1 + growth) ** 2).quantize(step, rounding=ROUND_HALF_UP),
-                    2022: (base * (1 + growth) ** 3 / 4).quantize(step, rounding=ROUND_HALF_UP),
-                }
-                metrics.append([code, "2019", indicator, f"{base}"])
-            else:
-                mid_term = target * 2 / 3 * attainment
-                total = mid_term.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-                first = (total * Decimal("0.4")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-                yearly = {2020: first, 2021: total - first, 2022: (total / 6).quantize(Decimal(1))}
-                # The baseline year does not count towards a cumulative indicator; reported
-                # anyway, as cities do, to show that it is left out.
-                metrics.append([code, "2019", indicator, f"{(total / 3).quantize(Decimal(1))}"])
+            baseline, yearly = made_up(target, attainment, typical, step, rng)
+            metrics.append([code, "2019", indicator, f"{baseline}"])
             for year, months in ((2020, 12), (2021, 12), (2022, 3)):
                 for month, value in enumerate(_split(yearly[year], months, rng, amount=amount), 1):
                     period = f"{year}-{month:02d}"

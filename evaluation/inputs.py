@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Reason
 from evaluation.models import EvaluationRun, Programme, Report
-from evaluation.scoring import Period
-from evaluation.vocabulary import RuleKind
+from evaluation.scoring import Period, rule_kind
+from evaluation.vocabulary import say
 
 # Division codes -------------------------------------------------------------------------------
 
@@ -158,25 +158,33 @@ def amount_errors(
 # Targets --------------------------------------------------------------------------------------
 
 
-def target_floor_error(*, floor: Decimal, value: Decimal) -> str | None:
-    """A committed target is never below the national floor of its rule ("以上" includes the
-    floor itself)."""
-    if value >= floor:
+def target_floor_error(*, floor: Decimal, value: Decimal, kind: str) -> str | None:
+    """Why a committed target of a rule of kind ``kind`` cannot stand, beside the field it was
+    typed in, or None. Its kind decides (``RuleKind.target_refusal``: never below the national
+    floor, "以上" including the floor itself)."""
+    refusal = rule_kind(kind).target_refusal(target=value, floor=floor)
+    if refusal is None:
+        return None
+    return Reason(gettext(refusal.in_field) % {"floor": f"{floor.normalize():f}"}, refusal.code)
+
+
+def target_row_error(*, given: str, floor: Decimal, value: Decimal, kind: str) -> str | None:
+    """Why a committed target cannot stand, for a file's row: the target as ``given`` and the
+    floor in words."""
+    refusal = rule_kind(kind).target_refusal(target=value, floor=floor)
+    if refusal is None:
         return None
     return Reason(
-        gettext("below the national floor %(floor)s") % {"floor": f"{floor.normalize():f}"},
-        "below_floor",
+        gettext(refusal.in_row)
+        % {"target": given, "floor": floor_in_words(kind=kind, floor=floor)},
+        refusal.code,
     )
 
 
 def floor_in_words(*, kind: str, floor: Decimal) -> str:
-    """A growth floor also as a percentage: ``0.3 (30% growth)``."""
-    if kind == RuleKind.GROWTH:
-        return gettext("%(floor)s (%(percent)s%% growth)") % {
-            "floor": f"{floor.normalize():f}",
-            "percent": f"{floor * 100:.0f}",
-        }
-    return f"{floor.normalize():f}"
+    """The national floor as its kind words it (its figures already written): a growth floor
+    also as a percentage, ``0.3 (30% growth)``."""
+    return say(rule_kind(kind).floor_words(floor), str)
 
 
 # Granularity ----------------------------------------------------------------------------------

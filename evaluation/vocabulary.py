@@ -2,21 +2,29 @@
 
 The values come from the pure scoring core (``evaluation.scoring.types``), which cannot import
 Django; the labels are marked for translation here, so model choices, the API, the admin, the
-portal and the documents all say the same thing, in Chinese by default and in English.
+portal and the documents all say the same thing, in Chinese by default and in English. A rule
+kind's words are its own (``rules.RuleKind``: its label, reasons, what the portal says), marked
+for the catalogue in the core and translated here (``rule_kind_label``, ``say``).
 Indicator names are data (``Indicator.name_zh`` / ``name_en``); ``indicator_name`` picks the
 one of the active language.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from types import new_class
+from typing import Any, Protocol, cast
 
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import workflow
 from evaluation.scoring import rules, types
+from evaluation.scoring.texts import Figure, Text
+
+StrOrPromise = str | Promise
 
 
 class IndicatorStatus(models.TextChoices):
@@ -43,13 +51,39 @@ class Grade(models.TextChoices):
     POOR = "poor", _("poor (差)")
 
 
-class RuleKind(models.TextChoices):
-    # The names the scoring core looks its rule classes up by (``rules.RULE_KINDS``).
-    GROWTH = rules.GrowthRule.name, _("growth (average annual growth from the baseline year)")
-    CUMULATIVE = (
-        rules.CumulativeRule.name,
-        _("cumulative (total since the start, pro-rated target)"),
-    )
+def rule_kind_choices() -> list[tuple[str, StrOrPromise]]:
+    """The scoring core's rule kinds (``rules.RULE_KINDS``) by the names rulesets store, with
+    their labels: the model fields take this callable, so a new kind needs no migration."""
+    return [(kind.name, _(kind.label)) for kind in rules.RULE_KINDS.values()]
+
+
+def _rule_kind_members(namespace: dict[str, Any]) -> None:
+    namespace["__module__"] = __name__
+    for name, label in rule_kind_choices():
+        namespace[name.upper()] = (name, label)
+
+
+# The same choices as a class, for the API schema's enum (``SPECTACULAR_SETTINGS``) and the
+# labels of a run's verification. Code asks the kind itself, never compares with a member.
+RuleKind = cast(
+    type[models.TextChoices],
+    new_class("RuleKind", (models.TextChoices,), exec_body=_rule_kind_members),
+)
+
+
+def rule_kind_label(name: str) -> str:
+    """A rule kind in the programme's words, in the active language."""
+    return gettext(rules.rule_kind(name).label)
+
+
+def say(text: Text, figure: Callable[[Figure], str]) -> str:
+    """A text of the scoring core in the active language: its template translated through the
+    catalogue, each figure written by ``figure`` (the caller's way with numbers, rates and
+    dates), a text among the figures said in turn."""
+    return gettext(text.template) % {
+        name: say(value, figure) if isinstance(value, Text) else figure(value)
+        for name, value in text.figures.items()
+    }
 
 
 class _Named(Protocol):

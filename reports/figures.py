@@ -4,11 +4,13 @@ stores growth fractions and attainment with 4 decimals, so a percentage with 2 i
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from evaluation.models import IndicatorResult
-from evaluation.scoring.rules import show
-from evaluation.vocabulary import RuleKind
+from evaluation.scoring import Rate, rule_kind
+from evaluation.scoring.rules import Measure, show
+from evaluation.scoring.texts import Figure
 
 TWO = Decimal("0.01")
 
@@ -31,20 +33,36 @@ def signed(value: Decimal) -> str:
     return f"{value.quantize(TWO):+.2f}" if value else "0.00"
 
 
+def measured(value: Decimal, measure: Measure) -> str:
+    """A figure of an outcome as its kind measures it: a rate as a percentage, else a number."""
+    return percent(value) if measure.rate else number(value)
+
+
 def target(result: IndicatorResult) -> str:
-    """Growth targets as a yearly percentage; cumulative ones as the pro-rated count."""
-    return percent(result.target) if result.kind == RuleKind.GROWTH else number(result.target)
+    """The target as the run stores it, as its kind writes it (a yearly growth rate, say, or
+    the pro-rated count)."""
+    return measured(result.target, rule_kind(result.kind).target_measure)
 
 
 def full_target(result: IndicatorResult) -> str:
-    return (
-        percent(result.full_target)
-        if result.kind == RuleKind.GROWTH
-        else number(result.full_target)
-    )
+    return measured(result.full_target, rule_kind(result.kind).target_measure)
 
 
 def actual(result: IndicatorResult) -> str:
     if result.actual is None:
         return "—"
-    return percent(result.actual) if result.kind == RuleKind.GROWTH else number(result.actual)
+    return measured(result.actual, rule_kind(result.kind).actual_measure)
+
+
+def worded(value: Figure) -> str:
+    """A figure of a reason (``scoring.Text``): as the stored English reasons write it, rates
+    as percentages, dates as ISO dates, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, Rate):
+        return percent(value.value)
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

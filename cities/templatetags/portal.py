@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import template
 from django.utils import formats
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+from evaluation.scoring import Rate, Text
+from evaluation.vocabulary import say as say_text
 
 register = template.Library()
 
@@ -35,6 +41,30 @@ def percent(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return formats.number_format(value * 100, decimal_pos=2) + "%"
+
+
+@register.simple_tag
+def say(text: Text, row: object) -> SafeString:
+    """A text of the scoring core about an indicator (``IndicatorStanding``'s ``target_text``,
+    ``need_text``…) in the active language: its figures in the unit of ``row`` (``counted``),
+    rates as percentages, dates in the language's date format. As ``blocktranslate`` does, the
+    figures are escaped and the translated words are not."""
+
+    def figure(value: object) -> str:
+        if isinstance(value, Rate):
+            shown = percent(value.value)
+        elif isinstance(value, Decimal):
+            shown = counted(value, row)
+        elif isinstance(value, dt.date):
+            shown = formats.date_format(value, "DATE_FORMAT")
+        elif value is None:
+            shown = "—"
+        else:
+            shown = str(formats.localize(value))
+        return conditional_escape(shown)
+
+    # The catalogue's words, escaped figures.
+    return mark_safe(say_text(text, figure))
 
 
 @register.filter

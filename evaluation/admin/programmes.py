@@ -51,7 +51,9 @@ class TargetFormSet(forms.BaseInlineFormSet):
             rule = rules.get(indicator.pk)
             if rule is None:
                 form.add_error("indicator", gettext("not scored by the programme's ruleset"))
-            elif (below := target_floor_error(floor=rule.floor, value=value)) is not None:
+            elif (
+                below := target_floor_error(floor=rule.floor, value=value, kind=rule.kind)
+            ) is not None:
                 form.add_error("value", below)
 
 

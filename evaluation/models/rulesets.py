@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models.programmes import Indicator, Programme
-from evaluation.vocabulary import Grade, RuleKind
+from evaluation.vocabulary import Grade, rule_kind_choices
 
 
 class Ruleset(models.Model):
@@ -80,7 +80,7 @@ class RulesetPart(models.Model):
 class IndicatorRule(RulesetPart):
     ruleset = models.ForeignKey(Ruleset, on_delete=models.CASCADE, related_name="rules")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    kind = models.CharField(max_length=20, choices=rule_kind_choices)
     floor = models.DecimalField(
         max_digits=14,
         decimal_places=4,

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from evaluation import vocabulary, workflow
 from evaluation.models.programmes import Indicator, Participation, Programme
 from evaluation.models.rulesets import Ruleset
-from evaluation.vocabulary import Grade, RuleKind
+from evaluation.vocabulary import Grade, rule_kind_choices
 
 # Plain values in the constraints, so their migrations read the same words.
 NOT_ASSESSABLE = str(vocabulary.IndicatorStatus.NOT_ASSESSABLE.value)
@@ -178,7 +178,7 @@ class IndicatorResult(models.Model):
     )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    kind = models.CharField(max_length=20, choices=rule_kind_choices)
     status = models.CharField(max_length=20, choices=Status.choices)
     weight = models.DecimalField(max_digits=6, decimal_places=2)
     full_target = models.DecimalField(

@@ -10,7 +10,8 @@ from .engine import (
     years_elapsed,
 )
 from .periods import Granularity, Period, PeriodError
-from .rules import RULE_KINDS, annual_value
+from .rules import RULE_KINDS, annual_value, rule_kind
+from .texts import Rate, Text
 from .totals import city_totals, last_ended_month, summarise
 from .types import (
     CityInput,
@@ -20,11 +21,13 @@ from .types import (
     IndicatorOutcome,
     IndicatorRule,
     Observation,
+    PathPoint,
     PeriodTotal,
     ProgrammeOutcome,
     ProgrammeSpec,
     RulesetSpec,
     Status,
+    StillNeeded,
     TargetSource,
 )
 
@@ -41,21 +44,26 @@ __all__ = [
     "InputError",
     "NothingToEvaluate",
     "Observation",
+    "PathPoint",
     "Period",
     "PeriodError",
     "PeriodTotal",
     "ProgrammeOutcome",
     "ProgrammeSpec",
+    "Rate",
     "RulesetError",
     "RulesetSpec",
     "Status",
+    "StillNeeded",
     "TargetSource",
+    "Text",
     "annual_value",
     "city_totals",
     "evaluate",
     "input_digest",
     "last_ended_month",
     "outcome_digest",
+    "rule_kind",
     "summarise",
     "years_elapsed",
 ]

@@ -7,7 +7,7 @@ context (its precision, rounding or traps) never changes a score, an amount or a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 
 # Working precision: far beyond any value the programme reports (16 digits), so every sum and
 # every comparison that decides a status is exact.
@@ -31,3 +31,8 @@ def decimal_sum(values: Iterable[Decimal]) -> Decimal:
     for value in values:
         total = CONTEXT.add(total, value)
     return total
+
+
+def round_up(value: Decimal, places: int) -> Decimal:
+    """``value`` rounded up (towards +∞) to ``places`` decimals."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING, context=CONTEXT)

@@ -29,7 +29,6 @@ from .types import (
     ProgrammeSpec,
     RulesetSpec,
     Status,
-    TargetSource,
 )
 
 
@@ -110,19 +109,22 @@ def check_ruleset(ruleset: RulesetSpec) -> None:
 
 
 def check_targets(city: CityInput, ruleset: RulesetSpec) -> list[str]:
-    """One committed target per indicator, never below the national floor."""
-    floors = {rule.indicator: rule.floor for rule in ruleset.indicators}
+    """One committed target per indicator, none its rule's kind refuses (below the national
+    floor)."""
+    rules = {rule.indicator: rule for rule in ruleset.indicators}
     problems: list[str] = []
     seen: set[str] = set()
     for indicator, target in city.targets:
         if indicator in seen:
             problems.append(f"two committed targets for {indicator}")
         seen.add(indicator)
-        if indicator in floors and target < floors[indicator]:
-            problems.append(
-                f"committed target {target} for {indicator} is below the national floor "
-                f"{floors[indicator]}"
-            )
+        rule = rules.get(indicator)
+        if rule is None:
+            continue
+        refusal = RULE_KINDS[rule.kind].target_refusal(target=target, floor=rule.floor)
+        if refusal is not None:
+            why = refusal.in_field % {"floor": rule.floor}
+            problems.append(f"committed target {target} for {indicator} is {why}")
     return problems
 
 
@@ -150,19 +152,18 @@ def evaluate_city(
     committed_targets = dict(reversed(city.targets))
     outcomes: list[IndicatorOutcome] = []
     for rule in ruleset.indicators:
-        committed = committed_targets.get(rule.indicator)
-        target, source = (
-            (committed, TargetSource.COMMITTED)
-            if committed is not None
-            else (rule.floor, TargetSource.FLOOR)
+        kind = RULE_KINDS[rule.kind]
+        target, source = kind.target(
+            rule=rule, committed=committed_targets.get(rule.indicator), city=city
         )
         outcomes.append(
-            RULE_KINDS[rule.kind].assess(
+            kind.assess(
                 context=context,
                 rule=rule,
                 target=target,
                 source=source,
                 totals=by_indicator.get(rule.indicator, ()),
+                city=city,
             )
         )
 

@@ -1,7 +1,13 @@
 """Rule kinds: one small class per kind of indicator, looked up by the name a ruleset stores.
 
 Each kind turns a city's approved totals of one indicator into an ``IndicatorOutcome``
-carrying every number it used and a sentence saying why.
+carrying every number it used and a sentence saying why, and carries everything else that is
+particular to it, as Django's password validators carry their own ``validate()``, code and
+help text: which target counts and which one is refused, how its target and actual are
+written, what a city still needs by a date and the path to the target, and its words (its
+label, its reasons and what the portal says of it) as ``Text`` for the layer that shows them.
+Nothing outside the scoring core names a kind (``tests/test_rule_kinds.py``): adding one is a
+class here, its entry in ``RULE_KINDS`` and its tests.
 """
 
 from __future__ import annotations
@@ -9,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from decimal import Context as DecimalContext
-from decimal import Decimal
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from .decimals import (
     CONTEXT,
@@ -21,15 +27,21 @@ from .decimals import (
     ONE,
     TWO_PLACES,
     ZERO,
+    decimal_sum,
     quantize,
+    round_up,
 )
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
+from .texts import Figure, Rate, Refusal, Text, gettext_noop
 from .types import (
+    CityInput,
     IndicatorOutcome,
     IndicatorRule,
+    PathPoint,
     PeriodTotal,
     ProgrammeSpec,
     Status,
+    StillNeeded,
     TargetSource,
 )
 
@@ -162,12 +174,141 @@ def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
     return _quantized(value, value.is_signed(), places)
 
 
+class StoredOutcome(Protocol):
+    """An indicator's outcome read back to be worded: an ``IndicatorOutcome`` or a run's stored
+    row of it (``status`` and ``target_source`` by their values)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def target_source(self) -> str: ...
+    @property
+    def weight(self) -> Decimal: ...
+    @property
+    def full_target(self) -> Decimal: ...
+    @property
+    def target(self) -> Decimal: ...
+    @property
+    def actual(self) -> Decimal | None: ...
+    @property
+    def attainment(self) -> Decimal: ...
+    @property
+    def points(self) -> Decimal: ...
+    @property
+    def base_value(self) -> Decimal | None: ...
+    @property
+    def final_value(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """How a figure of an outcome is written: a fraction written as a percentage (``rate``) or
+    a number in the indicator's unit, kept to ``places`` decimals in a run and its document."""
+
+    rate: bool
+    places: int
+
+    def figure(self, value: Decimal | None) -> Figure:
+        """``value`` as a figure of a ``Text``."""
+        if value is None:
+            return None
+        return Rate(value) if self.rate else value
+
+
+RATE = Measure(rate=True, places=4)
+COUNT = Measure(rate=False, places=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the city's page says of an indicator: its target, what the approved figure beside
+    it is (``approved``: the label of ``StillNeeded.so_far``), and what is still needed."""
+
+    target: Text
+    approved: Text
+    need: Text
+
+
+BELOW_FLOOR = Refusal(
+    code="below_floor",
+    in_field=gettext_noop("below the national floor %(floor)s"),
+    in_row=gettext_noop("committed target %(target)s is below the national floor %(floor)s"),
+)
+
+_SOURCES = {
+    TargetSource.COMMITTED: Text("committed", gettext_noop("the committed target")),
+    TargetSource.FLOOR: Text("floor", gettext_noop("the national floor")),
+}
+
+# The portal's chart draws its path with the arithmetic it always had (28 digits, half-even to
+# the cent); the chart is a picture beside the figures, none of which it changes.
+_CHART = DecimalContext(prec=28, rounding=ROUND_HALF_EVEN)
+_CENT = Decimal("0.01")
+
+
+def points_text(outcome: StoredOutcome) -> Text:
+    """The sentence every reason ends with: the points of the weight."""
+    return Text(
+        "points",
+        gettext_noop("%(points)s of %(weight)s points."),
+        {"points": outcome.points, "weight": outcome.weight},
+    )
+
+
+def on_target_text(need: StillNeeded) -> Text:
+    """What the portal says of an indicator already on target for the date."""
+    return Text("on_target", gettext_noop("On target for %(date)s."), {"date": need.by})
+
+
+def _per_year(totals: Iterable[PeriodTotal]) -> dict[int, Decimal]:
+    per_year: dict[int, Decimal] = {}
+    for total in totals:
+        per_year[total.year] = _CHART.add(per_year.get(total.year, ZERO), total.total)
+    return per_year
+
+
 class RuleKind:
+    """What is particular to one kind of indicator. A subclass names itself (``name``, the
+    value a ruleset stores), says how its figures are written and implements ``assess``,
+    ``still_needed``, ``path``, ``reason`` and ``progress``; the targets' rules below hold for
+    every kind unless it says otherwise."""
+
     name: ClassVar[str]
     description: ClassVar[str]
-    # Its values add up to a running total over the programme, which a lowered value makes
-    # fall (a data-quality flag for the reviewer).
+    label: ClassVar[str]
+    """The kind in the programme's words (the vocabulary's label), marked for the catalogue."""
+    target_measure: ClassVar[Measure]
+    actual_measure: ClassVar[Measure]
     running_total: ClassVar[bool] = False
+    """Its figures add up over the periods: a figure lowered after it was submitted lowers a
+    running total, which the reporting workflow flags for the reviewer."""
+
+    # Targets
+
+    def target(
+        self, *, rule: IndicatorRule, committed: Decimal | None, city: CityInput
+    ) -> tuple[Decimal, TargetSource]:
+        """The target an evaluation holds the city to: its committed target when it gave one
+        (``committed``, from ``city.targets``), else the national floor."""
+        if committed is not None:
+            return committed, TargetSource.COMMITTED
+        return rule.floor, TargetSource.FLOOR
+
+    def target_places(self, unit_places: int) -> int:
+        """The decimals a committed target is given with: a rate to its measure's places, a
+        count or amount to its unit's (``Indicator.decimal_places``)."""
+        return self.target_measure.places if self.target_measure.rate else unit_places
+
+    def target_refusal(self, *, target: Decimal, floor: Decimal) -> Refusal | None:
+        """Why a committed target cannot stand, or None: never below the national floor ("以上"
+        includes the floor itself)."""
+        return None if target >= floor else BELOW_FLOOR
+
+    def floor_words(self, floor: Decimal) -> Text:
+        """The national floor as a refusal names it."""
+        return Text("floor", "%(floor)s", {"floor": f"{floor.normalize(CONTEXT):f}"})
+
+    # Scoring
 
     def assess(
         self,
@@ -177,8 +318,45 @@ class RuleKind:
         target: Decimal,
         source: TargetSource,
         totals: Sequence[PeriodTotal],
+        city: CityInput,
     ) -> IndicatorOutcome:
+        """The outcome of ``rule`` for ``city`` against ``target``; ``totals`` are the city's
+        approved totals of the indicator up to the as-of date."""
         raise NotImplementedError
+
+    def still_needed(
+        self,
+        *,
+        context: Context,
+        indicator: str,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+        places: int,
+    ) -> StillNeeded:
+        """What the indicator still needs to be met at ``context.as_of`` (an evaluation date),
+        to the unit's ``places``."""
+        raise NotImplementedError
+
+    def path(
+        self, *, programme: ProgrammeSpec, target: Decimal, totals: Sequence[PeriodTotal]
+    ) -> tuple[PathPoint, ...]:
+        """The approved figures year by year against the path to the target."""
+        raise NotImplementedError
+
+    # Words
+
+    def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
+        """Why the outcome is what it is, as the sentences of a stored outcome's figures: what
+        the stored English reason says, for the reader's language."""
+        raise NotImplementedError
+
+    def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
+        """What the city's page says of the indicator."""
+        raise NotImplementedError
+
+    def source_text(self, outcome: StoredOutcome) -> Text:
+        """Which target the outcome was held to, as its reasons name it."""
+        return _SOURCES[TargetSource(outcome.target_source)]
 
 
 class GrowthRule(RuleKind):
@@ -186,6 +364,8 @@ class GrowthRule(RuleKind):
 
     name = "growth"
     description = "average annual growth from the baseline year, as a fraction"
+    label = gettext_noop("growth (average annual growth from the baseline year)")
+    target_measure = actual_measure = RATE
 
     def assess(
         self,
@@ -195,6 +375,7 @@ class GrowthRule(RuleKind):
         target: Decimal,
         source: TargetSource,
         totals: Sequence[PeriodTotal],
+        city: CityInput,
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         baseline_year = context.programme.baseline_year
@@ -278,6 +459,164 @@ class GrowthRule(RuleKind):
             final_value=vn,
         )
 
+    def floor_words(self, floor: Decimal) -> Text:
+        """A growth floor also as a percentage: ``0.3 (30% growth)``."""
+        percent = CONTEXT.multiply(floor, HUNDRED).quantize(ONE, rounding=ROUND_HALF_EVEN)
+        return Text(
+            "growth.floor",
+            gettext_noop("%(floor)s (%(percent)s%% growth)"),
+            {"floor": f"{floor.normalize(CONTEXT):f}", "percent": f"{percent:f}"},
+        )
+
+    def still_needed(
+        self,
+        *,
+        context: Context,
+        indicator: str,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+        places: int,
+    ) -> StillNeeded:
+        """The annual value the target year ``B + n`` must reach, ``V0 x (1 + t)^n``, rounded up
+        to the unit's precision, and how much of it the approved figures of that year still
+        lack."""
+        programme, n, by = context.programme, context.years_elapsed, context.as_of
+        target_year = programme.baseline_year + max(n, 1)
+        so_far = decimal_sum(t.total for t in totals if t.year == target_year)
+        base = annual_value(programme.baseline_year, totals).value
+        if n == 0 or base is None or base == ZERO:
+            return StillNeeded(indicator, self.name, by, target_year, None, so_far, None)
+        growth = CONTEXT.power(CONTEXT.add(ONE, target), n)
+        required = round_up(CONTEXT.multiply(base, growth), places)
+        needed = max(ZERO, CONTEXT.subtract(required, so_far))
+        return StillNeeded(indicator, self.name, by, target_year, required, so_far, needed)
+
+    def path(
+        self, *, programme: ProgrammeSpec, target: Decimal, totals: Sequence[PeriodTotal]
+    ) -> tuple[PathPoint, ...]:
+        """Each year's figure from the baseline year on against ``V0 x (1 + t)^k``."""
+        per_year = _per_year(totals)
+        baseline = programme.baseline_year
+        base = per_year.get(baseline)
+        grown = _CHART.add(ONE, target)
+        return tuple(
+            PathPoint(
+                year,
+                per_year.get(year),
+                _CHART.multiply(base, _CHART.power(grown, year - baseline)).quantize(
+                    _CENT, context=_CHART
+                )
+                if base
+                else None,
+            )
+            for year in range(baseline, baseline + programme.construction_years + 1)
+        )
+
+    def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
+        baseline_year = context.programme.baseline_year
+        years = context.years_elapsed
+        figures: dict[str, Figure] = {
+            "base_year": baseline_year,
+            "final_year": baseline_year + years,
+            "base": outcome.base_value,
+            "final": outcome.final_value,
+            "years": years,
+            "actual": self.actual_measure.figure(outcome.actual),
+            "target": self.target_measure.figure(outcome.target),
+            "source": self.source_text(outcome),
+            "attainment": Rate(outcome.attainment),
+            "points": outcome.points,
+            "weight": outcome.weight,
+        }
+        if outcome.status == Status.NOT_ASSESSABLE:
+            if outcome.base_value is None:
+                why = Text(
+                    "growth.baseline_incomplete",
+                    gettext_noop("the baseline year %(base_year)s is incomplete"),
+                    figures,
+                )
+            elif outcome.final_value is None:
+                why = Text(
+                    "growth.final_incomplete",
+                    gettext_noop("the year %(final_year)s is incomplete"),
+                    figures,
+                )
+            else:
+                why = Text(
+                    "growth.baseline_zero",
+                    gettext_noop(
+                        "the baseline value for %(base_year)s is 0, so growth cannot be computed"
+                    ),
+                    figures,
+                )
+            return (
+                Text(
+                    "growth.not_assessable",
+                    gettext_noop(
+                        "Not assessable: %(why)s. 0.00 of %(weight)s points; flagged for review."
+                    ),
+                    {**figures, "why": why},
+                ),
+            )
+        if outcome.status == Status.MET:
+            text = Text(
+                "growth.met",
+                gettext_noop(
+                    "%(base_year)s: %(base)s to %(final_year)s: %(final)s; average annual growth "
+                    "over %(years)s years %(actual)s reaches %(source)s of %(target)s."
+                ),
+                figures,
+            )
+        elif outcome.status == Status.PARTIAL:
+            text = Text(
+                "growth.partial",
+                gettext_noop(
+                    "%(base_year)s: %(base)s to %(final_year)s: %(final)s; average annual growth "
+                    "over %(years)s years %(actual)s is below %(source)s of %(target)s: "
+                    "attainment %(attainment)s."
+                ),
+                figures,
+            )
+        else:
+            text = Text(
+                "growth.missed",
+                gettext_noop(
+                    "%(base_year)s: %(base)s to %(final_year)s: %(final)s; average annual growth "
+                    "over %(years)s years %(actual)s is not above zero against %(source)s of "
+                    "%(target)s."
+                ),
+                figures,
+            )
+        return text, points_text(outcome)
+
+    def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
+        if need.needed is None:
+            says = Text(
+                "growth.cannot_say",
+                gettext_noop(
+                    "Cannot be said yet: the baseline year's figure is not complete and approved."
+                ),
+            )
+        elif need.is_met:
+            says = on_target_text(need)
+        else:
+            says = Text(
+                "growth.must_reach",
+                gettext_noop("%(year)s must reach %(required)s: %(needed)s more"),
+                {"year": need.target_year, "required": need.required, "needed": need.needed},
+            )
+        return Progress(
+            target=Text(
+                "growth.target", gettext_noop("%(target)s a year"), {"target": Rate(target)}
+            ),
+            approved=Text(
+                "growth.approved",
+                gettext_noop("Approved in %(year)s"),
+                {"year": need.target_year},
+            ),
+            need=says,
+        )
+
 
 @lru_cache(maxsize=4096)
 def _cumulative_target(
@@ -303,6 +642,8 @@ class CumulativeRule(RuleKind):
 
     name = "cumulative"
     description = "total since the programme started, against a target pro-rated by years elapsed"
+    label = gettext_noop("cumulative (total since the start, pro-rated target)")
+    target_measure = actual_measure = COUNT
     running_total = True
 
     def assess(
@@ -313,6 +654,7 @@ class CumulativeRule(RuleKind):
         target: Decimal,
         source: TargetSource,
         totals: Sequence[PeriodTotal],
+        city: CityInput,
     ) -> IndicatorOutcome:
         n = context.years_elapsed
         length = context.programme.construction_years
@@ -378,5 +720,128 @@ class CumulativeRule(RuleKind):
             final_value=total,
         )
 
+    def still_needed(
+        self,
+        *,
+        context: Context,
+        indicator: str,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+        places: int,
+    ) -> StillNeeded:
+        """The pro-rated target ``target x n / L`` less what has been approved since the baseline
+        year, never below zero, rounded **up** to the unit's precision (a count of 66.67 needs
+        67)."""
+        programme, n, by = context.programme, context.years_elapsed, context.as_of
+        so_far = decimal_sum(t.total for t in totals if programme.baseline_year < t.year <= by.year)
+        if n == 0:
+            return StillNeeded(indicator, self.name, by, None, None, so_far, None)
+        due = CONTEXT.divide(
+            CONTEXT.multiply(target, Decimal(n)), Decimal(programme.construction_years)
+        )
+        required = round_up(due, places)
+        needed = max(ZERO, CONTEXT.subtract(required, so_far))
+        return StillNeeded(indicator, self.name, by, None, required, so_far, needed)
+
+    def path(
+        self, *, programme: ProgrammeSpec, target: Decimal, totals: Sequence[PeriodTotal]
+    ) -> tuple[PathPoint, ...]:
+        """The running total against the target spread evenly over the construction years."""
+        per_year = _per_year(totals)
+        baseline, years = programme.baseline_year, programme.construction_years
+        points: list[PathPoint] = []
+        running = ZERO
+        for year in range(baseline + 1, baseline + years + 1):
+            running = _CHART.add(running, per_year.get(year, ZERO))
+            path = _CHART.divide(_CHART.multiply(target, year - baseline), years)
+            points.append(
+                PathPoint(
+                    year,
+                    running if year in per_year else None,
+                    path.quantize(_CENT, context=_CHART),
+                )
+            )
+        return tuple(points)
+
+    def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
+        figures: dict[str, Figure] = {
+            "start": Period(context.programme.baseline_year + 1, Granularity.YEAR).start,
+            "as_of": context.as_of,
+            "actual": self.actual_measure.figure(outcome.actual),
+            "full": self.target_measure.figure(outcome.full_target),
+            "target": self.target_measure.figure(outcome.target),
+            "source": self.source_text(outcome),
+            "years": context.years_elapsed,
+            "length": context.programme.construction_years,
+            "attainment": Rate(outcome.attainment),
+            "points": outcome.points,
+            "weight": outcome.weight,
+        }
+        if outcome.status == Status.NOT_ASSESSABLE:
+            return (
+                Text(
+                    "cumulative.not_assessable",
+                    gettext_noop(
+                        "Not assessable: no approved value in periods from %(start)s to "
+                        "%(as_of)s. 0.00 of %(weight)s points; flagged for review."
+                    ),
+                    figures,
+                ),
+            )
+        if outcome.status == Status.MET:
+            text = Text(
+                "cumulative.met",
+                gettext_noop(
+                    "%(actual)s approved from %(start)s to %(as_of)s: reaches %(source)s of "
+                    "%(full)s pro-rated to %(years)s of %(length)s years, %(target)s."
+                ),
+                figures,
+            )
+        elif outcome.status == Status.PARTIAL:
+            text = Text(
+                "cumulative.partial",
+                gettext_noop(
+                    "%(actual)s approved from %(start)s to %(as_of)s: attainment %(attainment)s "
+                    "of %(source)s of %(full)s pro-rated to %(years)s of %(length)s years, "
+                    "%(target)s."
+                ),
+                figures,
+            )
+        else:
+            text = Text(
+                "cumulative.missed",
+                gettext_noop(
+                    "Nothing approved towards %(source)s of %(full)s pro-rated to %(years)s of "
+                    "%(length)s years, %(target)s, from %(start)s to %(as_of)s."
+                ),
+                figures,
+            )
+        return text, points_text(outcome)
+
+    def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
+        if need.needed is None:
+            says = Text("cumulative.cannot_say", gettext_noop("Cannot be said yet."))
+        elif need.is_met:
+            says = on_target_text(need)
+        else:
+            says = Text(
+                "cumulative.more_needed",
+                gettext_noop("%(needed)s more needed by %(date)s"),
+                {"needed": need.needed, "date": need.by},
+            )
+        return Progress(
+            target=Text("cumulative.target", "%(target)s", {"target": target}),
+            approved=Text("cumulative.approved", gettext_noop("Approved so far")),
+            need=says,
+        )
+
 
 RULE_KINDS: dict[str, RuleKind] = {kind.name: kind for kind in (GrowthRule(), CumulativeRule())}
+
+
+def rule_kind(name: str) -> RuleKind:
+    """The kind a ruleset names ``name``."""
+    try:
+        return RULE_KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown rule kind {name!r}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -99,10 +100,11 @@ class CityInput:
 class IndicatorOutcome:
     """The assessment of one indicator for one city, with every number used and why.
 
-    ``actual`` and ``target`` are growth fractions (4 decimals) for growth indicators and counts
-    (2 decimals; the target pro-rated) for cumulative ones. ``base_value``/``final_value`` are the
-    annual values of the baseline and last elapsed year (growth) or ``final_value`` the cumulative
-    total (cumulative)."""
+    ``actual`` and ``target`` are written as the kind's ``actual_measure`` and ``target_measure``
+    say: growth fractions (4 decimals) for growth indicators and counts (2 decimals; the target
+    pro-rated) for cumulative ones. ``base_value``/``final_value`` are the annual values of the
+    baseline and last elapsed year (growth) or ``final_value`` the cumulative total
+    (cumulative)."""
 
     indicator: str
     kind: str
@@ -147,3 +149,36 @@ class ProgrammeOutcome:
     cities: tuple[CityOutcome, ...]
     # The digest of everything the evaluation read (``digest.totals_digest``).
     input_digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StillNeeded:
+    """What an indicator still needs to be met at the evaluation date ``by``, as its kind
+    counts it (``rules.RuleKind.still_needed``): ``required`` what is due by then (the
+    cumulative total due, or the annual value the target year must reach), ``so_far`` what
+    approved figures give towards it, ``needed`` the difference, never negative.
+    ``required`` and ``needed`` are None when they cannot be known yet (a growth indicator
+    without a complete baseline year, or no year will have elapsed by ``by``); ``target_year``
+    is the year whose figures count, for a kind that counts one year only."""
+
+    indicator: str
+    kind: str
+    by: dt.date
+    target_year: int | None
+    required: Decimal | None
+    so_far: Decimal
+    needed: Decimal | None
+
+    @property
+    def is_met(self) -> bool:
+        return self.needed is not None and self.needed == 0
+
+
+@dataclass(frozen=True, slots=True)
+class PathPoint:
+    """One year of an indicator's chart: what approved figures give (None: nothing to show that
+    year) against the path to the target."""
+
+    year: int
+    actual: Decimal | None
+    path: Decimal | None

@@ -30,11 +30,10 @@ from evaluation.inputs import (
     Figure,
     amount_errors,
     division_code_error,
-    floor_in_words,
     mixed_granularity,
     parse_number,
     period_error,
-    target_floor_error,
+    target_row_error,
 )
 from evaluation.models import (
     Indicator,
@@ -42,10 +41,9 @@ from evaluation.models import (
     Participation,
     Programme,
     Report,
-    RuleKind,
     Target,
 )
-from evaluation.scoring import Period, PeriodError
+from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.tabular import Row, read_table
 from evaluation.workflow import REPORT
@@ -298,28 +296,21 @@ def targets_import(
             row_errors.append(RowError(row.line, "indicator", why))
         value: Decimal | None = None
         text = row.values.get("target", "")
+        # A target of an unknown indicator is read as a rate would be; its row is refused anyway.
         places = (
-            4 if rule is None or rule.kind == RuleKind.GROWTH else rule.indicator.decimal_places
+            4 if rule is None else rule_kind(rule.kind).target_places(rule.indicator.decimal_places)
         )
         try:
             value = parse_number(text, places=places, positive=True, limit=MAX_TARGET)
         except ValueError as exc:
             row_errors.append(RowError(row.line, "target", reason_of(exc)))
-        below = (
-            target_floor_error(floor=rule.floor, value=value)
+        refused = (
+            target_row_error(given=text, floor=rule.floor, value=value, kind=rule.kind)
             if value is not None and rule is not None
             else None
         )
-        if below is not None:
-            assert rule is not None
-            row_errors.append(
-                RowError(
-                    row.line,
-                    "target",
-                    gettext("committed target %(target)s is below the national floor %(floor)s")
-                    % {"target": text, "floor": floor_in_words(kind=rule.kind, floor=rule.floor)},
-                )
-            )
+        if refused is not None:
+            row_errors.append(RowError(row.line, "target", refused))
         key = (code, indicator_code)
         if code and indicator_code:
             if key in seen:

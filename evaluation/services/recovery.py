@@ -169,7 +169,8 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
             raise Locked(
                 gettext("only a failed run can be restarted; run #{id} is {status}").format(
                     id=locked.pk, status=locked.get_status_display()
-                )
+                ),
+                "run_not_failed",
             )
         now = timezone.now()
         pending = list(locked.chunks.filter(status=RunChunk.Status.PENDING).order_by("number"))

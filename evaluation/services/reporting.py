@@ -36,7 +36,7 @@ from evaluation.models import (
     Participation,
     Report,
 )
-from evaluation.scoring import RULE_KINDS, Period
+from evaluation.scoring import Period, rule_kind
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.imports import (
     METRIC_COLUMNS,
@@ -283,7 +283,7 @@ def report_values_check(
         if (
             existing is not None
             and report.submitted_at is not None
-            and RULE_KINDS[rules[code].kind].running_total
+            and rule_kind(rules[code].kind).running_total
             and parsed[code] < existing.value
         ):
             flags.append(

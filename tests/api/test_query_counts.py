@@ -22,6 +22,8 @@ from evaluation.models import (
     Ruleset,
     TrancheDecision,
 )
+from evaluation.quality import running_total_fell
+from evaluation.scoring import Granularity, Period
 from evaluation.services.decisions import decision_confirm
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
@@ -140,10 +142,24 @@ def add_reports(participation, user, months: range) -> None:
                 number=month,
                 value=Decimal(month * 10),
                 status=MetricValue.Status.SUBMITTED,
-                flag="flagged" if month % 2 else "",
+                flags=[
+                    running_total_fell(
+                        period=Period(2021, Granularity.MONTH, month),
+                        old=Decimal(9),
+                        new=Decimal(1),
+                    )
+                ]
+                if month % 2
+                else [],
                 submitted_by=user,
                 submitted_at=now,
             )
+
+
+def fell(month: int) -> dict[str, str]:
+    return running_total_fell(
+        period=Period(2021, Granularity.MONTH, month), old=Decimal(9), new=Decimal(1)
+    )
 
 
 def test_reports_as_a_reviewer(reviewer, city_a, city_b, official_a, official_b):

@@ -83,6 +83,7 @@ def test_restarting_a_run_that_has_not_failed_is_a_conflict_and_changes_nothing(
         "errors": [
             {
                 "field": None,
+                "code": "run_not_failed",
                 "reason": f"only a failed run can be restarted; run #{failed.pk} is running",
             }
         ]

@@ -312,8 +312,8 @@ def test_every_refusal_is_documented_in_the_one_error_shape(document):
     [error] = error_refs
     item = component(document, component(document, error)["properties"]["errors"]["items"]["$ref"])
     assert component(document, error)["required"] == ["errors"]
-    assert set(item["properties"]) == {"field", "line", "column", "reason"}
-    assert item["required"] == ["reason"]
+    assert set(item["properties"]) == {"field", "line", "column", "code", "reason"}
+    assert item["required"] == ["code", "reason"]
     paths = document["paths"]
     assert "409" in paths["/api/v1/reports/{id}/values/"]["put"]["responses"]
     assert "409" in paths["/api/v1/decisions/{id}/confirm/"]["post"]["responses"]
@@ -352,6 +352,8 @@ def test_a_url_no_route_matches_is_refused_in_the_error_shape_under_the_api(api_
     elsewhere = client.get("/no-such-page/")
 
     assert unrouted.status_code == 404
-    assert unrouted.json() == {"errors": [{"field": None, "reason": "Not found."}]}
+    assert unrouted.json() == {
+        "errors": [{"field": None, "code": "not_found", "reason": "Not found."}]
+    }
     assert elsewhere.status_code == 404
     assert elsewhere["Content-Type"].startswith("text/html")

@@ -99,7 +99,9 @@ def test_an_expired_token_is_refused_and_forgotten(li_wei):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
-    assert response.json() == {"errors": [{"field": None, "reason": "Invalid token."}]}
+    assert response.json() == {
+        "errors": [{"field": None, "code": "authentication_failed", "reason": "Invalid token."}]
+    }
     assert not AuthToken.objects.filter(user=li_wei).exists()
 
 

@@ -36,13 +36,18 @@ def test_a_city_is_named_by_a_six_digit_division_code(code: str, refused: bool) 
 
 
 @pytest.mark.parametrize(
-    ("value", "floor", "refused"),
-    [("0.2", "0.2", False), ("0.19", "0.2", True), ("250", "200", False), ("199", "200", True)],
+    ("kind", "value", "floor", "refused"),
+    [
+        ("growth", "0.2", "0.2", False),
+        ("growth", "0.19", "0.2", True),
+        ("cumulative", "250", "200", False),
+        ("cumulative", "199", "200", True),
+    ],
 )
 def test_a_committed_target_meets_the_floor_including_the_floor_itself(
-    value: str, floor: str, refused: bool
+    kind: str, value: str, floor: str, refused: bool
 ) -> None:
-    why = inputs.target_floor_error(floor=Decimal(floor), value=Decimal(value))
+    why = inputs.target_floor_error(floor=Decimal(floor), value=Decimal(value), kind=kind)
     assert (why is not None) == refused
 
 
