@@ -134,7 +134,7 @@ class MetricValue(PeriodFields):
         SUBMITTED = "submitted", _("submitted, awaiting review")
         APPROVED = "approved", _("approved")
 
-    city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="metric_values")
+    city = models.ForeignKey("City", on_delete=models.PROTECT, related_name="metric_values")
     report = models.ForeignKey(
         "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
     )

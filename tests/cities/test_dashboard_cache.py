@@ -14,8 +14,8 @@ from django.core.cache import caches
 from django.test import Client
 
 from cities import selectors
-from cities.models import City
 from evaluation.models import EvaluationRun, Indicator, MetricValue, OfficialAssignment, Ruleset
+from evaluation.models.cities import City
 from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.imports import targets_import

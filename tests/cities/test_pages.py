@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from cities import selectors
-from cities.models import OfficialProfile
 from evaluation.models import EvaluationRun, MetricValue, Report
+from evaluation.models.people import OfficialProfile
 from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.runs import evaluation_run_request
