@@ -85,7 +85,7 @@ def test_a_provisional_run_shows_at_once(
     portal_a, city_a, reviewer, django_capture_on_commit_callbacks
 ):
     add_value(city_a.city, "sme_transformations", "2020", "30")
-    assert "尚未运行预评价" in text_of(visit(portal_a, city_a))
+    assert "尚未进行试算评价" in text_of(visit(portal_a, city_a))
     with django_capture_on_commit_callbacks(execute=True):
         evaluation_run_request(
             programme=city_a.programme,
@@ -97,7 +97,7 @@ def test_a_provisional_run_shows_at_once(
     assert run.status == "succeeded", run.error
     score = run.city_results.get(participation=city_a).score
     page = text_of(visit(portal_a, city_a))
-    assert score > 0 and f"{score:.2f}" in page and "尚未运行预评价" not in page
+    assert score > 0 and f"{score:.2f}" in page and "尚未进行试算评价" not in page
 
 
 def text_of(page: str) -> str:
