@@ -7,4 +7,4 @@ class CitiesConfig(AppConfig):
     tables or tasks of its own."""
 
     name = "cities"
-    verbose_name = _("Cities")
+    verbose_name = _("City officials' portal")
