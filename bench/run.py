@@ -37,7 +37,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from cities.models import City  # noqa: E402
 from evaluation import scoring  # noqa: E402
 from evaluation.models import (  # noqa: E402
     EvaluationRun,
@@ -47,6 +46,7 @@ from evaluation.models import (  # noqa: E402
     Programme,
     Ruleset,
 )
+from evaluation.models.cities import City  # noqa: E402
 from evaluation.selectors import evaluation_inputs, programme_spec, ruleset_spec  # noqa: E402
 from evaluation.services.imports import metrics_import  # noqa: E402
 from evaluation.services.runs import evaluation_run_execute  # noqa: E402

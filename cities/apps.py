@@ -3,9 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CitiesConfig(AppConfig):
-    name = "cities"
-    verbose_name = _("Cities")
+    """The city officials' web portal: pages that call the domain (``evaluation``), with no
+    tables or tasks of its own."""
 
-    def ready(self) -> None:
-        # The portal's tasks are sent by name through the outbox: register them everywhere.
-        from cities import tasks  # noqa: F401
+    name = "cities"
+    verbose_name = _("City officials' portal")

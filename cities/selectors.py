@@ -15,7 +15,6 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Model, Sum
 
-from cities.models import City
 from config.db.prepared import fetch_all_prepared
 from evaluation import scoring, vocabulary, workflow
 from evaluation.access import NotFound, city_results_for
@@ -34,6 +33,7 @@ from evaluation.models import (
     Ruleset,
     Target,
 )
+from evaluation.models.cities import City
 from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (

@@ -30,7 +30,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cities import selectors
 from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
-from cities.notifications import official_language_remember
 from evaluation import vocabulary
 from evaluation.exceptions import (
     Forbidden,
@@ -44,6 +43,7 @@ from evaluation.models import MetricValue, Participation
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.services import reporting
+from evaluation.services.notices import official_language_remember
 
 View = Callable[..., HttpResponse]
 

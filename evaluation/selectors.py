@@ -489,10 +489,9 @@ class HistoryEntry:
 
 def audited_models() -> dict[str, type[Model]]:
     """The audited models by the name the API and the portal use for them."""
-    from cities.models import City
-
     # Imported here: the scoring core's GradeBand and IndicatorRule have these names above.
     from evaluation.models import GradeBand, IndicatorRule, TrancheDecision
+    from evaluation.models.cities import City
 
     return {
         "run": EvaluationRun,

@@ -151,6 +151,14 @@ def notify_reviewers(report_id: int, version: int) -> bool:
     return reviewers_notify(report_id=report_id, version=version)
 
 
+@shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
+def notify_officials(report_id: int, version: int, kind: str) -> int:
+    """A review's follow-up: tell the city's officials, each in their language."""
+    from evaluation.services.notices import officials_notify
+
+    return officials_notify(report_id=report_id, version=version, kind=kind)
+
+
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def dispatch_outbox() -> int:
     """Send the tasks that could not be sent when they were asked for (broker down)."""

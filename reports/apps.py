@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ReportsConfig(AppConfig):
     name = "reports"
-    verbose_name = _("Reports")
+    verbose_name = _("Documents")
 
     def ready(self) -> None:
         # Register the document task in every process, as the evaluation's are.

@@ -8,8 +8,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cities.models import City
 from evaluation.models import Indicator, MetricValue, Participation, Programme, Target
+from evaluation.models.cities import City
 from evaluation.scoring import Period
 
 

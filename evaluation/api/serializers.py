@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cities.models import City
 from evaluation.inputs import is_late, period_error
 from evaluation.models import (
     CityResult,
@@ -24,6 +23,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
+from evaluation.models.cities import City
 from evaluation.scoring import Period, PeriodError
 
 

@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
                 default=list,
                 help_text=(
                     "Why a reviewer should look at this value (not a refusal): each a code "
-                    "with its figures (evaluation.quality)."
+                    "with its figures."
                 ),
             ),
         ),
@@ -112,7 +112,7 @@ class Migration(migrations.Migration):
                 default=list,
                 help_text=(
                     "Why a reviewer should look at this value (not a refusal): each a code "
-                    "with its figures (evaluation.quality)."
+                    "with its figures."
                 ),
             ),
         ),

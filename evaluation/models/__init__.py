@@ -1,15 +1,17 @@
-"""The programme's data in its own words, one module per subdomain: programmes and targets,
-rulesets, reporting, runs and decisions, and the outbox. Everything is re-exported here, so
-``from evaluation.models import Report`` keeps working and the app's models stay one app."""
+"""The programme's data in its own words, one module per subdomain: cities, programmes and
+targets, rulesets, reporting, runs and decisions, people, and the outbox with its notices.
+Everything is re-exported here, so ``from evaluation.models import Report`` keeps working and
+the app's models stay one app."""
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import (
     labels,  # noqa: F401  (translatable names, see its docstring)
     tokens,  # noqa: F401  (API tokens' history)
 )
+from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
-from evaluation.models.outbox import OutboxTask, ReviewNotice
-from evaluation.models.people import RoleChange
+from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice
+from evaluation.models.people import OfficialProfile, RoleChange
 from evaluation.models.programmes import (
     Indicator,
     OfficialAssignment,
@@ -29,6 +31,7 @@ from evaluation.vocabulary import Grade, RuleKind
 
 __all__ = [
     "PERIOD_VALID",
+    "City",
     "CityResult",
     "EvaluationRun",
     "FrozenRulesetError",
@@ -39,6 +42,8 @@ __all__ = [
     "IndicatorRule",
     "MetricValue",
     "OfficialAssignment",
+    "OfficialNotice",
+    "OfficialProfile",
     "OutboxTask",
     "Participation",
     "PeriodFields",

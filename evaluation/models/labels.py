@@ -19,9 +19,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from cities.models import City, OfficialNotice, OfficialProfile
+from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
-from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice
+from evaluation.models.people import OfficialProfile
 from evaluation.models.programmes import (
     Indicator,
     OfficialAssignment,

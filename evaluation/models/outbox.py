@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.reporting import Report
 
@@ -47,3 +48,29 @@ class ReviewNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice for {self.report} v{self.version}"
+
+
+class OfficialNotice(models.Model):
+    """An email to a city's officials about a version of a report (returned, or approved):
+    recorded before it goes out, so that a task delivered twice sends it once. (Its table keeps
+    the name it had when the portal sent these emails.)"""
+
+    class Kind(models.TextChoices):
+        RETURNED = "returned", _("returned")
+        APPROVED = "approved", _("approved")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="official_notices")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "cities_officialnotice"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "version", "kind"], name="official_notice_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} v{self.version} {self.kind}"

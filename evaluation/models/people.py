@@ -1,4 +1,5 @@
-"""Who gave whom a ministry role, and when: role grants are audited like every other change."""
+"""Who gave whom a ministry role, and when: role grants are audited like every other change;
+and what is remembered of an official (the language their emails are written in)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,19 @@ class RoleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.change} {self.role}"
+
+
+class OfficialProfile(models.Model):
+    """What is remembered of an official: the language they last used the portal in, so that
+    the emails they are sent are in it. (Its table keeps the name it had as the portal's.)"""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_profile"
+    )
+    language = models.CharField(max_length=10, default="zh-hans")
+
+    class Meta:
+        db_table = "cities_officialprofile"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

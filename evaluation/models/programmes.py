@@ -101,7 +101,7 @@ class Participation(models.Model):
     programme = models.ForeignKey(
         Programme, on_delete=models.PROTECT, related_name="participations"
     )
-    city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="participations")
+    city = models.ForeignKey("City", on_delete=models.PROTECT, related_name="participations")
     total_amount = models.DecimalField(max_digits=14, decimal_places=2)
     first_tranche = models.DecimalField(max_digits=14, decimal_places=2)
 

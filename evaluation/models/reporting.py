@@ -132,7 +132,7 @@ class MetricValue(PeriodFields):
         SUBMITTED = "submitted", _("submitted, awaiting review")
         APPROVED = "approved", _("approved")
 
-    city = models.ForeignKey("cities.City", on_delete=models.PROTECT, related_name="metric_values")
+    city = models.ForeignKey("City", on_delete=models.PROTECT, related_name="metric_values")
     report = models.ForeignKey(
         "Report", null=True, blank=True, on_delete=models.PROTECT, related_name="values"
     )
@@ -141,7 +141,7 @@ class MetricValue(PeriodFields):
         blank=True,
         help_text=_(
             "Why a reviewer should look at this value (not a refusal): each a code with its "
-            "figures (evaluation.quality)."
+            "figures."
         ),
     )
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from cities.models import City
 from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
 from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError, reason_of
@@ -43,6 +42,7 @@ from evaluation.models import (
     Report,
     Target,
 )
+from evaluation.models.cities import City
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.tabular import Row, read_table

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext
 
-from config.links import period_form_url
 from evaluation.models import Participation, Reminder
 from evaluation.selectors import participation_periods
+from evaluation.services.notices import period_form_url
 from evaluation.vocabulary import indicator_name
 
 log = logging.getLogger(__name__)

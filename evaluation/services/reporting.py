@@ -476,7 +476,7 @@ def report_approve(*, report: Report, by: User) -> Report:
 def _notify_officials(report: Report) -> None:
     """After the change commits, the city's officials hear of it (portal emails)."""
     outbox_enqueue(
-        "cities.tasks.notify_officials",
+        "evaluation.tasks.notify_officials",
         report_id=report.pk,
         version=report.version,
         kind=str(report.status),

@@ -24,8 +24,8 @@ def test_the_review_queue_speaks_chinese_by_default(reviewer, march):
 
     assert "知识产权运营服务体系建设重点城市绩效评价" in text
     assert "数据质量标记" in text  # a list filter
-    assert "批准所选报告" in text  # an action
-    assert "将所选报告退回城市（须填写意见）" in text
+    assert "审核通过所选报表" in text  # an action
+    assert "将所选报表退回城市（须填写意见）" in text
     assert "已提交，待审核" in text  # the report's status
     assert f"440300 {march.participation.city.name_zh}" in text
     for english in ("Approve selected reports", "data-quality flag", "Shenzhen"):
@@ -58,7 +58,7 @@ def test_an_actions_message_is_chinese_and_keeps_its_numbers(reviewer, march):
         QUEUE, {"action": "approve", "_selected_action": [march.pk]}, follow=True
     )
 
-    assert shown_messages(response) == ["已批准：1 / 1。"]
+    assert shown_messages(response) == ["已通过：1 / 1。"]
     march.refresh_from_db()
     assert march.status == Report.Status.APPROVED
 

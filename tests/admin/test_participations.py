@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from cities.models import City
 from evaluation.models import Indicator, Participation, Programme, Target
+from evaluation.models.cities import City
 from tests.admin.conftest import form_data, page
 from tests.factories import CityFactory, ParticipationFactory, add_target
 
@@ -236,9 +236,9 @@ def test_a_target_for_a_programme_without_a_ruleset_is_refused_not_a_crash(admin
 
 
 def test_the_cities_are_listed_and_searchable(reviewer_client, city_a, city_b):
-    everything = reviewer_client.get("/admin/cities/city/")
-    found = reviewer_client.get("/admin/cities/city/?q=Shenzhen")
-    by_code = reviewer_client.get("/admin/cities/city/?q=110105")
+    everything = reviewer_client.get("/admin/evaluation/city/")
+    found = reviewer_client.get("/admin/evaluation/city/?q=Shenzhen")
+    by_code = reviewer_client.get("/admin/evaluation/city/?q=110105")
 
     assert [c.code for c in everything.context["cl"].result_list] == ["110105", "440300"]
     assert [c.code for c in found.context["cl"].result_list] == ["440300"]
@@ -247,9 +247,23 @@ def test_the_cities_are_listed_and_searchable(reviewer_client, city_a, city_b):
     assert "Chaoyang" not in page(found)
 
 
+def test_the_cities_old_admin_addresses_lead_to_the_same_pages(reviewer_client, city_a):
+    pk = city_a.city.pk
+
+    listed = reviewer_client.get("/admin/cities/city/?q=Shenzhen", follow=True)
+    opened = reviewer_client.get(f"/admin/cities/city/{pk}/change/", follow=True)
+    history = reviewer_client.get(f"/admin/cities/city/{pk}/history/")
+
+    assert listed.redirect_chain == [("/admin/evaluation/city/?q=Shenzhen", 301)]
+    assert [c.code for c in listed.context["cl"].result_list] == ["440300"]
+    assert opened.redirect_chain == [(f"/admin/evaluation/city/{pk}/change/", 301)]
+    assert "440300" in page(opened)
+    assert history["Location"] == f"/admin/evaluation/city/{pk}/history/"
+
+
 def test_a_city_code_must_have_six_digits(admin_client):
     response = admin_client.post(
-        "/admin/cities/city/add/",
+        "/admin/evaluation/city/add/",
         {"code": "44030", "name_en": "Nowhere", "name_zh": "无", "province": "Guangdong"},
     )
 
@@ -260,7 +274,7 @@ def test_a_city_code_must_have_six_digits(admin_client):
 
 def test_an_administrator_adds_a_city(admin_client):
     response = admin_client.post(
-        "/admin/cities/city/add/",
+        "/admin/evaluation/city/add/",
         {"code": "330100", "name_en": "Hangzhou", "name_zh": "杭州市", "province": "Zhejiang"},
     )
 

@@ -34,14 +34,14 @@ READABLE = [
     "/admin/evaluation/participation/",
     "/admin/evaluation/ruleset/",
     "/admin/evaluation/metricvalue/",
-    "/admin/cities/city/",
+    "/admin/evaluation/city/",
 ]
 
 MANAGED = [
     ("evaluation", "programme"),
     ("evaluation", "participation"),
     ("evaluation", "ruleset"),
-    ("cities", "city"),
+    ("evaluation", "city"),
 ]
 
 

@@ -75,7 +75,7 @@ def test_a_conflict_with_the_reports_state_is_explained_in_chinese(api_a, draft)
 
     assert locked.status_code == 409
     assert locked.json()["errors"] == [
-        {"field": None, "code": "report_submitted", "reason": "2021-03 的报告已提交：正在等待审核"}
+        {"field": None, "code": "report_submitted", "reason": "2021-03 的报表已提交：正在等待审核"}
     ]
     kept = Report.objects.get(pk=draft["id"]).values.get(indicator__code="transfer_licence_count")
     assert kept.value == 10
@@ -100,7 +100,7 @@ def test_a_bad_file_row_is_explained_in_chinese(api_a, city_a):
             "line": 2,
             "column": "period",
             "code": "not_a_period",
-            "reason": "'2021-13' 不是有效的报告期："
+            "reason": "'2021-13' 不是有效的期间："
             "请填写年份（2019）、季度（2020-Q3）或月份（2020-07）",
         }
     ]

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from cities import selectors
-from cities.models import OfficialProfile
 from evaluation.models import EvaluationRun, MetricValue, Report
+from evaluation.models.people import OfficialProfile
 from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.runs import evaluation_run_request
@@ -387,4 +387,4 @@ def test_one_of_a_count_is_written_in_the_singular_in_english(official_a, city_a
     assert "Approved so far 2 centres" in english
     assert "1 products" not in english and "1 centres" not in english
     chinese = text(browser(official_a, "zh-hans").get(f"/city/{city_a.pk}/"))
-    assert "累计已审核 1 个" in chinese and "还需 1 个，截至" in chinese
+    assert "累计审核通过 1 个" in chinese and "还需 1 个，截至" in chinese

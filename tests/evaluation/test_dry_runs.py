@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from cities.models import City
 from evaluation.exceptions import ImportRefused
 from evaluation.models import MetricValue, Participation, Report, Target
+from evaluation.models.cities import City
 from evaluation.services.imports import cities_import, metrics_import, targets_import
 from evaluation.services.reporting import reports_upload
 from tests.conftest import csv_bytes

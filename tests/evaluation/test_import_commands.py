@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from cities.models import City
 from evaluation.models import MetricValue, Participation, Programme, Target
+from evaluation.models.cities import City
 from tests.conftest import csv_bytes
 from tests.factories import CityFactory, ParticipationFactory
 

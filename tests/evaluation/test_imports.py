@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from cities.models import City
 from evaluation.models import MetricValue, Participation, Programme, Target
+from evaluation.models.cities import City
 from evaluation.services.imports import (
     ImportSummary,
     cities_import,

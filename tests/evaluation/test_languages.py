@@ -34,8 +34,8 @@ def test_a_reminder_is_written_in_chinese_with_its_dates_exact(shenzhen):
     assert reminders_send(today=dt.date(2021, 6, 12)) == 1
 
     [email] = mail.outbox
-    assert email.subject == "[2020] 深圳：2021-05 的报告将于 2021-06-15 截止"
-    assert email.body.startswith("440300 深圳 2021-05 的报告将于 2021-06-15 截止，目前尚未提交。")
+    assert email.subject == "[2020] 深圳：2021-05 的报表将于 2021-06-15 截止"
+    assert email.body.startswith("440300 深圳 2021-05 的报表将于 2021-06-15 截止，目前尚未提交。")
     assert "Shenzhen" not in email.subject + email.body
 
 
@@ -71,7 +71,7 @@ def test_the_reviewers_notice_of_a_submitted_report_is_chinese(
         reporting.report_submit(report=report, version=report.version, by=official)
 
     [email] = mail.outbox
-    assert email.subject == "[2020] 440300 深圳 提交了 2021-03 的报告"
+    assert email.subject == "[2020] 440300 深圳 提交了 2021-03 的报表"
     assert "审核队列" in email.body
 
 

@@ -50,7 +50,7 @@ def test_the_labels_are_chinese_in_chinese():
 
     with override("zh-hans"):
         assert str(Programme._meta.get_field("baseline_year").verbose_name) == "基期年"
-        assert str(Report._meta.verbose_name_plural) == "报告"
+        assert str(Report._meta.verbose_name_plural) == "报表"
         assert str(Programme.history.model._meta.verbose_name) == "批次历史记录"
     with override("en"):
         assert str(Programme._meta.get_field("baseline_year").verbose_name) == "baseline year"

@@ -1,6 +1,8 @@
-"""Emails to a city's officials, each in the language they use the portal in: when a report is
-returned (with the reviewer's comment) or approved. Sent after the change commits, through the
-outbox; each (report, version, kind) is recorded first, so it goes out once."""
+"""What a city's officials are told by email, each in the language they use the portal in:
+that a report was returned (with the reviewer's comment) or approved. Sent after the change
+commits, through the outbox (``evaluation.tasks.notify_officials``); each (report, version,
+kind) is recorded first, so it goes out once. The emails link to the portal's form of the
+period, found by its URL name: the domain names the page, never imports the portal."""
 
 from __future__ import annotations
 
@@ -9,15 +11,22 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cities.models import OfficialNotice, OfficialProfile
-from config.links import period_form_url
 from evaluation import vocabulary
-from evaluation.models import Report
+from evaluation.models import OfficialNotice, OfficialProfile, Report
 
 log = logging.getLogger(__name__)
+
+
+def period_form_url(participation_id: int, period: str) -> str:
+    """The full address of a period's form on the officials' portal (``PORTAL_URL``), for the
+    links in the officials' emails (these notices and the reminders)."""
+    path = reverse("cities:period", kwargs={"pk": participation_id, "period": period})
+    base: str = settings.PORTAL_URL
+    return base.rstrip("/") + path
 
 
 def official_language_remember(*, user_id: int, language: str) -> None:

@@ -1,9 +1,13 @@
+"""The cities: their division codes and names, checked by the same rule as the cities file."""
+
+from __future__ import annotations
+
 from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from cities.models import City
 from evaluation.inputs import division_code_error
+from evaluation.models import City
 
 
 class CityForm(forms.ModelForm):
