@@ -8,7 +8,7 @@ from evaluation.models import (
     tokens,  # noqa: F401  (API tokens' history)
 )
 from evaluation.models.execution import RunChunk
-from evaluation.models.outbox import OutboxTask, ReviewNotice
+from evaluation.models.outbox import OutboxTask, ReviewNotice, UndeliveredEmail
 from evaluation.models.people import RoleChange
 from evaluation.models.programmes import (
     Indicator,
@@ -53,4 +53,5 @@ __all__ = [
     "RunChunk",
     "Target",
     "TrancheDecision",
+    "UndeliveredEmail",
 ]
