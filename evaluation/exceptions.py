@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 if TYPE_CHECKING:
     from evaluation.models import Programme, Report, Ruleset
@@ -32,7 +32,10 @@ class NoRuleset(Exception):
 
     def __init__(self, programme: Programme) -> None:
         super().__init__(
-            gettext("programme %(programme)s has no ruleset: create one before evaluating")
+            gettext(
+                "programme %(programme)s has no ruleset yet: an administrator adds one in the "
+                "admin (Rulesets, Add ruleset) before its figures can be entered or evaluated"
+            )
             % {"programme": programme.code}
         )
 
@@ -81,13 +84,16 @@ class StaleVersion(WorkflowError):
 @dataclass(frozen=True)
 class RowError:
     """Why one row (or the header, line 1) is refused. ``line`` is the line in a CSV file or
-    the row in the spreadsheet; ``column`` is None when the whole row is at fault."""
+    the row in the spreadsheet, 0 for the file as a whole (its size, its kind); ``column`` is
+    None when the whole row is at fault."""
 
     line: int
     column: str | None
     reason: str
 
     def __str__(self) -> str:
+        if not self.line:
+            return gettext("the file: %(reason)s") % {"reason": self.reason}
         if self.column:
             return gettext("line %(line)s, column %(column)s: %(reason)s") % {
                 "line": self.line,
@@ -101,22 +107,40 @@ class RowError:
 
 
 class ImportRefused(Exception):
-    """The whole file is refused; ``errors`` names every bad row. Nothing was saved."""
+    """The whole file is refused; ``errors`` names the bad rows (at most
+    ``UPLOAD_ERRORS_SHOWN`` of them, the first by line; ``more`` counts the others). Nothing
+    was saved."""
 
     def __init__(self, source: str, errors: Iterable[RowError]) -> None:
+        from django.conf import settings
+
         self.source = source
-        self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
+        every = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
+        shown = max(1, settings.UPLOAD_ERRORS_SHOWN)
+        self.errors = every[:shown]
+        self.more = len(every) - len(self.errors)
         super().__init__(
-            gettext("%(file)s: refused, %(count)s error(s)")
-            % {"file": source, "count": len(self.errors)}
+            gettext("%(file)s: refused, %(count)s error(s)") % {"file": source, "count": len(every)}
         )
+
+    def more_text(self) -> str:
+        """ "and 1,234 more errors" when the list was cut short, else ""."""
+        if not self.more:
+            return ""
+        return ngettext(
+            "and %(count)s more error, not listed",
+            "and %(count)s more errors, not listed",
+            self.more,
+        ) % {"count": self.more}
 
     def report(self) -> str:
         lines = [
             gettext("%(file)s: file refused, nothing was saved. %(count)s error(s):")
-            % {"file": self.source, "count": len(self.errors)}
+            % {"file": self.source, "count": len(self.errors) + self.more}
         ]
         lines += [f"  {error}" for error in self.errors]
+        if self.more:
+            lines.append(f"  {self.more_text()}")
         return "\n".join(lines)
 
 
