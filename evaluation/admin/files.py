@@ -75,6 +75,11 @@ def _refusal_heading(errors: list[RowError], more: int = 0) -> str:
     listed: a long list is cut short, ``more`` errors not listed)."""
     rows = len({error.line for error in errors})
     count = len(errors) + more
+    if more:
+        return gettext("%(errors)s, the first %(shown)s listed: nothing was saved") % {
+            "errors": ngettext("%(count)d error", "%(count)d errors", count) % {"count": count},
+            "shown": len(errors),
+        }
     return gettext("%(errors)s on %(rows)s: nothing was saved") % {
         "errors": ngettext("%(count)d error", "%(count)d errors", count) % {"count": count},
         "rows": ngettext("%(count)d row", "%(count)d rows", rows) % {"count": rows},
