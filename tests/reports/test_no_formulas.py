@@ -96,4 +96,3 @@ def test_the_exports_write_formula_like_text_as_data():
     read = list(csv.reader(io.StringIO(text.decode())))
     assert [row[0] for row in read[1:]] == [f"'{value}" for value in HOSTILE.values()]
     assert [row[1] for row in read[1:]] == ["-1.5"] * 4  # a number stays a number
-
