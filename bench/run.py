@@ -10,9 +10,7 @@ Not a test: run it by hand and record the figures in docs/benchmarks.md.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
 import random
 import resource
@@ -50,6 +48,7 @@ from evaluation.models.cities import City  # noqa: E402
 from evaluation.selectors import evaluation_inputs, programme_spec, ruleset_spec  # noqa: E402
 from evaluation.services.imports import metrics_import  # noqa: E402
 from evaluation.services.runs import evaluation_run_execute  # noqa: E402
+from evaluation.writers import csv_bytes  # noqa: E402
 
 CITIES = 300
 YEARS = (2019, 2020, 2021, 2022)
@@ -129,11 +128,7 @@ def metric_rows() -> list[list[str]]:
 
 
 def as_csv(rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["city_code", "period", "indicator", "value"])
-    writer.writerows(rows)
-    return buffer.getvalue().encode()
+    return csv_bytes([["city_code", "period", "indicator", "value"], *rows])
 
 
 def main() -> None:

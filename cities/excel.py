@@ -9,7 +9,6 @@ whole number ≥ 0 for counts.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from evaluation import vocabulary
 from evaluation.models import Indicator, MetricValue, Participation
 from evaluation.scoring import Period
+from evaluation.writers import workbook_bytes
 
 # The fixed columns, and the Chinese names the reader accepts for them (tabular.HEADER_ALIASES).
 COLUMNS = ("city_code", "period", "indicator", "indicator_name", "unit", "value")
@@ -144,6 +144,4 @@ def template_workbook(
     )
     notes.column_dimensions["A"].width = 16
     notes.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

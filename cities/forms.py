@@ -65,7 +65,9 @@ class PeriodForm(forms.Form):
 
 
 class UploadForm(forms.Form):
+    # An empty file is the import's to refuse, saying so like every other bad file.
     file = forms.FileField(
+        allow_empty_file=True,
         label=_("Excel workbook (.xlsx) or CSV file"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )

@@ -44,6 +44,7 @@ from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.services import reporting
 from evaluation.services.notices import official_language_remember
+from evaluation.tabular import upload_limits, upload_read
 
 View = Callable[..., HttpResponse]
 
@@ -377,10 +378,14 @@ def excel_upload(request: HttpRequest, participation: Participation) -> HttpResp
         data = base64.b64decode(kept["data"])
         try:
             outcome = reporting.reports_upload(
-                participation=participation, name=kept["name"], data=data, by=user
+                participation=participation,
+                name=kept["name"],
+                data=data,
+                by=user,
+                limits=upload_limits("portal"),
             )
         except ImportRefused as refused:
-            context.update(errors=_rows(refused.errors), form=form)
+            context.update(_refusal(refused), form=form)
             return render(request, "cities/excel.html", context, status=400)
         del request.session[SESSION_KEY]
         messages.success(
@@ -393,17 +398,22 @@ def excel_upload(request: HttpRequest, participation: Participation) -> HttpResp
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            data = upload.read()
+            limits = upload_limits("portal")
             before = _snapshot(participation)
             try:
+                data = upload_read(upload, limits=limits)
                 with transaction.atomic():
                     outcome = reporting.reports_upload(
-                        participation=participation, name=upload.name, data=data, by=user
+                        participation=participation,
+                        name=upload.name,
+                        data=data,
+                        by=user,
+                        limits=limits,
                     )
                     after = _snapshot(participation)
                     raise _DryRun(outcome)
             except ImportRefused as refused:
-                context.update(errors=_rows(refused.errors), form=form, name=upload.name)
+                context.update(_refusal(refused), form=form, name=upload.name)
                 return render(request, "cities/excel.html", context, status=400)
             except _DryRun as dry:
                 outcome = dry.outcome
@@ -447,6 +457,16 @@ COLUMN_WORDS = {
     "indicator": "指标代码",
     "value": "数值",
 }
+
+
+def _refusal(refused: ImportRefused) -> dict[str, Any]:
+    """A refused file's rows as the page lists them, how many errors in all, and the errors
+    not listed."""
+    return {
+        "errors": _rows(refused.errors),
+        "error_count": len(refused.errors) + refused.more,
+        "more": refused.more_text(),
+    }
 
 
 def _rows(errors: list[RowError]) -> list[dict[str, Any]]:

@@ -7,8 +7,6 @@ through the same import services (and checks) as any file.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,6 +19,7 @@ from evaluation.services.imports import (
     metrics_import,
     targets_import,
 )
+from evaluation.writers import csv_bytes
 
 PROGRAMME = "2020"
 
@@ -134,9 +133,7 @@ def demo_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
 
 
 def _csv(rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    return csv_bytes(rows)
 
 
 def demo_files() -> dict[str, bytes]:

@@ -14,7 +14,7 @@ from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 if TYPE_CHECKING:
     from evaluation.models import Programme, Report, Ruleset
@@ -53,12 +53,21 @@ class Forbidden(Exception):
     """The user may see the object but not do this to it (an official approving a report)."""
 
 
+class Unavailable(Exception):
+    """What is asked for cannot be had now (a document of a run that has not finished, a
+    decision record before its run is signed off): a conflict with the state of things, 409.
+    The outputs' own refusals are of this kind, so every way in answers them alike."""
+
+
 class NoRuleset(Exception):
     """The programme has no ruleset to evaluate or check targets against."""
 
     def __init__(self, programme: Programme) -> None:
         super().__init__(
-            gettext("programme %(programme)s has no ruleset: create one before evaluating")
+            gettext(
+                "programme %(programme)s has no ruleset yet: an administrator adds one in the "
+                "admin (Rulesets, Add ruleset) before its figures can be entered or evaluated"
+            )
             % {"programme": programme.code}
         )
 
@@ -117,8 +126,9 @@ class StaleVersion(WorkflowError):
 @dataclass(frozen=True)
 class RowError:
     """Why one row (or the header, line 1) is refused. ``line`` is the line in a CSV file or
-    the row in the spreadsheet; ``column`` is None when the whole row is at fault; ``code`` is
-    machine-readable (taken from a ``Reason`` when not given)."""
+    the row in the spreadsheet, 0 for the file as a whole (its size, its kind); ``column`` is
+    None when the whole row is at fault; ``code`` is machine-readable (taken from a ``Reason``
+    when not given)."""
 
     line: int
     column: str | None
@@ -130,6 +140,8 @@ class RowError:
             object.__setattr__(self, "code", code_of(self.reason))
 
     def __str__(self) -> str:
+        if not self.line:
+            return gettext("the file: %(reason)s") % {"reason": self.reason}
         if self.column:
             return gettext("line %(line)s, column %(column)s: %(reason)s") % {
                 "line": self.line,
@@ -148,22 +160,40 @@ class RowError:
 
 
 class ImportRefused(Exception):
-    """The whole file is refused; ``errors`` names every bad row. Nothing was saved."""
+    """The whole file is refused; ``errors`` names the bad rows (at most
+    ``UPLOAD_ERRORS_SHOWN`` of them, the first by line; ``more`` counts the others). Nothing
+    was saved."""
 
     def __init__(self, source: str, errors: Iterable[RowError]) -> None:
+        from django.conf import settings
+
         self.source = source
-        self.errors = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
+        every = sorted(errors, key=lambda e: (e.line, e.column or "", e.reason))
+        shown = max(1, settings.UPLOAD_ERRORS_SHOWN)
+        self.errors = every[:shown]
+        self.more = len(every) - len(self.errors)
         super().__init__(
-            gettext("%(file)s: refused, %(count)s error(s)")
-            % {"file": source, "count": len(self.errors)}
+            gettext("%(file)s: refused, %(count)s error(s)") % {"file": source, "count": len(every)}
         )
+
+    def more_text(self) -> str:
+        """ "and 1,234 more errors" when the list was cut short, else ""."""
+        if not self.more:
+            return ""
+        return ngettext(
+            "and %(count)s more error, not listed",
+            "and %(count)s more errors, not listed",
+            self.more,
+        ) % {"count": self.more}
 
     def report(self) -> str:
         lines = [
             gettext("%(file)s: file refused, nothing was saved. %(count)s error(s):")
-            % {"file": self.source, "count": len(self.errors)}
+            % {"file": self.source, "count": len(self.errors) + self.more}
         ]
         lines += [f"  {error}" for error in self.errors]
+        if self.more:
+            lines.append(f"  {self.more_text()}")
         return "\n".join(lines)
 
 

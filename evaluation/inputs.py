@@ -28,6 +28,7 @@ from evaluation.exceptions import Reason
 from evaluation.models import EvaluationRun, Programme, Report
 from evaluation.scoring import Period, rule_kind
 from evaluation.vocabulary import say
+from evaluation.writers import FORMULA_STARTS
 
 # Division codes -------------------------------------------------------------------------------
 
@@ -373,3 +374,72 @@ def period_closed_reason(*, city_id: int, period: Period) -> str | None:
     """Why the city's figures of ``period`` can no longer change, or None (see
     ``ClosedPeriods``)."""
     return ClosedPeriods([city_id]).reason(city_id=city_id, period=period)
+
+
+def period_has_ended(*, period: Period, today: dt.date) -> bool:
+    """A period can be reported once it has ended: a month after its last day."""
+    return period.end < today
+
+
+def period_not_ended_error(*, period: Period, today: dt.date) -> str | None:
+    """A period that has not ended (this month, a month in 2099) cannot be reported: its
+    figures are not known yet."""
+    if period_has_ended(period=period, today=today):
+        return None
+    return gettext(
+        "%(period)s has not ended yet: a period is reported once it is over (from %(from)s)"
+    ) % {"period": period, "from": (period.end + dt.timedelta(days=1)).isoformat()}
+
+
+# Names and cells ------------------------------------------------------------------------------
+
+# Characters that are never part of a name or a figure: the C0 and C1 controls (a line break,
+# NUL, escape…), DEL, and the Unicode line and paragraph separators. A line break in a city's
+# name would break every email header it is put in.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_NAMES = {
+    "\n": _("a line break"),
+    "\r": _("a carriage return"),
+    "\t": _("a tab"),
+    "\x00": _("a NUL byte"),
+}
+
+
+def control_character_error(text: str) -> str | None:
+    """Why ``text`` cannot be a name or a value: it holds a control character."""
+    found = CONTROL.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return gettext("holds a control character (%(name)s, U+%(code)s), which no value may hold") % {
+        "name": CONTROL_NAMES.get(char, gettext("an invisible control character")),
+        "code": f"{ord(char):04X}",
+    }
+
+
+def formula_error(text: str) -> str | None:
+    """A name that starts like a spreadsheet formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``) is
+    refused: every spreadsheet that lists it would be asked to run it."""
+    if not text.startswith(FORMULA_STARTS):
+        return None
+    return gettext(
+        "may not start with %(char)s: spreadsheets read that as the start of a formula"
+    ) % {"char": text[0]}
+
+
+def name_error(text: str) -> str | None:
+    """Why ``text`` cannot be the name of a city, a province or an indicator (or a unit word):
+    a control character, a formula's first character, or a character that no installed font
+    can draw (documents and charts would show an empty box, or fail)."""
+    why = control_character_error(text) or formula_error(text.strip())
+    if why is not None:
+        return why
+    from evaluation.fonts import missing_glyphs
+
+    missing = missing_glyphs(text)
+    if missing:
+        return gettext("%(chars)s cannot be shown: no installed font has %(it)s; leave it out") % {
+            "chars": " ".join(f"{char} (U+{ord(char):04X})" for char in missing),
+            "it": gettext("this character") if len(missing) == 1 else gettext("these characters"),
+        }
+    return None

@@ -280,7 +280,11 @@ def participation_periods(
         default = Granularity.YEAR if year == programme.baseline_year else Granularity.MONTH
         if year not in chosen and len(stored_kinds[year]) == 1:
             default = GRANULARITIES[next(iter(stored_kinds[year]))]
-        periods += [p for p in year_parts(year, chosen.get(year, default)) if p.start <= today]
+        periods += [
+            p
+            for p in year_parts(year, chosen.get(year, default))
+            if inputs.period_has_ended(period=p, today=today)
+        ]
     out: list[PeriodStatus] = []
     for period in periods:
         report = reports.get(period)

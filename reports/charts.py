@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -22,7 +23,10 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-FONTS = ["Noto Sans CJK SC", "DejaVu Sans"]
+from evaluation.fonts import CHART_FONTS
+
+FONTS = CHART_FONTS
+logger = logging.getLogger(__name__)
 STYLE = {
     "font.family": FONTS,
     "svg.fonttype": "path",
@@ -43,6 +47,20 @@ COLOURS = {
 
 class MissingGlyph(Exception):
     """A label holds a character no installed font can draw (it would show as a box)."""
+
+
+def drawn_or_by_code(
+    draw: Callable[..., str], rows: Sequence[Any], by_code: Sequence[Any], **options: Any
+) -> str:
+    """A chart never takes its page down: drawn with the names, or, when a name holds a
+    character no font has (names are refused where they are entered, but one may predate
+    that rule), with the codes instead; failing that, no chart."""
+    for labels in (rows, by_code):
+        try:
+            return draw(labels, **options)
+        except MissingGlyph:
+            logger.warning("a chart label has a character no font has; drawn by code")
+    return ""
 
 
 def _styled(draw: Callable[..., str]) -> Callable[..., str]:

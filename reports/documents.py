@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from evaluation.exceptions import Unavailable
 from evaluation.models import EvaluationRun, Participation, TrancheDecision
 from reports import rendering, selectors
 from reports.models import Document, Language
@@ -34,7 +35,7 @@ FILE_TYPES = {
 }
 
 
-class DocumentRefused(Exception):
+class DocumentRefused(Unavailable):
     """The run cannot have this document (not finished; a decision record before sign-off)."""
 
 

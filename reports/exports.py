@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
 from evaluation.models import MetricValue, Programme, Target
+from evaluation.writers import csv_bytes, workbook_bytes
 
 
 def metrics_rows(values: Iterable[MetricValue]) -> list[list[str]]:
@@ -29,19 +28,16 @@ def targets_rows(programme: Programme) -> list[list[str]]:
 
 
 def as_file(rows: Sequence[Sequence[str]], fmt: str) -> tuple[bytes, str]:
-    """The rows as ``csv`` (UTF-8) or ``xlsx`` bytes, with the content type."""
+    """The rows as ``csv`` (UTF-8) or ``xlsx`` bytes, with the content type; written as data,
+    never as formulas (``evaluation.writers``)."""
     if fmt == "xlsx":
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None
         for row in rows:
             sheet.append(list(row))
-        buffer = io.BytesIO()
-        workbook.save(buffer)
         return (
-            buffer.getvalue(),
+            workbook_bytes(workbook),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
-    return text.getvalue().encode("utf-8"), "text/csv; charset=utf-8"
+    return csv_bytes(rows), "text/csv; charset=utf-8"

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from evaluation.models import CityResult, EvaluationRun, TrancheDecision
 from evaluation.vocabulary import Grade, IndicatorStatus, indicator_name
+from evaluation.writers import workbook_bytes
 from reports import charts, figures, selectors, wording
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,11 +76,13 @@ def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any
         for item in result.indicator_results.all()
     ]
     decision: TrancheDecision = result.decision
-    chart = charts.points_against_weight(
+    chart = charts.drawn_or_by_code(
+        charts.points_against_weight,
         [
             (indicator_name(i.indicator), i.points, i.weight, i.status)
             for i in result.indicator_results.all()
         ],
+        [(i.indicator.code, i.points, i.weight, i.status) for i in result.indicator_results.all()],
         title=_("Points earned against each indicator's weight"),
         points_label=_("points earned"),
         weight_label=_("weight"),
@@ -303,6 +306,4 @@ def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
         totals.cell(totals.max_row, 2).number_format = MONEY_FORMAT
     totals.column_dimensions["A"].width = 34
     totals.column_dimensions["B"].width = 20
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

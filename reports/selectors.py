@@ -21,6 +21,7 @@ from evaluation.access import (
     get_or_not_found,
     is_reviewer,
 )
+from evaluation.exceptions import Unavailable
 from evaluation.inputs import reports_late
 from evaluation.models import (
     CityResult,
@@ -179,7 +180,7 @@ def ranking_get(*, run: EvaluationRun, since: EvaluationRun | None) -> Ranking:
     )
 
 
-class NotFinalised(Exception):
+class NotFinalised(Unavailable):
     """A decision record exists only once every decision of an official run is signed off."""
 
 

@@ -52,6 +52,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A domain refusal no view caught is answered with its status and reasons, never 500.
+    "evaluation.refusals.RefusalMiddleware",
+    # Sign-ins and password resets: per account and per address together.
+    "evaluation.throttling.SignInThrottleMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -190,6 +194,27 @@ CELERY_TIMEZONE = TIME_ZONE
 # the ones defined in evaluation/schedules.py. Run exactly one beat process.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+
+def upload_limits(variable: str, default: str) -> dict[str, int]:
+    """``UPLOAD_LIMITS_<POINT>``: "MB,rows,MB unpacked", e.g. "2,10000,20"."""
+    megabytes, rows, unpacked = (
+        float(part) for part in env.str(variable, default=default).split(",")
+    )
+    return {"bytes": int(megabytes * 2**20), "rows": int(rows), "unpacked": int(unpacked * 2**20)}
+
+
+# How large a file each upload point takes, checked before a file is parsed (README,
+# Configuration): a city's own uploads (portal and API) are small; the ministry's loads (admin,
+# commands) carry a whole programme (300 cities x 10 indicators x 48 months is 144,000 rows).
+UPLOAD_LIMITS = {
+    "portal": upload_limits("UPLOAD_LIMITS_PORTAL", "2,10000,20"),
+    "api": upload_limits("UPLOAD_LIMITS_API", "2,10000,20"),
+    "admin": upload_limits("UPLOAD_LIMITS_ADMIN", "20,200000,200"),
+    "command": upload_limits("UPLOAD_LIMITS_COMMAND", "20,200000,200"),
+}
+# A refused file lists at most this many errors, then says how many more there are.
+UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=100)
+
 # Reminders to city officials about their reports: this many days before the due date, and once
 # on the first days after it (not for periods overdue for longer than the window).
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
@@ -247,10 +272,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "evaluation.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["evaluation.api.throttles.WriteThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("THROTTLE_AUTH", default="10/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
     },
 }
+# Signing in (portal, admin, API token) and asking for a password reset are counted per account
+# and per address together (evaluation/throttling.py): the account's rate stops guessing one
+# password or flooding one mailbox; the address's is high enough for a gateway's officials.
+THROTTLE_SIGN_IN_ACCOUNT = env.str("THROTTLE_SIGN_IN_ACCOUNT", default="10/min")
+THROTTLE_SIGN_IN_ADDRESS = env.str("THROTTLE_SIGN_IN_ADDRESS", default="100/min")
+THROTTLE_PASSWORD_RESET_ACCOUNT = env.str("THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour")
+THROTTLE_PASSWORD_RESET_ADDRESS = env.str("THROTTLE_PASSWORD_RESET_ADDRESS", default="20/hour")
 
 # API tokens (django-rest-knox): stored hashed, expiring this many days after they are issued.
 REST_KNOX = {

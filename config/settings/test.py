@@ -18,8 +18,10 @@ EVALUATION_WAIT_SECONDS = 30
 # Throttling is tested on purpose (tests/api/test_security.py), not left to trip other tests.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"auth": "1000/min", "writes": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {"writes": "10000/min"},
 }
+THROTTLE_SIGN_IN_ACCOUNT = THROTTLE_SIGN_IN_ADDRESS = "1000/min"
+THROTTLE_PASSWORD_RESET_ACCOUNT = THROTTLE_PASSWORD_RESET_ADDRESS = "1000/min"
 
 # The portal's browser tests run under live_server, where hashed storage 404s.
 STORAGES = {

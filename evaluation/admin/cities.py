@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from evaluation.inputs import division_code_error
+from evaluation.inputs import division_code_error, name_error
 from evaluation.models import City
 
 
@@ -21,6 +21,15 @@ class CityForm(forms.ModelForm):
         if why is not None:
             raise forms.ValidationError(why)
         return code
+
+    def clean(self) -> dict[str, object]:
+        """The names' rules of the cities file (``inputs.name_error``)."""
+        data = super().clean() or {}
+        for field in ("name_en", "name_zh", "province"):
+            text = data.get(field)
+            if text and (why := name_error(str(text))) is not None:
+                self.add_error(field, why)
+        return data
 
 
 @admin.register(City)

@@ -42,7 +42,7 @@ def _each(
             reason = (
                 "; ".join(e.reason for e in exc.errors)
                 if isinstance(exc, WorkflowError)
-                else str(exc)
+                else str(exc) or gettext("not found")
             )
             messages.error(
                 request, gettext("%(object)s: %(reason)s") % {"object": obj, "reason": reason}

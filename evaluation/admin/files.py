@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.exceptions import ImportRefused, RowError
 from evaluation.models import Programme
 from evaluation.services.imports import ImportSummary, metrics_import, targets_import
+from evaluation.tabular import upload_limits, upload_read
 
 
 class FileForm(forms.Form):
@@ -26,7 +27,9 @@ class FileForm(forms.Form):
         label=_("Kind"), choices=[("metrics", _("metrics")), ("targets", _("targets"))]
     )
     file = forms.FileField(
-        label=_("File"), help_text=_("UTF-8 CSV or XLSX with the columns of interfaces.md")
+        label=_("File"),
+        help_text=_("CSV or XLSX with the columns of interfaces.md"),
+        allow_empty_file=True,
     )
     programme = forms.ModelChoiceField(
         Programme.objects.all(),
@@ -45,23 +48,40 @@ def load_file(*, data: dict[str, Any], by: User, check_only: bool) -> ImportSumm
     """Run the import; *Check* is the services' own dry run (everything checked, nothing
     saved)."""
     upload = data["file"]
-    content = upload.read()
+    limits = upload_limits("admin")
+    content = upload_read(upload, limits=limits)
     if data["kind"] == "metrics":
         return metrics_import(
-            name=upload.name, data=content, approve=data["approve"], by=by, dry_run=check_only
+            name=upload.name,
+            data=content,
+            approve=data["approve"],
+            by=by,
+            dry_run=check_only,
+            limits=limits,
         )
     assert data["programme"] is not None, "the form requires it for targets"
     return targets_import(
-        name=upload.name, data=content, programme=data["programme"], by=by, dry_run=check_only
+        name=upload.name,
+        data=content,
+        programme=data["programme"],
+        by=by,
+        dry_run=check_only,
+        limits=limits,
     )
 
 
-def _refusal_heading(errors: list[RowError]) -> str:
-    """ "9 errors on 4 rows": a row can break several rules, and the reader fixes rows."""
+def _refusal_heading(errors: list[RowError], more: int = 0) -> str:
+    """ "9 errors on 4 rows": a row can break several rules, and the reader fixes rows (those
+    listed: a long list is cut short, ``more`` errors not listed)."""
     rows = len({error.line for error in errors})
+    count = len(errors) + more
+    if more:
+        return gettext("%(errors)s, the first %(shown)s listed: nothing was saved") % {
+            "errors": ngettext("%(count)d error", "%(count)d errors", count) % {"count": count},
+            "shown": len(errors),
+        }
     return gettext("%(errors)s on %(rows)s: nothing was saved") % {
-        "errors": ngettext("%(count)d error", "%(count)d errors", len(errors))
-        % {"count": len(errors)},
+        "errors": ngettext("%(count)d error", "%(count)d errors", count) % {"count": count},
         "rows": ngettext("%(count)d row", "%(count)d rows", rows) % {"count": rows},
     }
 
@@ -88,7 +108,7 @@ class FilesAdminMixin(admin.ModelAdmin):
 
     def load_view(self, request: HttpRequest) -> HttpResponse:
         by = self._require_administrator(request)
-        errors, summary = None, None
+        errors, summary, more, hidden = None, None, "", 0
         form = FileForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             check_only = "check" in request.POST
@@ -98,7 +118,7 @@ class FilesAdminMixin(admin.ModelAdmin):
                 try:
                     summary = load_file(data=form.cleaned_data, by=by, check_only=check_only)
                 except ImportRefused as exc:
-                    errors = exc.errors
+                    errors, more, hidden = exc.errors, exc.more_text(), exc.more
                     messages.error(
                         request,
                         gettext("%(file)s: refused, nothing was saved.") % {"file": exc.source},
@@ -118,7 +138,8 @@ class FilesAdminMixin(admin.ModelAdmin):
                 "title": gettext("Load a file"),
                 "form": form,
                 "errors": errors,
-                "refusal": _refusal_heading(errors) if errors else "",
+                "refusal": _refusal_heading(errors, hidden) if errors else "",
+                "more": more,
                 "summary": summary,
                 "opts": self.model._meta,
             },

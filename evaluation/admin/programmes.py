@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
 from evaluation.exceptions import NoRuleset
-from evaluation.inputs import amount_errors, target_floor_error
+from evaluation.inputs import amount_errors, name_error, target_floor_error
 from evaluation.models import (
     EvaluationRun,
     Indicator,
@@ -150,8 +150,35 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
                 )
 
 
+class IndicatorForm(forms.ModelForm):
+    """Names and unit words follow the names' rules (``inputs.name_error``): they go into
+    every spreadsheet, chart and email."""
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name_en",
+            "name_zh",
+            "unit",
+            "unit_zh",
+            "unit_en",
+            "unit_en_one",
+            "position",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field in ("name_en", "name_zh", "unit_zh", "unit_en", "unit_en_one"):
+            text = data.get(field)
+            if text and (why := name_error(str(text))) is not None:
+                self.add_error(field, why)
+        return data
+
+
 @admin.register(Indicator)
 class IndicatorAdmin(SimpleHistoryAdmin):
+    form = IndicatorForm
     list_display = [
         "code",
         "name_en",

@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from evaluation.exceptions import (
+    FieldError,
     Forbidden,
     ImportRefused,
     Locked,
+    NoRuleset,
     NotFound,
     StaleVersion,
     WorkflowError,
@@ -46,9 +48,15 @@ def _flatten(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ImportRefused):
-        return Response(
-            {"errors": [e.as_dict() for e in exc.errors]}, status=status.HTTP_400_BAD_REQUEST
+        more = (
+            [{"field": None, "code": "more_errors", "reason": exc.more_text()}] if exc.more else []
         )
+        return Response(
+            {"errors": [e.as_dict() for e in exc.errors] + more},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, NoRuleset):
+        exc = WorkflowError([FieldError(None, str(exc))])
     if isinstance(exc, WorkflowError):
         code = (
             status.HTTP_409_CONFLICT

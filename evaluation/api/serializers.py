@@ -172,7 +172,10 @@ class UploadedFileField(serializers.FileField):
 
 
 class UploadSerializer(serializers.Serializer[Any]):
-    file = UploadedFileField(help_text="metrics CSV (UTF-8) or XLSX, as in interfaces.md")
+    # An empty file is the import's to refuse, saying so like every other bad file.
+    file = UploadedFileField(
+        allow_empty_file=True, help_text="metrics CSV or XLSX, as in interfaces.md"
+    )
 
 
 class UploadOutcomeSerializer(serializers.Serializer[Any]):

@@ -35,6 +35,7 @@ from evaluation.selectors import participation_periods
 from evaluation.services import decisions, reporting
 from evaluation.services.recovery import evaluation_run_restart
 from evaluation.services.runs import evaluation_run_request
+from evaluation.tabular import upload_limits, upload_read
 
 
 def _acting(request: Request) -> User:
@@ -108,12 +109,14 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
         upload = s.UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
+        limits = upload_limits("api")
         outcome = reporting.reports_upload(
             participation=participation,
             name=file.name,
-            data=file.read(),
+            data=upload_read(file, limits=limits),
             by=_acting(request),
             dry_run=request.query_params.get("dry_run", "") in ("1", "true", "yes"),
+            limits=limits,
         )
         return Response(outcome)
 

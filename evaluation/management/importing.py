@@ -8,20 +8,23 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from evaluation.exceptions import Forbidden, ImportRefused
+from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, NotFound, WorkflowError
+from evaluation.management.refusals import refusal_text
 from evaluation.models import Programme
 from evaluation.selectors import programme_get
 from evaluation.services.imports import ImportSummary
+from evaluation.tabular import path_read, upload_limits
 
 
 class ImportCommand(BaseCommand):
     takes_programme = True
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", type=Path, help="a .csv (UTF-8) or .xlsx file")
+        parser.add_argument("file", type=Path, help="a .csv or .xlsx file")
         if self.takes_programme:
             parser.add_argument("--programme", required=True, help='programme code, e.g. "2020"')
         parser.add_argument(
@@ -40,12 +43,15 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options.pop("file")
+        limits = upload_limits("command")
         try:
-            data = path.read_bytes()
+            data = path_read(path, limits=limits)
         except OSError as exc:
             raise CommandError(
                 _("cannot read %(path)s: %(why)s") % {"path": path, "why": exc.strerror}
             ) from None
+        except ImportRefused as exc:
+            raise CommandError(exc.report()) from None
         by = None
         username = options.pop("by", None)
         if username:
@@ -61,13 +67,15 @@ class ImportCommand(BaseCommand):
                     _("unknown programme %(code)r") % {"code": options["programme"]}
                 ) from None
         try:
-            summary = self.load(name=path.name, data=data, by=by, **options)
+            summary = self.load(name=path.name, data=data, by=by, limits=limits, **options)
         except ImportRefused as exc:
             raise CommandError(exc.report()) from None
         except Forbidden as exc:
             raise CommandError(
                 _("--by %(name)s: %(why)s") % {"name": username, "why": exc}
             ) from None
+        except (WorkflowError, NoRuleset, NotFound, ValidationError) as exc:
+            raise CommandError(refusal_text(exc)) from None
         if summary.dry_run:
             self.stdout.write(
                 _("%(file)s: dry run, nothing was saved; it would be %(summary)s.")

@@ -10,7 +10,7 @@ from evaluation.models import (
 )
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
-from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice
+from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice, UndeliveredEmail
 from evaluation.models.people import OfficialProfile, RoleChange
 from evaluation.models.programmes import (
     Indicator,
@@ -58,4 +58,5 @@ __all__ = [
     "RunChunk",
     "Target",
     "TrancheDecision",
+    "UndeliveredEmail",
 ]

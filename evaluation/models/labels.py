@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
-from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice
+from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice, UndeliveredEmail
 from evaluation.models.people import OfficialProfile
 from evaluation.models.programmes import (
     Indicator,
@@ -209,6 +209,17 @@ label(
     dispatched_at=_("dispatched at"),
     attempts=_("attempts"),
     last_error=_("last error"),
+    given_up_at=_("given up at"),
+)
+label(
+    UndeliveredEmail,
+    _("undelivered email"),
+    _("undelivered emails"),
+    created_at=_("created at"),
+    recipients=_("recipients"),
+    subject=_("subject"),
+    about=_("about"),
+    error=_("error"),
 )
 label(
     ReviewNotice,

@@ -20,6 +20,9 @@ class OutboxTask(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # A task that failed by itself (not for want of a broker) is not sent again and again: it is
+    # given up, with its error, and listed for the reviewers.
+    given_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -31,7 +34,8 @@ class OutboxTask(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task}({self.kwargs}) {'sent' if self.dispatched_at else 'pending'}"
+        state = "sent" if self.dispatched_at else "given up" if self.given_up_at else "pending"
+        return f"{self.task}({self.kwargs}) {state}"
 
 
 class ReviewNotice(models.Model):
@@ -74,3 +78,21 @@ class OfficialNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} v{self.version} {self.kind}"
+
+
+class UndeliveredEmail(models.Model):
+    """An email given up because it can never be sent as it is (a header no mail server
+    takes, an address the server refuses): recorded for the reviewers to see, instead of being
+    tried again for ever."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.TextField()
+    subject = models.CharField(max_length=300)
+    about = models.CharField(max_length=200, blank=True)
+    error = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipients}"

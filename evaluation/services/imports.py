@@ -30,8 +30,10 @@ from evaluation.inputs import (
     amount_errors,
     division_code_error,
     mixed_granularity,
+    name_error,
     parse_number,
     period_error,
+    period_not_ended_error,
     target_row_error,
 )
 from evaluation.models import (
@@ -45,7 +47,7 @@ from evaluation.models import (
 from evaluation.models.cities import City
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
-from evaluation.tabular import Row, read_table
+from evaluation.tabular import Row, UploadLimits, read_table
 from evaluation.workflow import REPORT
 
 CITY_COLUMNS = ("code", "name_en", "name_zh", "province")
@@ -116,7 +118,13 @@ def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
 
 @transaction.atomic
 def cities_import(
-    *, name: str, data: bytes, programme: Programme, by: User | None, dry_run: bool = False
+    *,
+    name: str,
+    data: bytes,
+    programme: Programme,
+    by: User | None,
+    dry_run: bool = False,
+    limits: UploadLimits | None = None,
 ) -> ImportSummary:
     """Create or update the cities of a file and their participation in ``programme``.
 
@@ -124,16 +132,19 @@ def cities_import(
     without them a new participation gets the programme's single sum, and a programme whose
     notice gives a range (2019) requires them."""
     _require_ministry(by)
-    rows, errors = read_table(name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS)
+    rows, errors = read_table(
+        name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS, limits=limits
+    )
     reason = f"import_cities {name} --programme {programme.code}"
     seen: dict[str, int] = {}
     good: list[tuple[Row, str, Decimal | None, Decimal | None]] = []
     for row in rows:
         row_errors: list[RowError] = []
         code = _city_code(row, "code", row_errors)
-        _required(row, "name_en", row_errors, max_length=100)
-        _required(row, "name_zh", row_errors, max_length=50)
-        _required(row, "province", row_errors, max_length=50)
+        for column, length in (("name_en", 100), ("name_zh", 50), ("province", 50)):
+            text = _required(row, column, row_errors, max_length=length)
+            if text and (why := name_error(text)) is not None:
+                row_errors.append(RowError(row.line, column, why))
         amounts: dict[str, Decimal | None] = {}
         for column in CITY_OPTIONAL_COLUMNS:
             text = row.values.get(column, "")
@@ -252,16 +263,22 @@ def _save_with_history(instance: City | Participation, *, by: User | None, reaso
 
 @transaction.atomic
 def targets_import(
-    *, name: str, data: bytes, programme: Programme, by: User | None, dry_run: bool = False
+    *,
+    name: str,
+    data: bytes,
+    programme: Programme,
+    by: User | None,
+    dry_run: bool = False,
+    limits: UploadLimits | None = None,
 ) -> ImportSummary:
     """Set the targets cities committed to. A target below the national floor of the
     programme's current ruleset is refused."""
     _require_ministry(by)
-    rows, errors = read_table(name, data, required=TARGET_COLUMNS)
+    rows, errors = read_table(name, data, required=TARGET_COLUMNS, limits=limits)
     try:
         ruleset = ruleset_current(programme=programme)
     except NoRuleset as exc:
-        raise ImportRefused(name, [RowError(1, None, str(exc), "no_ruleset")]) from exc
+        raise ImportRefused(name, [RowError(0, None, str(exc), "no_ruleset")]) from exc
     rules = {rule.indicator.code: rule for rule in ruleset.rules.select_related("indicator")}
     catalogue = set(Indicator.objects.values_list("code", flat=True))
     participations = {
@@ -441,14 +458,22 @@ def parse_metric_rows(
 
 @transaction.atomic
 def metrics_import(
-    *, name: str, data: bytes, approve: bool, by: User | None, dry_run: bool = False
+    *,
+    name: str,
+    data: bytes,
+    approve: bool,
+    by: User | None,
+    dry_run: bool = False,
+    limits: UploadLimits | None = None,
 ) -> ImportSummary:
     """Record metric values: submitted (awaiting review), or approved with ``approve``.
 
     An approved value changes only through an approved load; the change is kept in the value's
     history (who, when, old and new value)."""
     _require_ministry(by)
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
+    rows, errors = read_table(
+        name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS, limits=limits
+    )
     codes = {row.values.get("city_code", "") for row in rows}
     # Lock the cities of the file so that a concurrent load cannot slip a clashing granularity
     # in between the check below and the write.
@@ -576,8 +601,8 @@ def _workflow_errors(
     metrics: list[ParsedMetric], stored: dict[tuple[int, int, int, str, int], MetricValue]
 ) -> list[RowError]:
     """A file does not overtake the reporting workflow: a value in a city's report that is not
-    approved changes through that report, and a period closed by a finalised evaluation does
-    not change at all."""
+    approved changes through that report, a period closed by a finalised evaluation does not
+    change at all, and a period that has not ended is not reported yet."""
     errors: list[RowError] = []
     reports = {
         r.pk: r
@@ -608,8 +633,10 @@ def _workflow_errors(
                 )
             )
     closed = ClosedPeriods({m.city.pk for m in metrics})
+    today = timezone.localdate()
     for metric in metrics:
         why = closed.reason(city_id=metric.city.pk, period=metric.period)
+        why = why or period_not_ended_error(period=metric.period, today=today)
         if why is not None:
             errors.append(RowError(metric.line, "period", why))
     return errors

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from evaluation import vocabulary
+from evaluation.mail import mail_send
 from evaluation.models import OfficialNotice, OfficialProfile, Report
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ def official_language_remember(*, user_id: int, language: str) -> None:
 
 def officials_notify(*, report_id: int, version: int, kind: str) -> int:
     """Tell the city's officials that ``version`` of the report was returned or approved.
-    Returns how many emails went out (one per official with an address)."""
+    Returns how many emails went out (one per official with an address; one that can never
+    be sent is given up and listed for the reviewers, ``evaluation.mail``)."""
     report = Report.objects.select_related("participation__city", "participation__programme").get(
         pk=report_id
     )
@@ -79,8 +80,12 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
                         "The ministry's reviewer approved the report for %(period)s: its figures "
                         "now count in the evaluation.\n\n%(url)s"
                     ) % {"period": report.period, "url": url}
-            send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
-            sent += 1
+            sent += mail_send(
+                subject=subject,
+                message=body,
+                recipients=[user.email],
+                about=f"report {report_id} v{version} {kind}",
+            )
     except Exception:
         # Not sent (or not to everyone): forget the notice, so the retried task sends it.
         log.exception("notice of report %s v%s failed", report_id, version)

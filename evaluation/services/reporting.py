@@ -23,12 +23,14 @@ from evaluation.exceptions import (
     FieldError,
     ImportRefused,
     Locked,
+    NoRuleset,
     Reason,
     RowError,
     StaleVersion,
     WorkflowError,
     reason_of,
 )
+from evaluation.mail import mail_send
 from evaluation.models import (
     Indicator,
     IndicatorRule,
@@ -47,7 +49,7 @@ from evaluation.services.imports import (
     parse_metric_rows,
 )
 from evaluation.services.outbox import outbox_enqueue
-from evaluation.tabular import read_table
+from evaluation.tabular import UploadLimits, read_table, upload_limits
 
 REPORT = workflow.REPORT
 
@@ -139,14 +141,8 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     errors: list[FieldError] = []
     if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
         errors.append(FieldError("period", before))
-    if period.start > timezone.localdate():
-        errors.append(
-            FieldError(
-                "period",
-                gettext("%(period)s has not started yet") % {"period": period},
-                "not_started",
-            )
-        )
+    if early := inputs.period_not_ended_error(period=period, today=timezone.localdate()):
+        errors.append(FieldError("period", early))
     city = participation.city.code
     others = [
         inputs.Figure(city, None, other)
@@ -405,7 +401,6 @@ def _flag_against_a_year_earlier(report: Report, values: list[MetricValue]) -> N
 def reviewers_notify(*, report_id: int, version: int) -> bool:
     """Tell the ministry reviewers that this version of a report awaits review; at most once
     per version, however often the task is delivered. Returns whether an email went out."""
-    from django.core.mail import send_mail
     from django.db import IntegrityError
 
     from evaluation.models import ReviewNotice
@@ -435,7 +430,12 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
                 message = gettext("%(report)s awaits review in the admin's review queue.") % {
                     "report": report
                 }
-            send_mail(subject=subject, message=message, from_email=None, recipient_list=emails)
+            mail_send(
+                subject=subject,
+                message=message,
+                recipients=emails,
+                about=f"report {report.pk} v{version} submitted",
+            )
         except Exception:
             # Not sent: forget the notice so that a retry of the task sends it.
             ReviewNotice.objects.filter(report=report, version=version).delete()
@@ -539,14 +539,30 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
 
 @transaction.atomic
 def reports_upload(
-    *, participation: Participation, name: str, data: bytes, by: User, dry_run: bool = False
+    *,
+    participation: Participation,
+    name: str,
+    data: bytes,
+    by: User,
+    dry_run: bool = False,
+    limits: UploadLimits | None = None,
 ) -> dict[str, int | bool]:
     """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
     nothing, every bad row named. Periods without a report get one; the reports stay drafts
     until the official submits them. With ``dry_run`` everything is checked and counted, and
-    nothing is saved."""
+    nothing is saved. ``limits``: the API's unless told."""
     require_official_of(by, participation)
-    rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
+    rows, errors = read_table(
+        name,
+        data,
+        required=METRIC_COLUMNS,
+        optional=METRIC_OPTIONAL_COLUMNS,
+        limits=limits or upload_limits("api"),
+    )
+    try:
+        selectors.ruleset_current(programme=participation.programme)
+    except NoRuleset as exc:
+        raise ImportRefused(name, [RowError(0, None, str(exc), "no_ruleset")]) from None
     city = participation.city
     ours = []
     for row in rows:
@@ -575,8 +591,20 @@ def reports_upload(
         )
     }
     closed = inputs.ClosedPeriods([participation.city_id])
+    today = timezone.localdate()
+    city_code = participation.city.code
+    other_reports = [
+        inputs.Figure(city_code, None, r.period)
+        for r in Report.objects.filter(
+            participation=participation, year__in={p.year for p in by_period}
+        )
+    ]
     for period, members in by_period.items():
         why = closed.reason(city_id=participation.city_id, period=period)
+        why = why or inputs.period_not_ended_error(period=period, today=today)
+        # The city's reports of the year (2023-Q1 beside a file's 2023-02).
+        figure = inputs.Figure(city_code, None, period)
+        why = why or inputs.mixed_granularity([figure], other_reports).get(figure)
         report = reports.get(period)
         if why is None and report is not None:
             why = REPORT.locked_reason(report.status, period=period)
@@ -605,14 +633,26 @@ def reports_upload(
 
     changed = 0
     for period, members in sorted(by_period.items()):
-        report = report_create(participation=participation, period=period, by=by)
-        before = report.version
-        report = report_values_set(
-            report=report,
-            values={m.indicator.code: str(m.value) for m in members},
-            version=report.version,
-            by=by,
-        )
+        try:
+            report = report_create(participation=participation, period=period, by=by)
+            before = report.version
+            report = report_values_set(
+                report=report,
+                values={m.indicator.code: str(m.value) for m in members},
+                version=report.version,
+                by=by,
+            )
+        except WorkflowError as refused:
+            # Every rule above is checked by line first; one the workflow adds later still
+            # names the file's lines of that period rather than the request.
+            raise ImportRefused(
+                name,
+                [
+                    RowError(m.line, "period", item.reason)
+                    for item in refused.errors
+                    for m in members
+                ],
+            ) from None
         changed += report.version != before
     outcome: dict[str, int | bool] = {
         "rows": len(metrics),

@@ -54,3 +54,16 @@ def test_city_officials_and_visitors_cannot_check_a_file(official_client, anonym
     for client in (official_client, anonymous_client):
         response = check(client, "city_code,period,indicator,value", "440300,2021-01,x,1")
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_long_list_of_errors_is_cut_short_saying_how_many_more(admin_client, city_a, settings):
+    settings.UPLOAD_ERRORS_SHOWN = 100
+    rows = [f"440300,2021-{m % 12 + 1:02d},pledge_amount,lots" for m in range(130)]
+
+    response = check(admin_client, "city_code,period,indicator,value", *rows)
+
+    assert len(response.context["errors"]) == 100
+    text = page(response)
+    assert "130 errors, the first 100 listed: nothing was saved" in text
+    assert "and 30 more errors, not listed" in text
+    assert not MetricValue.objects.exists()

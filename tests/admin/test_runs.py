@@ -118,7 +118,8 @@ def test_a_programme_without_a_ruleset_cannot_be_run(reviewer_client):
     )
 
     assert shown_messages(response) == [
-        "programme 2019 has no ruleset: create one before evaluating"
+        "programme 2019 has no ruleset yet: an administrator adds one in the admin (Rulesets, "
+        "Add ruleset) before its figures can be entered or evaluated"
     ]
     assert not EvaluationRun.objects.exists()
 

@@ -408,7 +408,7 @@ REFUSALS = [
         "post",
         lambda world: "/api/v1/reports/",
         400,
-        [("period", "not started")],
+        [("period", "has not ended")],
         body=_create("2099-01"),
     ),
     Refusal(

@@ -77,21 +77,26 @@ def test_the_due_date_follows_the_programmes_due_day(api_a, city_a, programme):
     assert open_report(api_a, city_a, "2021-12")["due_date"] == "2022-01-05"
 
 
-def test_an_unsubmitted_report_past_its_due_date_is_late(api_a, city_a):
-    today = timezone.localdate()
-    past = open_report(api_a, city_a, "2021-03")
-    current = open_report(api_a, city_a, f"{today.year}-{today.month:02d}")
+@pytest.fixture
+def april_10_2021(monkeypatch):
+    """Today is 10 April 2021: March has ended and is due on the 15th, January is overdue."""
+    now = dt.datetime(2021, 4, 10, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
+
+def test_an_unsubmitted_report_past_its_due_date_is_late(api_a, city_a, april_10_2021):
+    past = open_report(api_a, city_a, "2021-01")
+    current = open_report(api_a, city_a, "2021-03")
 
     assert past["is_late"] is True
     assert current["is_late"] is False
 
 
-def test_a_report_submitted_after_its_due_date_is_late_and_one_on_time_is_not(api_a, city_a):
-    today = timezone.localdate()
-    late = submitted_report(api_a, city_a, "2021-03", {"pledge_projects": "4"})
-    on_time = submitted_report(
-        api_a, city_a, f"{today.year}-{today.month:02d}", {"pledge_projects": "4"}
-    )
+def test_a_report_submitted_after_its_due_date_is_late_and_one_on_time_is_not(
+    api_a, city_a, april_10_2021
+):
+    late = submitted_report(api_a, city_a, "2021-01", {"pledge_projects": "4"})
+    on_time = submitted_report(api_a, city_a, "2021-03", {"pledge_projects": "4"})
 
     assert (late["status"], late["is_late"]) == ("submitted", True)
     assert (on_time["status"], on_time["is_late"]) == ("submitted", False)

@@ -343,7 +343,7 @@ def test_the_upload_is_documented_as_a_binary_multipart_field(document):
     assert upload["properties"]["file"] == {
         "type": "string",
         "format": "binary",
-        "description": "metrics CSV (UTF-8) or XLSX, as in interfaces.md",
+        "description": "metrics CSV or XLSX, as in interfaces.md",
     }
 
 

@@ -135,7 +135,7 @@ def test_a_reminder_whose_mail_fails_is_not_recorded_and_goes_out_next_time(
     def refused(**kwargs):
         raise ConnectionRefusedError("mail server down")
 
-    monkeypatch.setattr("evaluation.services.reminders.send_mail", refused)
+    monkeypatch.setattr("django.core.mail.send_mail", refused)
     assert reminders_send(today=dt.date(2021, 6, 12)) == 0
     assert not Reminder.objects.exists()
 

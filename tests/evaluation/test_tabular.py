@@ -141,13 +141,23 @@ def test_xlsx_numeric_cells_read_as_the_text_a_csv_would_hold() -> None:
 
 
 @pytest.mark.parametrize("name", ["targets.xls", "targets.txt", "targets"])
-def test_unsupported_file_type_is_refused(name: str) -> None:
+def test_what_a_file_is_is_read_from_its_content_not_its_name(name: str) -> None:
+    rows, errors = read_table(
+        name, csv_bytes("city_code,indicator,target", "1,2,3"), required=REQUIRED
+    )
+
+    assert errors == [] and rows[0].values == {"city_code": "1", "indicator": "2", "target": "3"}
+
+
+def test_an_old_xls_workbook_is_named_as_such() -> None:
+    old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)
+
     with pytest.raises(ImportRefused) as caught:
-        read_table(name, csv_bytes("city_code,indicator,target"), required=REQUIRED)
+        read_table("targets.csv", old_excel, required=REQUIRED)
 
     [error] = caught.value.errors
-    assert "unsupported file type" in error.reason
-    assert ".csv or .xlsx" in error.reason
+    assert error.line == 0 and "Excel 97-2003 workbook (.xls)" in error.reason
+    assert "save it as an Excel workbook (.xlsx) or as CSV" in error.reason
 
 
 def test_extension_is_case_insensitive() -> None:
@@ -159,16 +169,22 @@ def test_extension_is_case_insensitive() -> None:
 
 
 def test_damaged_workbook_is_refused_not_crashed() -> None:
+    whole = xlsx_bytes(["city_code", "indicator", "target"], ["440300", "pledge_amount", 0.3])
+
     with pytest.raises(ImportRefused) as caught:
-        read_table("targets.xlsx", b"this is not a zip file", required=REQUIRED)
+        read_table("targets.xlsx", whole[: len(whole) // 2], required=REQUIRED)
 
-    assert "not a readable XLSX workbook" in caught.value.errors[0].reason
+    [error] = caught.value.errors
+    assert error.line == 0 and "the workbook is damaged" in error.reason
 
 
-def test_header_only_file_has_no_rows() -> None:
-    rows, errors = read_table("t.csv", csv_bytes("city_code,indicator,target"), required=REQUIRED)
+def test_header_only_file_is_refused_saying_it_holds_no_rows() -> None:
+    with pytest.raises(ImportRefused) as caught:
+        read_table("t.csv", csv_bytes("title", "city_code,indicator,target"), required=REQUIRED)
 
-    assert (rows, errors) == ([], [])
+    [error] = caught.value.errors
+    assert (error.line, error.column) == (2, None)
+    assert "holds no rows" in error.reason
 
 
 def test_file_of_blank_lines_is_empty() -> None:
@@ -238,3 +254,92 @@ def test_a_header_with_a_wrong_column_is_still_refused_not_skipped_as_a_title() 
         read_table("m.csv", data, required=METRICS)
 
     assert {(e.line, e.column) for e in caught.value.errors} == {(1, "amount"), (1, "value")}
+
+
+def test_excels_unicode_text_is_read_as_it_is() -> None:
+    """Excel's "Unicode text": UTF-16 with a byte-order mark, fields between tabs."""
+    text = "城市代码\t期间\t指标代码\t数值\r\n210100\t2021-03\tpledge_projects\t4\r\n"
+
+    rows, errors = read_table("导出.txt", text.encode("utf-16"), required=METRICS)
+
+    assert errors == []
+    assert [(row.line, row.values["city_code"], row.values["value"]) for row in rows] == [
+        (2, "210100", "4")
+    ]
+
+
+def test_semicolons_between_fields_are_read() -> None:
+    data = csv_bytes("city_code;indicator;target", "440300;pledge_amount;0,3")
+
+    rows, _ = read_table("t.csv", data, required=REQUIRED)
+
+    assert rows[0].values == {"city_code": "440300", "indicator": "pledge_amount", "target": "0,3"}
+
+
+def test_a_long_list_of_errors_is_cut_short_saying_how_many_more(settings) -> None:
+    settings.UPLOAD_ERRORS_SHOWN = 100
+    refused = ImportRefused("m.csv", [RowError(n, "value", "bad") for n in range(2, 152)])
+
+    assert len(refused.errors) == 100 and refused.more == 50
+    assert [e.line for e in refused.errors] == list(range(2, 102))
+    assert (
+        refused.report().splitlines()[0] == "m.csv: file refused, nothing was saved. 150 error(s):"
+    )
+    assert refused.report().splitlines()[-1] == "  and 50 more errors, not listed"
+
+
+def test_a_file_over_the_limit_is_refused_unread() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluation.tabular import UploadLimits, upload_read
+
+    upload = SimpleUploadedFile("big.csv", b"x" * 3000)
+    limits = UploadLimits(max_bytes=2048, max_rows=10, max_unpacked=4096)
+
+    with pytest.raises(ImportRefused) as caught:
+        upload_read(upload, limits=limits)
+
+    [error] = caught.value.errors
+    assert error.line == 0 and "the file is 2.9 KB; at most 2 KB is accepted here" in error.reason
+    assert upload.tell() == 0  # not a byte of it read
+
+
+def test_a_bomb_whose_directory_lies_is_refused_with_flat_memory() -> None:
+    """64 MB of sheet behind a directory that says 1,000 bytes: refused after unpacking a
+    chunk, never holding the whole."""
+    import io
+    import tracemalloc
+    import zipfile
+
+    base = xlsx_bytes(["city_code", "indicator", "target"], ["440300", "pledge_amount", 0.3])
+    source = zipfile.ZipFile(io.BytesIO(base))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"</sheetData>", b" " * (64 << 20) + b"</sheetData>")
+            archive.writestr(info.filename, content)
+    data = bytearray(out.getvalue())
+    name = b"xl/worksheets/sheet1.xml"
+    for signature, size_at, name_at, length_at in (
+        (b"PK\x03\x04", 22, 30, 26),
+        (b"PK\x01\x02", 24, 46, 28),
+    ):
+        at = data.find(signature)
+        while at >= 0:
+            length = int.from_bytes(data[at + length_at : at + length_at + 2], "little")
+            if bytes(data[at + name_at : at + name_at + length]) == name:
+                data[at + size_at : at + size_at + 4] = (1000).to_bytes(4, "little")
+            at = data.find(signature, at + 4)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportRefused) as caught:
+            read_table("bomb.xlsx", bytes(data), required=REQUIRED)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert "unpacks to more than it says" in caught.value.errors[0].reason
+    assert peak < 8 << 20, f"{peak / 2**20:.1f} MB"

@@ -50,6 +50,7 @@ UNSAID: dict[tuple[str, str], str] = {
     ("reviewer", "The reviewers' comments"): "审核意见, the reviewers' comments",
     ("reviewer", "The reviewer's comment"): "审核意见, the reviewer's comment",
     ("reviewer", "Reviewers' admin"): "审核后台, the reviewers' admin site",
+    ("return", "a carriage return"): "回车符, a character of a name, not a report sent back",
 }
 # (a never-word, the message): why the word is right there.
 SAID: dict[tuple[str, str], str] = {}

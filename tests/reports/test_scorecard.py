@@ -175,3 +175,19 @@ def test_without_a_language_asked_for_the_scorecard_is_in_chinese(reviewer, run)
 
     assert "深圳市评分卡" in text_of(response)
     assert response.content.decode().startswith('<!DOCTYPE html>\n<html lang="zh-hans">')
+
+
+def test_a_name_no_font_has_never_takes_the_scorecard_down(reviewer_client, run):
+    """An indicator renamed with a character no installed font has (before the admin refused
+    such names, or through a shell): the chart is drawn with the indicator codes instead, and
+    the page and the PDF are made."""
+    Indicator.objects.filter(code="pledge_projects").update(name_zh="质押项目🚀")
+
+    page = reviewer_client.get(url(run, "110105"))
+    document = reviewer_client.get(url(run, "110105", pdf=True))
+
+    assert page.status_code == 200
+    assert "质押项目🚀" in text_of(page)  # the table shows the name as it is
+    assert page.content.decode().count("<svg") >= 1  # the chart is there, drawn by code
+    assert document.status_code == 200
+    assert b"".join(document.streaming_content).startswith(b"%PDF")

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from evaluation.management.refusals import refusals_as_errors
 from evaluation.models import Participation
 from evaluation.services.people import official_assign
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
                 % {"code": options["city"], "programme": options["programme"]}
             ) from None
         user, created = User.objects.get_or_create(username=options["username"])
-        official_assign(user=user, participation=participation, by=None)
+        with refusals_as_errors():
+            official_assign(user=user, participation=participation, by=None)
         note = (
             _(
                 " (new user without a password: give it one with `manage.py create_user %s "

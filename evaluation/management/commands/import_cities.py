@@ -16,5 +16,10 @@ class Command(ImportCommand):
         self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
     ) -> ImportSummary:
         return cities_import(
-            name=name, data=data, programme=options["programme"], by=by, dry_run=dry_run
+            name=name,
+            data=data,
+            programme=options["programme"],
+            by=by,
+            dry_run=dry_run,
+            limits=options["limits"],
         )

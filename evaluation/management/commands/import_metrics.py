@@ -26,5 +26,10 @@ class Command(ImportCommand):
         self, *, name: str, data: bytes, by: User | None, dry_run: bool, **options: Any
     ) -> ImportSummary:
         return metrics_import(
-            name=name, data=data, approve=options["approve"], by=by, dry_run=dry_run
+            name=name,
+            data=data,
+            approve=options["approve"],
+            by=by,
+            dry_run=dry_run,
+            limits=options["limits"],
         )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
-from evaluation.exceptions import NoRuleset
+from evaluation.management.refusals import refusals_as_errors
 from evaluation.models import EvaluationRun, Programme
 from evaluation.run_progress import run_progress
 from evaluation.selectors import programme_get
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             raise CommandError(
                 gettext("unknown programme %(code)r") % {"code": options["programme"]}
             ) from None
-        try:
+        with refusals_as_errors():
             run = evaluation_run_request(
                 programme=programme,
                 as_of=options["as_of"],
@@ -67,8 +67,6 @@ class Command(BaseCommand):
                 trigger=EvaluationRun.Trigger.COMMAND,
                 by=None,
             )
-        except NoRuleset as exc:
-            raise CommandError(str(exc)) from None
         run = self._wait(run.pk)
         if run.status == EvaluationRun.Status.FAILED:
             raise CommandError(
