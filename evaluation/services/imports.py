@@ -8,7 +8,7 @@ created or changed row has a history record with who, when and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +25,7 @@ from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError,
 from evaluation.inputs import (
     MAX_AMOUNT,
     MAX_TARGET,
+    MAX_VALUE,
     ClosedPeriods,
     Figure,
     amount_errors,
@@ -89,28 +90,90 @@ def dry_run_end(dry_run: bool) -> None:
         transaction.set_rollback(True)
 
 
-def _required(row: Row, column: str, errors: list[RowError], *, max_length: int = 0) -> str:
-    value = row.values.get(column, "")
-    if not value:
-        errors.append(RowError(row.line, column, gettext("a value is required")))
-    elif max_length and len(value) > max_length:
-        errors.append(
-            RowError(
-                row.line,
+class RowCheck:
+    """The checks of one row of a file, each fault kept (a row can break several rules at once,
+    and the file's refusal lists them all): the one row checker every import uses."""
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+        self.errors: list[RowError] = []
+
+    def refuse(self, column: str | None, reason: str, code: str = "") -> None:
+        self.errors.append(RowError(self.row.line, column, reason, code))
+
+    def required(self, column: str, *, max_length: int = 0) -> str:
+        """The column's text; refused when empty or longer than ``max_length``."""
+        value = self.row.values.get(column, "")
+        if not value:
+            self.refuse(column, gettext("a value is required"), "required")
+        elif max_length and len(value) > max_length:
+            self.refuse(
                 column,
                 gettext("longer than %(length)s characters") % {"length": max_length},
+                "too_long",
             )
-        )
-    return value
+        return value
+
+    def name(self, column: str, *, max_length: int) -> str:
+        """A name: required, not too long, and a name (``inputs.name_error``)."""
+        text = self.required(column, max_length=max_length)
+        if text and (why := name_error(text)) is not None:
+            self.refuse(column, why)
+        return text
+
+    def city_code(self, column: str) -> str:
+        """A 6-digit division code ("" when refused)."""
+        code = self.required(column)
+        why = division_code_error(code) if code else None
+        if why is not None:
+            self.refuse(column, why)
+            return ""
+        return code
+
+    def number(
+        self, column: str, *, places: int, positive: bool = False, limit: Decimal, text: str | None
+    ) -> Decimal | None:
+        """The column's number (``inputs.parse_number``), or None when refused."""
+        try:
+            return parse_number(
+                self.row.values.get(column, "") if text is None else text,
+                places=places,
+                positive=positive,
+                limit=limit,
+            )
+        except ValueError as exc:
+            self.refuse(column, reason_of(exc))
+            return None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
-def _city_code(row: Row, column: str, errors: list[RowError]) -> str:
-    code = _required(row, column, errors)
-    why = division_code_error(code) if code else None
-    if why is not None:
-        errors.append(RowError(row.line, column, why))
-        return ""
-    return code
+class FirstLines:
+    """Where each key first appeared in a file: a row repeating one is refused naming it."""
+
+    def __init__(self) -> None:
+        self.lines: dict[object, int] = {}
+
+    def repeated(
+        self, check: RowCheck, key: object, *, column: str | None, reason: str, **words: object
+    ) -> bool:
+        """Whether ``key`` appeared on an earlier line: then the row is refused with ``reason``
+        (a translated template naming ``%(line)s``, the first line, and ``words``). The first
+        appearance is recorded."""
+        first = self.lines.get(key)
+        if first is None:
+            self.lines[key] = check.row.line
+            return False
+        check.refuse(column, reason % {"line": first, **words}, "duplicate")
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.lines
+
+    def __iter__(self) -> Iterator[object]:
+        return iter(self.lines)
 
 
 # Cities ---------------------------------------------------------------------------------------
@@ -136,55 +199,44 @@ def cities_import(
         name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS, limits=limits
     )
     reason = f"import_cities {name} --programme {programme.code}"
-    seen: dict[str, int] = {}
+    seen = FirstLines()
     good: list[tuple[Row, str, Decimal | None, Decimal | None]] = []
     for row in rows:
-        row_errors: list[RowError] = []
-        code = _city_code(row, "code", row_errors)
+        check = RowCheck(row)
+        code = check.city_code("code")
         for column, length in (("name_en", 100), ("name_zh", 50), ("province", 50)):
-            text = _required(row, column, row_errors, max_length=length)
-            if text and (why := name_error(text)) is not None:
-                row_errors.append(RowError(row.line, column, why))
-        amounts: dict[str, Decimal | None] = {}
-        for column in CITY_OPTIONAL_COLUMNS:
-            text = row.values.get(column, "")
-            amounts[column] = None
-            if text:
-                try:
-                    amounts[column] = parse_number(text, places=2, limit=MAX_AMOUNT)
-                except ValueError as exc:
-                    row_errors.append(RowError(row.line, column, reason_of(exc)))
+            check.name(column, max_length=length)
+        amounts: dict[str, Decimal | None] = {
+            column: check.number(column, places=2, limit=MAX_AMOUNT, text=None)
+            if row.values.get(column, "")
+            else None
+            for column in CITY_OPTIONAL_COLUMNS
+        }
         total, first = amounts["total_amount"], amounts["first_tranche"]
         if (total is None) != (first is None) and not any(
-            e.column in CITY_OPTIONAL_COLUMNS for e in row_errors
+            e.column in CITY_OPTIONAL_COLUMNS for e in check.errors
         ):
-            row_errors.append(
-                RowError(
-                    row.line, None, gettext("give both total_amount and first_tranche, or neither")
-                )
+            check.refuse(
+                None,
+                gettext("give both total_amount and first_tranche, or neither"),
+                "amounts_in_pairs",
             )
         elif total is not None and first is not None:
-            row_errors += [
-                RowError(row.line, field, why)
-                for field, why in amount_errors(programme=programme, total=total, first=first)
-            ]
+            for field, why in amount_errors(programme=programme, total=total, first=first):
+                check.refuse(field, why)
         if code:
-            if code in seen:
-                row_errors.append(
-                    RowError(
-                        row.line,
-                        "code",
-                        gettext("city %(code)s already appears on line %(line)s")
-                        % {"code": code, "line": seen[code]},
-                    )
-                )
-            else:
-                seen[code] = row.line
-        errors += row_errors
-        if not row_errors:
+            seen.repeated(
+                check,
+                code,
+                column="code",
+                reason=gettext("city %(code)s already appears on line %(line)s"),
+                code=code,
+            )
+        errors += check.errors
+        if check.ok:
             good.append((row, code, total, first))
 
-    existing_cities = {c.code: c for c in City.objects.filter(code__in=seen)}
+    existing_cities = {c.code: c for c in City.objects.filter(code__in=list(seen))}
     participations = {
         p.city.code: p
         for p in Participation.objects.filter(programme=programme).select_related("city")
@@ -201,6 +253,7 @@ def cities_import(
                             "total_amount and first_tranche"
                         )
                         % {"programme": programme.code},
+                        "no_single_amount",
                     )
                 )
     if errors:
@@ -287,62 +340,63 @@ def targets_import(
     }
     codes = {row.values.get("city_code", "") for row in rows}
     known_cities = set(City.objects.filter(code__in=codes).values_list("code", flat=True))
-    seen: dict[tuple[str, str], int] = {}
+    seen = FirstLines()
     good: list[tuple[Participation, Indicator, Decimal]] = []
     for row in rows:
-        row_errors: list[RowError] = []
-        code = _city_code(row, "city_code", row_errors)
+        check = RowCheck(row)
+        code = check.city_code("city_code")
         participation = participations.get(code)
         if code and participation is None:
-            why = (
-                gettext("city %(code)s is not in programme %(programme)s")
-                % {"code": code, "programme": programme.code}
-                if code in known_cities
-                else gettext("unknown city %(code)s") % {"code": code}
-            )
-            row_errors.append(RowError(row.line, "city_code", why))
-        indicator_code = _required(row, "indicator", row_errors)
+            if code in known_cities:
+                check.refuse(
+                    "city_code",
+                    gettext("city %(code)s is not in programme %(programme)s")
+                    % {"code": code, "programme": programme.code},
+                    "not_in_programme",
+                )
+            else:
+                check.refuse(
+                    "city_code", gettext("unknown city %(code)s") % {"code": code}, "unknown_city"
+                )
+        indicator_code = check.required("indicator")
         rule = rules.get(indicator_code)
         if indicator_code and rule is None:
-            why = (
-                gettext("indicator %(code)s is not scored by ruleset %(ruleset)s")
-                % {"code": indicator_code, "ruleset": ruleset.label}
-                if indicator_code in catalogue
-                else gettext("unknown indicator %(code)r") % {"code": indicator_code}
-            )
-            row_errors.append(RowError(row.line, "indicator", why))
-        value: Decimal | None = None
+            if indicator_code in catalogue:
+                check.refuse(
+                    "indicator",
+                    gettext("indicator %(code)s is not scored by ruleset %(ruleset)s")
+                    % {"code": indicator_code, "ruleset": ruleset.label},
+                    "not_scored",
+                )
+            else:
+                check.refuse(
+                    "indicator",
+                    gettext("unknown indicator %(code)r") % {"code": indicator_code},
+                    "unknown_indicator",
+                )
         text = row.values.get("target", "")
         # A target of an unknown indicator is read as a rate would be; its row is refused anyway.
         places = (
             4 if rule is None else rule_kind(rule.kind).target_places(rule.indicator.decimal_places)
         )
-        try:
-            value = parse_number(text, places=places, positive=True, limit=MAX_TARGET)
-        except ValueError as exc:
-            row_errors.append(RowError(row.line, "target", reason_of(exc)))
+        value = check.number("target", places=places, positive=True, limit=MAX_TARGET, text=text)
         refused = (
             target_row_error(given=text, floor=rule.floor, value=value, kind=rule.kind)
             if value is not None and rule is not None
             else None
         )
         if refused is not None:
-            row_errors.append(RowError(row.line, "target", refused))
-        key = (code, indicator_code)
+            check.refuse("target", refused)
         if code and indicator_code:
-            if key in seen:
-                row_errors.append(
-                    RowError(
-                        row.line,
-                        None,
-                        gettext("duplicate of line %(line)s (%(row)s)")
-                        % {"line": seen[key], "row": f"{code} {indicator_code}"},
-                    )
-                )
-            else:
-                seen[key] = row.line
-        errors += row_errors
-        if not row_errors and participation is not None and rule is not None and value is not None:
+            seen.repeated(
+                check,
+                (code, indicator_code),
+                column=None,
+                reason=gettext("duplicate of line %(line)s (%(row)s)"),
+                row=f"{code} {indicator_code}",
+            )
+        errors += check.errors
+        if check.ok and participation is not None and rule is not None and value is not None:
             good.append((participation, rule.indicator, value))
     if errors:
         raise ImportRefused(name, errors)
@@ -403,54 +457,46 @@ def parse_metric_rows(
     city or indicator, bad period, bad number, duplicate)."""
     indicators = {i.code: i for i in Indicator.objects.all()}
     errors: list[RowError] = []
-    seen: dict[tuple[int, int, int, str, int], int] = {}
+    seen = FirstLines()
     metrics: list[ParsedMetric] = []
     for row in rows:
-        row_errors: list[RowError] = []
-        code = _city_code(row, "city_code", row_errors)
+        check = RowCheck(row)
+        code = check.city_code("city_code")
         city = cities.get(code)
         if code and city is None:
-            row_errors.append(
-                RowError(row.line, "city_code", gettext("unknown city %(code)s") % {"code": code})
+            check.refuse(
+                "city_code", gettext("unknown city %(code)s") % {"code": code}, "unknown_city"
             )
-        indicator_code = _required(row, "indicator", row_errors)
+        indicator_code = check.required("indicator")
         indicator = indicators.get(indicator_code)
         if indicator_code and indicator is None:
-            row_errors.append(
-                RowError(
-                    row.line,
-                    "indicator",
-                    gettext("unknown indicator %(code)r") % {"code": indicator_code},
-                )
+            check.refuse(
+                "indicator",
+                gettext("unknown indicator %(code)r") % {"code": indicator_code},
+                "unknown_indicator",
             )
         period: Period | None = None
-        period_text = _required(row, "period", row_errors)
+        period_text = check.required("period")
         if period_text:
             try:
                 period = Period.parse(period_text)
             except PeriodError:
-                row_errors.append(RowError(row.line, "period", period_error(period_text)))
-        value: Decimal | None = None
+                check.refuse("period", period_error(period_text))
         places = indicator.decimal_places if indicator is not None else 2
-        try:
-            value = parse_number(row.values.get("value", ""), places=places)
-        except ValueError as exc:
-            row_errors.append(RowError(row.line, "value", reason_of(exc)))
-        if row_errors or city is None or indicator is None or period is None or value is None:
-            errors += row_errors
+        value = check.number("value", places=places, limit=MAX_VALUE, text=None)
+        if not check.ok or city is None or indicator is None or period is None or value is None:
+            errors += check.errors
             continue
         metric = ParsedMetric(row.line, city, indicator, period, value)
-        if metric.key in seen:
-            errors.append(
-                RowError(
-                    row.line,
-                    None,
-                    gettext("duplicate of line %(line)s (%(row)s)")
-                    % {"line": seen[metric.key], "row": f"{code} {indicator_code} {period}"},
-                )
-            )
+        if seen.repeated(
+            check,
+            metric.key,
+            column=None,
+            reason=gettext("duplicate of line %(line)s (%(row)s)"),
+            row=f"{code} {indicator_code} {period}",
+        ):
+            errors += check.errors
             continue
-        seen[metric.key] = row.line
         metrics.append(metric)
 
     return metrics, errors

@@ -9,7 +9,6 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from cities.notifications import officials_notify
 from django.core import mail
 from django.test import Client
 
@@ -17,6 +16,7 @@ from evaluation.models import City, Indicator, OfficialAssignment, OutboxTask, U
 from evaluation.scoring import Period
 from evaluation.services import reporting
 from evaluation.services.imports import cities_import
+from evaluation.services.notices import officials_notify
 from evaluation.services.outbox import outbox_dispatch
 from evaluation.services.people import role_grant
 from tests.conftest import csv_bytes
@@ -164,7 +164,7 @@ def test_the_outbox_gives_up_a_task_that_fails_by_itself_and_sends_the_others(db
     report is gone) is given up with its error, not sent again every minute, and the tasks
     after it still go."""
     broken = OutboxTask.objects.create(
-        task="cities.tasks.notify_officials",
+        task="evaluation.tasks.notify_officials",
         kwargs={"report_id": 999, "version": 1, "kind": "approved"},
     )
     fine = OutboxTask.objects.create(task="evaluation.tasks.send_report_reminders", kwargs={})
@@ -180,4 +180,6 @@ def test_the_outbox_gives_up_a_task_that_fails_by_itself_and_sends_the_others(db
     reviewer.force_login(UserFactory(username="reviewer"))
     role_grant(user=UserFactory(username="reviewer"), role="reviewer", by=None)
     listed = reviewer.get("/admin/evaluation/outboxtask/")
-    assert listed.status_code == 200 and "cities.tasks.notify_officials" in listed.content.decode()
+    assert (
+        listed.status_code == 200 and "evaluation.tasks.notify_officials" in listed.content.decode()
+    )
