@@ -19,7 +19,7 @@ from cities.models import City
 from config.db.prepared import fetch_all_prepared
 from evaluation import vocabulary
 from evaluation.access import NotFound
-from evaluation.inputs import period_closed_reason
+from evaluation.inputs import period_closed_reason, reported_elsewhere
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -483,6 +483,10 @@ def period_entry(
     locked: str | None = None
     if closed is not None:
         locked = _("This period is closed: the programme's evaluation covering it is final.")
+    elif report is None and (
+        elsewhere := reported_elsewhere(participation=participation, periods=[period])
+    ):
+        locked = elsewhere[period]
     elif report is not None and report.status == Report.Status.APPROVED:
         locked = _("This report is approved and locked; a ministry reviewer may reopen it.")
     elif report is not None and report.status == Report.Status.SUBMITTED:

@@ -233,7 +233,8 @@ def participation_periods(
     if fetched_by is not None and not _may_see(fetched_by, participation):
         raise NotFound()
     programme = participation.programme
-    reports = {r.period: r for r in Report.objects.filter(participation=participation).order_by()}
+    # The city's reports, whichever of its batches they are filed in: a period is reported once.
+    reports = {r.period: r for r in Report.objects.filter(city_id=participation.city_id).order_by()}
     last_year = programme.baseline_year + programme.construction_years
     years = range(programme.baseline_year, min(last_year, today.year) + 1)
     try:

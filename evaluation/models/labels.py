@@ -165,6 +165,7 @@ label(
     **PERIOD,
     **PEOPLE_AND_TIMES,
     participation=_("participation"),
+    city=_("city"),
     status=_("status"),
     version=_("version"),
     due_date=_("due date"),

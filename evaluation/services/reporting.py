@@ -119,7 +119,10 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         return existing
     _refuse_if_closed(participation, period)
     programme = participation.programme
-    errors: list[FieldError] = []
+    errors = [
+        FieldError("period", why)
+        for why in inputs.reported_elsewhere(participation=participation, periods=[period]).values()
+    ]
     if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
         errors.append(FieldError("period", before))
     if period.start > timezone.localdate():
@@ -129,7 +132,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     city = participation.city.code
     others = [
         inputs.Figure(city, None, r.period)
-        for r in Report.objects.filter(participation=participation, year=period.year).exclude(
+        for r in Report.objects.filter(city_id=participation.city_id, year=period.year).exclude(
             granularity=str(period.granularity)
         )
     ]
@@ -141,6 +144,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         raise WorkflowError(errors)
     report = Report(
         participation=participation,
+        city_id=participation.city_id,
         year=period.year,
         granularity=str(period.granularity),
         number=period.number,
@@ -593,6 +597,7 @@ def reports_upload(
         )
     }
     closed = inputs.ClosedPeriods([participation.city_id])
+    elsewhere = inputs.reported_elsewhere(participation=participation, periods=by_period)
     for period, members in by_period.items():
         why = closed.reason(city_id=participation.city_id, period=period)
         report = reports.get(period)
@@ -609,6 +614,8 @@ def reports_upload(
                 "period": period,
                 "status": report_status_word(report.status),
             }
+        if why is None:
+            why = elsewhere.get(period)
         if why is None:
             why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:

@@ -96,6 +96,7 @@ def test_the_queue_filters_by_programme(reviewer_client, flagged, plain):
     )
     earlier = Report.objects.create(
         participation=elsewhere,
+        city=elsewhere.city,
         year=2020,
         granularity="month",
         number=3,
