@@ -8,23 +8,17 @@ from typing import Any
 
 from django.utils.translation import gettext
 
-from evaluation.models import EvaluationRun, IndicatorResult, RuleKind
+from evaluation.models import EvaluationRun
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
 from reports.figures import money
 from reports.wording import decision_reason, indicator_reason
 
 TWO = Decimal("0.01")
-FOUR = Decimal("0.0001")
 
 
 def _fixed(value: Decimal, places: Decimal) -> str:
     return f"{value.quantize(places):f}"
-
-
-def _indicator_places(result: IndicatorResult) -> Decimal:
-    """Growth figures are fractions (4 decimals); cumulative ones are counts (2 decimals)."""
-    return FOUR if result.kind == RuleKind.GROWTH else TWO
 
 
 def run_document(run: EvaluationRun) -> dict[str, Any]:
@@ -34,15 +28,14 @@ def run_document(run: EvaluationRun) -> dict[str, Any]:
         decision = city_result.decision
         indicators = []
         for result in city_result.indicator_results.all():
-            places = _indicator_places(result)
             indicators.append(
                 {
                     "indicator": result.indicator.code,
                     "status": result.status,
-                    "actual": None if result.actual is None else _fixed(result.actual, places),
-                    "target": _fixed(result.target, places),
-                    "attainment": _fixed(result.attainment, FOUR),
-                    "points": _fixed(result.points, TWO),
+                    "actual": result.exact("actual"),
+                    "target": result.exact("target"),
+                    "attainment": result.exact("attainment"),
+                    "points": result.exact("points"),
                 }
             )
         cities.append(

@@ -165,6 +165,8 @@ def _quantize_fixed(value: Decimal, places: Decimal) -> Decimal:
 class RuleKind:
     name: ClassVar[str]
     description: ClassVar[str]
+    # The decimals its target and actual are stored and shown with, everywhere.
+    places: ClassVar[Decimal]
 
     def assess(
         self,
@@ -183,6 +185,7 @@ class GrowthRule(RuleKind):
 
     name = "growth"
     description = "average annual growth from the baseline year, as a fraction"
+    places = FOUR_PLACES
 
     def assess(
         self,
@@ -207,7 +210,7 @@ class GrowthRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=_quantize_fixed(target, FOUR_PLACES),
+                target=_quantize_fixed(target, self.places),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
@@ -261,8 +264,8 @@ class GrowthRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=_quantize_fixed(target, FOUR_PLACES),
-            actual=quantize(growth, FOUR_PLACES),
+            target=_quantize_fixed(target, self.places),
+            actual=quantize(growth, self.places),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
@@ -300,6 +303,7 @@ class CumulativeRule(RuleKind):
 
     name = "cumulative"
     description = "total since the programme started, against a target pro-rated by years elapsed"
+    places = TWO_PLACES
 
     def assess(
         self,
@@ -326,7 +330,7 @@ class CumulativeRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=_quantize_fixed(pro_rated, TWO_PLACES),
+                target=_quantize_fixed(pro_rated, self.places),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
@@ -362,8 +366,8 @@ class CumulativeRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=_quantize_fixed(pro_rated, TWO_PLACES),
-            actual=quantize(total, TWO_PLACES),
+            target=_quantize_fixed(pro_rated, self.places),
+            actual=quantize(total, self.places),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
