@@ -8,6 +8,7 @@ from evaluation.models import (
     tokens,  # noqa: F401  (API tokens' history)
 )
 from evaluation.models.execution import RunChunk
+from evaluation.models.ledger import LedgerEntry
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.people import RoleChange
 from evaluation.models.programmes import (
@@ -37,6 +38,7 @@ __all__ = [
     "Indicator",
     "IndicatorResult",
     "IndicatorRule",
+    "LedgerEntry",
     "MetricValue",
     "OfficialAssignment",
     "OutboxTask",

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from cities.models import City, OfficialNotice, OfficialProfile
 from evaluation.models.execution import RunChunk
+from evaluation.models.ledger import LedgerEntry
 from evaluation.models.outbox import OutboxTask, ReviewNotice
 from evaluation.models.programmes import (
     Indicator,
@@ -337,4 +338,19 @@ label(
     decided_by=_("decided by"),
     decided_at=_("decided at"),
     override_reason=_("override reason"),
+)
+label(
+    LedgerEntry,
+    _("ledger entry"),
+    _("ledger entries"),
+    seq=_("entry number"),
+    at=_("at"),
+    subject=_("subject"),
+    object_id=_("record number"),
+    action=_("action"),
+    actor=_("actor's user number"),
+    actor_name=_("actor"),
+    state=_("state"),
+    previous=_("digest of the entry before"),
+    digest=_("digest"),
 )

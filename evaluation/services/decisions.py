@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.access import require_reviewer
 from evaluation.exceptions import FieldError, Locked, WorkflowError
 from evaluation.models import EvaluationRun, TrancheDecision
+from evaluation.services.ledger import ledger_append
 
 
 class SignOff(models.TextChoices):
@@ -127,6 +128,7 @@ def _sign(decision: TrancheDecision, *, by: User, reason: str) -> TrancheDecisio
     decision._history_user = by  # type: ignore[attr-defined]
     decision._change_reason = reason  # type: ignore[attr-defined]
     decision.save()
+    ledger_append(decision, action=reason, by=by)
     _finalise_if_complete(decision.city_result.run, by)
     return decision
 
@@ -144,6 +146,7 @@ def _finalise_if_complete(run: EvaluationRun, by: User) -> None:
         run._history_user = by  # type: ignore[attr-defined]
         run._change_reason = "finalised: every decision signed off"  # type: ignore[attr-defined]
         run.save(update_fields=["finalised_at"])
+        ledger_append(run, action="finalised: every decision signed off", by=by)
 
 
 @transaction.atomic

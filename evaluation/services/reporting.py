@@ -42,6 +42,7 @@ from evaluation.services.imports import (
     mixed_granularity_errors,
     parse_metric_rows,
 )
+from evaluation.services.ledger import ledger_append
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.tabular import read_table
 from evaluation.vocabulary import report_status_word
@@ -71,6 +72,7 @@ def _save(instance: Report, *, by: User | None, reason: str) -> None:
     instance._history_user = by  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     instance.save()
+    ledger_append(instance, action=reason, by=by)
 
 
 def _period_values(report: Report) -> list[MetricValue]:
@@ -103,6 +105,7 @@ def _update_values(values: list[MetricValue], *, by: User | None, reason: str) -
         default_user=by,
         default_change_reason=reason,
     )
+    ledger_append(values, action=reason, by=by)
 
 
 @transaction.atomic
@@ -297,6 +300,7 @@ def report_values_set(
         value._history_user = by  # type: ignore[attr-defined]
         value._change_reason = reason  # type: ignore[attr-defined]
         value.save()
+    ledger_append(to_create, action=reason, by=by)
     _update_values(to_update, by=by, reason=reason)
     report.version += 1
     _save(report, by=by, reason=reason)
