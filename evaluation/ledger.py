@@ -114,7 +114,7 @@ SUBJECTS = {
 }
 
 
-def _text(instance: models.Model, name: str) -> Any:
+def field_text(instance: models.Model, name: str) -> Any:
     """A field's value as the ledger writes it: a decimal to its column's places, a time in
     UTC with microseconds, a date in ISO form; numbers, text and None as they are."""
     value = getattr(instance, name)
@@ -135,10 +135,10 @@ def state_of(
     subject: str, instance: Any, *, rules: Iterable[Any] = (), bands: Iterable[Any] = ()
 ) -> dict[str, Any]:
     """What the ledger keeps of ``instance`` (a ruleset with its ``rules`` and ``bands``)."""
-    state = {name: _text(instance, name) for name in FIELDS[subject]}
+    state = {name: field_text(instance, name) for name in FIELDS[subject]}
     if subject == "ruleset":
-        state["rules"] = sorted([_text(r, n) for n in RULE_FIELDS] for r in rules)
-        state["bands"] = sorted([_text(b, n) for n in BAND_FIELDS] for b in bands)
+        state["rules"] = sorted([field_text(r, n) for n in RULE_FIELDS] for r in rules)
+        state["bands"] = sorted([field_text(b, n) for n in BAND_FIELDS] for b in bands)
     return state
 
 
