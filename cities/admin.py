@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from cities.models import City
+from evaluation.admin.history import HistoryAdmin
 from evaluation.inputs import division_code_error
 
 
@@ -20,7 +20,8 @@ class CityForm(forms.ModelForm):
 
 
 @admin.register(City)
-class CityAdmin(SimpleHistoryAdmin):
+class CityAdmin(HistoryAdmin):
+    history_key = "city"
     form = CityForm
     list_display = ["code", "name_en", "name_zh", "province"]
     search_fields = ["code", "name_en", "name_zh", "province"]

@@ -301,7 +301,8 @@ class HistoryEntry:
     object_id: int
     type: str
     at: dt.datetime
-    by: str | None
+    by: str | None  # the login
+    by_name: str | None  # the full name, else the login
     reason: str | None
     changes: list[FieldChange]
 
@@ -311,7 +312,7 @@ def audited_models() -> dict[str, type[Model]]:
     from cities.models import City
 
     # Imported here: the scoring core's GradeBand and IndicatorRule have these names above.
-    from evaluation.models import GradeBand, IndicatorRule, TrancheDecision
+    from evaluation.models import GradeBand, IndicatorRule, OfficialAssignment, TrancheDecision
 
     return {
         "run": EvaluationRun,
@@ -325,6 +326,8 @@ def audited_models() -> dict[str, type[Model]]:
         "participation": Participation,
         "city": City,
         "programme": Programme,
+        "indicator": Indicator,
+        "officialassignment": OfficialAssignment,
     }
 
 
@@ -382,6 +385,11 @@ def _history_entries(records: list[Any], label: str) -> list[HistoryEntry]:
                 type=_HISTORY_TYPES[record.history_type],
                 at=record.history_date,
                 by=record.history_user.username if record.history_user else None,
+                by_name=(
+                    record.history_user.get_full_name() or record.history_user.username
+                    if record.history_user
+                    else None
+                ),
                 reason=record.history_change_reason,
                 changes=changes,
             )
