@@ -677,7 +677,9 @@ def document_differences(run: EvaluationRun) -> list[Difference]:
             with document.file.open("rb") as kept:
                 digest = hashlib.sha256(kept.read()).hexdigest()
         except (FileNotFoundError, ValueError, OSError):
-            out.append(Difference(None, None, "file", gettext("kept"), gettext("missing"), name))
+            out.append(
+                Difference(None, None, "file", gettext("kept"), gettext("not found on disk"), name)
+            )
             continue
         if digest != document.sha256:
             out.append(Difference(None, None, "sha256", document.sha256, digest, name))

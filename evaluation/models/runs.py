@@ -169,7 +169,7 @@ class CityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participation.city.code}: {self.score} ({self.grade})"
+        return f"{self.participation.city.code}: {self.score} ({self.get_grade_display()})"
 
 
 class IndicatorResult(models.Model):
@@ -293,4 +293,7 @@ class TrancheDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.city_result}: {self.recommended_decision} {self.recommended_amount}"
+        return (
+            f"{self.city_result}: {self.get_recommended_decision_display()} "
+            f"{self.recommended_amount}"
+        )

@@ -202,3 +202,25 @@ def test_a_changed_ledger_row_is_named(story):
         f"ledger entry #{entry.seq} (decision #{entry.object_id}, confirmed) has been altered"
         in out
     )
+
+
+def test_a_kept_documents_row_changed_behind_the_services_back_is_named(story):
+    record = document_request(
+        run=story.run, kind=Document.Kind.DECISION_RECORD, language="zh-hans", by=story.reviewer
+    )
+    figures = record.figures
+    figures["cities"][KUNMING]["final_amount"] = "50000000.00"
+    as_json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    raw(
+        f"UPDATE reports_document SET figures = {as_json}, sha256 = %s WHERE id = %s",
+        [json.dumps(figures), "0" * 64, record.pk],
+    )
+
+    status, out = verify(str(story.run.pk))
+
+    assert status == 1
+    name = "document decision record (PDF) · zh-hans"
+    assert f"{name}: SHA-256: recorded {'0' * 64}, now {record.sha256}" in out
+    assert (
+        f"{name}: city {KUNMING}, final amount (yuan): recorded 50000000.00, now 10000000.00" in out
+    )
