@@ -216,3 +216,37 @@ def test_each_value_of_an_approved_report_has_its_entry(story):
     assert logged == values and len(values) == 10
     assert TrancheDecision.objects.filter(city_result__run=story.run).count() == 2
     assert Report.objects.count() == 5
+
+
+def _auditors_tool():
+    """``tools/verify_ledger.py``, which an auditor runs on a database copy without the project;
+    here it reads the test database through the test's own connection."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "verify_ledger.py"
+    spec = importlib.util.spec_from_file_location("verify_ledger", path)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def rows(database):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {tool.COLUMNS} FROM {TABLE} ORDER BY seq")
+            yield from cursor.fetchall()
+
+    tool._rows = rows
+    return tool
+
+
+def test_the_auditors_tool_recomputes_the_same_chain_without_the_project(story):
+    tool = _auditors_tool()
+    head = LedgerEntry.objects.order_by("-seq").first()
+
+    count, seq, last, problems = tool.check("copy", (head.seq, head.digest))
+
+    assert (count, seq, last, problems) == (LedgerEntry.objects.count(), head.seq, head.digest, [])
+
+    entry = LedgerEntry.objects.get(subject="decision", action="confirmed")
+    on_the_ledger(f"UPDATE {TABLE} SET action = 'overridden' WHERE seq = %s", [entry.seq])
+    assert tool.check("copy", None)[3] == [f"entry #{entry.seq} has been altered, or inserted"]
