@@ -316,7 +316,7 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
 
     if subject == "decision":
         row = (
-            CityResult.objects.filter(pk=state.get("city_result_id"))
+            CityResult.objects.filter(pk=state.get("city_result_id") or 0)
             .values_list("participation__city__code", "run_id")
             .first()
         )
@@ -328,7 +328,7 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
         return gettext("decision #%(id)s") % {"id": object_id}
     if subject == "metricvalue":
         indicator = (
-            Indicator.objects.filter(pk=state.get("indicator_id"))
+            Indicator.objects.filter(pk=state.get("indicator_id") or 0)
             .values_list("code", flat=True)
             .first()
         )
@@ -347,7 +347,7 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
     if subject == "run":
         return gettext("run #%(id)s") % {"id": object_id}
     programme = (
-        Programme.objects.filter(pk=state.get("programme_id"))
+        Programme.objects.filter(pk=state.get("programme_id") or 0)
         .values_list("code", flat=True)
         .first()
     )
@@ -368,7 +368,7 @@ def _label(subject: str, name: str) -> str:
         return gettext("rules")
     if name == "bands":
         return gettext("grade bands")
-    return str(model._meta.get_field(name.removesuffix("_id")).verbose_name)
+    return str(getattr(model._meta.get_field(name.removesuffix("_id")), "verbose_name", name))
 
 
 def _shown(value: Any) -> str:

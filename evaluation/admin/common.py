@@ -69,7 +69,7 @@ class NothingToSave(admin.ModelAdmin):
     ) -> HttpResponse:
         if request.method == "POST":
             return HttpResponseNotAllowed(["GET"])
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[no-any-return]
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class PeriodColumn:

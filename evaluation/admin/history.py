@@ -235,9 +235,10 @@ class HistoryAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(  # type: ignore[no-any-return]
+            redirect: HttpResponse = self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
                 request, self.model._meta, object_id
             )
+            return redirect
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         try:

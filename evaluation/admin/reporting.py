@@ -100,7 +100,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "review_comment",
         "values_table",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flag="")
@@ -175,7 +175,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
                 for step in steps
             ],
         }
-        return super().change_view(request, object_id, form_url, extra)  # type: ignore[no-any-return]
+        return super().change_view(request, object_id, form_url, extra)
 
     def review_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
         """One review step on one report, through the same action (service, reason form and

@@ -195,4 +195,4 @@ class RulesetAdmin(HistoryAdmin):
         if new is not None:
             del self._new_version
             return HttpResponseRedirect(reverse("admin:evaluation_ruleset_change", args=[new.pk]))
-        return super().response_change(request, obj)  # type: ignore[no-any-return]
+        return super().response_change(request, obj)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from evaluation.bulk import insert_rows
 from evaluation.ledger import GENESIS, entry_digest, state_of, state_text, subject_of
-from evaluation.models import LedgerEntry
+from evaluation.models import LedgerEntry, Ruleset
 
 # pg_advisory_xact_lock's key for "the ledger's head" (any constant no other lock uses).
 HEAD_LOCK = 0x1ED6E5
@@ -42,12 +42,9 @@ def ledger_append(
         rows = []
         for record in records:
             subject = subject_of(record)
-            if subject == "ruleset":
+            if isinstance(record, Ruleset):
                 state = state_of(
-                    subject,
-                    record,
-                    rules=record.rules.all(),
-                    bands=record.bands.all(),  # type: ignore[attr-defined]
+                    subject, record, rules=record.rules.all(), bands=record.bands.all()
                 )
             else:
                 state = state_of(subject, record)
