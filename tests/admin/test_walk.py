@@ -43,7 +43,7 @@ PROTECTED = {
 # django-simple-history's revert form, object and version.
 REVERT = "^([^/]+)/history/([^/]+)/$"
 OBJECTS_PER_MODEL = 3
-VERSIONS_PER_OBJECT = 3
+VERSIONS_PER_OBJECT = 2
 
 
 def protected_digest() -> str:
@@ -113,6 +113,12 @@ def _routes(model_admin: admin.ModelAdmin) -> list[str]:
     return routes
 
 
+def _sample(pks: list[Any]) -> list[Any]:
+    """The first objects and the last (in the story, the last is the newest state: an approved
+    report, a provisional run's decision, a ruleset's next version)."""
+    return sorted(set(pks[: OBJECTS_PER_MODEL - 1] + pks[-1:]))
+
+
 def _kind(url: str) -> str:
     """A report's review steps are its services' way in, like the list's actions."""
     if url.endswith("/delete/"):
@@ -125,9 +131,7 @@ def _urls(story: Story) -> Iterator[tuple[str, str]]:
     the revert form of each object's older versions."""
     for model, model_admin in admin.site._registry.items():
         base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-        pks = list(
-            model._default_manager.order_by("pk").values_list("pk", flat=True)[:OBJECTS_PER_MODEL]
-        )
+        pks = _sample(list(model._default_manager.order_by("pk").values_list("pk", flat=True)))
         for route in _routes(model_admin):
             if "<" not in route:
                 yield "page", base + route
