@@ -13,7 +13,14 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from evaluation.bulk import insert_rows
-from evaluation.ledger import GENESIS, entry_digest, state_of, state_text, subject_of
+from evaluation.ledger import (
+    GENESIS,
+    entry_digest,
+    ledger_moment,
+    state_of,
+    state_text,
+    subject_of,
+)
 from evaluation.models import LedgerEntry, Ruleset
 
 # pg_advisory_xact_lock's key for "the ledger's head" (any constant no other lock uses).
@@ -37,7 +44,7 @@ def ledger_append(
             0,
             GENESIS,
         )
-        at = timezone.now()
+        at = ledger_moment(timezone.now())
         actor, actor_name = (by.pk, by.get_username()) if by is not None else (None, "")
         rows = []
         for record in records:
