@@ -20,12 +20,15 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext
 
 GENESIS = "0" * 64
+# The action of the entries that recorded what was stored when the ledger began (migration).
+BEGAN = "recorded when the ledger began"
 
 # The fields each subject's entry keeps: everything a service decides. Left out: what changes
 # without a decision (a run's heartbeat and delivery counts).
@@ -121,14 +124,19 @@ def field_text(instance: models.Model, name: str) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
-        column = instance._meta.get_field(name.removesuffix("_id"))
-        assert isinstance(column, models.DecimalField)
-        return f"{value.quantize(Decimal(1).scaleb(-column.decimal_places)):f}"
+        return f"{value.quantize(_places(type(instance), name)):f}"
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        return at_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+@cache
+def _places(model: type[models.Model], name: str) -> Decimal:
+    column = model._meta.get_field(name)
+    assert isinstance(column, models.DecimalField)
+    return Decimal(1).scaleb(-column.decimal_places)
 
 
 def state_of(
@@ -153,7 +161,9 @@ def ledger_moment(moment: dt.datetime) -> dt.datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+@lru_cache(maxsize=4096)
 def at_text(at: dt.datetime) -> str:
+    """A time in UTC, ISO 8601 with microseconds (many records of one step share theirs)."""
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 

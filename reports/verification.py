@@ -466,7 +466,7 @@ def sign_off_differences(run: EvaluationRun) -> list[Difference]:
     override has its reason, the four-eyes rule), its sign-off entry against the person it
     names, the run's totals, and whether the run is finalised exactly when every decision is
     signed off."""
-    from evaluation.ledger import state_of
+    from evaluation.ledger import BEGAN, state_of
     from evaluation.models import LedgerEntry
 
     decisions = {
@@ -520,7 +520,11 @@ def sign_off_differences(run: EvaluationRun) -> list[Difference]:
                         )
                     )
             signing = [e for e in entries[pk] if json.loads(e.state).get("status") in SIGNED]
-            if signing and signing[0].actor != json.loads(signing[0].state).get("decided_by_id"):
+            if (
+                signing
+                and signing[0].action != BEGAN
+                and signing[0].actor != json.loads(signing[0].state).get("decided_by_id")
+            ):
                 out.append(
                     Difference(
                         city,

@@ -19,7 +19,7 @@ SUBJECTS = {
 def begin(apps, schema_editor):
     # The ledger's own rules (which fields an entry keeps, the digest), the ones the services
     # use, so that the first entries check like every later one.
-    from evaluation.ledger import GENESIS, entry_digest, ledger_moment, state_of, state_text
+    from evaluation.ledger import BEGAN, GENESIS, entry_digest, ledger_moment, state_of, state_text
 
     LedgerEntry = apps.get_model("evaluation", "LedgerEntry")
     at = ledger_moment(timezone.now())
@@ -42,7 +42,7 @@ def begin(apps, schema_editor):
                 "at": at,
                 "subject": subject,
                 "object_id": record.pk,
-                "action": "recorded when the ledger began",
+                "action": BEGAN,
                 "actor": None,
                 "actor_name": "",
                 "state": state_text(state_of(subject, record, **extra)),

@@ -250,3 +250,21 @@ def test_the_auditors_tool_recomputes_the_same_chain_without_the_project(story):
     entry = LedgerEntry.objects.get(subject="decision", action="confirmed")
     on_the_ledger(f"UPDATE {TABLE} SET action = 'overridden' WHERE seq = %s", [entry.seq])
     assert tool.check("copy", None)[3] == [f"entry #{entry.seq} has been altered, or inserted"]
+
+
+def test_a_ledger_begun_on_a_database_with_a_signed_run_holds_and_so_does_the_run(story):
+    """The migration that begins the ledger on an existing database records every record as
+    it stands, signed-off decisions included; the run then verifies."""
+    import importlib
+    import io
+
+    from django.apps import apps
+    from django.core.management import call_command
+
+    on_the_ledger(f"DELETE FROM {TABLE}")
+    importlib.import_module("evaluation.migrations.0024_ledger").begin(apps, None)
+
+    assert ledger_check().holds
+    out = io.StringIO()
+    call_command("verify_run", str(story.run.pk), stdout=out)
+    assert "Matches" in out.getvalue()
