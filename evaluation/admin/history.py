@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, ClassVar
 
@@ -22,15 +23,20 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Forbidden, NotFound
 from evaluation.models import EvaluationRun, MetricValue
+from evaluation.scoring.rules import show
 from evaluation.selectors import FieldChange, HistoryEntry, audited_models, object_history
 from evaluation.vocabulary import indicator_name
 
-TYPES = {"created": _("created"), "changed": _("changed"), "deleted": _("deleted")}
+TYPES = {
+    "created": pgettext_lazy("a change in an object's history", "created"),
+    "changed": pgettext_lazy("a change in an object's history", "changed"),
+    "deleted": pgettext_lazy("a change in an object's history", "deleted"),
+}
 SYSTEM = _("the system")
 
 
@@ -159,6 +165,12 @@ class _Words:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.ForeignKey):
             return self.related(field.related_model, value)  # type: ignore[arg-type]
+        if isinstance(field, models.DecimalField) and field.decimal_places == 2:
+            # Yuan and other figures with the fen, as the admin's lists write them.
+            try:
+                return show(Decimal(str(value)))
+            except InvalidOperation:
+                return str(value)
         if isinstance(field, models.BooleanField):
             return gettext("yes") if value in (True, "True") else gettext("no")
         if isinstance(field, models.DateTimeField):

@@ -77,7 +77,7 @@ def test_a_decisions_history_reads_with_names_local_times_and_words(story):
     assert in_utc.strftime("%Y-%m-%d %H:%M:%S") not in text
     assert "Asia/Shanghai" in text
     assert "状态: 建议，待签批 → 已改定" in text
-    assert "最终金额: — → 10000000.00" in text
+    assert "最终金额: — → 10,000,000.00" in text
     assert "已改定：half the pledge projects are disputed" in text
     assert "→ overridden" not in text and "recommended →" not in text
     # Read-only: no form, no revert button.
