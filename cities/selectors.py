@@ -18,7 +18,7 @@ from django.db.models import Model, Sum
 from config.db.prepared import fetch_all_prepared
 from evaluation import scoring, vocabulary, workflow
 from evaluation.access import NotFound, city_results_for
-from evaluation.inputs import period_closed_reason
+from evaluation.inputs import period_closed_reason, reported_elsewhere
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -488,6 +488,10 @@ def period_entry(
     locked: str | None = None
     if closed is not None:
         locked = _("This period is closed: the programme's evaluation covering it is final.")
+    elif report is None and (
+        elsewhere := reported_elsewhere(participation=participation, periods=[period])
+    ):
+        locked = elsewhere[period]
     elif report is not None:
         locked = workflow.REPORT.locked_reason(status, period=period)
     elif any(r.status == MetricValue.Status.APPROVED for r in rows):

@@ -25,9 +25,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Reason
-from evaluation.models import EvaluationRun, Programme, Report
+from evaluation.models import EvaluationRun, Participation, Programme, Report
 from evaluation.scoring import Period, rule_kind
 from evaluation.vocabulary import say
+from evaluation.workflow import REPORT
 from evaluation.writers import FORMULA_STARTS
 
 # Division codes -------------------------------------------------------------------------------
@@ -277,6 +278,43 @@ def before_baseline_error(*, programme: Programme, period: Period) -> str | None
         % {"period": period, "baseline": programme.baseline_year, "programme": programme.code},
         "before_baseline",
     )
+
+
+# One report per city and period --------------------------------------------------------------
+
+
+def reported_elsewhere(
+    *, participation: Participation, periods: Iterable[Period]
+) -> dict[Period, str]:
+    """One city, one period, one set of values: a city's figures of a period are its own,
+    shared by every batch it takes part in (``MetricValue`` has a city, not a participation),
+    so they are reported once. For each of ``periods`` that the city already reports in
+    another of its participations, why it cannot be reported here too (one query)."""
+    wanted = Q()
+    for period in periods:
+        wanted |= Q(year=period.year, granularity=str(period.granularity), number=period.number)
+    if not wanted:
+        return {}
+    return {
+        report.period: Reason(
+            gettext(
+                "%(city)s already reports %(period)s in programme %(programme)s (report "
+                "#%(report)s, %(status)s): a city's figures of a period are one set, shared by "
+                "every batch it takes part in; fill in that report"
+            )
+            % {
+                "city": report.participation.city.code,
+                "period": report.period,
+                "programme": report.participation.programme.code,
+                "report": report.pk,
+                "status": REPORT.word(report.status),
+            },
+            "reported_elsewhere",
+        )
+        for report in Report.objects.filter(wanted, city_id=participation.city_id)
+        .exclude(participation_id=participation.pk)
+        .select_related("participation__city", "participation__programme")
+    }
 
 
 # Due dates and lateness -----------------------------------------------------------------------

@@ -257,7 +257,8 @@ def participation_periods(
     if fetched_by is not None and not _may_see(fetched_by, participation):
         raise NotFound()
     programme = participation.programme
-    reports = {r.period: r for r in Report.objects.filter(participation=participation).order_by()}
+    # The city's reports, whichever of its batches they are filed in: a period is reported once.
+    reports = {r.period: r for r in Report.objects.filter(city_id=participation.city_id).order_by()}
     last_year = programme.baseline_year + programme.construction_years
     years = range(programme.baseline_year, min(last_year, today.year) + 1)
     try:
@@ -322,14 +323,12 @@ def report_of_period(*, participation: Participation, period: Period) -> Report 
     ).first()
 
 
-def report_periods_of_year(
-    *, participation: Participation, year: int, besides: Period
-) -> list[Period]:
-    """The periods of the city's other reports of ``year`` at another granularity than
-    ``besides`` (what one granularity a year is checked against)."""
+def report_periods_of_year(*, city_id: int, year: int, besides: Period) -> list[Period]:
+    """The periods of the city's other reports of ``year`` (in any of its batches) at another
+    granularity than ``besides`` (what one granularity a year is checked against)."""
     return [
         report.period
-        for report in Report.objects.filter(participation=participation, year=year).exclude(
+        for report in Report.objects.filter(city_id=city_id, year=year).exclude(
             granularity=str(besides.granularity)
         )
     ]
@@ -486,7 +485,8 @@ class HistoryEntry:
     object_id: int
     type: str
     at: dt.datetime
-    by: str | None
+    by: str | None  # the login
+    by_name: str | None  # the full name, else the login
     reason: str | None
     changes: list[FieldChange]
 
@@ -494,7 +494,7 @@ class HistoryEntry:
 def audited_models() -> dict[str, type[Model]]:
     """The audited models by the name the API and the portal use for them."""
     # Imported here: the scoring core's GradeBand and IndicatorRule have these names above.
-    from evaluation.models import GradeBand, IndicatorRule, TrancheDecision
+    from evaluation.models import GradeBand, IndicatorRule, OfficialAssignment, TrancheDecision
     from evaluation.models.cities import City
 
     return {
@@ -509,6 +509,8 @@ def audited_models() -> dict[str, type[Model]]:
         "participation": Participation,
         "city": City,
         "programme": Programme,
+        "indicator": Indicator,
+        "officialassignment": OfficialAssignment,
     }
 
 
@@ -566,6 +568,11 @@ def _history_entries(records: list[Any], label: str) -> list[HistoryEntry]:
                 type=_HISTORY_TYPES[record.history_type],
                 at=record.history_date,
                 by=record.history_user.username if record.history_user else None,
+                by_name=(
+                    record.history_user.get_full_name() or record.history_user.username
+                    if record.history_user
+                    else None
+                ),
                 reason=record.history_change_reason,
                 changes=changes,
             )

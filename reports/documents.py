@@ -22,6 +22,7 @@ from evaluation.exceptions import Unavailable
 from evaluation.models import EvaluationRun, Participation, TrancheDecision
 from reports import rendering, selectors
 from reports.models import Document, Language
+from reports.verification import run_figures
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +227,12 @@ def _store(document: Document, content: bytes) -> Document:
         document.file.delete(save=False)
     document.file.save(name, ContentFile(content), save=False)
     document.sha256 = hashlib.sha256(content).hexdigest()
+    document.figures = run_figures(
+        run_id=document.run_id,
+        participation_id=document.participation_id
+        if document.kind == Document.Kind.SCORECARD
+        else None,
+    )
     document.status = Document.Status.READY
     document.progress_done = document.progress_total
     document.built_at = timezone.now()

@@ -63,6 +63,14 @@ class Document(models.Model):
     progress_total = models.PositiveIntegerField(default=1)
     file = models.FileField(upload_to=_document_path, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    figures = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the document shows of each city's decision and the run's totals when it was "
+            "built, so that verify_run finds a document that no longer says what the run holds."
+        ),
+    )
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -127,6 +135,7 @@ label(
     progress_total=_("progress total"),
     file=_("file"),
     sha256=_("sha256"),
+    figures=_("figures"),
     error=_("error"),
     requested_by=_("requested by"),
     requested_at=_("requested at"),

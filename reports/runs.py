@@ -9,24 +9,16 @@ from typing import Any
 from django.utils.translation import gettext
 
 from evaluation.models import EvaluationRun
-from evaluation.scoring import rule_kind
-from evaluation.scoring.rules import Measure
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
 from reports.figures import money
 from reports.wording import decision_reason, indicator_reason
 
 TWO = Decimal("0.01")
-FOUR = Decimal("0.0001")
 
 
 def _fixed(value: Decimal, places: Decimal) -> str:
     return f"{value.quantize(places):f}"
-
-
-def _places(measure: Measure) -> Decimal:
-    """The decimals its kind keeps of a figure (4 for a growth rate, 2 for a count)."""
-    return Decimal(1).scaleb(-measure.places)
 
 
 def run_document(run: EvaluationRun) -> dict[str, Any]:
@@ -36,18 +28,14 @@ def run_document(run: EvaluationRun) -> dict[str, Any]:
         decision = city_result.decision
         indicators = []
         for result in city_result.indicator_results.all():
-            kind = rule_kind(result.kind)
-            actual = result.actual
             indicators.append(
                 {
                     "indicator": result.indicator.code,
                     "status": result.status,
-                    "actual": None
-                    if actual is None
-                    else _fixed(actual, _places(kind.actual_measure)),
-                    "target": _fixed(result.target, _places(kind.target_measure)),
-                    "attainment": _fixed(result.attainment, FOUR),
-                    "points": _fixed(result.points, TWO),
+                    "actual": result.exact("actual"),
+                    "target": result.exact("target"),
+                    "attainment": result.exact("attainment"),
+                    "points": result.exact("points"),
                 }
             )
         cities.append(

@@ -9,6 +9,8 @@ the database, a stored result row altered) and the differences say where.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,7 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation import scoring, vocabulary
+from evaluation import scoring, vocabulary, workflow
 from evaluation.models import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 from evaluation.scoring.digest import (
     city_outcome_digest,
@@ -55,18 +57,37 @@ WHAT: dict[str, Promise] = {
     "points": _("points"),
     "base_value": _("baseline value"),
     "final_value": _("final value"),
+    # The sign-off, against the ledger and the rules of sign-off.
+    "sign_off": _("sign-off"),
+    "final_decision": _("final decision"),
+    "final_amount": _("final amount (yuan)"),
+    "decided_by": _("decided by"),
+    "decided_at": _("decided at"),
+    "override_reason": _("override reason"),
+    "recommendation_reason": _("reason for the recommendation"),
+    "ledger": _("ledger"),
+    "rule": _("rule"),
+    "recommended_total": _("recommended in all (yuan)"),
+    "released_total": _("released in all (yuan)"),
+    "finalised": _("finalised"),
+    # The run's kept documents.
+    "file": _("file"),
+    "sha256": _("SHA-256"),
 }
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One thing the stored run says that scoring its stored inputs again does not."""
+    """One thing the stored run says that scoring its stored inputs again does not (or that its
+    ledger, the rules of sign-off or its kept documents say otherwise)."""
 
     city: str | None  # None: the run as a whole
     indicator: str | None  # None: the city as a whole
     what: str  # a key of WHAT
     stored: str
     now: str
+    document: str | None = None  # a kept document that records ``stored``
+    in_ledger: bool = False  # ``stored`` is what the ledger recorded
 
     @property
     def label(self) -> str:
@@ -74,6 +95,27 @@ class Difference:
 
     def __str__(self) -> str:
         where = {"what": self.label, "stored": self.stored, "now": self.now}
+        if self.document is not None:
+            return gettext(
+                "document %(document)s: %(city)s%(what)s: recorded %(stored)s, now %(now)s"
+            ) % {
+                **where,
+                "document": self.document,
+                "city": gettext("city %(city)s, ") % {"city": self.city} if self.city else "",
+            }
+        if self.what == "rule":
+            if self.city is None:
+                return gettext("run: %(rule)s") % {"rule": self.now}
+            return gettext("city %(city)s: %(rule)s") % {"city": self.city, "rule": self.now}
+        if self.what == "ledger":
+            return gettext("city %(city)s: %(what)s: %(now)s") % {**where, "city": self.city}
+        if self.in_ledger:
+            if self.city is None:
+                return gettext("run: %(what)s: in the ledger %(stored)s, now %(now)s") % where
+            return gettext("city %(city)s: %(what)s: in the ledger %(stored)s, now %(now)s") % {
+                **where,
+                "city": self.city,
+            }
         if self.city is None:
             return gettext("run: %(what)s: stored %(stored)s, now %(now)s") % where
         if self.indicator is None:
@@ -319,6 +361,8 @@ def run_verify(*, run: EvaluationRun) -> Verification:
     ):
         if stored_digest != now_digest:
             differences.append(Difference(None, None, what, stored_digest, now_digest or NONE))
+    differences += sign_off_differences(run)
+    differences += document_differences(run)
     return Verification(
         run=run,
         input_digest=input_digest,
@@ -327,3 +371,348 @@ def run_verify(*, run: EvaluationRun) -> Verification:
         indicators=sum(len(r.indicator_results.all()) for r in stored.values()),
         differences=tuple(differences),
     )
+
+
+# The decision: every sign-off against its ledger entries and the rules of sign-off ------------
+
+# A decision's fields as the ledger keeps them, and what a difference in each is called.
+DECISION_FIELDS = {
+    "status": "sign_off",
+    "final_decision": "final_decision",
+    "final_amount": "final_amount",
+    "decided_by_id": "decided_by",
+    "decided_at": "decided_at",
+    "override_reason": "override_reason",
+    "recommended_decision": "decision",
+    "recommended_amount": "amount",
+    "remaining_amount": "remaining_amount",
+    "reason": "recommendation_reason",
+}
+SIGNED = workflow.SIGNED
+CONFIRMED, OVERRIDDEN = (
+    workflow.DECISION.target_of("confirm"),
+    workflow.DECISION.target_of("override"),
+)
+STATUS_WORDS: dict[str, Promise] = dict(TrancheDecision.Status.choices)
+
+
+def _people(ids: Iterable[Any]) -> dict[int, str]:
+    from django.contrib.auth.models import User
+
+    return dict(User.objects.filter(pk__in={i for i in ids if i}).values_list("pk", "username"))
+
+
+def _word(field: str, value: Any, people: dict[int, str]) -> str:
+    if value is None or value == "":
+        return NONE
+    if field == "status":
+        return str(STATUS_WORDS.get(value, value))
+    if field in ("final_decision", "recommended_decision"):
+        return _label("decision", str(value))
+    if field == "decided_by_id":
+        return people.get(value, f"#{value}")
+    return str(value)
+
+
+def _total(amounts: Iterable[str | None]) -> str:
+    return f"{sum((Decimal(a) for a in amounts if a is not None), Decimal(0)):f}"
+
+
+def _rule_breaches(
+    run: EvaluationRun, city: str, now: dict[str, Any], people: dict[int, str]
+) -> list[str]:
+    """The rules of sign-off a decision breaks as it stands (whatever its ledger says)."""
+    out: list[str] = []
+    status = now["status"]
+    if status not in SIGNED:
+        if now["final_amount"] is not None or now["decided_by_id"] is not None:
+            out.append(gettext("a decision awaiting sign-off has a final amount or a signer"))
+        return out
+    if run.kind != EvaluationRun.Kind.OFFICIAL:
+        out.append(gettext("a provisional run's decision is signed off"))
+    if now["decided_by_id"] is None or now["decided_at"] is None or now["final_amount"] is None:
+        out.append(gettext("signed off without a signer, a time or a final amount"))
+    if now["decided_by_id"] is not None and now["decided_by_id"] == run.triggered_by_id:
+        out.append(
+            gettext("four-eyes rule broken: signed off by %(person)s, who triggered the run")
+            % {"person": people.get(now["decided_by_id"], now["decided_by_id"])}
+        )
+    if status == CONFIRMED and (
+        now["final_amount"] != now["recommended_amount"]
+        or now["final_decision"] != now["recommended_decision"]
+        or now["override_reason"]
+    ):
+        out.append(
+            gettext(
+                "confirmed, but the final decision %(final)s is not the recommended %(recommended)s"
+            )
+            % {
+                "final": _word("final_decision", now["final_decision"], people)
+                + f" {now['final_amount'] or NONE}",
+                "recommended": _word("recommended_decision", now["recommended_decision"], people)
+                + f" {now['recommended_amount']}",
+            }
+        )
+    if status == OVERRIDDEN:
+        if not now["override_reason"]:
+            out.append(gettext("overridden without a reason"))
+        amount = Decimal(now["final_amount"] or "0")
+        if not Decimal(0) <= amount <= Decimal(now["remaining_amount"]):
+            out.append(gettext("overridden with an amount outside 0 to the remaining amount"))
+        if now["final_decision"] != ("release" if amount > 0 else "withhold"):
+            out.append(gettext("overridden, but the final decision does not follow its amount"))
+    return out
+
+
+def sign_off_differences(run: EvaluationRun) -> list[Difference]:
+    """Every decision of the run against its last ledger entry (a sign-off changed behind the
+    services' back), against the rules of sign-off (confirmed means the recommendation, an
+    override has its reason, the four-eyes rule), its sign-off entry against the person it
+    names, the run's totals, and whether the run is finalised exactly when every decision is
+    signed off."""
+    from evaluation.ledger import BEGAN, state_of
+    from evaluation.models import LedgerEntry
+
+    decisions = {
+        d.pk: d
+        for d in TrancheDecision.objects.filter(city_result__run=run).select_related(
+            "city_result__participation__city"
+        )
+    }
+    if not decisions:
+        return []
+    entries: dict[int, list[Any]] = {}
+    for entry in LedgerEntry.objects.filter(subject="decision", object_id__in=list(decisions)):
+        entries.setdefault(entry.object_id, []).append(entry)
+    now_states = {pk: state_of("decision", d) for pk, d in decisions.items()}
+    recorded = {pk: json.loads(e[-1].state) for pk, e in entries.items()}
+    people = _people(
+        [s.get("decided_by_id") for s in (*now_states.values(), *recorded.values())]
+        + [run.triggered_by_id]
+    )
+    out: list[Difference] = []
+    for pk, decision in sorted(
+        decisions.items(), key=lambda item: item[1].city_result.participation.city.code
+    ):
+        city = decision.city_result.participation.city.code
+        now = now_states[pk]
+        kept = recorded.get(pk)
+        if kept is None:
+            out.append(
+                Difference(
+                    city,
+                    None,
+                    "ledger",
+                    NONE,
+                    gettext(
+                        "the decision is not in the ledger: it was written behind the "
+                        "services' back"
+                    ),
+                )
+            )
+        else:
+            for field, what in DECISION_FIELDS.items():
+                if kept.get(field) != now.get(field):
+                    out.append(
+                        Difference(
+                            city,
+                            None,
+                            what,
+                            _word(field, kept.get(field), people),
+                            _word(field, now.get(field), people),
+                            in_ledger=True,
+                        )
+                    )
+            signing = [e for e in entries[pk] if json.loads(e.state).get("status") in SIGNED]
+            if (
+                signing
+                and signing[0].action != BEGAN
+                and signing[0].actor != json.loads(signing[0].state).get("decided_by_id")
+            ):
+                out.append(
+                    Difference(
+                        city,
+                        None,
+                        "rule",
+                        NONE,
+                        gettext("the sign-off was made by %(actor)s, not by the signer it names")
+                        % {"actor": signing[0].actor_name or NONE},
+                    )
+                )
+            if len(signing) > 1:
+                out.append(
+                    Difference(
+                        city,
+                        None,
+                        "rule",
+                        NONE,
+                        gettext("the decision was changed after it was signed off"),
+                    )
+                )
+        out += [
+            Difference(city, None, "rule", NONE, why)
+            for why in _rule_breaches(run, city, now, people)
+        ]
+
+    for what, field in (
+        ("recommended_total", "recommended_amount"),
+        ("released_total", "final_amount"),
+    ):
+        then = _total(recorded.get(pk, now_states[pk]).get(field) for pk in decisions)
+        current = _total(state[field] for state in now_states.values())
+        if then != current:
+            out.append(Difference(None, None, what, then, current, in_ledger=True))
+    unsigned = [pk for pk, state in now_states.items() if state["status"] not in SIGNED]
+    if run.finalised_at is not None and unsigned:
+        out.append(
+            Difference(
+                None,
+                None,
+                "rule",
+                NONE,
+                gettext("the run is finalised, but %(count)s of its decisions await sign-off")
+                % {"count": len(unsigned)},
+            )
+        )
+    if run.finalised_at is None and not unsigned and run.kind == EvaluationRun.Kind.OFFICIAL:
+        out.append(
+            Difference(
+                None,
+                None,
+                "rule",
+                NONE,
+                gettext("every decision is signed off, but the run is not finalised"),
+            )
+        )
+    return out
+
+
+# The run's kept documents ---------------------------------------------------------------------
+
+# What a kept document records of each city (and the run's totals) when it is built: what it
+# shows, so that a document that no longer says what the run holds is found.
+FIGURES = (
+    "score",
+    "grade",
+    "recommended_decision",
+    "recommended_amount",
+    "status",
+    "final_decision",
+    "final_amount",
+    "decided_by",
+    "override_reason",
+)
+SIGN_OFF_FIGURES = {"status", "final_decision", "final_amount", "decided_by", "override_reason"}
+
+
+def run_figures(*, run_id: int, participation_id: int | None = None) -> dict[str, Any]:
+    """The figures a document of the run shows (one city's for a scorecard), as recorded with
+    the document when it is built."""
+    from evaluation.ledger import field_text
+
+    decisions = TrancheDecision.objects.filter(city_result__run_id=run_id).select_related(
+        "city_result__participation__city", "decided_by"
+    )
+    if participation_id is not None:
+        decisions = decisions.filter(city_result__participation_id=participation_id)
+    cities: dict[str, dict[str, Any]] = {}
+    for decision in decisions:
+        result = decision.city_result
+        cities[result.participation.city.code] = {
+            "score": field_text(result, "score"),
+            "grade": result.grade,
+            "recommended_decision": decision.recommended_decision,
+            "recommended_amount": field_text(decision, "recommended_amount"),
+            "status": decision.status,
+            "final_decision": decision.final_decision,
+            "final_amount": field_text(decision, "final_amount"),
+            "decided_by": decision.decided_by.username if decision.decided_by else None,
+            "override_reason": decision.override_reason,
+        }
+    signed = all(c["status"] in SIGNED for c in cities.values())
+    return {
+        "cities": cities,
+        "recommended": _total(c["recommended_amount"] for c in cities.values()),
+        "released": _total(c["final_amount"] for c in cities.values()) if signed else None,
+    }
+
+
+def _document_name(document: Any) -> str:
+    parts = [str(document.get_kind_display()), document.language]
+    if document.participation_id is not None:
+        parts.append(document.participation.city.code)
+    return " · ".join(parts)
+
+
+def _figure_word(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return NONE
+    if name == "status":
+        return str(STATUS_WORDS.get(value, value))
+    if name in ("recommended_decision", "final_decision"):
+        return _label("decision", str(value))
+    if name == "grade":
+        return _label("grade", str(value))
+    return str(value)
+
+
+FIGURE_WHAT = {
+    "score": "score",
+    "grade": "grade",
+    "recommended_decision": "decision",
+    "recommended_amount": "amount",
+    "status": "sign_off",
+    "final_decision": "final_decision",
+    "final_amount": "final_amount",
+    "decided_by": "decided_by",
+    "override_reason": "override_reason",
+}
+
+
+def document_differences(run: EvaluationRun) -> list[Difference]:
+    """Every kept document of the run: its file still has the digest recorded when it was built,
+    and the figures it recorded are what the run holds now. A document built before a sign-off
+    shows the decision awaiting it (and is built again when next asked for): only a figure it
+    recorded as signed off must still be so."""
+    from reports.models import Document
+
+    out: list[Difference] = []
+    for document in Document.objects.filter(run=run, status=Document.Status.READY).select_related(
+        "participation__city"
+    ):
+        name = _document_name(document)
+        try:
+            with document.file.open("rb") as kept:
+                digest = hashlib.sha256(kept.read()).hexdigest()
+        except (FileNotFoundError, ValueError, OSError):
+            out.append(
+                Difference(None, None, "file", gettext("kept"), gettext("not found on disk"), name)
+            )
+            continue
+        if digest != document.sha256:
+            out.append(Difference(None, None, "sha256", document.sha256, digest, name))
+        recorded = document.figures or {}
+        if not recorded:
+            continue
+        now = run_figures(run_id=run.pk, participation_id=document.participation_id)
+        for city, then in sorted(recorded.get("cities", {}).items()):
+            current = now["cities"].get(city, {})
+            signed = then.get("status") in SIGNED
+            for figure in FIGURES:
+                if figure in SIGN_OFF_FIGURES and not signed:
+                    continue
+                if then.get(figure) != current.get(figure):
+                    out.append(
+                        Difference(
+                            city,
+                            None,
+                            FIGURE_WHAT[figure],
+                            _figure_word(figure, then.get(figure)),
+                            _figure_word(figure, current.get(figure)),
+                            name,
+                        )
+                    )
+        for what, key in (("recommended_total", "recommended"), ("released_total", "released")):
+            if recorded.get(key) is not None and recorded.get(key) != now.get(key):
+                out.append(Difference(None, None, what, recorded[key], now.get(key) or NONE, name))
+    return out

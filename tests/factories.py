@@ -8,7 +8,16 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from evaluation.models import Indicator, MetricValue, Participation, Programme, Target
+from evaluation.models import (
+    GradeBand,
+    Indicator,
+    IndicatorRule,
+    MetricValue,
+    Participation,
+    Programme,
+    Ruleset,
+    Target,
+)
 from evaluation.models.cities import City
 from evaluation.scoring import Period
 
@@ -107,3 +116,24 @@ def complete(values: dict[str, str], rest: str = "0") -> dict[str, str]:
     """``values`` with every other indicator of the 2020 ruleset at ``rest``: a report can be
     submitted only when it has a value for every indicator."""
     return {code: rest for code in INDICATORS_2020} | values
+
+
+def with_the_2020_rules(programme: Programme) -> None:
+    """The 2019 batch ships without a ruleset: give it the 2020 one's rules and bands."""
+    source = Ruleset.objects.get(programme__code="2020", version=1)
+    ruleset = Ruleset.objects.create(programme=programme, version=1)
+    for rule in source.rules.all():
+        IndicatorRule.objects.create(
+            ruleset=ruleset,
+            indicator_id=rule.indicator_id,
+            kind=rule.kind,
+            floor=rule.floor,
+            weight=rule.weight,
+        )
+    for band in source.bands.all():
+        GradeBand.objects.create(
+            ruleset=ruleset,
+            grade=band.grade,
+            min_score=band.min_score,
+            release_share=band.release_share,
+        )

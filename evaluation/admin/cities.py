@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from evaluation.admin.history import HistoryAdmin
 from evaluation.inputs import division_code_error, name_error
 from evaluation.models import City
 
@@ -33,7 +33,8 @@ class CityForm(forms.ModelForm):
 
 
 @admin.register(City)
-class CityAdmin(SimpleHistoryAdmin):
+class CityAdmin(HistoryAdmin):
+    history_key = "city"
     form = CityForm
     list_display = ["code", "name_en", "name_zh", "province"]
     search_fields = ["code", "name_en", "name_zh", "province"]

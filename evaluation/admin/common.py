@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +53,23 @@ def _each(
             gettext("%(verb)s %(done)d of %(total)d.")
             % {"verb": verb, "done": done, "total": len(objects)},
         )
+
+
+class NothingToSave(admin.ModelAdmin):
+    """A page that shows a protected record and has nothing to save: a POST to it is refused
+    (405), since an empty save would still write a history row. The record changes only
+    through its services (the list's actions, the review steps)."""
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            return HttpResponseNotAllowed(["GET"])
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class PeriodColumn:

@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -110,5 +110,22 @@ class RoleChangeAdmin(admin.ModelAdmin):
         return False
 
 
+class RoleGroupAdmin(GroupAdmin):
+    """The groups are the ministry roles, their permissions set by a migration: shown, never
+    edited here. Renaming or emptying one would take a role from everyone at once with no
+    record; roles are given and taken per person (``roles_set``, recorded)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 admin.site.unregister(User)
 admin.site.register(User, PersonAdmin)
+admin.site.unregister(Group)
+admin.site.register(Group, RoleGroupAdmin)

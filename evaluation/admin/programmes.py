@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation.admin.common import _user
+from evaluation.admin.history import HistoryAdmin
 from evaluation.exceptions import NoRuleset
 from evaluation.inputs import amount_errors, name_error, target_floor_error
 from evaluation.models import (
@@ -89,7 +89,8 @@ class ParticipationForm(forms.ModelForm):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(SimpleHistoryAdmin):
+class ParticipationAdmin(HistoryAdmin):
+    history_key = "participation"
     form = ParticipationForm
     list_display = ["city", "programme", "total", "first", "remaining"]
     list_filter = ["programme"]
@@ -117,7 +118,8 @@ class ParticipationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(SimpleHistoryAdmin):
+class ProgrammeAdmin(HistoryAdmin):
+    history_key = "programme"
     list_display = ["code", "name", "baseline_year", "construction_years", "midterm_as_of"]
     actions = ["evaluate_now"]
 
@@ -177,8 +179,9 @@ class IndicatorForm(forms.ModelForm):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(HistoryAdmin):
     form = IndicatorForm
+    history_key = "indicator"
     list_display = [
         "code",
         "name_en",
@@ -192,8 +195,10 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(HistoryAdmin):
     """Targets are edited with their participation; here they are listed with their history."""
+
+    history_key = "target"
 
     list_display = ["participation", "indicator", "value"]
     list_filter = ["participation__programme", "indicator"]
@@ -207,7 +212,8 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OfficialAssignment)
-class OfficialAssignmentAdmin(SimpleHistoryAdmin):
+class OfficialAssignmentAdmin(HistoryAdmin):
+    history_key = "officialassignment"
     list_display = ["user", "participation"]
     list_filter = ["participation__programme"]
     search_fields = ["user__username", "participation__city__code"]

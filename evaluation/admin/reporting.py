@@ -12,11 +12,11 @@ from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import access, selectors
 from evaluation.admin.common import PeriodColumn, _ask_reason, _each, _user
 from evaluation.admin.files import FilesAdminMixin
+from evaluation.admin.history import HistoryAdmin
 from evaluation.models import (
     MetricValue,
     Report,
@@ -69,9 +69,11 @@ class PeriodFilter(admin.SimpleListFilter):
 
 
 @admin.register(Report)
-class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
+class ReportAdmin(PeriodColumn, HistoryAdmin):
     """The review queue: submitted reports first; each shows its values beside the same period
     a year earlier, and any flags."""
+
+    history_key = "report"
 
     list_display = ["city", "programme", "period", "status", "due_date", "submitted_at", "flag"]
     list_filter = [
@@ -98,7 +100,7 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
         "review_comment",
         "values_table",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flags=[])
@@ -168,7 +170,7 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
                 for step in steps
             ],
         }
-        return super().change_view(request, object_id, form_url, extra)  # type: ignore[no-any-return]
+        return super().change_view(request, object_id, form_url, extra)
 
     def review_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
         """One review step on one report, through the same action (service, reason form and
@@ -179,9 +181,10 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             raise PermissionDenied
-        queryset = self.get_queryset(request).filter(pk=object_id)
-        if not queryset.exists():
+        report = self.get_object(request, object_id)
+        if report is None:
             raise Http404
+        queryset = self.get_queryset(request).filter(pk=report.pk)
         action = getattr(self, self.REVIEW_ACTIONS[step])
         response = action(request, queryset)
         if response is not None:
@@ -260,7 +263,8 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
 
 
 @admin.register(MetricValue)
-class MetricValueAdmin(PeriodColumn, FilesAdminMixin, SimpleHistoryAdmin):
+class MetricValueAdmin(PeriodColumn, FilesAdminMixin, HistoryAdmin):
+    history_key = "metricvalue"
     list_display = ["city", "indicator", "period", "value", "status", "flag"]
     list_filter = ["status", "indicator", "year", "granularity"]
     search_fields = ["city__code", "city__name_en"]
@@ -276,4 +280,7 @@ class MetricValueAdmin(PeriodColumn, FilesAdminMixin, SimpleHistoryAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Values change through reports and imports, which check and record them.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,15 +11,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import scoring
 from evaluation.admin.common import _user
+from evaluation.admin.history import HistoryAdmin
 from evaluation.models import (
     GradeBand,
     IndicatorRule,
     Ruleset,
 )
+from evaluation.services.ledger import ledger_append
 
 
 def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]) -> None:
@@ -49,9 +50,12 @@ def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]
 
 
 def _kept_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
-    """The cleaned rows the formset will keep (filled in, not marked for deletion)."""
+    """The cleaned rows the formset will keep (filled in, valid, not marked for deletion): a
+    row with a field error shows that error, and is not checked as a ruleset as well."""
     return [
-        f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        f.cleaned_data
+        for f in formset.forms
+        if f.cleaned_data and not f.errors and not f.cleaned_data.get("DELETE")
     ]
 
 
@@ -111,8 +115,10 @@ class GradeBandInline(admin.TabularInline):
 
 
 @admin.register(Ruleset)
-class RulesetAdmin(SimpleHistoryAdmin):
+class RulesetAdmin(HistoryAdmin):
     """Editing a ruleset a run has used saves the edit as a new version instead."""
+
+    history_key = "ruleset"
 
     list_display = ["label", "programme", "version", "frozen_at", "created_at"]
     list_filter = ["programme"]
@@ -130,10 +136,20 @@ class RulesetAdmin(SimpleHistoryAdmin):
             obj.created_by = _user(request)
         super().save_model(request, obj, form, change)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A ruleset is kept, used or not: its versions are the record of the programme's rules.
+        return False
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         ruleset: Ruleset = form.instance
         if not (change and ruleset.is_frozen):
             super().save_related(request, form, formsets, change)
+            # A ruleset no run has used is edited here; the ledger records it like a revision.
+            ledger_append(
+                ruleset,
+                action="edited in the admin" if change else "added in the admin",
+                by=_user(request),
+            )
             return
         from evaluation.services.rulesets import ruleset_revise
 
@@ -179,4 +195,4 @@ class RulesetAdmin(SimpleHistoryAdmin):
         if new is not None:
             del self._new_version
             return HttpResponseRedirect(reverse("admin:evaluation_ruleset_change", args=[new.pk]))
-        return super().response_change(request, obj)  # type: ignore[no-any-return]
+        return super().response_change(request, obj)

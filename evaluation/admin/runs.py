@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from evaluation import access, selectors, workflow
-from evaluation.admin.common import _each, _user
+from evaluation.admin.common import NothingToSave, _each, _user
+from evaluation.admin.history import HistoryAdmin
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -102,7 +102,8 @@ class RunFilter(admin.SimpleListFilter):
 
 
 @admin.register(TrancheDecision)
-class TrancheDecisionAdmin(SimpleHistoryAdmin):
+class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
+    history_key = "decision"
     list_display = [
         "city",
         "run",
@@ -270,7 +271,8 @@ class RunChunkInline(admin.TabularInline):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(SimpleHistoryAdmin):
+class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
+    history_key = "run"
     list_display = [
         "id",
         "programme",
@@ -367,7 +369,7 @@ class IndicatorResultInline(admin.TabularInline):
 
 
 @admin.register(CityResult)
-class CityResultAdmin(admin.ModelAdmin):
+class CityResultAdmin(NothingToSave):
     list_display = ["participation", "run", "score", "grade"]
     list_filter = ["run__programme", "grade"]
     readonly_fields = ["run", "participation", "score", "grade", "release_share", "reason"]

@@ -26,7 +26,10 @@ class AuditEntrySerializer(serializers.Serializer[Any]):
     object_id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
     at = serializers.DateTimeField()
-    by = serializers.CharField(allow_null=True)
+    by = serializers.CharField(allow_null=True, help_text="the login; null for the system")
+    by_name = serializers.CharField(
+        allow_null=True, help_text="the person's full name, else the login; null for the system"
+    )
     reason = serializers.CharField(allow_null=True)
     changes = ChangeSerializer(many=True)
 
@@ -39,8 +42,8 @@ class AuditSerializer(serializers.Serializer[Any]):
 
 class AuditView(APIView):
     """The history of one object (``model`` is one of run, report, metricvalue, target,
-    ruleset, indicatorrule, gradeband, decision, participation, city, programme); a report's
-    history includes its values'. Ministry reviewers only."""
+    ruleset, indicatorrule, gradeband, decision, participation, city, programme, indicator,
+    officialassignment); a report's history includes its values'. Ministry reviewers only."""
 
     error_statuses = (401, 403, 404)
 

@@ -250,8 +250,46 @@ class RunTriggerSerializer(serializers.Serializer[Any]):
     )
 
 
+# Every figure of a result as a string of exact decimals at its one precision, the same as in
+# ``evaluate --json`` (``IndicatorResult.exact``).
+FIGURES = {
+    "weight": "points the indicator is worth, 2 decimals",
+    "full_target": "the committed target (or the floor): a growth fraction with 4 decimals "
+    "(0.2000 is 20% a year) for a growth indicator, a count with 2 decimals for a cumulative one",
+    "target": "the mid-term target: a growth fraction with 4 decimals for a growth indicator, "
+    "the pro-rated count with 2 decimals for a cumulative one",
+    "actual": "a growth fraction with 4 decimals for a growth indicator, the count with 2 "
+    "decimals for a cumulative one; null where not assessable",
+    "attainment": "from 0.0000 to 1.0000, 4 decimals",
+    "points": "2 decimals",
+    "base_value": "the baseline year's value, 2 decimals",
+    "final_value": "the last year's value (growth) or the total counted (cumulative), 2 decimals",
+}
+FIGURE_PATTERN = r"^-?\d+\.\d{2}(\d{2})?$"
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": FIGURE_PATTERN})
+class FigureField(serializers.Field):  # type: ignore[type-arg]
+    """One figure of an indicator's result, at its precision (``IndicatorResult.exact``)."""
+
+    def __init__(self, figure: str, **kwargs: Any) -> None:
+        self.figure = figure
+        super().__init__(source="*", read_only=True, help_text=FIGURES[figure], **kwargs)
+
+    def to_representation(self, value: IndicatorResult) -> str | None:
+        return value.exact(self.figure)
+
+
 class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
     indicator = serializers.CharField(source="indicator.code")
+    weight = FigureField("weight")
+    full_target = FigureField("full_target")
+    target = FigureField("target")
+    actual = FigureField("actual", allow_null=True)
+    attainment = FigureField("attainment")
+    points = FigureField("points")
+    base_value = FigureField("base_value", allow_null=True)
+    final_value = FigureField("final_value", allow_null=True)
 
     class Meta:
         model = IndicatorResult

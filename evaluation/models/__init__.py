@@ -10,6 +10,7 @@ from evaluation.models import (
 )
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
+from evaluation.models.ledger import LedgerEntry
 from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice, UndeliveredEmail
 from evaluation.models.people import OfficialProfile, RoleChange
 from evaluation.models.programmes import (
@@ -40,6 +41,7 @@ __all__ = [
     "Indicator",
     "IndicatorResult",
     "IndicatorRule",
+    "LedgerEntry",
     "MetricValue",
     "OfficialAssignment",
     "OfficialNotice",

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
+from evaluation.models.ledger import LedgerEntry
 from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice, UndeliveredEmail
 from evaluation.models.people import OfficialProfile
 from evaluation.models.programmes import (
@@ -166,6 +167,7 @@ label(
     **PERIOD,
     **PEOPLE_AND_TIMES,
     participation=_("participation"),
+    city=_("city"),
     status=_("status"),
     version=_("version"),
     due_date=_("due date"),
@@ -348,4 +350,19 @@ label(
     decided_by=_("decided by"),
     decided_at=_("decided at"),
     override_reason=_("override reason"),
+)
+label(
+    LedgerEntry,
+    _("ledger entry"),
+    _("ledger entries"),
+    seq=_("entry number"),
+    at=_("at"),
+    subject=_("subject"),
+    object_id=_("record number"),
+    action=_("action"),
+    actor=_("actor's user number"),
+    actor_name=_("actor"),
+    state=_("state"),
+    previous=_("digest of the entry before"),
+    digest=_("digest"),
 )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -49,6 +51,9 @@ class Report(PeriodFields):
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="reports"
     )
+    # The participation's city, kept on the report so that the database itself holds one
+    # report per city and period, whichever batch it is filed in: the values are the city's.
+    city = models.ForeignKey("City", on_delete=models.PROTECT, related_name="reports")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=1)
     due_date = models.DateField()
@@ -77,6 +82,10 @@ class Report(PeriodFields):
                 fields=["participation", "year", "granularity", "number"],
                 name="report_one_per_period",
             ),
+            models.UniqueConstraint(
+                fields=["city", "year", "granularity", "number"],
+                name="report_one_per_city_and_period",
+            ),
             models.CheckConstraint(condition=PERIOD_VALID, name="report_period_valid"),
             models.CheckConstraint(
                 condition=~Q(status="returned") | ~Q(review_comment=""),
@@ -94,6 +103,12 @@ class Report(PeriodFields):
 
     def __str__(self) -> str:
         return f"{self.participation.city.code} {self.period} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        if self.participation_id is not None and self.city_id != self.participation.city_id:
+            raise ValidationError(
+                {"city": gettext("a report's city is the city of its participation")}
+            )
 
 
 class Reminder(PeriodFields):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -12,6 +14,8 @@ from simple_history.models import HistoricalRecords
 from evaluation import vocabulary, workflow
 from evaluation.models.programmes import Indicator, Participation, Programme
 from evaluation.models.rulesets import Ruleset
+from evaluation.scoring.decimals import quantize
+from evaluation.scoring.rules import rule_kind
 from evaluation.vocabulary import Grade, rule_kind_choices
 
 # Plain values in the constraints, so their migrations read the same words.
@@ -165,7 +169,7 @@ class CityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participation.city.code}: {self.score} ({self.grade})"
+        return f"{self.participation.city.code}: {self.score} ({self.get_grade_display()})"
 
 
 class IndicatorResult(models.Model):
@@ -219,6 +223,25 @@ class IndicatorResult(models.Model):
     def __str__(self) -> str:
         return f"{self.indicator}: {self.status} {self.points}"
 
+    # The one precision of each figure, wherever it is given as exact decimals (the API, the
+    # run's JSON document): the rule kind's for its target and actual (4 decimals for a growth
+    # fraction, 2 for a count), otherwise its column's.
+    KIND_FIGURES = ("full_target", "target", "actual")
+
+    def exact(self, figure: str) -> str | None:
+        value = getattr(self, figure)
+        if value is None:
+            return None
+        if figure in self.KIND_FIGURES:
+            kind = rule_kind(self.kind)
+            measure = kind.actual_measure if figure == "actual" else kind.target_measure
+            places = measure.quantum
+        else:
+            field = self._meta.get_field(figure)
+            assert isinstance(field, models.DecimalField)
+            places = Decimal(1).scaleb(-field.decimal_places)
+        return f"{quantize(value, places):f}"
+
 
 class TrancheDecision(models.Model):
     """The run's recommendation on a city's second tranche, and a reviewer's sign-off of it."""
@@ -270,4 +293,7 @@ class TrancheDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.city_result}: {self.recommended_decision} {self.recommended_amount}"
+        return (
+            f"{self.city_result}: {self.get_recommended_decision_display()} "
+            f"{self.recommended_amount}"
+        )

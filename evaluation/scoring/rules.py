@@ -208,6 +208,11 @@ class Measure:
     rate: bool
     places: int
 
+    @property
+    def quantum(self) -> Decimal:
+        """One unit of the last decimal kept (``Decimal("0.0001")`` for 4 places)."""
+        return _QUANTA[self.places]
+
     def figure(self, value: Decimal | None) -> Figure:
         """``value`` as a figure of a ``Text``."""
         if value is None:
@@ -215,6 +220,7 @@ class Measure:
         return Rate(value) if self.rate else value
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(9)}
 RATE = Measure(rate=True, places=4)
 COUNT = Measure(rate=False, places=2)
 
@@ -391,7 +397,7 @@ class GrowthRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=_quantize_fixed(target, FOUR_PLACES),
+                target=_quantize_fixed(target, self.target_measure.quantum),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
@@ -445,8 +451,8 @@ class GrowthRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=_quantize_fixed(target, FOUR_PLACES),
-            actual=quantize(growth, FOUR_PLACES),
+            target=_quantize_fixed(target, self.target_measure.quantum),
+            actual=quantize(growth, self.actual_measure.quantum),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(
@@ -672,7 +678,7 @@ class CumulativeRule(RuleKind):
                 weight=rule.weight,
                 full_target=target,
                 target_source=source,
-                target=_quantize_fixed(pro_rated, TWO_PLACES),
+                target=_quantize_fixed(pro_rated, self.target_measure.quantum),
                 actual=None,
                 attainment=ZERO,
                 points=_points(rule.weight, ZERO),
@@ -708,8 +714,8 @@ class CumulativeRule(RuleKind):
             weight=rule.weight,
             full_target=target,
             target_source=source,
-            target=_quantize_fixed(pro_rated, TWO_PLACES),
-            actual=quantize(total, TWO_PLACES),
+            target=_quantize_fixed(pro_rated, self.target_measure.quantum),
+            actual=quantize(total, self.actual_measure.quantum),
             attainment=shown_attainment(attainment, met=status is Status.MET),
             points=points,
             reason=(

@@ -1,9 +1,11 @@
 """The one way a service saves an audited row: checked against the model's rules, with its
-history row naming who changed it and why, in the caller's transaction.
+history row naming who changed it and why, and, for a protected record (a report, a value, a
+run, a decision), its ledger entry, all in the caller's transaction.
 
 Every audited model keeps a django-simple-history snapshot per change; these helpers set the
 acting user and the reason on it (one at a time, or many rows at once with one history row
-each), so no service hand-sets ``_history_user`` or ``_change_reason``.
+each), so no service hand-sets ``_history_user`` or ``_change_reason``, and no state change of
+a protected record can forget its ledger entry (``services.ledger``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import User
 from django.db import models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from evaluation.ledger import is_protected
+from evaluation.services.ledger import ledger_append
 
 Model = TypeVar("Model", bound=models.Model)
 
@@ -43,6 +48,8 @@ def audited_save(
         instance.save()
     else:
         instance.save(update_fields=list(update_fields))
+    if is_protected(type(instance)):
+        ledger_append(instance, action=reason, by=by)
     return instance
 
 
@@ -59,6 +66,8 @@ def audited_bulk_update(
         bulk_update_with_history(
             instances, model, list(fields), default_user=by, default_change_reason=_reason(reason)
         )
+        if is_protected(model):
+            ledger_append(instances, action=reason, by=by)
 
 
 def audited_bulk_create(
@@ -70,4 +79,6 @@ def audited_bulk_create(
     created: list[Model] = bulk_create_with_history(
         instances, model, default_user=by, default_change_reason=_reason(reason), **options
     )
+    if is_protected(model):
+        ledger_append(created, action=reason, by=by)
     return created

@@ -48,6 +48,7 @@ from evaluation.models import (
 from evaluation.models.cities import City
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
+from evaluation.services.ledger import ledger_append
 from evaluation.tabular import Row, UploadLimits, read_table
 from evaluation.workflow import REPORT
 
@@ -591,6 +592,7 @@ def metrics_import(
         default_user=by,
         default_change_reason=reason,
     )
+    ledger_append(to_update, action=reason, by=by)
     summary.created, summary.updated = len(to_create), len(to_update)
     summary.dry_run = dry_run
     dry_run_end(dry_run)
@@ -640,6 +642,12 @@ def _create_values(
             }
             for key, row in zip((m.key for m in metrics), rows, strict=True)
         ],
+    )
+    keys = (m.key for m in metrics)
+    ledger_append(
+        [MetricValue(id=ids[k], **row) for k, row in zip(keys, rows, strict=True)],
+        action=reason,
+        by=by,
     )
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from evaluation import access
 from evaluation.exceptions import Locked
 from evaluation.models import CityResult, EvaluationRun, RunChunk
+from evaluation.services.ledger import ledger_append
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.services.runs import (
     _fail,
@@ -185,6 +186,7 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         locked._change_reason = "restarted by a reviewer"  # type: ignore[attr-defined]
         locked.full_clean()
         locked.save()
+        ledger_append(locked, action="restarted by a reviewer", by=by)
         if has_plan:
             RunChunk.objects.filter(pk__in=[c.pk for c in pending]).update(
                 deliveries=0, last_error_delivery=None

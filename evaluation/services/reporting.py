@@ -138,7 +138,10 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     if closed is not None:
         raise Locked(closed)
     programme = participation.programme
-    errors: list[FieldError] = []
+    errors = [
+        FieldError("period", why)
+        for why in inputs.reported_elsewhere(participation=participation, periods=[period]).values()
+    ]
     if (before := inputs.before_baseline_error(programme=programme, period=period)) is not None:
         errors.append(FieldError("period", before))
     if early := inputs.period_not_ended_error(period=period, today=timezone.localdate()):
@@ -147,7 +150,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     others = [
         inputs.Figure(city, None, other)
         for other in selectors.report_periods_of_year(
-            participation=participation, year=period.year, besides=period
+            city_id=participation.city_id, year=period.year, besides=period
         )
     ]
     errors += [
@@ -158,6 +161,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         raise WorkflowError(errors)
     report = Report(
         participation=participation,
+        city_id=participation.city_id,
         year=period.year,
         granularity=str(period.granularity),
         number=period.number,
@@ -590,15 +594,16 @@ def reports_upload(
             participation=participation, year__in={p.year for p in by_period}
         )
     }
-    closed = inputs.ClosedPeriods([participation.city_id])
     today = timezone.localdate()
     city_code = participation.city.code
     other_reports = [
         inputs.Figure(city_code, None, r.period)
         for r in Report.objects.filter(
-            participation=participation, year__in={p.year for p in by_period}
+            city_id=participation.city_id, year__in={p.year for p in by_period}
         )
     ]
+    closed = inputs.ClosedPeriods([participation.city_id])
+    elsewhere = inputs.reported_elsewhere(participation=participation, periods=by_period)
     for period, members in by_period.items():
         why = closed.reason(city_id=participation.city_id, period=period)
         why = why or inputs.period_not_ended_error(period=period, today=today)
@@ -608,6 +613,8 @@ def reports_upload(
         report = reports.get(period)
         if why is None and report is not None:
             why = REPORT.locked_reason(report.status, period=period)
+        if why is None:
+            why = elsewhere.get(period)
         if why is None:
             why = inputs.before_baseline_error(programme=participation.programme, period=period)
         if why is not None:

@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 from evaluation import scoring
 from evaluation.models import GradeBand, IndicatorRule, Ruleset
 from evaluation.selectors import ruleset_spec
+from evaluation.services.ledger import ledger_append
 
 
 def ruleset_freeze(*, ruleset: Ruleset) -> None:
@@ -21,6 +22,7 @@ def ruleset_freeze(*, ruleset: Ruleset) -> None:
     if ruleset.frozen_at is None:
         ruleset.frozen_at = timezone.now()
         ruleset.save(update_fields=["frozen_at"])
+        ledger_append(ruleset, action="frozen: used by a run", by=None)
 
 
 @transaction.atomic
@@ -98,6 +100,7 @@ def ruleset_revise(
             band._history_user = by  # type: ignore[attr-defined]
             band.save()
     ruleset_check(ruleset=target)
+    ledger_append(target, action=f"revised from {ruleset.label}", by=by)
     return target
 
 

@@ -42,6 +42,7 @@ from evaluation.selectors import (
     ruleset_spec,
     run_previous_identical,
 )
+from evaluation.services.ledger import ledger_append
 from evaluation.services.rulesets import ruleset_freeze
 
 FINISHED = (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED)
@@ -83,6 +84,7 @@ def evaluation_run_request(
         run._history_user = by  # type: ignore[attr-defined]
         run._change_reason = f"requested ({trigger})"  # type: ignore[attr-defined]
         run.save()
+        ledger_append(run, action=f"requested ({trigger})", by=by)
         outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
     return run
 
@@ -117,6 +119,7 @@ def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> Evaluati
     run.finished_at = timezone.now()
     run._change_reason = "failed"  # type: ignore[attr-defined]
     run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
+    ledger_append(run, action="failed", by=None)
     return run
 
 
@@ -237,6 +240,7 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
         run.save(
             update_fields=["status", "started_at", "cities_total", "years_elapsed", "heartbeat_at"]
         )
+        ledger_append(run, action="started: plan fixed", by=None)
     return [chunk.number for chunk in chunks]
 
 
@@ -392,6 +396,7 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
         run.finished_at = timezone.now()
         run.full_clean()
         run.save()
+        ledger_append(run, action="succeeded", by=None)
     return run
 
 
@@ -449,7 +454,7 @@ def _store_outcome(
         ]
     )
     # With history, so the audit trail of a decision starts at its recommendation.
-    bulk_create_with_history(
+    decisions = bulk_create_with_history(
         [
             TrancheDecision(
                 city_result=city_result,
@@ -463,3 +468,4 @@ def _store_outcome(
         TrancheDecision,
         default_change_reason=f"recommended by run #{run.pk}",
     )
+    ledger_append(decisions, action=f"recommended by run #{run.pk}", by=None)

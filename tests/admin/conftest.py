@@ -138,7 +138,7 @@ def form_data(response) -> dict[str, Any]:
     """The POST data of the admin change form shown in ``response``, inlines and their
     management forms included, as the browser would send it unchanged."""
     forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
+    for inline in response.context.get("inline_admin_formsets", []):
         forms.append(inline.formset.management_form)
         forms.extend(inline.formset.forms)
     data: dict[str, Any] = {}
@@ -151,9 +151,10 @@ def form_data(response) -> dict[str, Any]:
     return data
 
 
-def history_rows(response) -> list[dict[str, str]]:
-    """The rows of an object's history page, newest first: who changed it, the change reason
-    and the changed fields, as shown."""
+def history_rows(response, *, values: bool = False) -> list[dict[str, str]]:
+    """The rows of an object's history page, newest first: what happened, who did it, the
+    change reason and the changed fields, as shown (a report's values' own rows only with
+    ``values``)."""
     assert response.status_code == 200
     table = re.search(r'<table id="change-history".*?</table>', response.content.decode(), re.S)
     assert table is not None, "no history table on the page"
@@ -163,5 +164,5 @@ def history_rows(response) -> list[dict[str, str]]:
             re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", cell))).strip()
             for cell in re.findall(r"<td>(.*?)</td>", row, re.S)
         ]
-        rows.append({"by": cells[-3], "reason": cells[-2], "changes": cells[-1]})
-    return rows
+        rows.append({"what": cells[-4], "by": cells[-3], "reason": cells[-2], "changes": cells[-1]})
+    return [row for row in rows if values or "value of" not in row["what"]]

@@ -186,9 +186,9 @@ def test_the_history_of_a_decision_shows_who_signed_it(signer_client, reviewer_c
 
     assert [(row["by"], row["reason"]) for row in rows] == [
         ("second_reviewer", "confirmed"),
-        ("None", f"recommended by run #{release.city_result.run_id}"),
+        ("the system", f"recommended by run #{release.city_result.run_id}"),
     ]
-    assert "Status: recommended → confirmed" in rows[0]["changes"]
+    assert "Status: recommended, awaiting sign-off → confirmed" in rows[0]["changes"]
 
 
 def test_the_history_of_an_override_shows_its_reason(signer_client, reviewer_client, release):

@@ -96,6 +96,7 @@ def test_the_queue_filters_by_programme(reviewer_client, flagged, plain):
     )
     earlier = Report.objects.create(
         participation=elsewhere,
+        city=elsewhere.city,
         year=2020,
         granularity="month",
         number=3,
@@ -306,10 +307,10 @@ def test_the_history_of_a_report_names_who_did_what(
     assert [(row["by"], row["reason"]) for row in rows] == [
         ("reviewer", "returned: too high"),
         ("official", "submitted"),
-        ("official", f"report {flagged.pk} values set"),
+        ("official", f"values of report #{flagged.pk} set"),
         ("official", "report created"),
     ]
-    assert "Review comment: → too high" in rows[0]["changes"]
+    assert "Review comment: — → too high" in rows[0]["changes"]
 
 
 def test_the_history_records_the_reviewer_of_a_bulk_approval(
@@ -320,7 +321,7 @@ def test_the_history_records_the_reviewer_of_a_bulk_approval(
     for report in (flagged, plain):
         latest = history_rows(admin_client.get(f"{QUEUE}{report.pk}/history/"))[0]
         assert (latest["by"], latest["reason"]) == ("reviewer", "approved")
-        assert "Status: submitted → approved" in latest["changes"]
+        assert "Status: submitted, awaiting review → approved (locked)" in latest["changes"]
 
 
 def test_the_history_of_a_reopened_report_keeps_the_reason(admin_client, reviewer_client, older):

@@ -123,6 +123,7 @@ def add_reports(participation, user, months: range) -> None:
     for month in months:
         report = Report.objects.create(
             participation=participation,
+            city=participation.city,
             year=2021,
             granularity="month",
             number=month,

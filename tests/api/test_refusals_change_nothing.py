@@ -618,5 +618,7 @@ def test_the_snapshot_sees_a_change(api_a, city_a):
     assert created.status_code == 201, created.json()
     assert changed_tables(before, database_state()) == [
         "evaluation.HistoricalReport: 0 rows before, 1 after",
+        # The shipped ruleset's entry, then the report's.
+        "evaluation.LedgerEntry: 1 rows before, 2 after",
         "evaluation.Report: 0 rows before, 1 after",
     ]

@@ -166,7 +166,11 @@ def test_the_citys_money_changed_behind_the_services_back_is_found(run, shenzhen
             lambda run: TrancheDecision.objects.filter(
                 city_result__run=run, city_result__participation__city__code="440300"
             ).update(recommended_amount=Decimal("40000000.00")),
-            "city 440300: recommended amount (yuan): stored 40000000.00, now 50000000.00",
+            "city 440300: recommended amount (yuan): stored 40000000.00, now 50000000.00\n"
+            # The ledger recorded the recommendation as the run made it, and the total with it.
+            "city 440300: recommended amount (yuan): in the ledger 50000000.00, now "
+            "40000000.00\nrun: recommended in all (yuan): in the ledger 50000000.00, now "
+            "40000000.00",
         ),
         (
             lambda run: IndicatorResult.objects.filter(
@@ -188,7 +192,7 @@ def test_a_stored_result_altered_behind_the_services_back_is_found(run, alter, e
     assert expected in out
     # The inputs are as they were: only the stored result is at fault.
     assert "input digest" not in out and "inputs" not in out
-    assert "1 difference" in err
+    assert f"{expected.count(chr(10)) + 1} difference" in err
 
 
 def test_a_city_joining_the_programme_after_the_run_is_named(run, programme):
