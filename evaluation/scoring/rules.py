@@ -1106,7 +1106,7 @@ class CumulativeRule(RuleKind):
                     **figures,
                     "so_far": so_far,
                     "months": len(have),
-                    "pace": fen(pace),
+                    "pace": show(pace),
                     "left": months_left,
                     "figure": fen(likely),
                 },
