@@ -498,9 +498,9 @@ class GrowthRule(RuleKind):
         same months of the baseline year (or of the latest earlier year that has them month by
         month), scaled to that year's whole; without such a year, the year-to-date run rate
         (the total over the months, times 12). With nothing of the year approved yet, the
-        latest complete year grown on at the average growth since the baseline. The range is
-        the spread of the year's monthly values over the months still to come
-        (``pace.half_width``)."""
+        latest year since the baseline that has a figure, taken whole in the same way, grown on
+        at the average growth from the baseline to it. The range is the spread of the monthly
+        values the projection rests on over the months it fills in (``pace.half_width``)."""
         programme, as_of = context.programme, context.as_of
         baseline = programme.baseline_year
         year = baseline + context.years_elapsed
@@ -527,10 +527,9 @@ class GrowthRule(RuleKind):
                 ),
             )
         of_year = [o for o in counted if o.period.year == year]
-        months = {month for _, month in covered(of_year)}
         so_far = decimal_sum(o.value for o in of_year)
         others = tuple(t for t in totals if t.year != year)
-        if len(months) == 12:
+        if len({month for _, month in covered(of_year)}) == 12:
             return Projection(
                 indicator=indicator,
                 likely=tuple(totals),
@@ -548,79 +547,56 @@ class GrowthRule(RuleKind):
                 ),
                 extra_year=year,
             )
-        if not months:
-            earlier = [
-                (y, value)
-                for y in range(year - 1, baseline, -1)
-                if (value := annual_value(y, totals).value) is not None
-            ]
-            if not earlier:
+        if of_year:
+            likely, basis = self._whole_year(counted, baseline, year, totals)
+            samples = monthly_averages(of_year)
+            months_left = 12 - len(covered(of_year))
+        else:
+            # Nothing of the year yet: the latest year since the baseline with a figure, taken
+            # whole (projected if it is not complete), grown on at the average growth from the
+            # baseline to it.
+            reference = next(
+                (
+                    y
+                    for y in range(year - 1, baseline, -1)
+                    if any(o.period.year == y for o in counted)
+                ),
+                None,
+            )
+            if reference is None:
                 return unprojected(
                     indicator,
                     totals,
                     Text(
                         "growth.forecast_nothing_yet",
                         gettext_noop(
-                            "Cannot be forecast yet: nothing of %(year)s is approved, and no year "
-                            "since the baseline year is complete."
+                            "Cannot be forecast yet: nothing of %(year)s or of any year since "
+                            "the baseline year is approved."
                         ),
                         figures,
                     ),
                 )
-            reference, value = earlier[0]
+            of_reference = [o for o in counted if o.period.year == reference]
+            value, how = self._whole_year(counted, baseline, reference, totals)
             factor = _root(CONTEXT.divide(value, base), reference - baseline) if value else ZERO
             likely = CONTEXT.multiply(value, CONTEXT.power(factor, year - reference))
-            samples = monthly_averages(o for o in counted if o.period.year == reference)
-            months_left = 12
+            samples = monthly_averages(of_reference)
+            months_left = 12 * (year - reference) + 12 - len(covered(of_reference))
             basis = Text(
                 "growth.forecast_carried_on",
                 gettext_noop(
-                    "Nothing of %(year)s is approved yet: %(reference_year)s's %(reference)s "
-                    "grown on at the average growth since %(base_year)s, %(growth)s a year, "
-                    "gives %(figure)s."
+                    "Nothing of %(year)s is approved yet: %(reference_year)s (%(how)s) grown on "
+                    "at the average growth since %(base_year)s, %(growth)s a year, gives "
+                    "%(figure)s."
                 ),
                 {
                     **figures,
                     "reference_year": reference,
-                    "reference": value,
+                    "how": how,
                     "growth": Rate(CONTEXT.subtract(factor, ONE)),
                     "figure": fen(likely),
                 },
             )
-        else:
-            months_left = 12 - len(months)
-            samples = monthly_averages(of_year)
-            found = self._same_months(counted, baseline, year, months, totals)
-            if found is not None:
-                reference, same, whole = found
-                likely = CONTEXT.multiply(so_far, CONTEXT.divide(whole, same))
-                basis = Text(
-                    "growth.forecast_same_months",
-                    gettext_noop(
-                        "%(so_far)s in %(months)s months of %(year)s against %(same)s in the same "
-                        "months of %(reference_year)s, whose whole year was %(whole)s: "
-                        "%(figure)s in %(year)s at that rate."
-                    ),
-                    {
-                        **figures,
-                        "so_far": so_far,
-                        "months": len(months),
-                        "same": same,
-                        "reference_year": reference,
-                        "whole": whole,
-                        "figure": fen(likely),
-                    },
-                )
-            else:
-                likely = CONTEXT.divide(CONTEXT.multiply(so_far, 12), len(months))
-                basis = Text(
-                    "growth.forecast_run_rate",
-                    gettext_noop(
-                        "%(so_far)s in %(months)s months of %(year)s: %(figure)s in the whole "
-                        "year at that rate (no earlier year has the same months month by month)."
-                    ),
-                    {**figures, "so_far": so_far, "months": len(months), "figure": fen(likely)},
-                )
         spread = half_width(samples, months_left)
         low = max(so_far, CONTEXT.subtract(likely, spread))
         high = CONTEXT.add(likely, spread)
@@ -636,6 +612,56 @@ class GrowthRule(RuleKind):
             months_left=months_left,
             basis=basis,
             extra_year=year,
+        )
+
+    def _whole_year(
+        self,
+        counted: Sequence[Observation],
+        baseline: int,
+        year: int,
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[Decimal, Text]:
+        """``year``'s whole value from its approved periods (at least one), and how it was
+        found: all of it approved; or its months against the same months of the baseline year
+        (or of the latest earlier year that has them period by period), scaled to that year's
+        whole; or the run rate, its total over its months times 12."""
+        of_year = [o for o in counted if o.period.year == year]
+        so_far = decimal_sum(o.value for o in of_year)
+        months = {month for _, month in covered(of_year)}
+        figures: dict[str, Figure] = {"year": year, "so_far": so_far, "months": len(months)}
+        if len(months) == 12:
+            return so_far, Text(
+                "growth.forecast_complete",
+                gettext_noop("Every month of %(year)s is approved: %(figure)s."),
+                {**figures, "figure": so_far},
+            )
+        found = self._same_months(counted, baseline, year, months, totals)
+        if found is not None:
+            reference, same, whole = found
+            likely = CONTEXT.multiply(so_far, CONTEXT.divide(whole, same))
+            return likely, Text(
+                "growth.forecast_same_months",
+                gettext_noop(
+                    "%(so_far)s in %(months)s months of %(year)s against %(same)s in the same "
+                    "months of %(reference_year)s, whose whole year was %(whole)s: %(figure)s in "
+                    "%(year)s at that rate."
+                ),
+                {
+                    **figures,
+                    "same": same,
+                    "reference_year": reference,
+                    "whole": whole,
+                    "figure": fen(likely),
+                },
+            )
+        likely = CONTEXT.divide(CONTEXT.multiply(so_far, 12), len(months))
+        return likely, Text(
+            "growth.forecast_run_rate",
+            gettext_noop(
+                "%(so_far)s in %(months)s months of %(year)s: %(figure)s in the whole year at "
+                "that rate (no earlier year has those months approved one by one)."
+            ),
+            {**figures, "figure": fen(likely)},
         )
 
     @staticmethod

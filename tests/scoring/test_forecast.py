@@ -114,6 +114,25 @@ def test_with_nothing_of_the_year_the_latest_complete_year_grows_on_at_its_pace(
     assert projection.basis.key == "growth.forecast_carried_on"
 
 
+def test_with_nothing_of_the_year_a_part_year_is_taken_whole_then_grown_on():
+    # Forecast to 2022-12-31 in mid-2021: 2021's six months (660 against 600 in the same
+    # months of 2020) make 1,320; from 1,200 in 2019 that is sqrt(1.1) a year, so 2022 ends
+    # at 1,320 x sqrt(1.1).
+    series = [
+        obs(T, "2019", 1200),
+        *months(T, 2020, [100] * 12),
+        *months(T, 2021, [110] * 6),
+    ]
+    final = Context(programme=PROGRAMME_2020, as_of=dt.date(2022, 12, 31), years_elapsed=3)
+
+    projection = GROWTH.project(context=final, indicator=T, observations=series)
+
+    expected = Decimal(1320) * Decimal("1.1").sqrt()
+    assert projection.figure == expected.quantize(Decimal("0.01"))
+    assert projection.basis.figures["how"].key == "growth.forecast_same_months"
+    assert projection.months_left == 18
+
+
 @pytest.mark.parametrize(
     "series, key",
     [
@@ -140,7 +159,7 @@ def test_cumulative_goes_on_at_the_average_monthly_pace():
 
     assert projection.figure == Decimal("104.00")
     assert projection.so_far == 78 and projection.months_left == 6
-    assert projection.basis.figures["pace"] == Decimal("4.33")
+    assert projection.basis.figures["pace"] == "4.33"
 
 
 def test_cumulative_counts_a_quarter_as_three_months_and_a_late_month_as_missing():
