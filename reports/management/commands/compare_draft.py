@@ -101,25 +101,25 @@ class Command(BaseCommand):
 
     def _draft(self, programme: Programme, version: int | None, by: User) -> Ruleset:
         if version is None:
-            draft = ruleset_draft_create(programme=programme, by=by)
-            self.stderr.write(gettext("Draft %(draft)s made.") % {"draft": draft.label})
-            return draft
-        draft = Ruleset.objects.filter(programme=programme, version=version, is_draft=True).first()
-        if draft is None:
+            made = ruleset_draft_create(programme=programme, by=by)
+            self.stderr.write(gettext("Draft %(draft)s made.") % {"draft": made.label})
+            return made
+        found = Ruleset.objects.filter(programme=programme, version=version, is_draft=True).first()
+        if found is None:
             raise CommandError(
                 gettext("programme %(programme)s has no draft version %(version)s")
                 % {"programme": programme.code, "version": version}
             )
-        return draft
+        return found
 
     def _changes(
         self, draft: Ruleset, changes: list[str]
     ) -> tuple[dict[str, RuleEdit], dict[str, BandEdit]]:
-        rules = {
+        rules: dict[str, dict[str, str | Decimal]] = {
             r.indicator.code: {"kind": r.kind, "floor": r.floor, "weight": r.weight}
             for r in draft.rules.select_related("indicator")
         }
-        bands = {
+        bands: dict[str, dict[str, str | Decimal]] = {
             b.grade: {"min_score": b.min_score, "release_share": b.release_share}
             for b in draft.bands.all()
         }
@@ -146,8 +146,21 @@ class Command(BaseCommand):
                     % {"change": change, "value": value}
                 ) from None
         return (
-            {code: RuleEdit(**values) for code, values in rules.items()},
-            {grade: BandEdit(**values) for grade, values in bands.items()},
+            {
+                code: RuleEdit(
+                    kind=str(values["kind"]),
+                    floor=Decimal(values["floor"]),
+                    weight=Decimal(values["weight"]),
+                )
+                for code, values in rules.items()
+            },
+            {
+                grade: BandEdit(
+                    min_score=Decimal(values["min_score"]),
+                    release_share=Decimal(values["release_share"]),
+                )
+                for grade, values in bands.items()
+            },
         )
 
     def _wait(self, pk: int) -> DraftComparison:
