@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils.translation import gettext
 
 from evaluation.exceptions import Forbidden, WorkflowError
@@ -79,13 +80,15 @@ class Command(BaseCommand):
         if by is None:
             raise CommandError(gettext("no user named %(name)r") % {"name": options["by"]})
         try:
-            draft = self._draft(programme, options["draft"], by)
-            rules, bands = self._changes(draft, options["set"])
-            if rules or bands:
-                ruleset_draft_edit(draft=draft, by=by, rules=rules, bands=bands)
-            comparison = draft_comparison_request(
-                draft=draft, as_of=options["as_of"] or programme.midterm_as_of, by=by
-            )
+            # All or nothing: a refused change leaves no new draft behind.
+            with transaction.atomic():
+                draft = self._draft(programme, options["draft"], by)
+                rules, bands = self._changes(draft, options["set"])
+                if rules or bands:
+                    ruleset_draft_edit(draft=draft, by=by, rules=rules, bands=bands)
+                comparison = draft_comparison_request(
+                    draft=draft, as_of=options["as_of"] or programme.midterm_as_of, by=by
+                )
         except Forbidden as exc:
             raise CommandError(str(exc)) from None
         except WorkflowError as exc:
