@@ -64,7 +64,7 @@ def ruleset_draft_create(*, programme: Programme, by: User, notes: str = "") -> 
         Ruleset(
             programme=programme,
             version=(latest or 0) + 1,
-            notes=notes.strip() or f"Draft made from {source.label}.",
+            notes=notes.strip(),
             created_by=by,
             is_draft=True,
             rectification_below=source.rectification_below,

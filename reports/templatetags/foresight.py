@@ -68,3 +68,9 @@ def counted(value: Decimal | None, line: object) -> str:
 def get(mapping: dict[str, object], key: str) -> object:
     """``mapping[key]``, 0 when absent (counts per state)."""
     return mapping.get(key, 0)
+
+
+@register.filter
+def name(named: object) -> str:
+    """A city's or indicator's name in the active language."""
+    return vocabulary.indicator_name(named)  # type: ignore[arg-type]
