@@ -7,6 +7,7 @@ fixed number of queries, whatever the number of cities."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,9 +78,7 @@ def forecast_inputs(
         .values_list("city_id", "indicator_id", "year", "granularity", "number", "value")
     ):
         observed[city_codes[city_id]].append(
-            Observation(
-                codes[indicator_id], Period(year, GRANULARITIES[granularity], number), value
-            )
+            Observation(codes[indicator_id], _period(year, granularity, number), value)
         )
     cities = [
         CityInput(
@@ -91,6 +90,12 @@ def forecast_inputs(
         for code, participation in sorted(participations.items())
     ]
     return cities, participations
+
+
+@functools.cache
+def _period(year: int, granularity: str, number: int) -> Period:
+    """The same few periods for every city, made once."""
+    return Period(year, GRANULARITIES[granularity], number)
 
 
 @dataclass(frozen=True)

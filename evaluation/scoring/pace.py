@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache
 
 from .decimals import CONTEXT, TWO_PLACES, ZERO, decimal_sum, quantize
-from .periods import Granularity
+from .periods import Granularity, Period
 from .texts import Text
 from .totals import last_ended_month
 from .types import Observation, PeriodTotal
@@ -81,10 +82,14 @@ def unprojected(indicator: str, totals: Sequence[PeriodTotal], basis: Text) -> P
     )
 
 
-def months_of(observation: Observation) -> list[Month]:
+def months_of(observation: Observation) -> tuple[Month, ...]:
     """The months a period covers (12 for a year, 3 for a quarter)."""
-    period = observation.period
-    return [(period.year, m) for m in range(period.first_month, period.last_month + 1)]
+    return _months(observation.period)
+
+
+@cache
+def _months(period: Period) -> tuple[Month, ...]:
+    return tuple((period.year, m) for m in range(period.first_month, period.last_month + 1))
 
 
 def covered(observations: Iterable[Observation]) -> set[Month]:
