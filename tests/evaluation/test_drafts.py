@@ -248,3 +248,23 @@ def test_a_revision_keeps_the_rectification_threshold(programme, administrator):
     v2 = ruleset_revise(ruleset=Ruleset.objects.get(pk=v1.pk), by=administrator, weights={})
 
     assert (v2.rectification_below, v2.rectification_days) == ("fair", 30)
+
+
+def test_the_admin_neither_makes_a_draft_nor_moves_the_threshold(programme, administrator):
+    from tests.admin.conftest import form_data
+    from tests.reports.conftest import logged_in
+
+    ruleset = ruleset_current(programme=programme)
+    before = snapshot(ruleset)
+    client = logged_in(administrator)
+    url = f"/admin/evaluation/ruleset/{ruleset.pk}/change/"
+    data = form_data(client.get(url)) | {
+        "is_draft": "on",
+        "rectification_below": "excellent",
+        "rectification_days": "5",
+    }
+
+    client.post(url, data)
+
+    assert snapshot(ruleset) == before
+    assert ruleset_current(programme=programme) == Ruleset.objects.get(pk=ruleset.pk)
