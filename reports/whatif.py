@@ -365,7 +365,8 @@ def _why(city: dict[str, Any], words: _Words) -> list[str]:
 def comparison_view(comparison: DraftComparison) -> ComparisonView:
     """A finished comparison in the active language: the rule changes, every city (those that
     change first, then by code) with its score, grade and amount under both rulesets and why
-    they differ, the total release before and after. Two queries."""
+    they differ, the total release before and after. Four queries (the indicators' and the
+    cities' names, and the draft's rules to tell whether it was edited since)."""
     result = comparison.result or {}
     words = _Words()
     cities = {
