@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from cities import views
+from cities import followup, views
 
 app_name = "cities"
 
@@ -59,4 +59,16 @@ urlpatterns = [
     path("city/<int:pk>/excel/", views.excel_upload, name="excel"),
     path("city/<int:pk>/excel/template.xlsx", views.excel_template, name="excel_template"),
     path("city/<int:pk>/history/", views.history, name="history"),
+    path("city/<int:pk>/forecast/", followup.forecast, name="forecast"),
+    path("city/<int:pk>/rectification/", followup.rectification, name="rectification"),
+    path(
+        "city/<int:pk>/rectification/<int:item_id>/",
+        followup.rectification_item_page,
+        name="rectification_item",
+    ),
+    path(
+        "city/<int:pk>/rectification/<int:item_id>/evidence/",
+        followup.rectification_evidence,
+        name="rectification_evidence",
+    ),
 ]

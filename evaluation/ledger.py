@@ -97,7 +97,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "decided_at",
         "override_reason",
     ),
-    "ruleset": ("programme_id", "version", "notes", "created_by_id", "frozen_at"),
+    "ruleset": (
+        "programme_id",
+        "version",
+        "notes",
+        "created_by_id",
+        "frozen_at",
+        "is_draft",
+        "rectification_below",
+        "rectification_days",
+    ),
 }
 RULE_FIELDS = ("indicator_id", "kind", "floor", "weight")
 BAND_FIELDS = ("grade", "min_score", "release_share")
@@ -106,6 +115,24 @@ BAND_FIELDS = ("grade", "min_score", "release_share")
 def is_protected(model: type[models.Model]) -> bool:
     """Whether every state change of ``model``'s records goes into the ledger."""
     return model._meta.label_lower in SUBJECTS
+
+
+# Rows kept inside a protected record's entry: a change to one is a change of its ruleset.
+PARTS = {"evaluation.indicatorrule": "ruleset", "evaluation.gradeband": "ruleset"}
+
+
+def protected_records(records: Iterable[models.Model]) -> list[models.Model]:
+    """The protected records a change of ``records`` changes: each protected one itself, the
+    ruleset of a ruleset's rule or band (once), nothing for any other."""
+    out: dict[tuple[str, object], models.Model] = {}
+    for record in records:
+        label = record._meta.label_lower
+        if label in SUBJECTS:
+            out.setdefault((label, record.pk), record)
+        elif label in PARTS:
+            owner = getattr(record, PARTS[label])
+            out.setdefault((owner._meta.label_lower, owner.pk), owner)
+    return list(out.values())
 
 
 def subject_of(instance: models.Model) -> str:

@@ -63,6 +63,15 @@ def schedules_install() -> list[str]:
         _task("report reminders", "evaluation.tasks.send_report_reminders", crontab=morning)
     )
 
+    # "At 08:15 every day": reminders before and after each rectification item's due date.
+    names.append(
+        _task(
+            "rectification reminders",
+            "evaluation.tasks.send_rectification_reminders",
+            crontab=_daily(minute="15", hour="8"),
+        )
+    )
+
     # Once, at 09:00 on the mid-term as-of date plus the grace period: the official mid-term
     # evaluation of each active programme.
     for programme in Programme.objects.filter(is_active=True, rulesets__isnull=False).distinct():

@@ -49,9 +49,9 @@ def programme_get(*, code: str) -> Programme:
 
 
 def ruleset_current(*, programme: Programme) -> Ruleset:
-    """The programme's current ruleset: its highest version."""
+    """The programme's current ruleset: its highest published version (never a draft)."""
     ruleset = (
-        Ruleset.objects.filter(programme=programme)
+        Ruleset.objects.filter(programme=programme, is_draft=False)
         .select_related("programme")
         .order_by("-version")
         .first()

@@ -165,3 +165,14 @@ def dispatch_outbox() -> int:
     from evaluation.services.outbox import outbox_dispatch
 
     return outbox_dispatch()
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, max_retries=5)
+def send_rectification_reminders() -> int:
+    """Remind cities of their rectification items before and after each due date (each item
+    and step once)."""
+    from django.utils import timezone
+
+    from evaluation.services.rectification import rectification_reminders_send
+
+    return rectification_reminders_send(today=timezone.localdate())

@@ -368,3 +368,79 @@ DecisionStatus = models.TextChoices(  # type: ignore[call-overload]
 )
 
 SIGNED = tuple(code for code, state in DECISION.states.items() if state.final)
+
+
+# A rectification item (整改) -----------------------------------------------------------------
+#
+# After an official run is finalised, a city graded below its ruleset's threshold gets one item
+# per indicator (later: task) it fell short on; the city answers each with the measures taken
+# and evidence, and a reviewer accepts the answer or returns it with a comment.
+
+RECTIFICATION = Lifecycle(
+    "rectification",
+    states=(
+        State(
+            "open",
+            _("open, awaiting the city's answer"),
+            _("open"),
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "answered",
+            _("answered, awaiting review"),
+            _("answered"),
+            locked=_("this rectification item is %(status)s: it is awaiting review"),
+            awaits=Actor.REVIEWER,
+        ),
+        State(
+            "returned",
+            _("returned to the city with a comment"),
+            _("returned"),
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "accepted",
+            _("accepted (closed)"),
+            _("accepted"),
+            locked=_("this rectification item is %(status)s: it is closed"),
+            final=True,
+        ),
+    ),
+    steps=(
+        Step(
+            "answer",
+            _("Send the answer for review"),
+            Actor.OFFICIAL,
+            sources=("open", "returned"),
+            target="answered",
+            needs="measures",
+            needs_missing=_("say what measures were taken"),
+        ),
+        Step(
+            "accept",
+            _("Accept"),
+            Actor.REVIEWER,
+            sources=("answered",),
+            target="accepted",
+            done=("accepted",),
+            refused=_("only an answered rectification item can be accepted; it is %(status)s"),
+        ),
+        Step(
+            "return",
+            _("Return to the city…"),
+            Actor.REVIEWER,
+            sources=("answered",),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should add or change"),
+            refused=_("only an answered rectification item can be returned; it is %(status)s"),
+        ),
+    ),
+)
+
+RectificationStatus = models.TextChoices(  # type: ignore[call-overload]
+    "RectificationStatus",
+    [(code.upper(), (code, label)) for code, label in RECTIFICATION.choices()],
+)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import path
 
 from reports import admin_views as views
+from reports import foresight_views as foresight
 
 app_name = "reports_admin"
 
@@ -19,5 +20,39 @@ urlpatterns = [
         "evaluation/metricvalue/export/<str:kind>/<str:fmt>/",
         admin.site.admin_view(views.export),
         name="export",
+    ),
+    # Foresight and follow-through: forecasts, draft rulesets (what-if), rectification.
+    path("reports/forecast/", admin.site.admin_view(foresight.forecast), name="forecast"),
+    path(
+        "reports/forecast/<int:pk>/",
+        admin.site.admin_view(foresight.city_forecast_page),
+        name="city_forecast",
+    ),
+    path("reports/drafts/", admin.site.admin_view(foresight.draft_list), name="drafts"),
+    path("reports/drafts/<int:pk>/", admin.site.admin_view(foresight.draft_page), name="draft"),
+    path(
+        "reports/comparisons/<int:pk>/",
+        admin.site.admin_view(foresight.comparison_page),
+        name="comparison",
+    ),
+    path(
+        "reports/comparisons/<int:pk>/<str:language>.<str:kind>",
+        admin.site.admin_view(foresight.comparison_document),
+        name="comparison_document",
+    ),
+    path(
+        "reports/rectification/",
+        admin.site.admin_view(foresight.rectification_list),
+        name="rectification",
+    ),
+    path(
+        "reports/rectification/<int:pk>/",
+        admin.site.admin_view(foresight.rectification_page),
+        name="rectification_item",
+    ),
+    path(
+        "reports/rectification/<int:pk>/evidence/",
+        admin.site.admin_view(foresight.rectification_evidence),
+        name="rectification_evidence",
     ),
 ]

@@ -141,3 +141,131 @@ label(
     requested_at=_("requested at"),
     built_at=_("built at"),
 )
+
+
+# What-if of a draft ruleset ------------------------------------------------------------------
+
+
+class DraftComparison(models.Model):
+    """A draft ruleset compared with the published one (what-if): asked for by a reviewer,
+    computed by a worker (``reports.whatif``), kept as figures (``result``, the comparison in
+    plain values) and as documents. Not a run: no result, decision or frozen ruleset comes of
+    it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    draft = models.ForeignKey(
+        "evaluation.Ruleset", on_delete=models.PROTECT, related_name="draft_comparisons"
+    )
+    published = models.ForeignKey(
+        "evaluation.Ruleset",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The published version the draft was compared with."),
+    )
+    as_of = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    draft_digest = models.CharField(
+        max_length=64, blank=True, help_text=_("Of the draft's rules as they were compared.")
+    )
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    documents_status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready")
+                | (
+                    Q(result__isnull=False, finished_at__isnull=False, published__isnull=False)
+                    & ~Q(draft_digest="")
+                ),
+                name="draft_comparison_ready_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""),
+                name="draft_comparison_failed_has_error",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draft} as of {self.as_of} ({self.status})"
+
+
+def _comparison_path(document: ComparisonDocument, filename: str) -> str:
+    return f"documents/draft-comparison-{document.comparison_id}/{filename}"
+
+
+class ComparisonDocument(models.Model):
+    """A draft comparison as a document (PDF or Excel, in one language), built once and kept
+    with its SHA-256."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", _("comparison (PDF)")
+        XLSX = "xlsx", _("comparison (Excel)")
+
+    comparison = models.ForeignKey(
+        DraftComparison, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    language = models.CharField(max_length=10, choices=Language.choices)
+    file = models.FileField(upload_to=_comparison_path)
+    sha256 = models.CharField(max_length=64)
+    built_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["comparison", "kind", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "kind", "language"],
+                name="comparison_document_once_per_kind_and_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of comparison #{self.comparison_id} ({self.language})"
+
+
+label(
+    DraftComparison,
+    _("draft comparison"),
+    _("draft comparisons"),
+    draft=_("draft"),
+    published=_("published ruleset"),
+    as_of=_("as of"),
+    status=_("status"),
+    draft_digest=_("draft digest"),
+    result=_("result"),
+    error=_("error"),
+    seconds=_("seconds"),
+    documents_status=_("documents"),
+    requested_by=_("requested by"),
+    requested_at=_("requested at"),
+    finished_at=_("finished at"),
+)
+label(
+    ComparisonDocument,
+    _("comparison document"),
+    _("comparison documents"),
+    comparison=_("draft comparison"),
+    kind=_("kind"),
+    language=_("language"),
+    file=_("file"),
+    sha256=_("sha256"),
+    built_at=_("built at"),
+)

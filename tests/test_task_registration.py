@@ -33,4 +33,5 @@ def test_a_web_process_knows_every_task_by_name():
         "evaluation.tasks.run_provisional_evaluations",
         "evaluation.tasks.send_report_reminders",
         "evaluation.tasks.sweep_evaluation_runs",
+        "evaluation.tasks.send_rectification_reminders",
     }

@@ -221,6 +221,9 @@ UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=100)
 # on the first days after it (not for periods overdue for longer than the window).
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 REMINDER_OVERDUE_WINDOW_DAYS = env.int("REMINDER_OVERDUE_WINDOW_DAYS", default=7)
+# Rectification (整改): a file of evidence a city attaches to its answer is at most this large.
+# The rectification reminders use the two windows above.
+RECTIFICATION_EVIDENCE_MAX_MB = env.int("RECTIFICATION_EVIDENCE_MAX_MB", default=10)
 # Email: the console by default; SMTP with e.g. EMAIL_URL=smtp+tls://user:pass@host:587
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

@@ -120,10 +120,19 @@ class RulesetAdmin(HistoryAdmin):
 
     history_key = "ruleset"
 
-    list_display = ["label", "programme", "version", "frozen_at", "created_at"]
-    list_filter = ["programme"]
+    list_display = ["label", "programme", "version", "is_draft", "frozen_at", "created_at"]
+    list_filter = ["programme", "is_draft"]
     inlines = [IndicatorRuleInline, GradeBandInline]
-    readonly_fields = ["frozen_at", "created_at", "created_by"]
+    # A draft is made, edited and published on the draft pages (services.drafts), and the
+    # rectification threshold changes like any rule there, by a draft published.
+    readonly_fields = [
+        "frozen_at",
+        "created_at",
+        "created_by",
+        "is_draft",
+        "rectification_below",
+        "rectification_days",
+    ]
 
     @admin.display(description=_("label"))
     def label(self, ruleset: Ruleset) -> str:

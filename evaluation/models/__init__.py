@@ -20,6 +20,7 @@ from evaluation.models.programmes import (
     Programme,
     Target,
 )
+from evaluation.models.rectification import RectificationItem, RectificationReminder
 from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
 from evaluation.models.rulesets import (
     GradeBand,
@@ -50,6 +51,8 @@ __all__ = [
     "Participation",
     "PeriodFields",
     "Programme",
+    "RectificationItem",
+    "RectificationReminder",
     "Reminder",
     "Report",
     "ReviewNotice",

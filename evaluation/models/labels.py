@@ -241,6 +241,9 @@ label(
     created_at=_("created at"),
     created_by=_("created by"),
     frozen_at=_("frozen at"),
+    is_draft=_("draft"),
+    rectification_below=_("rectification below grade"),
+    rectification_days=_("rectification days"),
 )
 label(
     IndicatorRule,

@@ -19,7 +19,8 @@ class Ruleset(models.Model):
     """Indicators, floors, weights, grade bands and release tiers of a programme, versioned.
 
     Once a run has used a version it is frozen (``frozen_at``): an edit makes a new version.
-    The highest version is the programme's current ruleset."""
+    The highest published version is the programme's current ruleset; a draft (``is_draft``)
+    is not, whatever its number, until it is published."""
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="rulesets")
     version = models.PositiveIntegerField()
@@ -29,6 +30,29 @@ class Ruleset(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     frozen_at = models.DateTimeField(null=True, blank=True)
+    # A draft is edited and compared with the published version (what-if) but never becomes
+    # current, and no run uses it, until it is published (``services.drafts``).
+    is_draft = models.BooleanField(
+        default=False,
+        help_text=_(
+            "A draft is edited and compared, never used by a run, until an administrator "
+            "publishes it."
+        ),
+    )
+    rectification_below = models.CharField(
+        max_length=20,
+        choices=Grade.choices,
+        blank=True,
+        default=Grade.GOOD,
+        help_text=_(
+            "Cities graded below this grade in a finalised official run must rectify (整改) "
+            "every indicator they fell short on; empty: none."
+        ),
+    )
+    rectification_days = models.PositiveSmallIntegerField(
+        default=90,
+        help_text=_("Days after the run is finalised that a rectification item is due."),
+    )
 
     history = HistoricalRecords()
 
@@ -37,6 +61,13 @@ class Ruleset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme", "version"], name="ruleset_version_unique"),
             models.CheckConstraint(condition=Q(version__gte=1), name="ruleset_version_positive"),
+            models.CheckConstraint(
+                condition=Q(is_draft=False) | Q(frozen_at__isnull=True),
+                name="ruleset_draft_never_used_by_a_run",
+            ),
+            models.CheckConstraint(
+                condition=Q(rectification_days__gte=1), name="ruleset_rectification_days_positive"
+            ),
         ]
 
     def __str__(self) -> str:

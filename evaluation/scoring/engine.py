@@ -135,6 +135,11 @@ def grade_for(score: Decimal, bands: Sequence[GradeBand]) -> GradeBand:
     raise RulesetError(["no grade band covers a total of " + str(score)])
 
 
+def release_amount(remaining: Decimal, band: GradeBand) -> Decimal:
+    """What ``band`` releases of ``remaining``: the share, rounded half-up to the fen."""
+    return quantize(CONTEXT.multiply(remaining, band.release_share), TWO_PLACES)
+
+
 def _release_text(band: GradeBand) -> str:
     """For example "grade B (from 80.00), which releases 60%"."""
     share = quantize(CONTEXT.multiply(band.release_share, HUNDRED), TWO_PLACES).normalize(CONTEXT)
@@ -169,7 +174,7 @@ def evaluate_city(
 
     score = decimal_sum(o.points for o in outcomes)
     band = grade_for(score, ruleset.bands)
-    amount = quantize(CONTEXT.multiply(city.remaining_amount, band.release_share), TWO_PLACES)
+    amount = release_amount(city.remaining_amount, band)
     decision = Decision.RELEASE if amount > ZERO else Decision.WITHHOLD
     flagged = [o.indicator for o in outcomes if o.status is Status.NOT_ASSESSABLE]
     reason = (

@@ -31,12 +31,25 @@ from .decimals import (
     quantize,
     round_up,
 )
+from .pace import (
+    Projection,
+    covered,
+    fen,
+    half_width,
+    monthly_averages,
+    months_of,
+    unprojected,
+    window,
+    yearly,
+)
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
 from .texts import Figure, Rate, Refusal, Text, gettext_noop
+from .totals import last_ended_month, summarise
 from .types import (
     CityInput,
     IndicatorOutcome,
     IndicatorRule,
+    Observation,
     PathPoint,
     PeriodTotal,
     ProgrammeSpec,
@@ -261,6 +274,11 @@ def points_text(outcome: StoredOutcome) -> Text:
     )
 
 
+AS_APPROVED = Text(
+    "forecast.as_approved", gettext_noop("The figures approved so far, not projected.")
+)
+
+
 def on_target_text(need: StillNeeded) -> Text:
     """What the portal says of an indicator already on target for the date."""
     return Text("on_target", gettext_noop("On target for %(date)s."), {"date": need.by})
@@ -364,6 +382,20 @@ class RuleKind:
         """Which target the outcome was held to, as its reasons name it."""
         return _SOURCES[TargetSource(outcome.target_source)]
 
+    # Forecast
+
+    def project(
+        self, *, context: Context, indicator: str, observations: Sequence[Observation]
+    ) -> Projection:
+        """The indicator's approved figures (``observations``, one by one) projected to
+        ``context.as_of``, an evaluation date still to come: what the kind's ``assess`` would
+        read then if the months still missing went on at the pace so far, with a range. A kind
+        that says nothing of its pace is forecast on the figures as they stand."""
+        totals, _ = summarise(
+            observations, as_of=context.as_of, from_year=context.programme.baseline_year
+        )
+        return unprojected(indicator, totals, AS_APPROVED)
+
 
 class GrowthRule(RuleKind):
     """Average annual growth from the baseline year ``B`` to year ``B + n``."""
@@ -464,6 +496,204 @@ class GrowthRule(RuleKind):
             base_value=v0,
             final_value=vn,
         )
+
+    def project(
+        self, *, context: Context, indicator: str, observations: Sequence[Observation]
+    ) -> Projection:
+        """The year ``B + n`` projected from its months approved so far: their total against the
+        same months of the baseline year (or of the latest earlier year that has them month by
+        month), scaled to that year's whole; without such a year, the year-to-date run rate
+        (the total over the months, times 12). With nothing of the year approved yet, the
+        latest year since the baseline that has a figure, taken whole in the same way, grown on
+        at the average growth from the baseline to it. The range is the spread of the monthly
+        values the projection rests on over the months it fills in (``pace.half_width``)."""
+        programme, as_of = context.programme, context.as_of
+        baseline = programme.baseline_year
+        year = baseline + context.years_elapsed
+        end = last_ended_month(as_of)
+        counted = [
+            o
+            for o in observations
+            if baseline <= o.period.year and (o.period.year, o.period.last_month) <= end
+        ]
+        totals, _ = summarise(counted, as_of=as_of, from_year=baseline)
+        base = annual_value(baseline, totals).value
+        figures: dict[str, Figure] = {"year": year, "base_year": baseline}
+        if base is None or base == ZERO:
+            return unprojected(
+                indicator,
+                totals,
+                Text(
+                    "growth.forecast_no_baseline",
+                    gettext_noop(
+                        "Cannot be forecast: the baseline year %(base_year)s has no complete "
+                        "approved figure above zero."
+                    ),
+                    figures,
+                ),
+            )
+        of_year = [o for o in counted if o.period.year == year]
+        so_far = decimal_sum(o.value for o in of_year)
+        others = tuple(t for t in totals if t.year != year)
+        if len({month for _, month in covered(of_year)}) == 12:
+            return Projection(
+                indicator=indicator,
+                likely=tuple(totals),
+                low=tuple(totals),
+                high=tuple(totals),
+                figure=so_far,
+                low_figure=so_far,
+                high_figure=so_far,
+                so_far=so_far,
+                months_left=0,
+                basis=Text(
+                    "growth.forecast_complete",
+                    gettext_noop("Every month of %(year)s is approved: %(figure)s."),
+                    {**figures, "figure": so_far},
+                ),
+                extra_year=year,
+            )
+        if of_year:
+            likely, basis = self._whole_year(counted, baseline, year, totals)
+            samples = monthly_averages(of_year)
+            months_left = 12 - len(covered(of_year))
+        else:
+            # Nothing of the year yet: the latest year since the baseline with a figure, taken
+            # whole (projected if it is not complete), grown on at the average growth from the
+            # baseline to it.
+            reference = next(
+                (
+                    y
+                    for y in range(year - 1, baseline, -1)
+                    if any(o.period.year == y for o in counted)
+                ),
+                None,
+            )
+            if reference is None:
+                return unprojected(
+                    indicator,
+                    totals,
+                    Text(
+                        "growth.forecast_nothing_yet",
+                        gettext_noop(
+                            "Cannot be forecast yet: nothing of %(year)s or of any year since "
+                            "the baseline year is approved."
+                        ),
+                        figures,
+                    ),
+                )
+            of_reference = [o for o in counted if o.period.year == reference]
+            value, how = self._whole_year(counted, baseline, reference, totals)
+            factor = _root(CONTEXT.divide(value, base), reference - baseline) if value else ZERO
+            likely = CONTEXT.multiply(value, CONTEXT.power(factor, year - reference))
+            samples = monthly_averages(of_reference)
+            months_left = 12 * (year - reference) + 12 - len(covered(of_reference))
+            basis = Text(
+                "growth.forecast_carried_on",
+                gettext_noop(
+                    "Nothing of %(year)s is approved yet: %(reference_year)s (%(how)s) grown on "
+                    "at the average growth since %(base_year)s, %(growth)s a year, gives "
+                    "%(figure)s."
+                ),
+                {
+                    **figures,
+                    "reference_year": reference,
+                    "how": how,
+                    "growth": Rate(CONTEXT.subtract(factor, ONE)),
+                    "figure": fen(likely),
+                },
+            )
+        spread = half_width(samples, months_left)
+        low = max(so_far, CONTEXT.subtract(likely, spread))
+        high = CONTEXT.add(likely, spread)
+        return Projection(
+            indicator=indicator,
+            likely=others + yearly(indicator, {year: likely}),
+            low=others + yearly(indicator, {year: low}),
+            high=others + yearly(indicator, {year: high}),
+            figure=fen(likely),
+            low_figure=fen(low),
+            high_figure=fen(high),
+            so_far=so_far,
+            months_left=months_left,
+            basis=basis,
+            extra_year=year,
+        )
+
+    def _whole_year(
+        self,
+        counted: Sequence[Observation],
+        baseline: int,
+        year: int,
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[Decimal, Text]:
+        """``year``'s whole value from its approved periods (at least one), and how it was
+        found: all of it approved; or its months against the same months of the baseline year
+        (or of the latest earlier year that has them period by period), scaled to that year's
+        whole; or the run rate, its total over its months times 12."""
+        of_year = [o for o in counted if o.period.year == year]
+        so_far = decimal_sum(o.value for o in of_year)
+        months = {month for _, month in covered(of_year)}
+        figures: dict[str, Figure] = {"year": year, "so_far": so_far, "months": len(months)}
+        if len(months) == 12:
+            return so_far, Text(
+                "growth.forecast_complete",
+                gettext_noop("Every month of %(year)s is approved: %(figure)s."),
+                {**figures, "figure": so_far},
+            )
+        found = self._same_months(counted, baseline, year, months, totals)
+        if found is not None:
+            reference, same, whole = found
+            likely = CONTEXT.multiply(so_far, CONTEXT.divide(whole, same))
+            return likely, Text(
+                "growth.forecast_same_months",
+                gettext_noop(
+                    "%(so_far)s in %(months)s months of %(year)s against %(same)s in the same "
+                    "months of %(reference_year)s, whose whole year was %(whole)s: %(figure)s in "
+                    "%(year)s at that rate."
+                ),
+                {
+                    **figures,
+                    "same": same,
+                    "reference_year": reference,
+                    "whole": whole,
+                    "figure": fen(likely),
+                },
+            )
+        likely = CONTEXT.divide(CONTEXT.multiply(so_far, 12), len(months))
+        return likely, Text(
+            "growth.forecast_run_rate",
+            gettext_noop(
+                "%(so_far)s in %(months)s months of %(year)s: %(figure)s in the whole year at "
+                "that rate (no earlier year has those months approved one by one)."
+            ),
+            {**figures, "figure": fen(likely)},
+        )
+
+    @staticmethod
+    def _same_months(
+        counted: Sequence[Observation],
+        baseline: int,
+        year: int,
+        months: set[int],
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[int, Decimal, Decimal] | None:
+        """The year to compare ``months`` of ``year`` with, its total of those months and of
+        its whole year: the baseline year if it has them period by period, else the latest
+        earlier year that has (never one whose same months add up to zero)."""
+        for reference in (baseline, *range(year - 1, baseline, -1)):
+            whole = annual_value(reference, totals).value
+            if whole is None:
+                continue
+            inside = [
+                o
+                for o in counted
+                if o.period.year == reference and {m for _, m in months_of(o)} <= months
+            ]
+            same = decimal_sum(o.value for o in inside)
+            if {m for _, m in covered(inside)} == months and same > ZERO:
+                return reference, same, whole
+        return None
 
     def floor_words(self, floor: Decimal) -> Text:
         """A growth floor also as a percentage: ``0.3 (30% growth)``."""
@@ -839,6 +1069,92 @@ class CumulativeRule(RuleKind):
             target=Text("cumulative.target", "%(target)s", {"target": target}),
             approved=Text("cumulative.approved", gettext_noop("Approved so far")),
             need=says,
+        )
+
+    def project(
+        self, *, context: Context, indicator: str, observations: Sequence[Observation]
+    ) -> Projection:
+        """The total since the baseline year projected to the evaluation date at the average
+        monthly pace so far: the months of the window not yet approved (late or still to come)
+        each add the average of the months approved. The range is the spread of the monthly
+        values over the months still missing (``pace.half_width``)."""
+        programme, as_of = context.programme, context.as_of
+        baseline = programme.baseline_year
+        end = last_ended_month(as_of)
+        counted = [
+            o
+            for o in observations
+            if o.period.year > baseline and (o.period.year, o.period.last_month) <= end
+        ]
+        start = Period(baseline + 1, Granularity.YEAR).start
+        figures: dict[str, Figure] = {"start": start, "date": as_of}
+        if not counted:
+            return unprojected(
+                indicator,
+                (),
+                Text(
+                    "cumulative.forecast_nothing_yet",
+                    gettext_noop("Cannot be forecast yet: nothing approved since %(start)s."),
+                    figures,
+                ),
+            )
+        months = window(baseline + 1, as_of)
+        have = covered(counted) & set(months)
+        so_far = decimal_sum(o.value for o in counted)
+        months_left = len(months) - len(have)
+        pace = CONTEXT.divide(so_far, len(have)) if have else ZERO
+        likely = CONTEXT.add(so_far, CONTEXT.multiply(pace, months_left))
+        spread = half_width(monthly_averages(counted), months_left)
+        low = max(so_far, CONTEXT.subtract(likely, spread))
+        high = CONTEXT.add(likely, spread)
+        per_year: dict[int, Decimal] = {}
+        for o in counted:
+            per_year[o.period.year] = CONTEXT.add(per_year.get(o.period.year, ZERO), o.value)
+        last = end[0]
+
+        def totals(total: Decimal) -> tuple[PeriodTotal, ...]:
+            # What is projected counts in the last year: the kind reads the sum only.
+            projected = dict(per_year)
+            projected[last] = CONTEXT.add(
+                projected.get(last, ZERO), CONTEXT.subtract(total, so_far)
+            )
+            return yearly(indicator, projected)
+
+        if months_left == 0:
+            basis = Text(
+                "cumulative.forecast_complete",
+                gettext_noop("Every month from %(start)s to %(date)s is approved: %(figure)s."),
+                {**figures, "figure": so_far},
+            )
+        else:
+            basis = Text(
+                "cumulative.forecast_pace",
+                gettext_noop(
+                    "%(so_far)s approved over %(months)s months since %(start)s, %(pace)s a "
+                    "month: the %(left)s months still missing up to %(date)s at that pace bring "
+                    "the total to %(figure)s."
+                ),
+                {
+                    **figures,
+                    "so_far": so_far,
+                    "months": len(have),
+                    "pace": show(pace),
+                    "left": months_left,
+                    "figure": fen(likely),
+                },
+            )
+        return Projection(
+            indicator=indicator,
+            likely=totals(likely),
+            low=totals(low),
+            high=totals(high),
+            figure=fen(likely),
+            low_figure=fen(low),
+            high_figure=fen(high),
+            so_far=so_far,
+            months_left=months_left,
+            basis=basis,
+            extra_year=last,
         )
 
 

@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from evaluation.ledger import is_protected
+from evaluation.ledger import protected_records
 from evaluation.services.ledger import ledger_append
 
 Model = TypeVar("Model", bound=models.Model)
@@ -28,6 +28,14 @@ REASON_LENGTH = 100
 
 def _reason(reason: str) -> str:
     return reason[:REASON_LENGTH]
+
+
+def _ledger(instances: Sequence[models.Model], *, by: User | None, reason: str) -> None:
+    """The ledger entries of the protected records the change touched (a ruleset for a change
+    of one of its rules or bands), in the same transaction."""
+    touched = protected_records(instances)
+    if touched:
+        ledger_append(touched, action=reason, by=by)
 
 
 def audited_save(
@@ -48,8 +56,7 @@ def audited_save(
         instance.save()
     else:
         instance.save(update_fields=list(update_fields))
-    if is_protected(type(instance)):
-        ledger_append(instance, action=reason, by=by)
+    _ledger([instance], by=by, reason=reason)
     return instance
 
 
@@ -66,8 +73,7 @@ def audited_bulk_update(
         bulk_update_with_history(
             instances, model, list(fields), default_user=by, default_change_reason=_reason(reason)
         )
-        if is_protected(model):
-            ledger_append(instances, action=reason, by=by)
+        _ledger(instances, by=by, reason=reason)
 
 
 def audited_bulk_create(
@@ -79,6 +85,5 @@ def audited_bulk_create(
     created: list[Model] = bulk_create_with_history(
         instances, model, default_user=by, default_change_reason=_reason(reason), **options
     )
-    if is_protected(model):
-        ledger_append(created, action=reason, by=by)
+    _ledger(created, by=by, reason=reason)
     return created

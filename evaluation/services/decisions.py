@@ -78,6 +78,10 @@ def _finalise_if_complete(run: EvaluationRun, by: User) -> None:
             update_fields=["finalised_at"],
             clean=False,
         )
+        # After the verdict: the cities graded below the ruleset's threshold rectify (整改).
+        from evaluation.services.rectification import rectification_open
+
+        rectification_open(run=run, by=by)
 
 
 @transaction.atomic

@@ -50,6 +50,8 @@ def ruleset_revise(
             version=latest.version + 1,
             notes=notes or f"Revised from {ruleset.label}.",
             created_by=by,
+            rectification_below=ruleset.rectification_below,
+            rectification_days=ruleset.rectification_days,
         )
         target._history_user = by  # type: ignore[attr-defined]
         target._change_reason = f"revised from {ruleset.label}"  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ def test_setup_schedules_installs_each_schedule_once(programme):
     assert set(tasks) == {
         "nightly provisional evaluations",
         "report reminders",
+        "rectification reminders",
         "outbox dispatch",
         "evaluation run sweep",
         "mid-term evaluation of programme 2020",

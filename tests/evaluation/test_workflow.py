@@ -170,7 +170,9 @@ def test_the_admin_offers_the_review_steps_the_table_allows(hefei, official, rev
 
 # No page lists states --------------------------------------------------------------------------
 
-STATE_NAMES = "|".join(sorted({*REPORT.states, *workflow.DECISION.states}))
+STATE_NAMES = "|".join(
+    sorted({*REPORT.states, *workflow.DECISION.states, *workflow.RECTIFICATION.states})
+)
 # A state named in a comparison: status == "draft", state in ("missing", …), != 'approved'…
 COMPARISON = re.compile(
     rf"""(==|!=|\bin\b)\s*[(\[]?\s*["'](?:{STATE_NAMES})["']"""

@@ -85,7 +85,7 @@ def not_append_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("evaluation", "0027_report_one_per_city_and_period")]
+    dependencies = [("evaluation", "0029_rectification_items")]
 
     operations = [
         migrations.CreateModel(
