@@ -43,7 +43,7 @@ def test_a_period_reported_in_the_other_batch_is_shown_and_not_offered(city_a, i
 
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", portal.get(url).content.decode()))
 
-    assert f"报告 #{report.pk}" in page and "2019" in page
+    assert f"报表 #{report.pk}" in page and "2019" in page
     assert 'name="pledge_projects"' not in portal.get(url).content.decode()
     forced = portal.post(url, {"action": "save", "pledge_projects": "9"})
     assert forced.status_code == 400
