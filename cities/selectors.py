@@ -367,8 +367,6 @@ def city_periods(
     submitted, returned, approved), due date and lateness; a returned report carries the
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
-    from django.utils.translation import gettext as _
-
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
     comments = dict(
@@ -382,17 +380,11 @@ def city_periods(
     )
     out: list[PeriodRow] = []
     for row in rows:
-        # Nothing yet, but not due yet either.
-        not_due = row.report is None and row.fillable and not row.missing
         out.append(
             PeriodRow(
                 period=row.label,
-                state="open" if not_due else row.status,
-                state_label=(
-                    _("not yet filled in, not yet due")
-                    if not_due
-                    else workflow.REPORT.label(row.status)
-                ),
+                state="open" if row.not_due else row.status,
+                state_label=row.state_label,
                 due_date=row.due_date,
                 late=row.late and not workflow.REPORT.state(row.status).final,
                 report_id=row.report,

@@ -18,14 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.exceptions import Reason
-from evaluation.models import EvaluationRun, Programme, Report
+from evaluation.models import EvaluationRun, Programme
 from evaluation.scoring import Period, rule_kind
 from evaluation.vocabulary import say
 
@@ -296,15 +294,6 @@ def is_late(*, due: dt.date, submitted_at: dt.datetime | None, today: dt.date) -
     if submitted_at is not None:
         return timezone.localdate(submitted_at) > due
     return today > due
-
-
-def reports_late(queryset: QuerySet[Report], *, today: dt.date) -> QuerySet[Report]:
-    """``is_late`` in the database, for counting: the submission's day in the project's time
-    zone after the due date, or no submission once the due date has passed."""
-    return queryset.annotate(submitted_day=TruncDate("submitted_at")).filter(
-        Q(submitted_at__isnull=True, due_date__lt=today)
-        | Q(submitted_at__isnull=False, submitted_day__gt=F("due_date"))
-    )
 
 
 # Closed periods -------------------------------------------------------------------------------

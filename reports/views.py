@@ -204,7 +204,9 @@ def document(request: HttpRequest, document_id: int) -> HttpResponseBase:
 @_page
 def dashboard(request: HttpRequest, programme_id: int) -> HttpResponseBase:
     programme = selectors.programme_for_reviewer(programme_id=programme_id, fetched_by=request.user)
-    board = selectors.dashboard_get(programme=programme, today=timezone.localdate())
+    board = selectors.dashboard_get(
+        programme=programme, today=timezone.localdate(), fetched_by=request.user
+    )
     grades = [(g, str(Grade(g).label), n) for g, n in board.grades]
     context: dict[str, Any] = {
         "board": board,

@@ -19,7 +19,15 @@ from evaluation.models.programmes import (
     Programme,
     Target,
 )
-from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
+from evaluation.models.reporting import (
+    PERIOD_VALID,
+    CityReminder,
+    MetricValue,
+    PeriodFields,
+    Reminder,
+    Report,
+    ReportComment,
+)
 from evaluation.models.rulesets import (
     GradeBand,
     IndicatorRule,
@@ -32,6 +40,7 @@ from evaluation.vocabulary import Grade, RuleKind
 __all__ = [
     "PERIOD_VALID",
     "City",
+    "CityReminder",
     "CityResult",
     "EvaluationRun",
     "FrozenRulesetError",
@@ -50,6 +59,7 @@ __all__ = [
     "Programme",
     "Reminder",
     "Report",
+    "ReportComment",
     "ReviewNotice",
     "RoleChange",
     "RuleKind",

@@ -35,6 +35,7 @@ from evaluation.models import (
     MetricValue,
     Participation,
     Report,
+    ReportComment,
 )
 from evaluation.scoring import Period, rule_kind
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
@@ -532,6 +533,51 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     report = _locked_report(report)
     _check_step(report, "reopen", by=by)
     return _back_to_city(report, "reopen", text=reason, by=by, reason="reopened")
+
+
+# Answer a comment --------------------------------------------------------------------------------
+
+COMMENT_LENGTH = 2000
+
+
+@transaction.atomic
+def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
+    """An official of the city answers the reviewer's comment on ``report`` (returned, or
+    reopened, with a comment): the reply is kept with its author and time and shown to the
+    reviewers in the report's history. Changes nothing else: figures change through the
+    report's own steps."""
+    require_official_of(by, report.participation)
+    report = _locked_report(report)
+    text = text.strip()
+    if not report.review_comment:
+        raise WorkflowError(
+            [
+                FieldError(
+                    None,
+                    gettext("the reviewer has left no comment on this report to answer"),
+                    "nothing_to_answer",
+                )
+            ]
+        )
+    if not text:
+        raise WorkflowError(
+            [FieldError("text", gettext("write your answer to the reviewer"), "text_required")]
+        )
+    if len(text) > COMMENT_LENGTH:
+        raise WorkflowError(
+            [
+                FieldError(
+                    "text",
+                    gettext("an answer is at most %(limit)s characters; this one has %(n)s")
+                    % {"limit": COMMENT_LENGTH, "n": len(text)},
+                    "text_too_long",
+                )
+            ]
+        )
+    comment = ReportComment(report=report, author=by, text=text)
+    comment.full_clean()
+    comment.save()
+    return comment
 
 
 # Upload a file -----------------------------------------------------------------------------------
