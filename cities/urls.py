@@ -53,10 +53,12 @@ urlpatterns = [
     ),
     path("city/", views.home, name="home"),
     path("city/<int:pk>/", views.dashboard, name="dashboard"),
+    path("city/<int:pk>/results/", views.results, name="results"),
     path("city/<int:pk>/periods/", views.periods, name="periods"),
     path("city/<int:pk>/periods/<str:period>/", views.period_entry, name="period"),
     path("city/<int:pk>/periods/<str:period>/check/", views.check_field, name="check"),
     path("city/<int:pk>/excel/", views.excel_upload, name="excel"),
     path("city/<int:pk>/excel/template.xlsx", views.excel_template, name="excel_template"),
+    path("city/<int:pk>/submit/", views.submit_reports, name="submit"),
     path("city/<int:pk>/history/", views.history, name="history"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -39,6 +39,7 @@ from evaluation.models import (
     Participation,
     Programme,
     Report,
+    ReportComment,
     Ruleset,
     Target,
     TrancheDecision,
@@ -351,8 +352,8 @@ def _periods_owed(
         city_id, year, granularity = row["city_id"], row["year"], row["granularity"]
         stored_kinds[(city_id, year)].add(granularity)
         period = Period(year, GRANULARITIES[granularity], row["number"])
-        for programme in indicators:
-            approved[(programme, city_id, period)] = row[f"approved_{programme}"]
+        for programme_id in indicators:
+            approved[(programme_id, city_id, period)] = row[f"approved_{programme_id}"]
     return {
         p.pk: _periods_of(
             p,
@@ -496,14 +497,38 @@ def values_a_year_earlier(*, city_id: int, period: Period) -> dict[int, MetricVa
 def report_missing_indicators(*, report: Report, values: Sequence[MetricValue]) -> list[str]:
     """The indicators of the programme's current ruleset the report has no value for. A report
     is complete, and can be submitted, only with a value for every one (zero is a value)."""
-    present = {value.indicator_id for value in values}
-    return [
-        code
-        for indicator_id, code in ruleset_current(programme=report.participation.programme)
+    rules = ruleset_current(programme=report.participation.programme).rules
+    return _missing(
+        rules.order_by("indicator__position").values_list("indicator_id", "indicator__code"),
+        {value.indicator_id for value in values},
+    )
+
+
+def _missing(rules: Iterable[tuple[int, str]], present: set[int]) -> list[str]:
+    return [code for indicator_id, code in rules if indicator_id not in present]
+
+
+def reports_missing_indicators(
+    *, participation: Participation, reports: Sequence[Report]
+) -> dict[int, list[str]]:
+    """For each of the city's ``reports``, the indicators it has no value for yet (by the rule
+    of :func:`report_missing_indicators`), in three queries whatever their number."""
+    rules = list(
+        ruleset_current(programme=participation.programme)
         .rules.order_by("indicator__position")
         .values_list("indicator_id", "indicator__code")
-        if indicator_id not in present
-    ]
+    )
+    present: dict[Period, set[int]] = defaultdict(set)
+    for year, granularity, number, indicator_id in MetricValue.objects.filter(
+        city_id=participation.city_id, year__in={report.year for report in reports}
+    ).values_list("year", "granularity", "number", "indicator_id"):
+        present[Period(year, GRANULARITIES[granularity], number)].add(indicator_id)
+    return {report.pk: _missing(rules, present[report.period]) for report in reports}
+
+
+def report_comments(*, report_id: int) -> list[ReportComment]:
+    """The answers written on a report, oldest first, with their authors (one query)."""
+    return list(ReportComment.objects.filter(report_id=report_id).select_related("author"))
 
 
 def report_review_steps(*, report: Report) -> list[workflow.Step]:
@@ -625,9 +650,10 @@ def audited_models() -> dict[str, type[Model]]:
 
 
 def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> list[HistoryEntry]:
-    """The history of one audited object (``model`` is a key of ``audited_models()``), oldest first,
-    each entry with its changes against the one before; a report's history includes its
-    values'. Ministry reviewers only (``Forbidden``); an unknown object is ``NotFound``."""
+    """The history of one audited object (``model`` is a key of ``audited_models()``), oldest
+    first, each entry with its changes against the one before; a report's history includes its
+    values' and the officials' answers on it (``comment``). Ministry reviewers only
+    (``Forbidden``); an unknown object is ``NotFound``."""
     require_reviewer(fetched_by)
     klass = audited_models().get(model)
     if klass is None:
@@ -647,6 +673,18 @@ def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> 
             by_value.setdefault(record.id, []).append(record)
         for value_records in by_value.values():
             entries += _history_entries(value_records, "metricvalue")
+        entries += [
+            HistoryEntry(
+                object="comment",
+                object_id=comment.pk,
+                type="created",
+                at=comment.created_at,
+                by=comment.author.username,
+                reason=None,
+                changes=[FieldChange("text", None, comment.text)],
+            )
+            for comment in report_comments(report_id=pk)
+        ]
     entries.sort(key=lambda e: (e.at, e.object))
     return entries
 

@@ -18,9 +18,13 @@ from typing import Any
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from evaluation.exceptions import ImportRefused, RowError
+from evaluation.exceptions import FileRefused, ImportRefused, RowError
 
 __all__ = ["ImportRefused", "Row", "RowError", "read_table"]
+
+
+# The first bytes of an OLE2 compound file: Excel 97-2003's .xls, whatever the file is named.
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 
 
 @dataclass(frozen=True)
@@ -100,40 +104,43 @@ def read_table(
     required = list(required)
     allowed = set(required) | set(optional)
     suffix = Path(name).suffix.lower()
+    if suffix == ".xls" or data.startswith(OLE_MAGIC):
+        raise FileRefused(
+            name,
+            gettext(
+                "an Excel 97-2003 workbook (.xls) cannot be read: in Excel, save it as an Excel "
+                "workbook (.xlsx), or as CSV"
+            ),
+            "old_excel_file",
+        )
     try:
         if suffix == ".csv":
             records = list(_csv_records(data))
         elif suffix == ".xlsx":
             records = list(_xlsx_records(data))
         else:
-            raise ImportRefused(
+            raise FileRefused(
                 name,
-                [
-                    RowError(
-                        1,
-                        None,
-                        gettext("unsupported file type %(suffix)s: use .csv or .xlsx")
-                        % {"suffix": suffix or gettext("(none)")},
-                    )
-                ],
+                gettext("unsupported file type %(suffix)s: use .csv or .xlsx")
+                % {"suffix": suffix or gettext("(none)")},
+                "unsupported_file_type",
             )
     except csv.Error as exc:
-        raise ImportRefused(
-            name, [RowError(1, None, gettext("not a readable CSV file: %(why)s") % {"why": exc})]
+        raise FileRefused(
+            name, gettext("not a readable CSV file: %(why)s") % {"why": exc}, "unreadable_file"
         ) from exc
     except ImportRefused:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise ImportRefused(
+        raise FileRefused(
             name,
-            [RowError(1, None, gettext("not a readable XLSX workbook: %(why)s") % {"why": exc})],
+            gettext("not a readable XLSX workbook: %(why)s") % {"why": exc},
+            "unreadable_file",
         ) from exc
 
     records = [(line, cells) for line, cells in records if any(cell.strip() for cell in cells)]
     if not records:
-        raise ImportRefused(
-            name, [RowError(1, None, gettext("the file is empty: it needs a header row"))]
-        )
+        raise FileRefused(name, gettext("the file is empty: it needs a header row"), "empty_file")
 
     # A title row above the header (a single filled cell, as spreadsheets have them) is
     # skipped when a header follows; a row with several cells is the header, right or wrong.

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +43,8 @@ def _page(view: View) -> View:
         except NotFound:
             raise Http404() from None
         except Forbidden as exc:
-            return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+            # The site's 403 page (config/templates/403.html), saying why.
+            raise PermissionDenied(str(exc)) from None
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
@@ -57,6 +59,17 @@ def _queries(request: HttpRequest) -> dict[str, str]:
         query["lang"] = language
         out[key] = query.urlencode()
     return out
+
+
+def _home(request: HttpRequest, participation_id: int | None) -> dict[str, str]:
+    """Where a page's way back leads: the reviewers' admin for a reviewer; for a city's
+    official, their city on the portal (the officials never see the admin)."""
+    if is_reviewer(request.user) or participation_id is None:
+        return {"home_url": reverse("admin:index"), "home_label": _("Reviewers' admin")}
+    return {
+        "home_url": reverse("cities:dashboard", args=[participation_id]),
+        "home_label": _("Back to the portal"),
+    }
 
 
 def _download(request: HttpRequest, document: Document) -> HttpResponseBase:
@@ -96,6 +109,7 @@ def scorecard(request: HttpRequest, run_id: int, city_code: str) -> HttpResponse
     context |= {
         "is_reviewer": is_reviewer(request.user),
         "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + f"?lang={lang}",
+        **_home(request, result.participation_id),
         **_queries(request),
     }
     return render(request, "reports/scorecard.html", context)
@@ -196,6 +210,7 @@ def document(request: HttpRequest, document_id: int) -> HttpResponseBase:
         "document": kept,
         "refresh": 2 if kept.status in (Document.Status.QUEUED, Document.Status.BUILDING) else 0,
         **rendering.run_identity(kept.run),
+        **_home(request, kept.participation_id),
         **_queries(request),
     }
     return render(request, "reports/document.html", context)

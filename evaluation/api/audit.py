@@ -40,7 +40,8 @@ class AuditSerializer(serializers.Serializer[Any]):
 class AuditView(APIView):
     """The history of one object (``model`` is one of run, report, metricvalue, target,
     ruleset, indicatorrule, gradeband, decision, participation, city, programme); a report's
-    history includes its values'. Ministry reviewers only."""
+    history includes its values' and the officials' answers on it (object ``comment``).
+    Ministry reviewers only."""
 
     error_statuses = (401, 403, 404)
 

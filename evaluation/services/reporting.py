@@ -37,6 +37,7 @@ from evaluation.models import (
     Report,
     ReportComment,
 )
+from evaluation.reasons import history_reason
 from evaluation.scoring import Period, rule_kind
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.imports import (
@@ -169,7 +170,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         due_date=inputs.due_date(programme=participation.programme, period=period),
         created_by=by,
     )
-    return audited_save(report, by=by, reason="report created")
+    return audited_save(report, by=by, reason=history_reason("report_created"))
 
 
 # Fill it in ----------------------------------------------------------------------------------
@@ -324,7 +325,7 @@ def report_values_set(
     plan = report_values_check(report=report, values=values, version=version, by=by)
     if not plan.changes:
         return report
-    reason = f"report {report.pk} values set"
+    reason = history_reason("report_values_set", report=report.pk)
     for value in plan.to_create:
         value.full_clean(validate_unique=False)
     audited_bulk_create(plan.to_create, MetricValue, by=by, reason=reason)
@@ -358,10 +359,9 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
                 FieldError(
                     f"values.{code}",
                     gettext(
-                        "%(code)s has no value: a report is complete only with a value for "
-                        "every indicator (0 if there was none)"
-                    )
-                    % {"code": code},
+                        "a value is needed before the report can be submitted: a report is "
+                        "complete only with a value for every indicator (0 if there was none)"
+                    ),
                     "incomplete",
                 )
                 for code in missing
@@ -375,11 +375,11 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         report,
         values,
         by=by,
-        reason=f"report {report.pk} submitted",
+        reason=history_reason("report_values_submitted", report=report.pk),
         submitted_by=by,
         submitted_at=now,
     )
-    _record(report, by=by, reason="submitted")
+    _record(report, by=by, reason=history_reason("report_submitted"))
     outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
     return report
 
@@ -465,11 +465,11 @@ def report_approve(*, report: Report, by: User) -> Report:
         report,
         values,
         by=by,
-        reason=f"report {report.pk} approved",
+        reason=history_reason("report_values_approved", report=report.pk),
         approved_by=by,
         approved_at=now,
     )
-    _record(report, by=by, reason="approved")
+    _record(report, by=by, reason=history_reason("report_approved"))
     _notify_officials(report)
     return report
 
@@ -484,7 +484,14 @@ def _notify_officials(report: Report) -> None:
     )
 
 
-def _back_to_city(report: Report, step: str, *, text: str, by: User, reason: str) -> Report:
+# The history reasons of a report going back to the city, and of its values, by step.
+BACK_TO_CITY = {
+    "return": ("report_returned", "report_values_returned"),
+    "reopen": ("report_reopened", "report_values_reopened"),
+}
+
+
+def _back_to_city(report: Report, step: str, *, text: str, by: User) -> Report:
     """Return or reopen: the report goes back to the city with the reviewer's words, and its
     values stop counting until it is approved again."""
     values = selectors.period_values(
@@ -497,11 +504,11 @@ def _back_to_city(report: Report, step: str, *, text: str, by: User, reason: str
         report,
         values,
         by=by,
-        reason=f"report {report.pk} {reason}",
+        reason=history_reason(BACK_TO_CITY[step][1], report=report.pk),
         approved_by=None,
         approved_at=None,
     )
-    _record(report, by=by, reason=f"{reason}: {text}")
+    _record(report, by=by, reason=history_reason(BACK_TO_CITY[step][0], text=text))
     _notify_officials(report)
     return report
 
@@ -521,7 +528,7 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     comment = _review_text("return", comment)
     report = _locked_report(report)
     _check_step(report, "return", by=by)
-    return _back_to_city(report, "return", text=comment, by=by, reason="returned")
+    return _back_to_city(report, "return", text=comment, by=by)
 
 
 @transaction.atomic
@@ -532,7 +539,7 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     reason = _review_text("reopen", reason)
     report = _locked_report(report)
     _check_step(report, "reopen", by=by)
-    return _back_to_city(report, "reopen", text=reason, by=by, reason="reopened")
+    return _back_to_city(report, "reopen", text=reason, by=by)
 
 
 # Answer a comment --------------------------------------------------------------------------------
@@ -586,13 +593,18 @@ def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
 @transaction.atomic
 def reports_upload(
     *, participation: Participation, name: str, data: bytes, by: User, dry_run: bool = False
-) -> dict[str, int | bool]:
+) -> dict[str, int | bool | list[str]]:
     """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
-    nothing, every bad row named. Periods without a report get one; the reports stay drafts
-    until the official submits them. With ``dry_run`` everything is checked and counted, and
-    nothing is saved."""
+    nothing, every bad row named. Rows without a value are passed over (counted as
+    ``rows_left_empty``). Periods without a report get one; the reports stay drafts until the
+    official submits them (``periods``: the ones the file fills). With ``dry_run`` everything
+    is checked and counted, and nothing is saved."""
     require_official_of(by, participation)
     rows, errors = read_table(name, data, required=METRIC_COLUMNS, optional=METRIC_OPTIONAL_COLUMNS)
+    # A row without a value is one the official left as the template wrote it (a period or an
+    # indicator not reported now): a draft may be partial, so it is passed over, not refused.
+    left_empty = [row for row in rows if not row.values.get("value", "").strip()]
+    rows = [row for row in rows if row.values.get("value", "").strip()]
     city = participation.city
     ours = []
     for row in rows:
@@ -660,10 +672,12 @@ def reports_upload(
             by=by,
         )
         changed += report.version != before
-    outcome: dict[str, int | bool] = {
+    outcome: dict[str, int | bool | list[str]] = {
         "rows": len(metrics),
+        "rows_left_empty": len(left_empty),
         "reports": len(by_period),
         "reports_changed": changed,
+        "periods": [period.label for period in sorted(by_period)],
     }
     if dry_run:
         outcome["dry_run"] = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evaluation.exceptions import FileRefused
 from evaluation.tabular import ImportRefused, Row, RowError, read_table
 from tests.conftest import csv_bytes, xlsx_bytes
 
@@ -140,14 +141,42 @@ def test_xlsx_numeric_cells_read_as_the_text_a_csv_would_hold() -> None:
     }
 
 
-@pytest.mark.parametrize("name", ["targets.xls", "targets.txt", "targets"])
+@pytest.mark.parametrize("name", ["targets.txt", "targets"])
 def test_unsupported_file_type_is_refused(name: str) -> None:
-    with pytest.raises(ImportRefused) as caught:
+    with pytest.raises(FileRefused) as caught:
         read_table(name, csv_bytes("city_code,indicator,target"), required=REQUIRED)
 
     [error] = caught.value.errors
     assert "unsupported file type" in error.reason
     assert ".csv or .xlsx" in error.reason
+    assert error.code == "unsupported_file_type" and caught.value.reason == error.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("targets.xls", b"anything"),
+        # An Excel 97-2003 workbook renamed: recognised by its first bytes.
+        ("targets.xlsx", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)),
+    ],
+)
+def test_an_old_excel_workbook_is_refused_as_a_file_saying_how_to_save_it(
+    name: str, data: bytes
+) -> None:
+    with pytest.raises(FileRefused) as caught:
+        read_table(name, data, required=REQUIRED)
+
+    assert caught.value.errors[0].code == "old_excel_file"
+    assert "Excel 97-2003" in caught.value.reason and ".xlsx" in caught.value.reason
+
+
+def test_an_empty_or_damaged_file_is_refused_as_a_file() -> None:
+    with pytest.raises(FileRefused) as empty:
+        read_table("targets.csv", b"\n\n", required=REQUIRED)
+    assert empty.value.errors[0].code == "empty_file"
+    with pytest.raises(FileRefused) as damaged:
+        read_table("targets.xlsx", b"PK\x03\x04 not really", required=REQUIRED)
+    assert damaged.value.errors[0].code == "unreadable_file"
 
 
 def test_extension_is_case_insensitive() -> None:

@@ -43,11 +43,7 @@ UNSAID: dict[tuple[str, str], str] = {
         "The second-tranche decision of every city of this official evaluation run, as signed "
         "off by the ministry's reviewers.",
     ): "an official run: 正式评价",
-    ("period", "Loaded %(rows)d figures into %(reports)d draft reports; submit each period."): (
-        "逐期, period by period"
-    ),
     ("period", "A period's report is due on this day of the following month."): "每期, each period",
-    ("reviewer", "The reviewers' comments"): "审核意见, the reviewers' comments",
     ("reviewer", "The reviewer's comment"): "审核意见, the reviewer's comment",
     ("reviewer", "Reviewers' admin"): "审核后台, the reviewers' admin site",
 }
