@@ -48,6 +48,7 @@ def _results(queryset: QuerySet[CityResult]) -> QuerySet[CityResult]:
         "decision__decided_by",
         "run__programme",
         "run__ruleset",
+        "run__triggered_by",
     ).prefetch_related(
         Prefetch(
             "indicator_results",
@@ -72,7 +73,7 @@ def run_for_reviewer(*, run_id: int, fetched_by: User | AnonymousUser) -> Evalua
     if not is_reviewer(fetched_by):
         raise Forbidden(_("only ministry reviewers see the programme's ranking and documents"))
     run: EvaluationRun = get_or_not_found(
-        EvaluationRun.objects.select_related("programme", "ruleset"),
+        EvaluationRun.objects.select_related("programme", "ruleset", "triggered_by"),
         pk=run_id,
         status=EvaluationRun.Status.SUCCEEDED,
     )

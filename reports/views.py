@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -20,7 +21,7 @@ from evaluation.access import Forbidden, NotFound, is_reviewer
 from evaluation.models import EvaluationRun
 from evaluation.vocabulary import Grade
 from reports import charts, documents, rendering, selectors
-from reports.models import Document
+from reports.models import AmountUnit, Document
 
 View = Callable[..., HttpResponseBase]
 
@@ -51,14 +52,31 @@ def _page(view: View) -> View:
     return wrapper
 
 
+def _unit(request: HttpRequest) -> str:
+    """``?unit=wan`` for amounts in 10,000 yuan; yuan otherwise."""
+    return AmountUnit.WAN if request.GET.get("unit") == AmountUnit.WAN else AmountUnit.YUAN
+
+
 def _queries(request: HttpRequest) -> dict[str, str]:
-    """The page's own query string with each language, for the language links."""
+    """The page's own query string with each language and each unit of amounts, for the
+    links that switch them."""
     out = {}
-    for key, language in (("query_zh", "zh-hans"), ("query_en", "en")):
+    for key, name, value in (
+        ("query_zh", "lang", "zh-hans"),
+        ("query_en", "lang", "en"),
+        ("query_yuan", "unit", AmountUnit.YUAN),
+        ("query_wan", "unit", AmountUnit.WAN),
+    ):
         query = request.GET.copy()
-        query["lang"] = language
+        query[name] = value
         out[key] = query.urlencode()
     return out
+
+
+def _suffix(request: HttpRequest, **more: object) -> str:
+    """The query string a page's downloads carry: its language and unit (and ``more``)."""
+    query = {"lang": _language(request), "unit": _unit(request), **more}
+    return "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
 
 
 def _home(request: HttpRequest, participation_id: int | None) -> dict[str, str]:
@@ -104,11 +122,10 @@ def _since(request: HttpRequest, run: EvaluationRun) -> EvaluationRun | None:
 @_page
 def scorecard(request: HttpRequest, run_id: int, city_code: str) -> HttpResponseBase:
     result = selectors.scorecard_get(run_id=run_id, city_code=city_code, fetched_by=request.user)
-    context = rendering.scorecard_context(result)
-    lang = _language(request)
+    context = rendering.scorecard_context(result, unit=_unit(request))
     context |= {
         "is_reviewer": is_reviewer(request.user),
-        "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + f"?lang={lang}",
+        "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + _suffix(request),
         **_home(request, result.participation_id),
         **_queries(request),
     }
@@ -123,6 +140,7 @@ def scorecard_pdf(request: HttpRequest, run_id: int, city_code: str) -> HttpResp
         kind=Document.Kind.SCORECARD,
         language=_language(request),
         participation=result.participation,
+        unit=_unit(request),
         by=request.user,
     )
     return _download(request, document)
@@ -132,18 +150,21 @@ def scorecard_pdf(request: HttpRequest, run_id: int, city_code: str) -> HttpResp
 def ranking(request: HttpRequest, run_id: int) -> HttpResponseBase:
     run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
     since = _since(request, run)
-    context = rendering.ranking_context(selectors.ranking_get(run=run, since=since))
+    context = rendering.ranking_context(
+        selectors.ranking_get(run=run, since=since), unit=_unit(request)
+    )
     lang = _language(request)
-    suffix = f"?lang={lang}" + (f"&since={since.pk}" if since else "")
+    suffix = _suffix(request, since=since.pk if since else None)
     context |= {
         "earlier_runs": selectors.runs_earlier(run=run),
         "pdf_url": reverse("reports:ranking_pdf", args=[run.pk]) + suffix,
         "xlsx_url": reverse("reports:ranking_xlsx", args=[run.pk]) + suffix,
         "record_url": (
-            reverse("reports:decision_record", args=[run.pk]) + f"?lang={lang}"
+            reverse("reports:decision_record", args=[run.pk]) + _suffix(request)
             if run.finalised_at
             else ""
         ),
+        "bundle_suffix": _suffix(request),
         # Each city's scorecard is a document too; they are opened from the table above.
         "documents": Document.objects.filter(run=run).exclude(kind=Document.Kind.SCORECARD),
         "lang": lang,
@@ -159,6 +180,7 @@ def _ranking_document(request: HttpRequest, run_id: int, kind: str) -> HttpRespo
         kind=kind,
         language=_language(request),
         compared_with=_since(request, run),
+        unit=_unit(request),
         by=request.user,
     )
     return _download(request, document)
@@ -182,6 +204,7 @@ def decision_record(request: HttpRequest, run_id: int) -> HttpResponseBase:
             run=run,
             kind=Document.Kind.DECISION_RECORD,
             language=_language(request),
+            unit=_unit(request),
             by=request.user,
         )
     except documents.DocumentRefused:
@@ -195,7 +218,11 @@ def scorecards_bundle(request: HttpRequest, run_id: int) -> HttpResponseBase:
     """Ask for every city's scorecard in one ZIP: built by a task, its progress shown."""
     run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
     document = documents.document_request(
-        run=run, kind=Document.Kind.SCORECARDS, language=_language(request), by=request.user
+        run=run,
+        kind=Document.Kind.SCORECARDS,
+        language=_language(request),
+        unit=_unit(request),
+        by=request.user,
     )
     return redirect(reverse("reports:document", args=[document.pk]))
 

@@ -27,9 +27,11 @@ UNSAID: dict[tuple[str, str], str] = {
     ("run", "%(file)s: dry run, nothing was saved; it would be %(summary)s."): (
         "a dry run of an import (试运行), not an evaluation run"
     ),
-    ("run", "From the project's directory on a server holding the programme's database, run:"): (
-        "run a command (运行)"
-    ),
+    (
+        "run",
+        "From the project's directory on a server holding the programme's database, after the "
+        "README's install, run:",
+    ): "run a command (运行)",
     ("official", "official"): "the kind of a run: 正式 (an official run), not a city's official",
     ("official", "official (its decisions go to sign-off)"): "the kind of a run: 正式",
     ("official", "Run the mid-term evaluation now (official)"): "an official run: 正式",
