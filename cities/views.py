@@ -373,8 +373,9 @@ def excel_template(request: HttpRequest, participation: Participation) -> HttpRe
     still to report; without a choice, of every one of them."""
     owed = [Period.parse(row.period) for row in _fillable(participation, request)]
     asked = _chosen_periods(request)
-    chosen = [p for p in owed if p.label in asked] if asked else owed
-    if request.GET.get("choose") and not chosen:
+    chose = bool(asked or request.GET.get("choose"))
+    chosen = [p for p in owed if p.label in asked] if chose else owed
+    if chose and not chosen:
         messages.error(request, _("Choose at least one period for the template."))
         return redirect("cities:excel", pk=participation.pk)
     rules = list(
