@@ -119,6 +119,18 @@ def _move_values(
     audited_bulk_update(values, MetricValue, VALUE_FIELDS, by=by, reason=reason)
 
 
+def _period_values(report: Report) -> tuple[list[MetricValue], list[MetricValue]]:
+    """The period's values, locked: all of them, and the report's own, which move with it. A
+    value already approved outside the report (an audited file) is the period's but not the
+    report's: it counts towards a complete report and stays as it is, whatever the report
+    goes through."""
+    values = selectors.period_values(
+        city_id=report.participation.city_id, period=report.period, lock=True
+    )
+    own = [v for v in values if v.report_id == report.pk or v.status != MetricValue.Status.APPROVED]
+    return values, own
+
+
 def _record(report: Report, *, by: User | None, reason: str) -> Report:
     report.version += 1
     return audited_save(report, by=by, reason=reason)
@@ -345,14 +357,12 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         return report
     if version is not None and version != report.version:
         raise StaleVersion(report, version)
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    every, values = _period_values(report)
     if not values:
         raise WorkflowError(
             [FieldError("values", gettext("the report has no values to submit"), "no_values")]
         )
-    missing = selectors.report_missing_indicators(report=report, values=values)
+    missing = selectors.report_missing_indicators(report=report, values=every)
     if missing:
         raise WorkflowError(
             [
@@ -455,9 +465,7 @@ def report_approve(*, report: Report, by: User) -> Report:
     if _check_step(report, "approve", by=by):
         return report
     now = timezone.now()
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    _every, values = _period_values(report)
     report.status = REPORT.target_of("approve")
     report.reviewed_by, report.reviewed_at = by, now
     report.review_comment = ""
@@ -494,9 +502,7 @@ BACK_TO_CITY = {
 def _back_to_city(report: Report, step: str, *, text: str, by: User) -> Report:
     """Return or reopen: the report goes back to the city with the reviewer's words, and its
     values stop counting until it is approved again."""
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    _every, values = _period_values(report)
     report.status = REPORT.target_of(step)
     report.reviewed_by, report.reviewed_at = by, timezone.now()
     report.review_comment = text
