@@ -45,7 +45,7 @@ from evaluation.selectors import (
     participation_periods,
     period_values,
     programme_spec,
-    reports_missing_indicators,
+    reports_gaps,
     ruleset_current,
     values_a_year_earlier,
 )
@@ -473,10 +473,11 @@ class ReadyRow:
     report_id: int
     state_label: str
     missing: list[str]
+    empty: bool
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.empty
 
 
 def reports_to_submit(
@@ -500,7 +501,7 @@ def reports_to_submit(
     reports.sort(key=lambda report: (report.period.end, report.period.start))
     if not reports:
         return []
-    missing = reports_missing_indicators(participation=participation, reports=reports)
+    gaps = reports_gaps(participation=participation, reports=reports)
     names = {
         rule.indicator.code: vocabulary.indicator_name(rule.indicator)
         for rule in ruleset_current(programme=participation.programme).rules.select_related(
@@ -512,7 +513,8 @@ def reports_to_submit(
             period=report.period.label,
             report_id=report.pk,
             state_label=workflow.REPORT.label(report.status),
-            missing=[names.get(code, code) for code in missing[report.pk]],
+            missing=[names.get(code, code) for code in gaps[report.pk].missing],
+            empty=not gaps[report.pk].has_values,
         )
         for report in reports
     ]

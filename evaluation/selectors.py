@@ -508,22 +508,48 @@ def _missing(rules: Iterable[tuple[int, str]], present: set[int]) -> list[str]:
     return [code for indicator_id, code in rules if indicator_id not in present]
 
 
-def reports_missing_indicators(
+@dataclass(frozen=True)
+class ReportGaps:
+    """What keeps a report from being submitted: the indicators it has no value for, and
+    whether it has any value of its own at all (a figure approved outside it, by an audited
+    file, counts towards a complete period but is not the report's to submit)."""
+
+    missing: list[str]
+    has_values: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.has_values and not self.missing
+
+
+def reports_gaps(
     *, participation: Participation, reports: Sequence[Report]
-) -> dict[int, list[str]]:
-    """For each of the city's ``reports``, the indicators it has no value for yet (by the rule
-    of :func:`report_missing_indicators`), in three queries whatever their number."""
+) -> dict[int, ReportGaps]:
+    """For each of the city's ``reports``, what it still lacks before it can be submitted (the
+    rules ``report_submit`` applies), in three queries whatever their number."""
     rules = list(
         ruleset_current(programme=participation.programme)
         .rules.order_by("indicator__position")
         .values_list("indicator_id", "indicator__code")
     )
     present: dict[Period, set[int]] = defaultdict(set)
-    for year, granularity, number, indicator_id in MetricValue.objects.filter(
+    # Whose values they are: a report's id, or None for a value in no report not yet approved
+    # (a report takes it when submitted); an approved one outside every report is nobody's.
+    owners: dict[Period, set[int | None]] = defaultdict(set)
+    for year, granularity, number, indicator_id, report_id, status in MetricValue.objects.filter(
         city_id=participation.city_id, year__in={report.year for report in reports}
-    ).values_list("year", "granularity", "number", "indicator_id"):
-        present[Period(year, GRANULARITIES[granularity], number)].add(indicator_id)
-    return {report.pk: _missing(rules, present[report.period]) for report in reports}
+    ).values_list("year", "granularity", "number", "indicator_id", "report_id", "status"):
+        period = Period(year, GRANULARITIES[granularity], number)
+        present[period].add(indicator_id)
+        if report_id is not None or status != MetricValue.Status.APPROVED:
+            owners[period].add(report_id)
+    return {
+        report.pk: ReportGaps(
+            missing=_missing(rules, present[report.period]),
+            has_values=bool(owners[report.period] & {report.pk, None}),
+        )
+        for report in reports
+    }
 
 
 def report_comments(*, report_id: int) -> list[ReportComment]:

@@ -13,6 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -201,11 +202,16 @@ class ReportAdmin(PeriodColumn, SimpleHistoryAdmin):
             '<ul class="city-answers">{}</ul>',
             format_html_join(
                 "",
-                "<li><strong>{}</strong> · {}: {}</li>",
+                "<li><strong>{}</strong> {}</li>",
                 (
                     (
-                        answer.author.get_full_name() or answer.author.get_username(),
-                        date_format(localtime(answer.created_at), "SHORT_DATETIME_FORMAT"),
+                        gettext("%(who)s, %(when)s:")
+                        % {
+                            "who": answer.author.get_full_name() or answer.author.get_username(),
+                            "when": date_format(
+                                localtime(answer.created_at), "SHORT_DATETIME_FORMAT"
+                            ),
+                        },
                         answer.text,
                     )
                     for answer in answers

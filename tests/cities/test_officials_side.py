@@ -246,3 +246,18 @@ def test_a_reviewers_page_refused_to_an_official_says_why_with_a_way_home(
     page = refused.content.decode()
     assert "无权访问" in page and "/static/cities/portal.css" in page
     assert 'href="/city/"' in page and "总览" in page  # why: only reviewers see the dashboard
+
+
+def test_a_report_with_no_figure_of_its_own_is_not_offered_for_submission(
+    portal_a, official_a, city_a
+):
+    for code in complete({}):
+        add_value(city_a.city, code, "2021-05", "1")  # an audited file approved the period
+    reporting.report_create(participation=city_a, period=Period.parse("2021-05"), by=official_a)
+
+    offer = portal_a.get(f"/city/{city_a.pk}/submit/")
+
+    [row] = offer.context["rows"]
+    assert (row.period, row.missing, row.empty, row.complete) == ("2021-05", [], True, False)
+    assert 'type="checkbox"' not in offer.content.decode()
+    assert "该期间的数据已审核通过" in text(offer)
