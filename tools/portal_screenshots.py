@@ -66,7 +66,9 @@ def main(base: str, out: Path) -> None:
                 page.goto(base + f"/city/{city}/")
                 page.click("#result .links a")
                 page.wait_for_load_state("networkidle")
-                page.screenshot(path=out / f"{language}-{size_name}-9-scorecard.png", full_page=True)
+                page.screenshot(
+                    path=out / f"{language}-{size_name}-9-scorecard.png", full_page=True
+                )
                 context.close()
         browser.close()
 
