@@ -261,3 +261,23 @@ def test_a_report_with_no_figure_of_its_own_is_not_offered_for_submission(
     assert (row.period, row.missing, row.empty, row.complete) == ("2021-05", [], True, False)
     assert 'type="checkbox"' not in offer.content.decode()
     assert "该期间的数据已审核通过" in text(offer)
+
+
+def test_the_results_page_reads_a_fixed_number_of_queries(
+    portal_a, city_a, reviewer, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/city/{city_a.pk}/results/"
+    provisional = EvaluationRun.Kind.PROVISIONAL
+    run_of(city_a.programme, reviewer, django_capture_on_commit_callbacks, kind=provisional)
+    portal_a.get(url)
+    with CaptureQueriesContext(connection) as one:
+        portal_a.get(url)
+    for _ in range(3):
+        run_of(city_a.programme, reviewer, django_capture_on_commit_callbacks, kind=provisional)
+    with CaptureQueriesContext(connection) as four:
+        page = portal_a.get(url)
+    assert len(page.context["rows"]) == 4
+    assert len(four) == len(one)
