@@ -124,8 +124,8 @@ def template_workbook(
         "unit": _("The unit of the value (万元 is 10,000 yuan), for you to read."),
         "value": _(
             "The figure of the period: 0 or more; counts are whole numbers, amounts have at "
-            "most 2 decimals; write 0 for none. Every row needs a value: delete the rows of the "
-            "periods you do not report now."
+            "most 2 decimals, thousands may be grouped (1,200); write 0 for none. A row left "
+            "without a value is passed over: leave empty what you do not report now."
         ),
     }
     for column in COLUMNS:
@@ -137,8 +137,9 @@ def template_workbook(
             _(
                 "Upload the file on the portal's Excel page: you first see what would change and "
                 "every bad row; nothing is saved until you confirm, and then all rows or none. "
-                "The figures go into the periods' draft reports; submit each period on the "
-                "portal. You may also save the sheet as CSV (UTF-8 or GBK)."
+                "The figures go into the periods' draft reports; the portal then offers to "
+                "submit the complete ones in one step. You may also save the sheet as CSV "
+                "(UTF-8 or GBK)."
             ),
         ]
     )

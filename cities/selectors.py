@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Model, Sum
+from django.utils import timezone
 
 from config.db.prepared import fetch_all_prepared
 from evaluation import scoring, vocabulary, workflow
@@ -30,10 +31,13 @@ from evaluation.models import (
     Participation,
     Programme,
     Report,
+    ReportComment,
     Ruleset,
     Target,
 )
 from evaluation.models.cities import City
+from evaluation.reasons import reason_words
+from evaluation.schedules import next_provisional_run
 from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
@@ -41,6 +45,7 @@ from evaluation.selectors import (
     participation_periods,
     period_values,
     programme_spec,
+    reports_gaps,
     ruleset_current,
     values_a_year_earlier,
 )
@@ -110,9 +115,12 @@ class IndicatorStanding:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """The latest result the official may see: a provisional run's (for information), or a
-    finalised official run's (decided: ``amount`` is the signed-off one)."""
+    """A result the official may see: a provisional run's (for information), or a finalised
+    official run's (decided: ``amount`` is the signed-off one). ``run_id`` and ``city_code``
+    name its scorecard."""
 
+    run_id: int
+    city_code: str
     official: bool
     as_of: dt.date
     finished_at: dt.datetime | None
@@ -126,11 +134,75 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
+class ReturnedRow:
+    """A report the reviewers sent back to the city: when, and what they said."""
+
+    period: str
+    returned_on: dt.datetime | None
+    comment: str
+
+
+@dataclass(frozen=True)
 class Standing:
     participation: Participation
     next_evaluation: dt.date
     indicators: list[IndicatorStanding]
     run: RunSummary | None
+    returned: list[ReturnedRow] = field(default_factory=list)
+    # When the nightly provisional evaluation runs next (None: not scheduled on this server).
+    next_provisional: dt.datetime | None = None
+
+
+def _summary(result: CityResult) -> RunSummary:
+    decision = getattr(result, "decision", None)
+    amount = decision.recommended_amount if decision is not None else Decimal(0)
+    decided = decision.recommended_decision if decision is not None else "withhold"
+    if decision is not None and decision.final_amount is not None:
+        amount, decided = decision.final_amount, decision.final_decision
+    return RunSummary(
+        run_id=result.run_id,
+        city_code=result.participation.city.code,
+        official=result.run.kind == EvaluationRun.Kind.OFFICIAL,
+        as_of=result.run.as_of,
+        finished_at=result.run.finished_at,
+        finalised_at=result.run.finalised_at,
+        score=result.score,
+        grade=result.grade,
+        grade_label=str(vocabulary.Grade(result.grade).label),
+        amount=amount,
+        decision=decided,
+        decision_label=str(vocabulary.Decision(decided).label),
+    )
+
+
+def city_results(
+    *, participation: Participation, fetched_by: User | AnonymousUser
+) -> list[RunSummary]:
+    """Every result of the city the official may see (the one rule,
+    ``access.city_results_for``), newest first: what their scorecards show. One query."""
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    return [
+        _summary(result)
+        for result in city_results_for(fetched_by)
+        .filter(participation=participation)
+        .select_related("run", "decision", "participation__city")
+        .order_by("-run__finished_at", "-run_id")
+    ]
+
+
+def returned_reports(*, participation: Participation) -> list[ReturnedRow]:
+    """The city's reports awaiting its correction with the reviewer's comment (returned, or
+    reopened), newest return first."""
+    return [
+        ReturnedRow(period=report.period.label, returned_on=report.reviewed_at, comment=comment)
+        for report in Report.objects.filter(
+            participation=participation,
+            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
+        )
+        .exclude(review_comment="")
+        .order_by("-reviewed_at", "-id")
+        if (comment := report.review_comment)
+    ]
 
 
 def _latest_result(
@@ -141,7 +213,7 @@ def _latest_result(
     return (
         city_results_for(fetched_by)
         .filter(participation=participation)
-        .select_related("run", "decision")
+        .select_related("run", "decision", "participation__city")
         .order_by("-run__finished_at", "-run_id")
         .first()
     )
@@ -184,23 +256,7 @@ def city_standing(
     run: RunSummary | None = None
     if result is not None:
         shown = {r.indicator_id: r for r in result.indicator_results.all()}
-        decision = getattr(result, "decision", None)
-        amount = decision.recommended_amount if decision is not None else Decimal(0)
-        decided = decision.recommended_decision if decision is not None else "withhold"
-        if decision is not None and decision.final_amount is not None:
-            amount, decided = decision.final_amount, decision.final_decision
-        run = RunSummary(
-            official=result.run.kind == EvaluationRun.Kind.OFFICIAL,
-            as_of=result.run.as_of,
-            finished_at=result.run.finished_at,
-            finalised_at=result.run.finalised_at,
-            score=result.score,
-            grade=result.grade,
-            grade_label=str(vocabulary.Grade(result.grade).label),
-            amount=amount,
-            decision=decided,
-            decision_label=str(vocabulary.Decision(decided).label),
-        )
+        run = _summary(result)
 
     by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
     for total in totals:
@@ -260,7 +316,14 @@ def city_standing(
                 ],
             )
         )
-    return Standing(participation=participation, next_evaluation=by, indicators=rows, run=run)
+    return Standing(
+        participation=participation,
+        next_evaluation=by,
+        indicators=rows,
+        run=run,
+        returned=returned_reports(participation=participation),
+        next_provisional=(None if run is not None else next_provisional_run(now=timezone.now())),
+    )
 
 
 @functools.cache
@@ -296,6 +359,8 @@ def _dashboard_version_sql() -> str:
             f"{changes} FROM {history(MetricValue)} h WHERE h.city_id = {city}",
             f"{changes} FROM {history(Participation)} h WHERE h.id = %(participation)s",
             f"{changes} FROM {history(Target)} h WHERE h.participation_id = %(participation)s",
+            # The reports returned to the city, with the reviewer's comment.
+            f"{changes} FROM {history(Report)} h WHERE h.participation_id = %(participation)s",
             # (The programme's own history is counted with the header's programmes, below.)
             f"{changes} FROM {history(Ruleset)} h WHERE h.programme_id = {programme}",
             f"{changes} FROM {history(IndicatorRule)} h JOIN {table(Ruleset)} r"
@@ -320,9 +385,9 @@ def _dashboard_version_sql() -> str:
 def dashboard_version(*, fetched_by: User | AnonymousUser, pk: int) -> str:
     """A word that changes whenever anything the dashboard of participation ``pk`` shows
     ``fetched_by`` changes: what :func:`city_standing` reads (the city's approved and submitted
-    values, the participation and its targets, the programme, its rulesets and their indicator
-    rules, the indicators' names and units, the city's results the official may see) and the
-    official's cities in the header.
+    values, the participation and its targets, its reports (the returned ones are listed), the
+    programme, its rulesets and their indicator rules, the indicators' names and units, the
+    city's results the official may see) and the official's cities in the header.
     One query, so the page can be cached under it (``cities.views.dashboard``). ``NotFound``
     unless ``fetched_by`` is an official of that participation, whatever the cache holds."""
     if not fetched_by.is_authenticated:
@@ -367,8 +432,6 @@ def city_periods(
     submitted, returned, approved), due date and lateness; a returned report carries the
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
-    from django.utils.translation import gettext as _
-
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
     comments = dict(
@@ -382,17 +445,11 @@ def city_periods(
     )
     out: list[PeriodRow] = []
     for row in rows:
-        # Nothing yet, but not due yet either.
-        not_due = row.report is None and row.fillable and not row.missing
         out.append(
             PeriodRow(
                 period=row.label,
-                state="open" if not_due else row.status,
-                state_label=(
-                    _("not yet filled in, not yet due")
-                    if not_due
-                    else workflow.REPORT.label(row.status)
-                ),
+                state=row.shown_state,
+                state_label=row.state_label,
                 due_date=row.due_date,
                 late=row.late and not workflow.REPORT.state(row.status).final,
                 report_id=row.report,
@@ -402,6 +459,65 @@ def city_periods(
         )
     out.reverse()
     return out
+
+
+# Submit several reports at once ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadyRow:
+    """A report the official may still submit (a draft, or returned): whether it is complete,
+    and else the indicators it still needs, by name."""
+
+    period: str
+    report_id: int
+    state_label: str
+    missing: list[str]
+    empty: bool
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.empty
+
+
+def reports_to_submit(
+    *,
+    participation: Participation,
+    fetched_by: User | AnonymousUser,
+    periods: list[Period] | None = None,
+) -> list[ReadyRow]:
+    """The city's reports the official may still submit (the workflow table: open to the city,
+    and opened), oldest first, of ``periods`` if given; each says whether it is complete (the
+    rule ``report_submit`` applies). A fixed number of queries whatever their number."""
+    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    reports = [
+        report
+        for report in Report.objects.filter(participation=participation).order_by(
+            "year", "granularity", "number"
+        )
+        if workflow.REPORT.open_to(report.status, workflow.Actor.OFFICIAL)
+        and (periods is None or report.period in periods)
+    ]
+    reports.sort(key=lambda report: (report.period.end, report.period.start))
+    if not reports:
+        return []
+    gaps = reports_gaps(participation=participation, reports=reports)
+    names = {
+        rule.indicator.code: vocabulary.indicator_name(rule.indicator)
+        for rule in ruleset_current(programme=participation.programme).rules.select_related(
+            "indicator"
+        )
+    }
+    return [
+        ReadyRow(
+            period=report.period.label,
+            report_id=report.pk,
+            state_label=workflow.REPORT.label(report.status),
+            missing=[names.get(code, code) for code in gaps[report.pk].missing],
+            empty=not gaps[report.pk].has_values,
+        )
+        for report in reports
+    ]
 
 
 # Enter a period ---------------------------------------------------------------------------
@@ -434,6 +550,38 @@ class PeriodEntry:
     locked_reason: str | None
     state_label: str
     comment: str
+    review_comment: str
+    answers: list[AnswerRow]
+
+    @property
+    def can_answer(self) -> bool:
+        """The reviewer left a comment on the report, which the official may answer."""
+        return bool(self.review_comment)
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A comment on a report: who wrote it (by name), when, what."""
+
+    when: dt.datetime
+    who: str
+    text: str
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+def report_answers(*, report: Report | None) -> list[AnswerRow]:
+    """The answers written on ``report``, oldest first (one query)."""
+    if report is None:
+        return []
+    return [
+        AnswerRow(when=comment.created_at, who=_person(comment.author), text=comment.text)
+        for comment in ReportComment.objects.filter(report=report).select_related("author")
+    ]
 
 
 def period_entry(
@@ -507,6 +655,8 @@ def period_entry(
         locked_reason=locked,
         state_label=workflow.REPORT.label(status) if report is not None else "",
         comment=report.review_comment if report is not None and awaits_city else "",
+        review_comment=report.review_comment if report is not None else "",
+        answers=report_answers(report=report),
     )
 
 
@@ -519,6 +669,7 @@ class HistoryRow:
     who: str
     period: str
     indicator: str
+    places: int
     old: Decimal | None
     new: Decimal | None
     status: str
@@ -527,74 +678,114 @@ class HistoryRow:
 
 @dataclass(frozen=True)
 class CommentRow:
+    """A word on a report: the reviewer's (a return or a reopening, ``from_reviewer``) or an
+    official's answer."""
+
     when: dt.datetime
     who: str
     period: str
     status: str
     comment: str
+    from_reviewer: bool = True
+
+
+@dataclass(frozen=True)
+class History:
+    """The city's history as the official reads it, filtered by period and indicator: each
+    value's changes and why, newest first, the words on its reports, and the choices of the
+    filters."""
+
+    rows: list[HistoryRow]
+    comments: list[CommentRow]
+    periods: list[str]
+    indicators: list[tuple[str, str]]
+    period: str
+    indicator: str
+    more: bool
 
 
 def value_history(
-    *, participation: Participation, fetched_by: User | AnonymousUser, limit: int = 500
-) -> tuple[list[HistoryRow], list[CommentRow]]:
-    """Each value's history (who, when, old, new), newest first, and the reviewers' comments
-    (returns and reopenings)."""
+    *,
+    participation: Participation,
+    fetched_by: User | AnonymousUser,
+    period: Period | None = None,
+    indicator: str = "",
+    limit: int = 500,
+) -> History:
+    """Each value's history (who, when, old, new, why in words), newest first, of ``period``
+    and ``indicator`` if given; the reviewers' comments (returns and reopenings) and the
+    officials' answers on the reports of those periods. A fixed number of queries."""
     participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
     indicators = {i.pk: i for i in Indicator.objects.all()}
-    records = list(
-        MetricValue.history.filter(city_id=participation.city_id)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id")
-        .values(
-            "id",
-            "indicator_id",
-            "year",
-            "granularity",
-            "number",
-            "value",
-            "status",
-            "history_date",
-            "history_user__username",
-            "history_change_reason",
-        )
-    )
+    scored = [
+        rule.indicator
+        for rule in ruleset_current(programme=participation.programme)
+        .rules.select_related("indicator")
+        .order_by("indicator__position")
+    ]
+    records = MetricValue.history.filter(city_id=participation.city_id)
+    comments = Report.history.filter(participation_id=participation.pk)
+    answers = ReportComment.objects.filter(report__participation_id=participation.pk)
+    if period is not None:
+        at = {"year": period.year, "granularity": str(period.granularity), "number": period.number}
+        records = records.filter(**at)
+        comments = comments.filter(**at)
+        answers = answers.filter(**{f"report__{key}": value for key, value in at.items()})
+    chosen = next((i for i in scored if i.code == indicator), None)
+    if chosen is not None:
+        records = records.filter(indicator_id=chosen.pk)
     rows: list[HistoryRow] = []
     previous: dict[int, Decimal] = {}
-    for record in records:
+    for record in records.order_by("id", "history_date", "history_id").values(
+        "id",
+        "indicator_id",
+        "year",
+        "granularity",
+        "number",
+        "value",
+        "status",
+        "history_date",
+        "history_user__username",
+        "history_user__first_name",
+        "history_user__last_name",
+        "history_change_reason",
+    ):
         old = previous.get(record["id"])
         new = record["value"]
         previous[record["id"]] = new
-        period = Period(record["year"], Granularity(record["granularity"]), record["number"])
+        shown = indicators[record["indicator_id"]]
         rows.append(
             HistoryRow(
                 when=record["history_date"],
-                who=record["history_user__username"] or "—",
-                period=period.label,
-                indicator=vocabulary.indicator_name(indicators[record["indicator_id"]]),
+                who=_who(record),
+                period=Period(
+                    record["year"], Granularity(record["granularity"]), record["number"]
+                ).label,
+                indicator=vocabulary.indicator_name(shown),
+                places=shown.decimal_places,
                 old=old,
                 new=new,
                 status=record["status"],
-                reason=record["history_change_reason"] or "",
+                reason=reason_words(record["history_change_reason"]),
             )
         )
     rows.sort(key=lambda r: r.when, reverse=True)
-    comments = [
+    said = [
         CommentRow(
             when=h["history_date"],
-            who=h["history_user__username"] or "—",
+            who=_who(h),
             period=Period(h["year"], Granularity(h["granularity"]), h["number"]).label,
             status=h["status"],
             comment=h["review_comment"],
         )
-        for h in Report.history.filter(
-            participation_id=participation.pk,
-            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
-        )
+        for h in comments.filter(status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL))
         .exclude(review_comment="")
         .order_by("-history_date")
         .values(
             "history_date",
             "history_user__username",
+            "history_user__first_name",
+            "history_user__last_name",
             "year",
             "granularity",
             "number",
@@ -605,10 +796,51 @@ def value_history(
     # A returned report's history has one row per change while returned; keep each comment once.
     seen: set[tuple[str, str]] = set()
     unique = []
-    for comment in reversed(comments):
+    for comment in reversed(said):
         key = (comment.period, comment.comment)
         if key not in seen:
             seen.add(key)
             unique.append(comment)
-    unique.reverse()
-    return rows[:limit], unique
+    unique += [
+        CommentRow(
+            when=answer.created_at,
+            who=_person(answer.author),
+            period=answer.report.period.label,
+            status=answer.report.status,
+            comment=answer.text,
+            from_reviewer=False,
+        )
+        for answer in answers.select_related("author", "report")
+    ]
+    unique.sort(key=lambda c: c.when, reverse=True)
+    periods = sorted(
+        {
+            Period(year, Granularity(granularity), number)
+            for year, granularity, number in MetricValue.objects.filter(
+                city_id=participation.city_id
+            )
+            .values_list("year", "granularity", "number")
+            .distinct()
+        },
+        key=lambda p: (p.end, p.start),
+        reverse=True,
+    )
+    return History(
+        rows=rows[:limit],
+        comments=unique,
+        periods=[p.label for p in periods],
+        indicators=[(i.code, vocabulary.indicator_name(i)) for i in scored],
+        period=period.label if period is not None else "",
+        indicator=chosen.code if chosen is not None else "",
+        more=len(rows) > limit,
+    )
+
+
+def _who(record: dict[str, str]) -> str:
+    """Someone by their name, from a history row's values (their user name if none given)."""
+    name = " ".join(
+        part
+        for part in (record.get("history_user__first_name"), record.get("history_user__last_name"))
+        if part
+    )
+    return name or record.get("history_user__username") or "—"

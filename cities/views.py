@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -30,8 +31,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cities import selectors
 from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
+from cities.selectors import PeriodRow
 from evaluation import vocabulary
 from evaluation.exceptions import (
+    FileRefused,
     Forbidden,
     ImportRefused,
     NotFound,
@@ -39,7 +42,7 @@ from evaluation.exceptions import (
     StaleVersion,
     WorkflowError,
 )
-from evaluation.models import MetricValue, Participation
+from evaluation.models import MetricValue, Participation, Report
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.services import reporting
@@ -173,6 +176,18 @@ def _dashboard_page(request: HttpRequest, pk: int, today: dt.date, *, csrf_slot:
 
 
 @for_city
+def results(request: HttpRequest, participation: Participation) -> HttpResponse:
+    """Every evaluation result of the city the official may see, each with its scorecard (page
+    and PDF)."""
+    rows = selectors.city_results(participation=participation, fetched_by=request.user)
+    return render(
+        request,
+        "cities/results.html",
+        _context(request, participation, rows=rows, nav="results"),
+    )
+
+
+@for_city
 def periods(request: HttpRequest, participation: Participation) -> HttpResponse:
     rows = selectors.city_periods(
         participation=participation, fetched_by=request.user, today=timezone.localdate()
@@ -209,6 +224,8 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
         )
     except NotFound:
         raise Http404() from None
+    if request.method == "POST" and request.POST.get("action") == "answer":
+        return _answer(request, participation, entry)
     version = entry.report.version if entry.report is not None else 0
     form = PeriodForm(
         request.POST or None,
@@ -273,8 +290,45 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
     return render(
         request,
         "cities/period_entry.html",
-        _context(request, participation, entry=entry, form=form, nav="periods"),
+        _context(
+            request,
+            participation,
+            entry=entry,
+            form=form,
+            nav="periods",
+            summary=_error_summary(form),
+        ),
         status=status,
+    )
+
+
+def _error_summary(form: PeriodForm) -> list[dict[str, str]]:
+    """Every error of a refused form, for the summary at the top of the page: the field's
+    name and the reason, each linking to its field (the form's own errors first)."""
+    if not form.is_bound or not form.errors:
+        return []
+    summary = [{"field": "", "label": "", "reason": str(e)} for e in form.non_field_errors()]
+    for row in form.rows:
+        for error in form.errors.get(row.code, []):
+            summary.append({"field": f"id_{row.code}", "label": row.name, "reason": str(error)})
+    return summary
+
+
+def _answer(request: HttpRequest, participation: Participation, entry: Any) -> HttpResponse:
+    """The official answers the reviewer's comment on the period's report."""
+    if entry.report is None:
+        raise Http404()
+    try:
+        reporting.report_comment_add(
+            report=entry.report, text=request.POST.get("answer", ""), by=_user(request)
+        )
+    except WorkflowError as refused:
+        for error in refused.errors:
+            messages.error(request, error.reason)
+    else:
+        messages.success(request, _("Your answer is kept with the report for the reviewers."))
+    return redirect(
+        reverse("cities:period", args=[participation.pk, entry.period.label]) + "#answers"
     )
 
 
@@ -302,21 +356,29 @@ def check_field(request: HttpRequest, participation: Participation, period: str)
     return render(request, "cities/_field_message.html", {"message": message, "field": field})
 
 
-def _owed_periods(participation: Participation, request: HttpRequest) -> list[Period]:
-    only = request.GET.get("period")
+def _fillable(participation: Participation, request: HttpRequest) -> list[PeriodRow]:
+    """The periods the official may still fill in, oldest first."""
     rows = selectors.city_periods(
         participation=participation, fetched_by=request.user, today=timezone.localdate()
     )
-    owed = [Period.parse(row.period) for row in rows if row.fillable]
-    if only:
-        owed = [p for p in owed if p.label == only]
-    return sorted(owed)
+    return [row for row in reversed(rows) if row.fillable]
+
+
+def _chosen_periods(request: HttpRequest) -> list[str]:
+    return [label for label in request.GET.getlist("period") if label]
 
 
 @for_city
 def excel_template(request: HttpRequest, participation: Participation) -> HttpResponse:
-    """A workbook of the periods still to report (or ``?period=``), every indicator."""
-    chosen = _owed_periods(participation, request)
+    """A workbook of the periods the official chose (``?period=`` once or more) among those
+    still to report; without a choice, of every one of them."""
+    owed = [Period.parse(row.period) for row in _fillable(participation, request)]
+    asked = _chosen_periods(request)
+    chose = bool(asked or request.GET.get("choose"))
+    chosen = [p for p in owed if p.label in asked] if chose else owed
+    if chose and not chosen:
+        messages.error(request, _("Choose at least one period for the template."))
+        return redirect("cities:excel", pk=participation.pk)
     rules = list(
         ruleset_current(programme=participation.programme)
         .rules.select_related("indicator")
@@ -345,7 +407,7 @@ def excel_template(request: HttpRequest, participation: Participation) -> HttpRe
 
 
 class _DryRun(Exception):
-    def __init__(self, outcome: dict[str, int]) -> None:
+    def __init__(self, outcome: dict[str, Any]) -> None:
         self.outcome = outcome
 
 
@@ -361,15 +423,45 @@ def _snapshot(participation: Participation) -> dict[tuple[str, str], Decimal]:
 SESSION_KEY = "portal_upload"
 
 
+def _excel_context(request: HttpRequest, participation: Participation, **extra: Any) -> Any:
+    """The Excel page: the periods to choose for the template, by year, and what else it
+    shows (a preview, the file's errors)."""
+    years: dict[int, list[PeriodRow]] = {}
+    for row in _fillable(participation, request):
+        years.setdefault(int(row.period[:4]), []).append(row)
+    return _context(
+        request,
+        participation,
+        nav="excel",
+        years=sorted(years.items()),
+        chosen=_chosen_periods(request),
+        **extra,
+    )
+
+
+def _refusal(context: dict[str, Any], refused: ImportRefused, name: str) -> None:
+    """A file that cannot be read at all is said of the file; otherwise every bad row (the
+    first ones, and how many errors in all)."""
+    if isinstance(refused, FileRefused):
+        context.update(file_error=refused.reason, name=name)
+    else:
+        context.update(
+            errors=_rows(refused.errors),
+            error_count=len(refused.errors) + refused.more,
+            more=refused.more_text(),
+            name=name,
+        )
+
+
 @for_city
 @require_http_methods(["GET", "POST"])
 def excel_upload(request: HttpRequest, participation: Participation) -> HttpResponse:
     """Upload a filled template (or a CSV): first a preview of what would change and every bad
     row, from the very import the API runs, rolled back; then, confirmed, the same load for
-    real, all or nothing."""
+    real, all or nothing, and the offer to submit the complete reports it filled."""
     user = _user(request)
-    context = _context(request, participation, nav="excel")
     form = UploadForm()
+    context = _excel_context(request, participation, form=form)
     if request.method == "POST" and request.POST.get("action") == "load":
         kept = request.session.get(SESSION_KEY)
         if not kept or kept.get("participation") != participation.pk:
@@ -385,17 +477,19 @@ def excel_upload(request: HttpRequest, participation: Participation) -> HttpResp
                 limits=upload_limits("portal"),
             )
         except ImportRefused as refused:
-            context.update(_refusal(refused), form=form)
+            _refusal(context, refused, kept["name"])
             return render(request, "cities/excel.html", context, status=400)
         del request.session[SESSION_KEY]
         messages.success(
             request,
-            _("Loaded %(rows)d figures into %(reports)d draft reports; submit each period.")
+            _("Loaded %(rows)d figures into %(reports)d draft reports.")
             % {"rows": outcome["rows"], "reports": outcome["reports"]},
         )
-        return redirect("cities:periods", pk=participation.pk)
+        loaded = "&".join(f"period={label}" for label in cast(list[str], outcome["periods"]))
+        return redirect(reverse("cities:submit", args=[participation.pk]) + f"?{loaded}")
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
+        context["form"] = form
         if form.is_valid():
             upload = form.cleaned_data["file"]
             limits = upload_limits("portal")
@@ -413,42 +507,101 @@ def excel_upload(request: HttpRequest, participation: Participation) -> HttpResp
                     after = _snapshot(participation)
                     raise _DryRun(outcome)
             except ImportRefused as refused:
-                context.update(_refusal(refused), form=form, name=upload.name)
+                _refusal(context, refused, upload.name)
                 return render(request, "cities/excel.html", context, status=400)
             except _DryRun as dry:
                 outcome = dry.outcome
-            changes = [
-                {"period": key[0], "indicator": key[1], "old": before.get(key), "new": value}
-                for key, value in sorted(after.items())
-                if before.get(key) != value
-            ]
-            words = _indicator_words(participation)
-            for change in changes:
-                change["name"], change["unit"] = words.get(
-                    str(change["indicator"]), (change["indicator"], "")
-                )
             request.session[SESSION_KEY] = {
                 "participation": participation.pk,
                 "name": upload.name,
                 "data": base64.b64encode(data).decode("ascii"),
             }
-            context.update(preview=changes, outcome=outcome, name=upload.name, form=form)
+            context.update(
+                preview=_changes(participation, before, after),
+                outcome=outcome,
+                name=upload.name,
+            )
             return render(request, "cities/excel.html", context)
-    context.update(form=form)
     return render(request, "cities/excel.html", context)
 
 
-def _indicator_words(participation: Participation) -> dict[str, tuple[str, str]]:
-    """Each indicator's name and unit in the active language."""
-    return {
-        rule.indicator.code: (
-            vocabulary.indicator_name(rule.indicator),
-            vocabulary.indicator_unit(rule.indicator),
+def _changes(
+    participation: Participation,
+    before: dict[tuple[str, str], Decimal],
+    after: dict[tuple[str, str], Decimal],
+) -> list[dict[str, Any]]:
+    """What a load would change, in the template's order (period by period, each indicator
+    in the catalogue's order), each figure to its indicator's precision."""
+    rules = ruleset_current(programme=participation.programme).rules.select_related("indicator")
+    indicators = {rule.indicator.code: rule.indicator for rule in rules}
+    changes = []
+    for (period, code), value in after.items():
+        if before.get((period, code)) == value:
+            continue
+        indicator = indicators.get(code)
+        changes.append(
+            {
+                "period": period,
+                "indicator": code,
+                "name": vocabulary.indicator_name(indicator) if indicator else code,
+                "unit": vocabulary.indicator_unit(indicator) if indicator else "",
+                "places": indicator.decimal_places if indicator else 2,
+                "position": indicator.position if indicator else 0,
+                "old": before.get((period, code)),
+                "new": value,
+            }
         )
-        for rule in ruleset_current(programme=participation.programme).rules.select_related(
-            "indicator"
+    changes.sort(key=lambda c: (Period.parse(str(c["period"])).end, c["period"], c["position"]))
+    return changes
+
+
+@for_city
+@require_http_methods(["GET", "POST"])
+def submit_reports(request: HttpRequest, participation: Participation) -> HttpResponse:
+    """Submit several reports in one step (after an Excel load): every chosen one through the
+    same service as the period's own form; each refusal is listed with its period, and the
+    others go through."""
+    asked = [label for label in request.GET.getlist("period") if label]
+    try:
+        periods = [Period.parse(label) for label in asked] or None
+    except PeriodError:
+        raise Http404() from None
+    rows = selectors.reports_to_submit(
+        participation=participation, fetched_by=request.user, periods=periods
+    )
+    context = _context(request, participation, rows=rows, nav="periods", refusals=[])
+    if request.method == "GET":
+        return render(request, "cities/submit.html", context)
+    chosen = set(request.POST.getlist("report"))
+    done, refusals = [], []
+    for row in rows:
+        if str(row.report_id) not in chosen:
+            continue
+        report = Report.objects.get(pk=row.report_id)
+        try:
+            reporting.report_submit(report=report, version=None, by=_user(request))
+        except (WorkflowError, Forbidden) as error:
+            reasons = [e.reason for e in error.errors] if isinstance(error, WorkflowError) else []
+            refusals.append({"period": row.period, "reasons": reasons or [str(error)]})
+        else:
+            done.append(row.period)
+    if done:
+        messages.success(
+            request,
+            _("Submitted for review: %(periods)s.") % {"periods": ", ".join(done)},
         )
-    }
+    if not refusals:
+        if not done:
+            messages.error(request, _("Choose at least one complete report to submit."))
+            return redirect(request.get_full_path())
+        return redirect("cities:periods", pk=participation.pk)
+    context.update(
+        rows=selectors.reports_to_submit(
+            participation=participation, fetched_by=request.user, periods=periods
+        ),
+        refusals=refusals,
+    )
+    return render(request, "cities/submit.html", context, status=400)
 
 
 COLUMN_WORDS = {
@@ -457,16 +610,6 @@ COLUMN_WORDS = {
     "indicator": "指标代码",
     "value": "数值",
 }
-
-
-def _refusal(refused: ImportRefused) -> dict[str, Any]:
-    """A refused file's rows as the page lists them, how many errors in all, and the errors
-    not listed."""
-    return {
-        "errors": _rows(refused.errors),
-        "error_count": len(refused.errors) + refused.more,
-        "more": refused.more_text(),
-    }
 
 
 def _rows(errors: list[RowError]) -> list[dict[str, Any]]:
@@ -485,9 +628,21 @@ def _rows(errors: list[RowError]) -> list[dict[str, Any]]:
 
 @for_city
 def history(request: HttpRequest, participation: Participation) -> HttpResponse:
-    rows, comments = selectors.value_history(participation=participation, fetched_by=request.user)
+    """Each value's changes and why, and the words on the reports; ``?period=`` and
+    ``?indicator=`` narrow it (each field of a period's form links here)."""
+    label = request.GET.get("period", "")
+    try:
+        period = Period.parse(label) if label else None
+    except PeriodError:
+        period = None
+    found = selectors.value_history(
+        participation=participation,
+        fetched_by=request.user,
+        period=period,
+        indicator=request.GET.get("indicator", ""),
+    )
     return render(
         request,
         "cities/history.html",
-        _context(request, participation, rows=rows, comments=comments, nav="history"),
+        _context(request, participation, history=found, nav="history"),
     )

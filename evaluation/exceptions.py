@@ -197,6 +197,16 @@ class ImportRefused(Exception):
         return "\n".join(lines)
 
 
+class FileRefused(ImportRefused):
+    """The file as a whole cannot be read (too large, not a CSV or XLSX file, damaged, empty):
+    one reason about the file, no row to point at. Its one error is on line 0, "the file", so
+    every way in that lists rows still shows it; a page can say it of the file instead."""
+
+    def __init__(self, source: str, reason: str, code: str) -> None:
+        self.reason = reason
+        super().__init__(source, [RowError(0, None, reason, code)])
+
+
 class FrozenRulesetError(ValidationError):
     """A ruleset an evaluation has used does not change, whoever asks."""
 

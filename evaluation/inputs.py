@@ -18,8 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -70,16 +69,22 @@ MAX_TARGET = Decimal("9999999999.9999")
 MAX_AMOUNT = Decimal("999999999999.99")
 
 
+# Thousands grouped by commas, as the pages and spreadsheets write them: 1,200 or 30,000,000.50
+# (a comma anywhere else is not a number: 1,20 or 1200,5).
+GROUPED = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+
+
 def parse_number(
     text: str, *, places: int, positive: bool = False, limit: Decimal = MAX_VALUE
 ) -> Decimal:
-    """A non-negative decimal with at most ``places`` decimals; ``ValueError`` says what is
-    wrong in words for the person who wrote it, in the active language."""
+    """A non-negative decimal with at most ``places`` decimals, its thousands grouped by commas
+    or not (``1,200`` is 1200); ``ValueError`` says what is wrong in words for the person who
+    wrote it, in the active language."""
     if text == "":
         raise ValueError(Reason(gettext("a value is required"), "required"))
     not_a_number = Reason(gettext("%(text)r is not a number") % {"text": text}, "not_a_number")
     try:
-        number = Decimal(text)
+        number = Decimal(text.replace(",", "") if GROUPED.match(text) else text)
     except InvalidOperation:
         raise ValueError(not_a_number) from None
     if not number.is_finite():
@@ -335,15 +340,6 @@ def is_late(*, due: dt.date, submitted_at: dt.datetime | None, today: dt.date) -
     if submitted_at is not None:
         return timezone.localdate(submitted_at) > due
     return today > due
-
-
-def reports_late(queryset: QuerySet[Report], *, today: dt.date) -> QuerySet[Report]:
-    """``is_late`` in the database, for counting: the submission's day in the project's time
-    zone after the due date, or no submission once the due date has passed."""
-    return queryset.annotate(submitted_day=TruncDate("submitted_at")).filter(
-        Q(submitted_at__isnull=True, due_date__lt=today)
-        | Q(submitted_at__isnull=False, submitted_day__gt=F("due_date"))
-    )
 
 
 # Closed periods -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django_celery_beat.models import (
 from evaluation.models import Programme
 
 TIME_ZONE = "Asia/Shanghai"
+NIGHTLY = "nightly provisional evaluations"
 
 
 @transaction.atomic
@@ -31,7 +32,7 @@ def schedules_install() -> list[str]:
     nightly = _daily(minute="0", hour="2")
     names.append(
         _task(
-            "nightly provisional evaluations",
+            NIGHTLY,
             "evaluation.tasks.run_provisional_evaluations",
             crontab=nightly,
         )
@@ -128,3 +129,16 @@ def _task(name: str, task: str, **fields: object) -> str:
     }
     PeriodicTask.objects.update_or_create(name=name, defaults=defaults)
     return name
+
+
+def next_provisional_run(*, now: dt.datetime) -> dt.datetime | None:
+    """When the nightly provisional evaluations run next, by their installed schedule; None
+    when it is not installed or is disabled (the embedded default installs no schedule and
+    runs no beat)."""
+    task = PeriodicTask.objects.filter(name=NIGHTLY, enabled=True).select_related("crontab").first()
+    if task is None or task.crontab is None:
+        return None
+    # Celery's estimate ends a hair before the minute; the run is on the minute.
+    remaining: dt.timedelta = task.crontab.schedule.remaining_estimate(now)
+    estimate = now + remaining + dt.timedelta(seconds=1)
+    return estimate.replace(second=0, microsecond=0)

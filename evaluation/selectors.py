@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, F, IntegerField, Model, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Model,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils.translation import gettext
 
 from evaluation import inputs, workflow
 from evaluation.access import ADMINISTRATORS, REVIEWERS, participations_for, require_reviewer
@@ -25,6 +39,7 @@ from evaluation.models import (
     Participation,
     Programme,
     Report,
+    ReportComment,
     Ruleset,
     Target,
     TrancheDecision,
@@ -240,8 +255,36 @@ class PeriodStatus:
         """The city's officials may still change its figures (the workflow table)."""
         return workflow.REPORT.open_to(self.status, workflow.Actor.OFFICIAL)
 
+    @property
+    def not_due(self) -> bool:
+        """Nothing reported yet, and not due yet either."""
+        return self.report is None and self.fillable and not self.missing
+
+    @property
+    def shown_state(self) -> str:
+        """Its state as the pages mark it: the workflow's, or ``NOT_DUE``."""
+        return NOT_DUE if self.not_due else self.status
+
+    @property
+    def state_label(self) -> str:
+        """Its state in words, in the active language: the workflow table's label, or "not yet
+        due" for a period nothing has been reported for that is not due yet."""
+        if self.not_due:
+            return gettext("not yet filled in, not yet due")
+        return workflow.REPORT.label(self.status)
+
+    @property
+    def state_word(self) -> str:
+        """Its state in one word or two, for a cell of a table (the workflow table's word)."""
+        if self.not_due:
+            return gettext("not yet due")
+        return workflow.REPORT.word(self.status)
+
 
 MISSING = "missing"
+# The pages' mark of a period nothing was reported for that is not due yet (not a state of a
+# report: no step leads to or from it).
+NOT_DUE = "open"
 
 
 def participation_periods(
@@ -256,31 +299,103 @@ def participation_periods(
     not see the city gets ``NotFound``."""
     if fetched_by is not None and not _may_see(fetched_by, participation):
         raise NotFound()
+    return _periods_owed([participation], today=today)[participation.pk]
+
+
+def programme_periods(
+    *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
+) -> list[tuple[Participation, list[PeriodStatus]]]:
+    """Every participating city of ``programme`` (by code) with the periods it owes, by the
+    same rule as :func:`participation_periods`, in a fixed number of queries whatever the
+    number of cities and periods. Ministry reviewers only (``Forbidden``)."""
+    require_reviewer(fetched_by)
+    participations = list(
+        Participation.objects.filter(programme=programme)
+        .select_related("city", "programme")
+        .order_by("city__code")
+    )
+    owed = _periods_owed(participations, today=today)
+    return [(participation, owed[participation.pk]) for participation in participations]
+
+
+def _periods_owed(
+    participations: Sequence[Participation], *, today: dt.date
+) -> dict[int, list[PeriodStatus]]:
+    """The rule of the periods owed, for participations of one programme or several: one query
+    for their reports, one for their stored values (counted per period), and two per
+    programme for its ruleset's indicators."""
+    if not participations:
+        return {}
+    # A city's reports, whichever of its batches they are filed in: a period is reported once.
+    reports: dict[int, dict[Period, Report]] = defaultdict(dict)
+    for report in Report.objects.filter(city_id__in={p.city_id for p in participations}).order_by():
+        reports[report.city_id][report.period] = report
+    indicators: dict[int, list[int]] = {}
+    for programme in {p.programme_id: p.programme for p in participations}.values():
+        try:
+            indicators[programme.pk] = list(
+                ruleset_current(programme=programme).rules.values_list("indicator_id", flat=True)
+            )
+        except NoRuleset:
+            indicators[programme.pk] = []
+    # Per city and period: which granularities hold values, and how many of each programme's
+    # indicators have an approved value (one value per indicator and period, so "every
+    # indicator approved" is a count).
+    first = min(p.programme.baseline_year for p in participations)
+    counts = {
+        f"approved_{programme}": Count(
+            "pk", filter=Q(status=MetricValue.Status.APPROVED, indicator_id__in=ids)
+        )
+        for programme, ids in indicators.items()
+    }
+    stored_kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
+    approved: dict[tuple[int, int, Period], int] = {}
+    for row in (
+        MetricValue.objects.filter(
+            city_id__in={p.city_id for p in participations}, year__gte=first, year__lte=today.year
+        )
+        .order_by()
+        .values("city_id", "year", "granularity", "number")
+        .annotate(**counts)
+    ):
+        city_id, year, granularity = row["city_id"], row["year"], row["granularity"]
+        stored_kinds[(city_id, year)].add(granularity)
+        period = Period(year, GRANULARITIES[granularity], row["number"])
+        for programme_id in indicators:
+            approved[(programme_id, city_id, period)] = row[f"approved_{programme_id}"]
+    return {
+        p.pk: _periods_of(
+            p,
+            reports=reports[p.city_id],
+            indicators=len(indicators[p.programme_id]),
+            stored_kinds=stored_kinds,
+            approved=approved,
+            today=today,
+        )
+        for p in participations
+    }
+
+
+def _periods_of(
+    participation: Participation,
+    *,
+    reports: dict[Period, Report],
+    indicators: int,
+    stored_kinds: dict[tuple[int, int], set[str]],
+    approved: dict[tuple[int, int, Period], int],
+    today: dt.date,
+) -> list[PeriodStatus]:
     programme = participation.programme
-    # The city's reports, whichever of its batches they are filed in: a period is reported once.
-    reports = {r.period: r for r in Report.objects.filter(city_id=participation.city_id).order_by()}
+    city = participation.city_id
     last_year = programme.baseline_year + programme.construction_years
     years = range(programme.baseline_year, min(last_year, today.year) + 1)
-    try:
-        indicators = set(
-            ruleset_current(programme=programme).rules.values_list("indicator_id", flat=True)
-        )
-    except NoRuleset:
-        indicators = set()
-    stored_kinds: dict[int, set[str]] = defaultdict(set)
-    approved: dict[Period, set[int]] = defaultdict(set)
-    for year, granularity, number, indicator_id, status in MetricValue.objects.filter(
-        city_id=participation.city_id, year__in=list(years)
-    ).values_list("year", "granularity", "number", "indicator_id", "status"):
-        stored_kinds[year].add(granularity)
-        if status == MetricValue.Status.APPROVED:
-            approved[Period(year, GRANULARITIES[granularity], number)].add(indicator_id)
     chosen = {period.year: period.granularity for period in reports}
     periods: list[Period] = []
     for year in years:
         default = Granularity.YEAR if year == programme.baseline_year else Granularity.MONTH
-        if year not in chosen and len(stored_kinds[year]) == 1:
-            default = GRANULARITIES[next(iter(stored_kinds[year]))]
+        kinds = stored_kinds.get((city, year), set())
+        if year not in chosen and len(kinds) == 1:
+            default = GRANULARITIES[next(iter(kinds))]
         periods += [
             p
             for p in year_parts(year, chosen.get(year, default))
@@ -290,7 +405,8 @@ def participation_periods(
     for period in periods:
         report = reports.get(period)
         due = inputs.due_date(programme=programme, period=period)
-        if report is None and indicators and indicators <= approved.get(period, set()):
+        all_approved = indicators and approved.get((programme.pk, city, period)) == indicators
+        if report is None and all_approved:
             out.append(PeriodStatus(period, due, None, "approved", late=False, missing=False))
             continue
         submitted_at = report.submitted_at if report is not None else None
@@ -305,6 +421,15 @@ def participation_periods(
             )
         )
     return out
+
+
+def reminder_owed(row: PeriodStatus, today: dt.date) -> bool:
+    """Whether a reviewer's reminder to the city names the period: it awaits the city (nothing
+    reported, a draft, or returned) and is due within ``REMINDER_DAYS_BEFORE`` days, or
+    overdue."""
+    return row.awaits_city and today >= row.due_date - dt.timedelta(
+        days=settings.REMINDER_DAYS_BEFORE
+    )
 
 
 def _may_see(user: User | AnonymousUser, participation: Participation) -> bool:
@@ -383,14 +508,64 @@ def values_a_year_earlier(*, city_id: int, period: Period) -> dict[int, MetricVa
 def report_missing_indicators(*, report: Report, values: Sequence[MetricValue]) -> list[str]:
     """The indicators of the programme's current ruleset the report has no value for. A report
     is complete, and can be submitted, only with a value for every one (zero is a value)."""
-    present = {value.indicator_id for value in values}
-    return [
-        code
-        for indicator_id, code in ruleset_current(programme=report.participation.programme)
+    rules = ruleset_current(programme=report.participation.programme).rules
+    return _missing(
+        rules.order_by("indicator__position").values_list("indicator_id", "indicator__code"),
+        {value.indicator_id for value in values},
+    )
+
+
+def _missing(rules: Iterable[tuple[int, str]], present: set[int]) -> list[str]:
+    return [code for indicator_id, code in rules if indicator_id not in present]
+
+
+@dataclass(frozen=True)
+class ReportGaps:
+    """What keeps a report from being submitted: the indicators it has no value for, and
+    whether it has any value of its own at all (a figure approved outside it, by an audited
+    file, counts towards a complete period but is not the report's to submit)."""
+
+    missing: list[str]
+    has_values: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.has_values and not self.missing
+
+
+def reports_gaps(
+    *, participation: Participation, reports: Sequence[Report]
+) -> dict[int, ReportGaps]:
+    """For each of the city's ``reports``, what it still lacks before it can be submitted (the
+    rules ``report_submit`` applies), in three queries whatever their number."""
+    rules = list(
+        ruleset_current(programme=participation.programme)
         .rules.order_by("indicator__position")
         .values_list("indicator_id", "indicator__code")
-        if indicator_id not in present
-    ]
+    )
+    present: dict[Period, set[int]] = defaultdict(set)
+    # Whose values they are: a report's id, or None for a value in no report not yet approved
+    # (a report takes it when submitted); an approved one outside every report is nobody's.
+    owners: dict[Period, set[int | None]] = defaultdict(set)
+    for year, granularity, number, indicator_id, report_id, status in MetricValue.objects.filter(
+        city_id=participation.city_id, year__in={report.year for report in reports}
+    ).values_list("year", "granularity", "number", "indicator_id", "report_id", "status"):
+        period = Period(year, GRANULARITIES[granularity], number)
+        present[period].add(indicator_id)
+        if report_id is not None or status != MetricValue.Status.APPROVED:
+            owners[period].add(report_id)
+    return {
+        report.pk: ReportGaps(
+            missing=_missing(rules, present[report.period]),
+            has_values=bool(owners[report.period] & {report.pk, None}),
+        )
+        for report in reports
+    }
+
+
+def report_comments(*, report_id: int) -> list[ReportComment]:
+    """The answers written on a report, oldest first, with their authors (one query)."""
+    return list(ReportComment.objects.filter(report_id=report_id).select_related("author"))
 
 
 def report_review_steps(*, report: Report) -> list[workflow.Step]:
@@ -515,9 +690,10 @@ def audited_models() -> dict[str, type[Model]]:
 
 
 def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> list[HistoryEntry]:
-    """The history of one audited object (``model`` is a key of ``audited_models()``), oldest first,
-    each entry with its changes against the one before; a report's history includes its
-    values'. Ministry reviewers only (``Forbidden``); an unknown object is ``NotFound``."""
+    """The history of one audited object (``model`` is a key of ``audited_models()``), oldest
+    first, each entry with its changes against the one before; a report's history includes its
+    values' and the officials' answers on it (``comment``). Ministry reviewers only
+    (``Forbidden``); an unknown object is ``NotFound``."""
     require_reviewer(fetched_by)
     klass = audited_models().get(model)
     if klass is None:
@@ -537,6 +713,19 @@ def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> 
             by_value.setdefault(record.id, []).append(record)
         for value_records in by_value.values():
             entries += _history_entries(value_records, "metricvalue")
+        entries += [
+            HistoryEntry(
+                object="comment",
+                object_id=comment.pk,
+                type="created",
+                at=comment.created_at,
+                by=comment.author.username,
+                by_name=comment.author.get_full_name() or comment.author.username,
+                reason=None,
+                changes=[FieldChange("text", None, comment.text)],
+            )
+            for comment in report_comments(report_id=pk)
+        ]
     entries.sort(key=lambda e: (e.at, e.object))
     return entries
 

@@ -34,7 +34,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.utils.translation import gettext
 
-from evaluation.exceptions import ImportRefused, RowError
+from evaluation.exceptions import FileRefused, ImportRefused, RowError
 from evaluation.inputs import control_character_error
 
 __all__ = [
@@ -60,6 +60,10 @@ MAX_COLUMN = "Z"
 # lines beyond its row limit before it is refused unread.
 SPARE_LINES = 100
 CHUNK = 1 << 20
+
+
+# The first bytes of an OLE2 compound file: Excel 97-2003's .xls, whatever the file is named.
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 
 
 @dataclass(frozen=True)
@@ -108,19 +112,13 @@ def _size(count: int) -> str:
 
 
 def _too_large(name: str, size: int, limits: UploadLimits) -> ImportRefused:
-    return ImportRefused(
+    return FileRefused(
         name,
-        [
-            RowError(
-                WHOLE_FILE,
-                None,
-                gettext(
-                    "the file is %(size)s; at most %(limit)s is accepted here: split it into "
-                    "smaller files"
-                )
-                % {"size": _size(size), "limit": _size(limits.max_bytes)},
-            )
-        ],
+        gettext(
+            "the file is %(size)s; at most %(limit)s is accepted here: split it into smaller files"
+        )
+        % {"size": _size(size), "limit": _size(limits.max_bytes)},
+        "file_too_large",
     )
 
 
@@ -163,8 +161,14 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
 
 
-def _refused(name: str, reason: str, line: int = WHOLE_FILE) -> ImportRefused:
-    return ImportRefused(name, [RowError(line, None, reason)])
+def _refused(
+    name: str, reason: str, line: int = WHOLE_FILE, code: str = "unreadable_file"
+) -> ImportRefused:
+    """A refusal of the file as a whole (``FileRefused``: a page says it of the file), or of
+    one of its lines."""
+    if line == WHOLE_FILE:
+        return FileRefused(name, reason, code)
+    return ImportRefused(name, [RowError(line, None, reason, code)])
 
 
 def _not_read(what: str) -> str:

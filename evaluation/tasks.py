@@ -144,6 +144,14 @@ def send_report_reminders() -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
+def send_city_reminder(reminder_id: int) -> bool:
+    """A reviewer's reminder to a city's officials (sent once)."""
+    from evaluation.services.reminders import city_reminder_send
+
+    return city_reminder_send(reminder_id=reminder_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
 def notify_reviewers(report_id: int, version: int) -> bool:
     """A submission's follow-up: tell the reviewers (once per submitted version)."""
     from evaluation.services.reporting import reviewers_notify

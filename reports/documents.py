@@ -1,7 +1,7 @@
 """Building the kept documents of a run. Asking for a document finds the one already made (the
-database holds one per run, kind, language, city and comparison run); a new one is built in
-the request for a small programme, or by a Celery task for a large one and for the bundle of
-every city's scorecard, whose progress the document's page shows."""
+database holds one per run, kind, language, unit of amounts, city and comparison run); a new one
+is built in the request for a small programme, or by a Celery task for a large one and for the
+bundle of every city's scorecard, whose progress the document's page shows."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from evaluation.exceptions import Unavailable
 from evaluation.models import EvaluationRun, Participation, TrancheDecision
 from reports import rendering, selectors
-from reports.models import Document, Language
+from reports.models import AmountUnit, Document, Language
 from reports.verification import run_figures
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,11 @@ def document_request(
     language: str,
     participation: Participation | None = None,
     compared_with: EvaluationRun | None = None,
+    unit: str = AmountUnit.YUAN,
     by: User | AnonymousUser | None,
 ) -> Document:
-    """The document, built or on its way. Asking again returns the same document; one that
-    failed is tried again."""
+    """The document, built or on its way, its amounts in ``unit`` (yuan or 10,000 yuan).
+    Asking again returns the same document; one that failed is tried again."""
     if run.status != EvaluationRun.Status.SUCCEEDED:
         raise DocumentRefused(_("only a finished run has documents"))
     if kind == Document.Kind.DECISION_RECORD and (
@@ -71,6 +72,7 @@ def document_request(
         "run": run,
         "kind": kind,
         "language": document_language(language),
+        "unit": unit if unit in AmountUnit.values else AmountUnit.YUAN,
         "participation": participation,
         "compared_with": compared_with,
     }
@@ -138,7 +140,9 @@ def _claim(document_id: int, last_sign_off: dt.datetime | bool | None = False) -
 
 
 def _content(document: Document) -> bytes:
-    run = EvaluationRun.objects.select_related("programme", "ruleset").get(pk=document.run_id)
+    run = EvaluationRun.objects.select_related("programme", "ruleset", "triggered_by").get(
+        pk=document.run_id
+    )
     if document.kind == Document.Kind.SCORECARD:
         result = (
             selectors.city_result_full(run=run, participation_id=document.participation_id)
@@ -147,7 +151,7 @@ def _content(document: Document) -> bytes:
         )
         if result is None:
             raise DocumentRefused(_("the city was not scored in this run"))
-        return rendering.scorecard_pdf(result)
+        return rendering.scorecard_pdf(result, unit=document.unit)
     if document.kind in (Document.Kind.RANKING_PDF, Document.Kind.RANKING_XLSX):
         since = (
             EvaluationRun.objects.get(pk=document.compared_with_id)
@@ -156,10 +160,12 @@ def _content(document: Document) -> bytes:
         )
         ranking = selectors.ranking_get(run=run, since=since)
         if document.kind == Document.Kind.RANKING_PDF:
-            return rendering.ranking_pdf(ranking)
-        return rendering.ranking_xlsx(ranking)
+            return rendering.ranking_pdf(ranking, unit=document.unit)
+        return rendering.ranking_xlsx(ranking, unit=document.unit)
     if document.kind == Document.Kind.DECISION_RECORD:
-        return rendering.decision_record_pdf(run, selectors.decision_record_get(run=run))
+        return rendering.decision_record_pdf(
+            run, selectors.decision_record_get(run=run), unit=document.unit
+        )
 
     return _scorecards(document, run)
 
@@ -177,13 +183,16 @@ def _scorecards(bundle: Document, run: EvaluationRun) -> bytes:
             run=run,
             kind=Document.Kind.SCORECARD,
             language=bundle.language,
+            unit=bundle.unit,
             participation=result.participation,
             compared_with=None,
             defaults={"requested_by": bundle.requested_by},
         )
         claimed = _claim(scorecard.pk, last_sign_off)
         if claimed is not None:
-            scorecard = _store(claimed, rendering.scorecard_pdf(result, fonts=fonts))
+            scorecard = _store(
+                claimed, rendering.scorecard_pdf(result, fonts=fonts, unit=bundle.unit)
+            )
         with scorecard.file.open("rb") as kept:
             files.append((result.participation.city.code, kept.read()))
         Document.objects.filter(pk=bundle.pk).update(progress_done=done)
@@ -193,6 +202,8 @@ def _scorecards(bundle: Document, run: EvaluationRun) -> bytes:
 def _file_name(document: Document) -> str:
     extension = FILE_TYPES[Document.Kind(document.kind)][0]
     parts = [document.kind, document.language]
+    if document.unit != AmountUnit.YUAN:
+        parts.append(document.unit)
     if document.participation is not None:
         parts.append(document.participation.city.code)
     if document.compared_with_id:

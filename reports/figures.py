@@ -23,9 +23,25 @@ def number(value: Decimal) -> str:
     return f"{value.quantize(TWO):f}"
 
 
-def money(value: Decimal) -> str:
-    """Yuan with thousands separators and the fen: 40,000,000.00 (as the reasons write it)."""
-    return show(value)
+YUAN, WAN = "yuan", "wan"
+TEN_THOUSAND = Decimal(10000)
+MILLIONTHS = Decimal("0.000001")
+
+
+def money(value: Decimal, unit: str = YUAN) -> str:
+    """An amount with thousands separators: in yuan with the fen, 40,000,000.00 (as the
+    reasons write it); in 10,000 yuan exactly, with 2 decimals and as many more (up to 6, the
+    fen) as the amount needs: 4,000.00, 1.95005."""
+    if unit != WAN:
+        return show(value)
+    text = f"{in_unit(value, unit):,.6f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
+
+
+def in_unit(value: Decimal, unit: str) -> Decimal:
+    """An amount in yuan as a number of ``unit`` (exact: yuan have two decimals)."""
+    return (value / TEN_THOUSAND).quantize(MILLIONTHS) if unit == WAN else value
 
 
 def signed(value: Decimal) -> str:

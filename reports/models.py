@@ -1,6 +1,6 @@
 """Documents made from a stored run. A run's results never change, so each document is built
-once and kept: the database refuses a second one of the same run, kind, language, city and
-comparison run, which is also what makes asking twice build once."""
+once and kept: the database refuses a second one of the same run, kind, language, unit of
+amounts, city and comparison run, which is also what makes asking twice build once."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ class Language(models.TextChoices):
 
     ZH_HANS = "zh-hans", "简体中文"
     EN = "en", "English"
+
+
+class AmountUnit(models.TextChoices):
+    """The unit a document writes amounts in: yuan (the stored figures), or 10,000 yuan (万元,
+    as the portal and budgets write them), a reviewer's choice."""
+
+    YUAN = "yuan", _("yuan")
+    WAN = "wan", _("10,000 yuan")
 
 
 class Document(models.Model):
@@ -58,6 +66,7 @@ class Document(models.Model):
         related_name="+",
         help_text=_("The earlier run a ranking shows the change since."),
     )
+    unit = models.CharField(max_length=4, choices=AmountUnit.choices, default=AmountUnit.YUAN)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=1)
@@ -87,9 +96,10 @@ class Document(models.Model):
                 F("run"),
                 F("kind"),
                 F("language"),
+                F("unit"),
                 Coalesce(F("participation"), Value(0)),
                 Coalesce(F("compared_with"), Value(0)),
-                name="document_built_once_per_run_kind_language_city_and_comparison",
+                name="document_built_once_per_run_kind_language_unit_city_and_comparison",
             ),
             models.CheckConstraint(
                 condition=Q(kind="scorecard", participation__isnull=False)
@@ -128,6 +138,7 @@ label(
     run=_("run"),
     kind=_("kind"),
     language=_("language"),
+    unit=_("unit of amounts"),
     participation=_("participation"),
     compared_with=_("compared with"),
     status=_("status"),

@@ -4,12 +4,14 @@ Excel workbook. Everything shown comes from the selectors, in the active languag
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,6 +24,8 @@ from reports import charts, figures, selectors, wording
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
+# 10,000 yuan: exact to the fen with up to 6 decimals, at least 2 shown.
+WAN_FORMAT = "#,##0.00####"
 SCORE_FORMAT = "0.00"
 
 
@@ -51,12 +55,91 @@ def run_identity(run: EvaluationRun) -> dict[str, Any]:
     }
 
 
+def unit_word(unit: str) -> str:
+    """The unit amounts are written in, as a column header says it: yuan, or 10,000 yuan."""
+    return _("10,000 yuan") if unit == figures.WAN else _("yuan")
+
+
+# The kinds of documents in their numbers: programme, run, kind (and the city of a scorecard).
+NUMBERED_KINDS = {"scorecard": "SC", "ranking": "RK", "decision_record": "DR"}
+
+
+def document_number(run: EvaluationRun, kind: str, city_code: str = "") -> str:
+    """A document's number, the same in every language and unit: ``2020-0002-DR``,
+    ``2020-0002-SC-210100``. It names what the document shows, so the page and its PDF carry
+    the same number."""
+    parts = [run.programme.code, f"{run.pk:04d}", NUMBERED_KINDS[kind]]
+    return "-".join([*parts, city_code] if city_code else parts)
+
+
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).date().isoformat() if moment is not None else ""
+
+
+def formal(
+    run: EvaluationRun,
+    *,
+    kind: str,
+    title: str,
+    decisions: list[TrancheDecision],
+    city_code: str = "",
+    unit: str = figures.YUAN,
+) -> dict[str, Any]:
+    """What makes a document formal: its header (the ministries, the programme, the title, the
+    date, the number) and its signature block: who reviewed the evaluation (the reviewer who
+    asked for the run, or how it was started) and when, and who signed off its decisions and
+    when, or empty lines to sign by hand while they await sign-off. The date is the day the
+    document's content was last settled: the run's end, or its last sign-off."""
+    signed = [d for d in decisions if d.status in selectors.SIGNED]
+    last = max((d.decided_at for d in signed if d.decided_at), default=None)
+    if run.kind == EvaluationRun.Kind.PROVISIONAL:
+        signers, signed_on = _("provisional run: for information, never signed off"), ""
+    else:
+        names: list[str] = []
+        for decision in sorted(signed, key=lambda d: d.decided_at or run.created_at):
+            name = _person(decision.decided_by)
+            if name and name not in names:
+                names.append(name)
+        complete = len(signed) == len(decisions) and bool(decisions)
+        signers = _(", ").join(names)
+        signed_on = _day(last) if complete else ""
+    started_by = _person(run.triggered_by) or _("started from: %(trigger)s") % {
+        "trigger": run.get_trigger_display()
+    }
+    return {
+        "letterhead": {
+            "ministries": _(
+                "Ministry of Finance · China National Intellectual Property Administration"
+            ),
+            "programme": _("Key cities of the IP operation service programme, %(programme)s batch")
+            % {"programme": run.programme.code},
+            "title": title,
+            "number": document_number(run, kind, city_code),
+            "date": _day(last or run.finished_at),
+            "unit": unit_word(unit),
+        },
+        "signatures": [
+            {"role": _("Reviewed by"), "names": started_by, "date": _day(run.finished_at)},
+            {"role": _("Signed off by"), "names": signers, "date": signed_on},
+        ],
+        "unit": unit,
+        "unit_word": unit_word(unit),
+    }
+
+
 def _grade_label(grade: str) -> str:
     return str(Grade(grade).label) if grade in Grade.values else grade
 
 
-def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any]:
+def scorecard_context(
+    result: CityResult, *, pdf: bool = False, unit: str = figures.YUAN
+) -> dict[str, Any]:
     run = result.run
+    city_name = indicator_name(result.participation.city)
     lines = [
         {
             "name": indicator_name(item.indicator),
@@ -90,8 +173,16 @@ def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any
     )
     return {
         **run_identity(run),
+        **formal(
+            run,
+            kind="scorecard",
+            title=_("Scorecard of %(city)s") % {"city": city_name},
+            decisions=[decision],
+            city_code=result.participation.city.code,
+            unit=unit,
+        ),
         "result": result,
-        "city_name": indicator_name(result.participation.city),
+        "city_name": city_name,
         "lines": lines,
         "score": figures.number(result.score),
         "weight_total": figures.number(
@@ -101,11 +192,11 @@ def scorecard_context(result: CityResult, *, pdf: bool = False) -> dict[str, Any
         "decision": decision,
         "decision_label": decision.get_recommended_decision_display(),
         "decision_reason": wording.decision_reason(result),
-        "remaining": figures.money(decision.remaining_amount),
-        "recommended": figures.money(decision.recommended_amount),
+        "remaining": figures.money(decision.remaining_amount, unit),
+        "recommended": figures.money(decision.recommended_amount, unit),
         "signed": decision.status in selectors.SIGNED,
         "final_amount": (
-            figures.money(decision.final_amount) if decision.final_amount is not None else ""
+            figures.money(decision.final_amount, unit) if decision.final_amount is not None else ""
         ),
         "final_label": decision.get_final_decision_display() if decision.final_decision else "",
         "status_label": _sign_off_label(decision),
@@ -126,7 +217,9 @@ def _sign_off_label(decision: TrancheDecision) -> str:
     return _("awaiting sign-off")
 
 
-def ranking_context(ranking: selectors.Ranking, *, pdf: bool = False) -> dict[str, Any]:
+def ranking_context(
+    ranking: selectors.Ranking, *, pdf: bool = False, unit: str = figures.YUAN
+) -> dict[str, Any]:
     rows = [
         {
             "rank": row.rank,
@@ -137,8 +230,8 @@ def ranking_context(ranking: selectors.Ranking, *, pdf: bool = False) -> dict[st
             "grade_label": _grade_label(row.result.grade),
             "change": "" if row.score_change is None else figures.signed(row.score_change),
             "grade_before": "" if row.grade_before is None else _grade_label(row.grade_before),
-            "recommended": figures.money(row.decision.recommended_amount),
-            "signed": "" if row.signed_amount is None else figures.money(row.signed_amount),
+            "recommended": figures.money(row.decision.recommended_amount, unit),
+            "signed": "" if row.signed_amount is None else figures.money(row.signed_amount, unit),
             "status_label": _sign_off_label(row.decision),
         }
         for row in ranking.rows
@@ -146,19 +239,28 @@ def ranking_context(ranking: selectors.Ranking, *, pdf: bool = False) -> dict[st
     grades = [(g, _grade_label(g), n) for g, n in ranking.grades]
     return {
         **run_identity(ranking.run),
+        **formal(
+            ranking.run,
+            kind="ranking",
+            title=_("Programme ranking"),
+            decisions=[row.decision for row in ranking.rows],
+            unit=unit,
+        ),
         "ranking": ranking,
         "rows": rows,
         "grades": grades,
         "since": ranking.since,
-        "remaining_total": figures.money(ranking.remaining_total),
-        "recommended_total": figures.money(ranking.recommended_total),
-        "signed_total": figures.money(ranking.signed_total),
-        "unreleased_total": figures.money(ranking.remaining_total - ranking.signed_total),
+        "remaining_total": figures.money(ranking.remaining_total, unit),
+        "recommended_total": figures.money(ranking.recommended_total, unit),
+        "signed_total": figures.money(ranking.signed_total, unit),
+        "unreleased_total": figures.money(ranking.remaining_total - ranking.signed_total, unit),
         "chart": charts.grade_bars(grades, title=_("Cities per grade"), text=pdf),
     }
 
 
-def decision_record_context(run: EvaluationRun, results: list[CityResult]) -> dict[str, Any]:
+def decision_record_context(
+    run: EvaluationRun, results: list[CityResult], *, unit: str = figures.YUAN
+) -> dict[str, Any]:
     rows = []
     for result in results:
         decision = result.decision
@@ -170,10 +272,10 @@ def decision_record_context(run: EvaluationRun, results: list[CityResult]) -> di
                 "score": figures.number(result.score),
                 "grade_label": _grade_label(result.grade),
                 "recommended_label": decision.get_recommended_decision_display(),
-                "recommended": figures.money(decision.recommended_amount),
+                "recommended": figures.money(decision.recommended_amount, unit),
                 "status_label": _sign_off_label(decision),
                 "final_label": decision.get_final_decision_display(),
-                "final": figures.money(decision.final_amount or Decimal(0)),
+                "final": figures.money(decision.final_amount or Decimal(0), unit),
                 "by": (who.get_full_name() or who.get_username()) if who else "",
                 "at": decision.decided_at,
                 "why": decision.override_reason,
@@ -184,10 +286,23 @@ def decision_record_context(run: EvaluationRun, results: list[CityResult]) -> di
     total = sum((r.decision.final_amount or Decimal(0) for r in results), Decimal(0))
     return {
         **run_identity(run),
+        **formal(
+            run,
+            kind="decision_record",
+            title=_("Decision record"),
+            decisions=[r.decision for r in results],
+            unit=unit,
+        ),
         "rows": rows,
-        "released_total": figures.money(total),
-        "verify_command": f"python manage.py verify_run {run.pk}",
+        "released_total": figures.money(total, unit),
+        "verify_command": verify_command(run),
     }
+
+
+def verify_command(run: EvaluationRun) -> str:
+    """The command that checks the run, as it works from the project's directory after the
+    README's install (its virtual environment's Python)."""
+    return f".venv/bin/python manage.py verify_run {run.pk}"
 
 
 def pdf(template: str, context: dict[str, Any], *, fonts: Any = None) -> bytes:
@@ -205,16 +320,20 @@ def font_configuration() -> Any:
     return FontConfiguration()
 
 
-def scorecard_pdf(result: CityResult, *, fonts: Any = None) -> bytes:
-    return pdf("reports/scorecard.html", scorecard_context(result, pdf=True), fonts=fonts)
+def scorecard_pdf(result: CityResult, *, fonts: Any = None, unit: str = figures.YUAN) -> bytes:
+    return pdf(
+        "reports/scorecard.html", scorecard_context(result, pdf=True, unit=unit), fonts=fonts
+    )
 
 
-def ranking_pdf(ranking: selectors.Ranking) -> bytes:
-    return pdf("reports/ranking.html", ranking_context(ranking, pdf=True))
+def ranking_pdf(ranking: selectors.Ranking, *, unit: str = figures.YUAN) -> bytes:
+    return pdf("reports/ranking.html", ranking_context(ranking, pdf=True, unit=unit))
 
 
-def decision_record_pdf(run: EvaluationRun, results: list[CityResult]) -> bytes:
-    return pdf("reports/decision_record.html", decision_record_context(run, results))
+def decision_record_pdf(
+    run: EvaluationRun, results: list[CityResult], *, unit: str = figures.YUAN
+) -> bytes:
+    return pdf("reports/decision_record.html", decision_record_context(run, results, unit=unit))
 
 
 def scorecards_zip(files: list[tuple[str, bytes]]) -> bytes:
@@ -226,10 +345,17 @@ def scorecards_zip(files: list[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
-def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
+def ranking_xlsx(ranking: selectors.Ranking, *, unit: str = figures.YUAN) -> bytes:
     """The ranking as a workbook: the run's identity above the table, headers in the active
-    language, every number a number cell with a number format (never text)."""
-    context = ranking_context(ranking)
+    language, every number a number cell with a number format (never text), amounts in
+    ``unit`` (in 10,000 yuan exactly, shown with 2 to 6 decimals)."""
+    context = ranking_context(ranking, unit=unit)
+    words = {"unit": context["unit_word"]}
+    money_format = MONEY_FORMAT if unit != figures.WAN else WAN_FORMAT
+
+    def amount(value: Decimal | None) -> Decimal | None:
+        return None if value is None else figures.in_unit(value, unit)
+
     run = ranking.run
     workbook = Workbook()
     sheet = workbook.active
@@ -238,6 +364,7 @@ def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
     sheet.append([_("Programme ranking")])
     sheet["A1"].font = Font(bold=True, size=14)
     for label, value in (
+        (_("Document number"), context["letterhead"]["number"]),
         (_("Programme"), run.programme.code),
         (_("Run"), f"#{run.pk} ({context['kind_label']})"),
         (_("As of"), run.as_of.isoformat()),
@@ -259,8 +386,8 @@ def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
         _("Grade"),
         _("Change in score"),
         _("Grade in the earlier run"),
-        _("Recommended release (yuan)"),
-        _("Signed-off amount (yuan)"),
+        _("Recommended release (%(unit)s)") % words,
+        _("Signed-off amount (%(unit)s)") % words,
         _("Sign-off"),
     ]
     sheet.append(headers)
@@ -277,16 +404,16 @@ def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
                 shown["grade_label"],
                 row.score_change,
                 shown["grade_before"] or None,
-                row.decision.recommended_amount,
-                row.signed_amount,
+                amount(row.decision.recommended_amount),
+                amount(row.signed_amount),
                 shown["status_label"],
             ]
         )
         line = sheet.max_row
         sheet.cell(line, 4).number_format = SCORE_FORMAT
         sheet.cell(line, 6).number_format = "+0.00;-0.00;0.00"
-        sheet.cell(line, 8).number_format = MONEY_FORMAT
-        sheet.cell(line, 9).number_format = MONEY_FORMAT
+        sheet.cell(line, 8).number_format = money_format
+        sheet.cell(line, 9).number_format = money_format
     sheet.freeze_panes = f"A{header_row + 1}"
     for column, width in enumerate((6, 10, 22, 8, 12, 10, 14, 20, 20, 28), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
@@ -296,14 +423,14 @@ def ranking_xlsx(ranking: selectors.Ranking) -> bytes:
     for _grade, label, count in context["grades"]:
         totals.append([label, count])
     totals.append([])
-    for caption, amount in (
-        (_("Remaining total (yuan)"), ranking.remaining_total),
-        (_("Recommended for release (yuan)"), ranking.recommended_total),
-        (_("Released as signed off (yuan)"), ranking.signed_total),
-        (_("Not released (yuan)"), ranking.remaining_total - ranking.signed_total),
+    for caption, total in (
+        (_("Remaining total (%(unit)s)") % words, ranking.remaining_total),
+        (_("Recommended for release (%(unit)s)") % words, ranking.recommended_total),
+        (_("Released as signed off (%(unit)s)") % words, ranking.signed_total),
+        (_("Not released (%(unit)s)") % words, ranking.remaining_total - ranking.signed_total),
     ):
-        totals.append([caption, amount])
-        totals.cell(totals.max_row, 2).number_format = MONEY_FORMAT
+        totals.append([caption, amount(total)])
+        totals.cell(totals.max_row, 2).number_format = money_format
     totals.column_dimensions["A"].width = 34
     totals.column_dimensions["B"].width = 20
     return workbook_bytes(workbook)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from evaluation.access import (
@@ -22,8 +22,8 @@ from evaluation.access import (
     is_reviewer,
 )
 from evaluation.exceptions import Unavailable
-from evaluation.inputs import reports_late
 from evaluation.models import (
+    CityReminder,
     CityResult,
     EvaluationRun,
     Indicator,
@@ -33,12 +33,12 @@ from evaluation.models import (
     Report,
     TrancheDecision,
 )
+from evaluation.selectors import NOT_DUE, programme_periods, reminder_owed
 from evaluation.vocabulary import Grade
-from evaluation.workflow import REPORT, Actor
+from evaluation.workflow import REPORT, SIGNED, Actor
 from reports.models import Document
 
 GRADES = [Grade.EXCELLENT, Grade.GOOD, Grade.FAIR, Grade.POOR]
-SIGNED = (TrancheDecision.Status.CONFIRMED, TrancheDecision.Status.OVERRIDDEN)
 
 
 def _results(queryset: QuerySet[CityResult]) -> QuerySet[CityResult]:
@@ -48,6 +48,7 @@ def _results(queryset: QuerySet[CityResult]) -> QuerySet[CityResult]:
         "decision__decided_by",
         "run__programme",
         "run__ruleset",
+        "run__triggered_by",
     ).prefetch_related(
         Prefetch(
             "indicator_results",
@@ -72,7 +73,7 @@ def run_for_reviewer(*, run_id: int, fetched_by: User | AnonymousUser) -> Evalua
     if not is_reviewer(fetched_by):
         raise Forbidden(_("only ministry reviewers see the programme's ranking and documents"))
     run: EvaluationRun = get_or_not_found(
-        EvaluationRun.objects.select_related("programme", "ruleset"),
+        EvaluationRun.objects.select_related("programme", "ruleset", "triggered_by"),
         pk=run_id,
         status=EvaluationRun.Status.SUCCEEDED,
     )
@@ -194,8 +195,13 @@ def decision_record_get(*, run: EvaluationRun) -> list[CityResult]:
 
 @dataclass
 class CityQueue:
+    """A city on the dashboard: its reports awaiting review, and its periods missing (due and
+    not submitted, no report opened included) and late (submitted after the due date, or still
+    not submitted past it), counted by the one rule of the periods owed."""
+
     participation: Participation
     awaiting_review: int
+    missing: int
     late: int
 
 
@@ -219,6 +225,7 @@ class Dashboard:
     today: dt.date
     queues: list[CityQueue]
     awaiting_total: int
+    missing_total: int
     late_total: int
     latest_runs: list[EvaluationRun]
     latest: EvaluationRun | None
@@ -229,13 +236,18 @@ class Dashboard:
     trends: list[RunTrend] = field(default_factory=list)
 
 
-def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
+def dashboard_get(
+    *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
+) -> Dashboard:
     """The programme at a glance, in a fixed number of queries whatever its size: reports
-    awaiting review and late reports per city, the latest runs, the latest successful run's
-    scores and each indicator's attainment, and the trend across successful runs."""
-    # Late as the API and the portal show it (the one rule, in the database).
-    late_by_participation = dict(
-        reports_late(Report.objects.filter(participation__programme=programme), today=today)
+    awaiting review, and periods missing and late per city (the periods owed, as the API, the
+    portal and the reminders count them: ``evaluation.selectors.programme_periods``), the
+    latest runs, the latest successful run's scores and each indicator's attainment, and the
+    trend across successful runs."""
+    awaiting = dict(
+        Report.objects.filter(
+            participation__programme=programme, status__in=REPORT.awaiting(Actor.REVIEWER)
+        )
         .order_by()
         .values("participation_id")
         .annotate(n=Count("pk"))
@@ -243,16 +255,14 @@ def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
     )
     queues = [
         CityQueue(
-            participation=p,
-            awaiting_review=p.awaiting,
-            late=late_by_participation.get(p.pk, 0),
+            participation=participation,
+            awaiting_review=awaiting.get(participation.pk, 0),
+            missing=sum(1 for row in rows if row.missing),
+            late=sum(1 for row in rows if row.late),
         )
-        for p in Participation.objects.filter(programme=programme)
-        .select_related("city")
-        .annotate(
-            awaiting=Count("reports", filter=Q(reports__status__in=REPORT.awaiting(Actor.REVIEWER)))
+        for participation, rows in programme_periods(
+            programme=programme, today=today, fetched_by=fetched_by
         )
-        .order_by("city__code")
     ]
     runs = list(
         EvaluationRun.objects.filter(programme=programme)
@@ -313,6 +323,7 @@ def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
         today=today,
         queues=queues,
         awaiting_total=sum(q.awaiting_review for q in queues),
+        missing_total=sum(q.missing for q in queues),
         late_total=sum(q.late for q in queues),
         latest_runs=runs,
         latest=latest,
@@ -321,6 +332,95 @@ def dashboard_get(*, programme: Programme, today: dt.date) -> Dashboard:
         indicators=indicators,
         heat=heat,
         trends=trends,
+    )
+
+
+# Completeness: every city's periods ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompletenessCell:
+    """One period of one city: its state in words (the workflow table's), and whether it is
+    late."""
+
+    period: str
+    state: str
+    word: str
+    label: str
+    late: bool
+    report_id: int | None
+
+
+@dataclass(frozen=True)
+class CompletenessRow:
+    participation: Participation
+    cells: list[CompletenessCell | None]
+    missing: int
+    late: int
+    to_remind: list[str]
+    last_reminder: CityReminder | None
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Cities by periods: each cell the state of a city's period (``None`` where the city owes
+    no such period: another granularity, or not started)."""
+
+    programme: Programme
+    today: dt.date
+    columns: list[str]
+    rows: list[CompletenessRow]
+    legend: list[tuple[str, str]]
+
+
+def completeness_get(
+    *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
+) -> Completeness:
+    """Every participating city's periods owed so far, by the one rule
+    (``evaluation.selectors.programme_periods``), as a grid, with what a reminder would name
+    and the city's last reminder. A fixed number of queries whatever the number of cities and
+    periods. Ministry reviewers only (``Forbidden``)."""
+    owed = programme_periods(programme=programme, today=today, fetched_by=fetched_by)
+    periods = {row.period for _, rows in owed for row in rows}
+    # Chronological by the period's end; a month before the quarter or year it closes.
+    columns = sorted(periods, key=lambda p: (p.end, -p.start.toordinal()))
+    position = {period: index for index, period in enumerate(columns)}
+    last: dict[int, CityReminder] = {}
+    for reminder in CityReminder.objects.filter(participation__programme=programme).select_related(
+        "requested_by"
+    ):
+        last.setdefault(reminder.participation_id, reminder)
+    states: dict[str, str] = {}
+    grid = []
+    for participation, rows in owed:
+        cells: list[CompletenessCell | None] = [None] * len(columns)
+        for row in rows:
+            state = row.shown_state
+            states.setdefault(state, row.state_label)
+            cells[position[row.period]] = CompletenessCell(
+                period=row.label,
+                state=state,
+                word=row.state_word,
+                label=row.state_label,
+                late=row.late,
+                report_id=row.report,
+            )
+        grid.append(
+            CompletenessRow(
+                participation=participation,
+                cells=cells,
+                missing=sum(1 for row in rows if row.missing),
+                late=sum(1 for row in rows if row.late),
+                to_remind=[row.label for row in rows if reminder_owed(row, today)],
+                last_reminder=last.get(participation.pk),
+            )
+        )
+    return Completeness(
+        programme=programme,
+        today=today,
+        columns=[period.label for period in columns],
+        rows=grid,
+        legend=[(code, states[code]) for code in (NOT_DUE, *REPORT.states) if code in states],
     )
 
 

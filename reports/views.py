@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +21,7 @@ from evaluation.access import Forbidden, NotFound, is_reviewer
 from evaluation.models import EvaluationRun
 from evaluation.vocabulary import Grade
 from reports import charts, documents, rendering, selectors
-from reports.models import Document
+from reports.models import AmountUnit, Document
 
 View = Callable[..., HttpResponseBase]
 
@@ -42,21 +44,50 @@ def _page(view: View) -> View:
         except NotFound:
             raise Http404() from None
         except Forbidden as exc:
-            return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+            # The site's 403 page (config/templates/403.html), saying why.
+            raise PermissionDenied(str(exc)) from None
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
 
 
+def _unit(request: HttpRequest) -> str:
+    """``?unit=wan`` for amounts in 10,000 yuan; yuan otherwise."""
+    return AmountUnit.WAN if request.GET.get("unit") == AmountUnit.WAN else AmountUnit.YUAN
+
+
 def _queries(request: HttpRequest) -> dict[str, str]:
-    """The page's own query string with each language, for the language links."""
+    """The page's own query string with each language and each unit of amounts, for the
+    links that switch them."""
     out = {}
-    for key, language in (("query_zh", "zh-hans"), ("query_en", "en")):
+    for key, name, value in (
+        ("query_zh", "lang", "zh-hans"),
+        ("query_en", "lang", "en"),
+        ("query_yuan", "unit", AmountUnit.YUAN),
+        ("query_wan", "unit", AmountUnit.WAN),
+    ):
         query = request.GET.copy()
-        query["lang"] = language
+        query[name] = value
         out[key] = query.urlencode()
     return out
+
+
+def _suffix(request: HttpRequest, **more: object) -> str:
+    """The query string a page's downloads carry: its language and unit (and ``more``)."""
+    query = {"lang": _language(request), "unit": _unit(request), **more}
+    return "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+
+def _home(request: HttpRequest, participation_id: int | None) -> dict[str, str]:
+    """Where a page's way back leads: the reviewers' admin for a reviewer; for a city's
+    official, their city on the portal (the officials never see the admin)."""
+    if is_reviewer(request.user) or participation_id is None:
+        return {"home_url": reverse("admin:index"), "home_label": _("Reviewers' admin")}
+    return {
+        "home_url": reverse("cities:dashboard", args=[participation_id]),
+        "home_label": _("Back to the portal"),
+    }
 
 
 def _download(request: HttpRequest, document: Document) -> HttpResponseBase:
@@ -91,11 +122,11 @@ def _since(request: HttpRequest, run: EvaluationRun) -> EvaluationRun | None:
 @_page
 def scorecard(request: HttpRequest, run_id: int, city_code: str) -> HttpResponseBase:
     result = selectors.scorecard_get(run_id=run_id, city_code=city_code, fetched_by=request.user)
-    context = rendering.scorecard_context(result)
-    lang = _language(request)
+    context = rendering.scorecard_context(result, unit=_unit(request))
     context |= {
         "is_reviewer": is_reviewer(request.user),
-        "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + f"?lang={lang}",
+        "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + _suffix(request),
+        **_home(request, result.participation_id),
         **_queries(request),
     }
     return render(request, "reports/scorecard.html", context)
@@ -109,6 +140,7 @@ def scorecard_pdf(request: HttpRequest, run_id: int, city_code: str) -> HttpResp
         kind=Document.Kind.SCORECARD,
         language=_language(request),
         participation=result.participation,
+        unit=_unit(request),
         by=request.user,
     )
     return _download(request, document)
@@ -118,18 +150,21 @@ def scorecard_pdf(request: HttpRequest, run_id: int, city_code: str) -> HttpResp
 def ranking(request: HttpRequest, run_id: int) -> HttpResponseBase:
     run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
     since = _since(request, run)
-    context = rendering.ranking_context(selectors.ranking_get(run=run, since=since))
+    context = rendering.ranking_context(
+        selectors.ranking_get(run=run, since=since), unit=_unit(request)
+    )
     lang = _language(request)
-    suffix = f"?lang={lang}" + (f"&since={since.pk}" if since else "")
+    suffix = _suffix(request, since=since.pk if since else None)
     context |= {
         "earlier_runs": selectors.runs_earlier(run=run),
         "pdf_url": reverse("reports:ranking_pdf", args=[run.pk]) + suffix,
         "xlsx_url": reverse("reports:ranking_xlsx", args=[run.pk]) + suffix,
         "record_url": (
-            reverse("reports:decision_record", args=[run.pk]) + f"?lang={lang}"
+            reverse("reports:decision_record", args=[run.pk]) + _suffix(request)
             if run.finalised_at
             else ""
         ),
+        "bundle_suffix": _suffix(request),
         # Each city's scorecard is a document too; they are opened from the table above.
         "documents": Document.objects.filter(run=run).exclude(kind=Document.Kind.SCORECARD),
         "lang": lang,
@@ -145,6 +180,7 @@ def _ranking_document(request: HttpRequest, run_id: int, kind: str) -> HttpRespo
         kind=kind,
         language=_language(request),
         compared_with=_since(request, run),
+        unit=_unit(request),
         by=request.user,
     )
     return _download(request, document)
@@ -168,6 +204,7 @@ def decision_record(request: HttpRequest, run_id: int) -> HttpResponseBase:
             run=run,
             kind=Document.Kind.DECISION_RECORD,
             language=_language(request),
+            unit=_unit(request),
             by=request.user,
         )
     except documents.DocumentRefused:
@@ -181,7 +218,11 @@ def scorecards_bundle(request: HttpRequest, run_id: int) -> HttpResponseBase:
     """Ask for every city's scorecard in one ZIP: built by a task, its progress shown."""
     run = selectors.run_for_reviewer(run_id=run_id, fetched_by=request.user)
     document = documents.document_request(
-        run=run, kind=Document.Kind.SCORECARDS, language=_language(request), by=request.user
+        run=run,
+        kind=Document.Kind.SCORECARDS,
+        language=_language(request),
+        unit=_unit(request),
+        by=request.user,
     )
     return redirect(reverse("reports:document", args=[document.pk]))
 
@@ -196,6 +237,7 @@ def document(request: HttpRequest, document_id: int) -> HttpResponseBase:
         "document": kept,
         "refresh": 2 if kept.status in (Document.Status.QUEUED, Document.Status.BUILDING) else 0,
         **rendering.run_identity(kept.run),
+        **_home(request, kept.participation_id),
         **_queries(request),
     }
     return render(request, "reports/document.html", context)
@@ -204,7 +246,9 @@ def document(request: HttpRequest, document_id: int) -> HttpResponseBase:
 @_page
 def dashboard(request: HttpRequest, programme_id: int) -> HttpResponseBase:
     programme = selectors.programme_for_reviewer(programme_id=programme_id, fetched_by=request.user)
-    board = selectors.dashboard_get(programme=programme, today=timezone.localdate())
+    board = selectors.dashboard_get(
+        programme=programme, today=timezone.localdate(), fetched_by=request.user
+    )
     grades = [(g, str(Grade(g).label), n) for g, n in board.grades]
     context: dict[str, Any] = {
         "board": board,

@@ -28,6 +28,7 @@ def test_a_web_process_knows_every_task_by_name():
         "evaluation.tasks.evaluate_chunk",
         "evaluation.tasks.notify_reviewers",
         "evaluation.tasks.notify_officials",
+        "evaluation.tasks.send_city_reminder",
         "evaluation.tasks.dispatch_outbox",
         "evaluation.tasks.run_midterm_evaluation",
         "evaluation.tasks.run_provisional_evaluations",

@@ -50,6 +50,10 @@ def main(base: str, out: Path) -> None:
                     "3-entry-locked": f"/city/{city}/periods/2021-03/",
                     "4-excel": f"/city/{city}/excel/",
                     "5-history": f"/city/{city}/history/",
+                    "5-history-filtered": f"/city/{city}/history/?period=2021-03",
+                    "6-results": f"/city/{city}/results/",
+                    "7-submit": f"/city/{city}/submit/",
+                    "8-not-found": "/no-such-page/",
                 }
                 for name, path in pages.items():
                     page.goto(base + path)
@@ -58,6 +62,13 @@ def main(base: str, out: Path) -> None:
                         path=out / f"{language}-{size_name}-{name}.png",
                         full_page=name != "5-history",
                     )
+                # The latest result's scorecard, reached from the landing page.
+                page.goto(base + f"/city/{city}/")
+                page.click("#result .links a")
+                page.wait_for_load_state("networkidle")
+                page.screenshot(
+                    path=out / f"{language}-{size_name}-9-scorecard.png", full_page=True
+                )
                 context.close()
         browser.close()
 

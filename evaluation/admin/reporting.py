@@ -10,7 +10,10 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import access, selectors
@@ -98,6 +101,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "reviewed_by",
         "reviewed_at",
         "review_comment",
+        "city_answers",
         "values_table",
     ]
     fields = tuple(readonly_fields)
@@ -190,6 +194,33 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         if response is not None:
             return response  # type: ignore[no-any-return]
         return redirect("admin:evaluation_report_change", object_id)
+
+    @admin.display(description=_("the city's answers"))
+    def city_answers(self, report: Report) -> str:
+        """What the city's officials answered the reviewer's comment, oldest first."""
+        answers = selectors.report_comments(report_id=report.pk)
+        if not answers:
+            return "—"
+        return format_html(
+            '<ul class="city-answers">{}</ul>',
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> {}</li>",
+                (
+                    (
+                        gettext("%(who)s, %(when)s:")
+                        % {
+                            "who": answer.author.get_full_name() or answer.author.get_username(),
+                            "when": date_format(
+                                localtime(answer.created_at), "SHORT_DATETIME_FORMAT"
+                            ),
+                        },
+                        answer.text,
+                    )
+                    for answer in answers
+                ),
+            ),
+        )
 
     @admin.display(description=_("values (beside the same period a year earlier)"))
     def values_table(self, report: Report) -> str:

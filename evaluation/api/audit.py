@@ -43,7 +43,8 @@ class AuditSerializer(serializers.Serializer[Any]):
 class AuditView(APIView):
     """The history of one object (``model`` is one of run, report, metricvalue, target,
     ruleset, indicatorrule, gradeband, decision, participation, city, programme, indicator,
-    officialassignment); a report's history includes its values'. Ministry reviewers only."""
+    officialassignment); a report's history includes its values' and the officials' answers
+    on it (object ``comment``). Ministry reviewers only."""
 
     error_statuses = (401, 403, 404)
 

@@ -180,8 +180,14 @@ class UploadSerializer(serializers.Serializer[Any]):
 
 class UploadOutcomeSerializer(serializers.Serializer[Any]):
     rows = serializers.IntegerField(help_text=_("rows of the file"))
+    rows_left_empty = serializers.IntegerField(
+        help_text=_("rows without a value, passed over (a draft may be partial)")
+    )
     reports = serializers.IntegerField(help_text=_("reports (periods) the file fills"))
     reports_changed = serializers.IntegerField(help_text=_("of those, the ones it changed"))
+    periods = serializers.ListField(
+        child=serializers.CharField(), help_text=_("the periods the file fills, oldest first")
+    )
     dry_run = serializers.BooleanField(
         required=False,
         help_text=_(

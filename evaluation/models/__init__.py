@@ -21,7 +21,15 @@ from evaluation.models.programmes import (
     Target,
 )
 from evaluation.models.rectification import RectificationItem, RectificationReminder
-from evaluation.models.reporting import PERIOD_VALID, MetricValue, PeriodFields, Reminder, Report
+from evaluation.models.reporting import (
+    PERIOD_VALID,
+    CityReminder,
+    MetricValue,
+    PeriodFields,
+    Reminder,
+    Report,
+    ReportComment,
+)
 from evaluation.models.rulesets import (
     GradeBand,
     IndicatorRule,
@@ -34,6 +42,7 @@ from evaluation.vocabulary import Grade, RuleKind
 __all__ = [
     "PERIOD_VALID",
     "City",
+    "CityReminder",
     "CityResult",
     "EvaluationRun",
     "FrozenRulesetError",
@@ -55,6 +64,7 @@ __all__ = [
     "RectificationReminder",
     "Reminder",
     "Report",
+    "ReportComment",
     "ReviewNotice",
     "RoleChange",
     "RuleKind",

@@ -31,7 +31,13 @@ from evaluation.models.programmes import (
     Programme,
     Target,
 )
-from evaluation.models.reporting import MetricValue, Reminder, Report
+from evaluation.models.reporting import (
+    CityReminder,
+    MetricValue,
+    Reminder,
+    Report,
+    ReportComment,
+)
 from evaluation.models.rulesets import GradeBand, IndicatorRule, Ruleset
 from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 
@@ -182,6 +188,26 @@ label(
     **PERIOD,
     participation=_("participation"),
     step=_("step"),
+    sent_at=_("sent at"),
+    recipients=_("recipients"),
+)
+label(
+    ReportComment,
+    _("comment on a report"),
+    _("comments on reports"),
+    report=_("report"),
+    author=_("author"),
+    created_at=_("created at"),
+    text=_("text"),
+)
+label(
+    CityReminder,
+    _("reminder to a city"),
+    _("reminders to cities"),
+    participation=_("participation"),
+    periods=_("periods"),
+    requested_by=_("requested by"),
+    requested_at=_("requested at"),
     sent_at=_("sent at"),
     recipients=_("recipients"),
 )

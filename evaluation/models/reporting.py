@@ -197,3 +197,49 @@ class MetricValue(PeriodFields):
     def flag(self) -> str:
         """Its data-quality flags as sentences in the reader's language ("" for none)."""
         return quality.flag_text(self.flags)
+
+
+class ReportComment(models.Model):
+    """A written word on a city's report by someone who may act on it: an official answering
+    the reviewer's comment (shown to the reviewers in the report's history). The reviewer's
+    own comment stays on the report (``Report.review_comment``, kept in its history)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField(max_length=2000)
+
+    class Meta:
+        ordering = ["report", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="report_comment_says_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} · {self.author_id} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CityReminder(models.Model):
+    """A reminder a reviewer asked to send to a city's officials about every report awaiting
+    them that is due or overdue (the completeness view's action): recorded when asked for, and
+    marked sent once its email has gone, so a task delivered twice sends it once."""
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.CASCADE, related_name="city_reminders"
+    )
+    periods = models.JSONField(default=list)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(periods=[]), name="city_reminder_names_a_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participation.city.code} {', '.join(self.periods)}"

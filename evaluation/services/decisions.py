@@ -15,6 +15,7 @@ from evaluation import workflow
 from evaluation.access import require_reviewer
 from evaluation.exceptions import FieldError, Locked, WorkflowError
 from evaluation.models import EvaluationRun, TrancheDecision
+from evaluation.reasons import history_reason
 from evaluation.selectors import decisions_sign_off
 from evaluation.services.audit import audited_save
 
@@ -74,7 +75,7 @@ def _finalise_if_complete(run: EvaluationRun, by: User) -> None:
         audited_save(
             run,
             by=by,
-            reason="finalised: every decision signed off",
+            reason=history_reason("run_finalised"),
             update_fields=["finalised_at"],
             clean=False,
         )
@@ -90,7 +91,7 @@ def decision_confirm(*, decision: TrancheDecision, by: User) -> TrancheDecision:
     decision = _locked_decision(decision, by)
     decision.final_decision = decision.recommended_decision
     decision.final_amount = decision.recommended_amount
-    return _sign(decision, "confirm", by=by, reason="confirmed")
+    return _sign(decision, "confirm", by=by, reason=history_reason("decision_confirmed"))
 
 
 @transaction.atomic
@@ -125,4 +126,6 @@ def decision_override(
         TrancheDecision.Decision.RELEASE if amount > 0 else TrancheDecision.Decision.WITHHOLD
     )
     decision.override_reason = reason
-    return _sign(decision, "override", by=by, reason=f"overridden: {reason}")
+    return _sign(
+        decision, "override", by=by, reason=history_reason("decision_overridden", text=reason)
+    )

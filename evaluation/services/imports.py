@@ -46,6 +46,7 @@ from evaluation.models import (
     Target,
 )
 from evaluation.models.cities import City
+from evaluation.reasons import history_reason
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.services.ledger import ledger_append
@@ -199,7 +200,7 @@ def cities_import(
     rows, errors = read_table(
         name, data, required=CITY_COLUMNS, optional=CITY_OPTIONAL_COLUMNS, limits=limits
     )
-    reason = f"import_cities {name} --programme {programme.code}"
+    reason = history_reason("cities_import", file=name, programme=programme.code)
     seen = FirstLines()
     good: list[tuple[Row, str, Decimal | None, Decimal | None]] = []
     for row in rows:
@@ -418,7 +419,7 @@ def targets_import(
             to_update.append(target)
         else:
             summary.unchanged += 1
-    reason = f"import_targets {name} --programme {programme.code}"
+    reason = history_reason("targets_import", file=name, programme=programme.code)
     bulk_create_with_history(to_create, Target, default_user=by, default_change_reason=reason)
     bulk_update_with_history(
         to_update, Target, ["value"], default_user=by, default_change_reason=reason
@@ -583,7 +584,7 @@ def metrics_import(
             current.submitted_at = now
         to_update.append(current)
 
-    reason = f"import_metrics {name}" + (" --approve" if approve else "")
+    reason = history_reason("metrics_import_approved" if approve else "metrics_import", file=name)
     _create_values(to_create, approve=approve, by=by, now=now, reason=reason)
     bulk_update_with_history(
         to_update,

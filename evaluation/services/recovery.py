@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from evaluation import access
 from evaluation.exceptions import Locked
 from evaluation.models import CityResult, EvaluationRun, RunChunk
+from evaluation.reasons import history_reason
 from evaluation.services.ledger import ledger_append
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.services.runs import (
@@ -98,7 +99,7 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
             _fail(run, [start_over_limit(run, limit)])
             return
         outbox_enqueue(START_TASK, run_id=run.pk)
-        _sweep_record(run, now, f"sweep: start sent again after {quiet} s without progress")
+        _sweep_record(run, now, history_reason("run_start_resent", seconds=quiet))
         return
     if not run.chunks.exists():
         _fail(
@@ -147,8 +148,10 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
     _sweep_record(
         run,
         now,
-        "sweep: chunks {} sent again after {} s without progress".format(
-            ", ".join(str(c.number) for c in pending), quiet
+        history_reason(
+            "run_chunks_resent",
+            chunks=", ".join(str(c.number) for c in pending),
+            seconds=quiet,
         ),
     )
 
@@ -183,7 +186,7 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         locked.start_deliveries = 0
         locked.start_last_error = ""
         locked._history_user = by  # type: ignore[attr-defined]
-        locked._change_reason = "restarted by a reviewer"  # type: ignore[attr-defined]
+        locked._change_reason = history_reason("run_restarted")  # type: ignore[attr-defined]
         locked.full_clean()
         locked.save()
         ledger_append(locked, action="restarted by a reviewer", by=by)

@@ -6,14 +6,18 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from evaluation.access import require_reviewer
+from evaluation.exceptions import FieldError, WorkflowError
 from evaluation.mail import mail_send
-from evaluation.models import Participation, Reminder
-from evaluation.selectors import participation_periods
+from evaluation.models import CityReminder, Participation, Reminder
+from evaluation.selectors import participation_periods, reminder_owed
 from evaluation.services.notices import period_form_url
+from evaluation.services.outbox import outbox_enqueue
 from evaluation.vocabulary import indicator_name
 
 log = logging.getLogger(__name__)
@@ -111,3 +115,102 @@ def _reminder_text(
             + gettext("(or through the API: /api/v1/reports/)")
         )
         return subject % values, message
+
+
+# A reviewer's reminder to one city --------------------------------------------------------------
+
+
+def _official_emails(participation: Participation) -> list[str]:
+    return sorted(
+        participation.officials.exclude(user__email="").values_list("user__email", flat=True)
+    )
+
+
+@transaction.atomic
+def city_reminder_request(
+    *, participation: Participation, today: dt.date, by: User
+) -> CityReminder:
+    """A reviewer reminds a city's officials, in one email, of every report awaiting them that
+    is due or overdue (the reviewers' completeness view): recorded now, sent through the
+    outbox after commit (``evaluation.tasks.send_city_reminder``). Refused when nothing is due
+    or no official of the city has an email address."""
+    require_reviewer(by)
+    periods = [
+        row.label
+        for row in participation_periods(participation=participation, today=today, fetched_by=by)
+        if reminder_owed(row, today)
+    ]
+    errors = []
+    if not periods:
+        errors.append(
+            FieldError(
+                None,
+                gettext("%(city)s has no report due or overdue to remind of")
+                % {"city": indicator_name(participation.city)},
+                "nothing_to_remind",
+            )
+        )
+    if not _official_emails(participation):
+        errors.append(
+            FieldError(
+                None,
+                gettext("no official of %(city)s has an email address")
+                % {"city": indicator_name(participation.city)},
+                "no_official_email",
+            )
+        )
+    if errors:
+        raise WorkflowError(errors)
+    reminder = CityReminder(participation=participation, periods=periods, requested_by=by)
+    reminder.full_clean()
+    reminder.save()
+    outbox_enqueue("evaluation.tasks.send_city_reminder", reminder_id=reminder.pk)
+    return reminder
+
+
+def city_reminder_send(*, reminder_id: int) -> bool:
+    """Send a reviewer's reminder to the city's officials, once however often the task is
+    delivered. Returns whether an email went out."""
+    with transaction.atomic():
+        reminder = (
+            CityReminder.objects.select_for_update()
+            .select_related("participation__city", "participation__programme")
+            .get(pk=reminder_id)
+        )
+        if reminder.sent_at is not None:
+            return False
+        participation = reminder.participation
+        emails = _official_emails(participation)
+        if not emails:
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            values = {
+                "programme": participation.programme.code,
+                "name": indicator_name(participation.city),
+                "periods": ", ".join(reminder.periods),
+            }
+            subject = gettext("[%(programme)s] %(name)s: reports awaiting you: %(periods)s")
+            lines = [
+                gettext(
+                    "The ministry's reviewers remind you of the reports of %(name)s still to "
+                    "fill in, correct or submit: %(periods)s."
+                )
+                % values,
+                gettext("Please fill them in and submit them on the portal:"),
+                *(
+                    f"  {label}: {period_form_url(participation.pk, label)}"
+                    for label in reminder.periods
+                ),
+            ]
+            message = "\n".join(lines)
+        reminder.sent_at = timezone.now()
+        reminder.recipients = ", ".join(emails)
+        reminder.save(update_fields=["sent_at", "recipients"])
+        # Sent last: a failure rolls the record back, so the retry sends it (one that can never
+        # be sent is given up and listed for the reviewers instead).
+        return mail_send(
+            subject=subject % values,
+            message=message,
+            recipients=emails,
+            about=f"reviewer's reminder {reminder.pk} to {participation.city.code}",
+        )

@@ -37,7 +37,9 @@ from evaluation.models import (
     MetricValue,
     Participation,
     Report,
+    ReportComment,
 )
+from evaluation.reasons import history_reason
 from evaluation.scoring import Period, rule_kind
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.imports import (
@@ -119,6 +121,18 @@ def _move_values(
     audited_bulk_update(values, MetricValue, VALUE_FIELDS, by=by, reason=reason)
 
 
+def _period_values(report: Report) -> tuple[list[MetricValue], list[MetricValue]]:
+    """The period's values, locked: all of them, and the report's own, which move with it. A
+    value already approved outside the report (an audited file) is the period's but not the
+    report's: it counts towards a complete report and stays as it is, whatever the report
+    goes through."""
+    values = selectors.period_values(
+        city_id=report.participation.city_id, period=report.period, lock=True
+    )
+    own = [v for v in values if v.report_id == report.pk or v.status != MetricValue.Status.APPROVED]
+    return values, own
+
+
 def _record(report: Report, *, by: User | None, reason: str) -> Report:
     report.version += 1
     return audited_save(report, by=by, reason=reason)
@@ -168,7 +182,7 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         due_date=inputs.due_date(programme=participation.programme, period=period),
         created_by=by,
     )
-    return audited_save(report, by=by, reason="report created")
+    return audited_save(report, by=by, reason=history_reason("report_created"))
 
 
 # Fill it in ----------------------------------------------------------------------------------
@@ -323,7 +337,7 @@ def report_values_set(
     plan = report_values_check(report=report, values=values, version=version, by=by)
     if not plan.changes:
         return report
-    reason = f"report {report.pk} values set"
+    reason = history_reason("report_values_set", report=report.pk)
     for value in plan.to_create:
         value.full_clean(validate_unique=False)
     audited_bulk_create(plan.to_create, MetricValue, by=by, reason=reason)
@@ -343,24 +357,21 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         return report
     if version is not None and version != report.version:
         raise StaleVersion(report, version)
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    every, values = _period_values(report)
     if not values:
         raise WorkflowError(
             [FieldError("values", gettext("the report has no values to submit"), "no_values")]
         )
-    missing = selectors.report_missing_indicators(report=report, values=values)
+    missing = selectors.report_missing_indicators(report=report, values=every)
     if missing:
         raise WorkflowError(
             [
                 FieldError(
                     f"values.{code}",
                     gettext(
-                        "%(code)s has no value: a report is complete only with a value for "
-                        "every indicator (0 if there was none)"
-                    )
-                    % {"code": code},
+                        "a value is needed before the report can be submitted: a report is "
+                        "complete only with a value for every indicator (0 if there was none)"
+                    ),
                     "incomplete",
                 )
                 for code in missing
@@ -374,11 +385,11 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         report,
         values,
         by=by,
-        reason=f"report {report.pk} submitted",
+        reason=history_reason("report_values_submitted", report=report.pk),
         submitted_by=by,
         submitted_at=now,
     )
-    _record(report, by=by, reason="submitted")
+    _record(report, by=by, reason=history_reason("report_submitted"))
     outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
     return report
 
@@ -458,9 +469,7 @@ def report_approve(*, report: Report, by: User) -> Report:
     if _check_step(report, "approve", by=by):
         return report
     now = timezone.now()
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    _every, values = _period_values(report)
     report.status = REPORT.target_of("approve")
     report.reviewed_by, report.reviewed_at = by, now
     report.review_comment = ""
@@ -468,11 +477,11 @@ def report_approve(*, report: Report, by: User) -> Report:
         report,
         values,
         by=by,
-        reason=f"report {report.pk} approved",
+        reason=history_reason("report_values_approved", report=report.pk),
         approved_by=by,
         approved_at=now,
     )
-    _record(report, by=by, reason="approved")
+    _record(report, by=by, reason=history_reason("report_approved"))
     _notify_officials(report)
     return report
 
@@ -487,12 +496,17 @@ def _notify_officials(report: Report) -> None:
     )
 
 
-def _back_to_city(report: Report, step: str, *, text: str, by: User, reason: str) -> Report:
+# The history reasons of a report going back to the city, and of its values, by step.
+BACK_TO_CITY = {
+    "return": ("report_returned", "report_values_returned"),
+    "reopen": ("report_reopened", "report_values_reopened"),
+}
+
+
+def _back_to_city(report: Report, step: str, *, text: str, by: User) -> Report:
     """Return or reopen: the report goes back to the city with the reviewer's words, and its
     values stop counting until it is approved again."""
-    values = selectors.period_values(
-        city_id=report.participation.city_id, period=report.period, lock=True
-    )
+    _every, values = _period_values(report)
     report.status = REPORT.target_of(step)
     report.reviewed_by, report.reviewed_at = by, timezone.now()
     report.review_comment = text
@@ -500,11 +514,11 @@ def _back_to_city(report: Report, step: str, *, text: str, by: User, reason: str
         report,
         values,
         by=by,
-        reason=f"report {report.pk} {reason}",
+        reason=history_reason(BACK_TO_CITY[step][1], report=report.pk),
         approved_by=None,
         approved_at=None,
     )
-    _record(report, by=by, reason=f"{reason}: {text}")
+    _record(report, by=by, reason=history_reason(BACK_TO_CITY[step][0], text=text))
     _notify_officials(report)
     return report
 
@@ -524,7 +538,7 @@ def report_return(*, report: Report, comment: str, by: User) -> Report:
     comment = _review_text("return", comment)
     report = _locked_report(report)
     _check_step(report, "return", by=by)
-    return _back_to_city(report, "return", text=comment, by=by, reason="returned")
+    return _back_to_city(report, "return", text=comment, by=by)
 
 
 @transaction.atomic
@@ -535,7 +549,52 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     reason = _review_text("reopen", reason)
     report = _locked_report(report)
     _check_step(report, "reopen", by=by)
-    return _back_to_city(report, "reopen", text=reason, by=by, reason="reopened")
+    return _back_to_city(report, "reopen", text=reason, by=by)
+
+
+# Answer a comment --------------------------------------------------------------------------------
+
+COMMENT_LENGTH = 2000
+
+
+@transaction.atomic
+def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
+    """An official of the city answers the reviewer's comment on ``report`` (returned, or
+    reopened, with a comment): the reply is kept with its author and time and shown to the
+    reviewers in the report's history. Changes nothing else: figures change through the
+    report's own steps."""
+    require_official_of(by, report.participation)
+    report = _locked_report(report)
+    text = text.strip()
+    if not report.review_comment:
+        raise WorkflowError(
+            [
+                FieldError(
+                    None,
+                    gettext("the reviewer has left no comment on this report to answer"),
+                    "nothing_to_answer",
+                )
+            ]
+        )
+    if not text:
+        raise WorkflowError(
+            [FieldError("text", gettext("write your answer to the reviewer"), "text_required")]
+        )
+    if len(text) > COMMENT_LENGTH:
+        raise WorkflowError(
+            [
+                FieldError(
+                    "text",
+                    gettext("an answer is at most %(limit)s characters; this one has %(n)s")
+                    % {"limit": COMMENT_LENGTH, "n": len(text)},
+                    "text_too_long",
+                )
+            ]
+        )
+    comment = ReportComment(report=report, author=by, text=text)
+    comment.full_clean()
+    comment.save()
+    return comment
 
 
 # Upload a file -----------------------------------------------------------------------------------
@@ -550,11 +609,12 @@ def reports_upload(
     by: User,
     dry_run: bool = False,
     limits: UploadLimits | None = None,
-) -> dict[str, int | bool]:
+) -> dict[str, int | bool | list[str]]:
     """Fill the city's draft reports from a metrics file (the format of interfaces.md): all or
-    nothing, every bad row named. Periods without a report get one; the reports stay drafts
-    until the official submits them. With ``dry_run`` everything is checked and counted, and
-    nothing is saved. ``limits``: the API's unless told."""
+    nothing, every bad row named. Rows without a value are passed over (counted as
+    ``rows_left_empty``). Periods without a report get one; the reports stay drafts until the
+    official submits them (``periods``: the ones the file fills). With ``dry_run`` everything
+    is checked and counted, and nothing is saved. ``limits``: the API's unless told."""
     require_official_of(by, participation)
     rows, errors = read_table(
         name,
@@ -567,6 +627,10 @@ def reports_upload(
         selectors.ruleset_current(programme=participation.programme)
     except NoRuleset as exc:
         raise ImportRefused(name, [RowError(0, None, str(exc), "no_ruleset")]) from None
+    # A row without a value is one the official left as the template wrote it (a period or an
+    # indicator not reported now): a draft may be partial, so it is passed over, not refused.
+    left_empty = [row for row in rows if not row.values.get("value", "").strip()]
+    rows = [row for row in rows if row.values.get("value", "").strip()]
     city = participation.city
     ours = []
     for row in rows:
@@ -661,10 +725,12 @@ def reports_upload(
                 ],
             ) from None
         changed += report.version != before
-    outcome: dict[str, int | bool] = {
+    outcome: dict[str, int | bool | list[str]] = {
         "rows": len(metrics),
+        "rows_left_empty": len(left_empty),
         "reports": len(by_period),
         "reports_changed": changed,
+        "periods": [period.label for period in sorted(by_period)],
     }
     if dry_run:
         outcome["dry_run"] = True

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from evaluation import scoring
 from evaluation.models import GradeBand, IndicatorRule, Ruleset
+from evaluation.reasons import history_reason
 from evaluation.selectors import ruleset_spec
 from evaluation.services.ledger import ledger_append
 
@@ -54,9 +55,9 @@ def ruleset_revise(
             rectification_days=ruleset.rectification_days,
         )
         target._history_user = by  # type: ignore[attr-defined]
-        target._change_reason = f"revised from {ruleset.label}"  # type: ignore[attr-defined]
+        target._change_reason = history_reason("ruleset_revised", ruleset=ruleset.label)  # type: ignore[attr-defined]
         target.save()
-        reason = f"copied from {ruleset.label}"
+        reason = history_reason("ruleset_copied", ruleset=ruleset.label)
         bulk_create_with_history(
             [
                 IndicatorRule(

@@ -29,6 +29,7 @@ from evaluation.models import (
     Target,
     TrancheDecision,
 )
+from evaluation.reasons import history_reason
 from evaluation.scoring.digest import (
     city_outcome_digest,
     combine,
@@ -82,7 +83,7 @@ def evaluation_run_request(
         )
         run.full_clean()
         run._history_user = by  # type: ignore[attr-defined]
-        run._change_reason = f"requested ({trigger})"  # type: ignore[attr-defined]
+        run._change_reason = history_reason("run_requested", trigger=trigger)  # type: ignore[attr-defined]
         run.save()
         ledger_append(run, action=f"requested ({trigger})", by=by)
         outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
@@ -117,7 +118,7 @@ def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> Evaluati
     run.status = EvaluationRun.Status.FAILED
     run.error = "\n".join(messages)
     run.finished_at = timezone.now()
-    run._change_reason = "failed"  # type: ignore[attr-defined]
+    run._change_reason = history_reason("run_failed")  # type: ignore[attr-defined]
     run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
     ledger_append(run, action="failed", by=None)
     return run
@@ -236,7 +237,7 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
         run.started_at = run.started_at or timezone.now()
         run.cities_total = len(ids)
         run.heartbeat_at = timezone.now()
-        run._change_reason = "started: plan fixed"  # type: ignore[attr-defined]
+        run._change_reason = history_reason("run_started")  # type: ignore[attr-defined]
         run.save(
             update_fields=["status", "started_at", "cities_total", "years_elapsed", "heartbeat_at"]
         )
@@ -466,6 +467,6 @@ def _store_outcome(
             for city, city_result in zip(outcome.cities, city_results, strict=True)
         ],
         TrancheDecision,
-        default_change_reason=f"recommended by run #{run.pk}",
+        default_change_reason=history_reason("decision_recommended", run=run.pk),
     )
     ledger_append(decisions, action=f"recommended by run #{run.pk}", by=None)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS, knox_settings
 
+from evaluation.reasons import history_reason
+
 
 @transaction.atomic
 def token_issue(*, user: User) -> tuple[AuthToken, str]:
@@ -28,7 +30,7 @@ def token_issue(*, user: User) -> tuple[AuthToken, str]:
         expiry=timezone.now() + knox_settings.TOKEN_TTL,
     )
     row._history_user = user
-    row._change_reason = "issued"
+    row._change_reason = history_reason("token_issued")
     row.save(force_insert=True)
     return row, str(token)
 
@@ -53,11 +55,11 @@ def token_revoke(*, token_key: str, by: User) -> bool:
     touched. Whether one was revoked."""
     found = list(AuthToken.objects.filter(user=by, token_key=token_key))
     for token in found:
-        _revoke(token, by=by, reason="revoked")
+        _revoke(token, by=by, reason=history_reason("token_revoked"))
     return bool(found)
 
 
 @transaction.atomic
 def token_revoke_current(*, token: AuthToken, by: User) -> None:
     """Signing out: the token of the request is revoked."""
-    _revoke(token, by=by, reason="signed out")
+    _revoke(token, by=by, reason=history_reason("token_signed_out"))

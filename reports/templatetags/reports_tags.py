@@ -63,3 +63,11 @@ def as_image(svg: str) -> str:
 @register.filter
 def run_kind(run: EvaluationRun) -> str:
     return run_kind_label(run)
+
+
+@register.filter
+def person(user: Any) -> str:
+    """Someone by their name (their user name when they have none given)."""
+    if user is None:
+        return "—"
+    return str(user.get_full_name() or user.get_username())

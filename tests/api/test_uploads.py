@@ -53,7 +53,13 @@ def test_a_csv_fills_a_draft_report_for_each_period(api_a, city_a):
     response = upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, *GOOD_ROWS))
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"rows": 4, "reports": 2, "reports_changed": 2}
+    assert response.json() == {
+        "rows": 4,
+        "rows_left_empty": 0,
+        "reports": 2,
+        "reports_changed": 2,
+        "periods": ["2021-01", "2021-02"],
+    }
     assert stored(city_a) == EXPECTED
     reports = api_a.get("/api/v1/reports/").json()["results"]
     assert [(r["period"], r["status"], len(r["values"])) for r in reports] == [
@@ -69,8 +75,35 @@ def test_an_xlsx_fills_the_same_draft_reports(api_a, city_a):
     response = upload(api_a, city_a, "metrics.xlsx", data)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"rows": 4, "reports": 2, "reports_changed": 2}
+    assert response.json() == {
+        "rows": 4,
+        "rows_left_empty": 0,
+        "reports": 2,
+        "reports_changed": 2,
+        "periods": ["2021-01", "2021-02"],
+    }
     assert stored(city_a) == EXPECTED
+
+
+def test_rows_left_without_a_value_are_passed_over_not_refused(api_a, city_a):
+    """The template lists every period and indicator: the rows the official left empty (a
+    period not reported now) are no errors; a value that is there is still checked."""
+    left = [
+        "440300,2021-03,pledge_projects,",
+        "440300,2021-03,pledge_amount,  ",
+        "440300,2021-04,sme_transformations,",
+    ]
+    response = upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, *GOOD_ROWS, *left))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["rows_left_empty"] == 3
+    assert response.json()["periods"] == ["2021-01", "2021-02"]
+    assert stored(city_a) == EXPECTED
+    assert not Report.objects.filter(number__in=[3, 4]).exists()
+
+    # Only empty rows, even one naming an unknown indicator: nothing to load, nothing wrong.
+    empty = upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, *left, "440300,2021-03,x,"))
+    assert empty.status_code == 200 and empty.json()["rows"] == 0
 
 
 def test_uploading_the_same_file_again_changes_nothing(api_a, city_a):
@@ -81,7 +114,13 @@ def test_uploading_the_same_file_again_changes_nothing(api_a, city_a):
     again = upload(api_a, city_a, "metrics.csv", data)
 
     assert again.status_code == 200, again.json()
-    assert again.json() == {"rows": 4, "reports": 2, "reports_changed": 0}
+    assert again.json() == {
+        "rows": 4,
+        "rows_left_empty": 0,
+        "reports": 2,
+        "reports_changed": 0,
+        "periods": ["2021-01", "2021-02"],
+    }
     assert dict(Report.objects.values_list("pk", "version")) == versions
     assert stored(city_a) == EXPECTED
 
@@ -91,7 +130,13 @@ def test_an_upload_updates_an_existing_draft_and_opens_missing_periods(api_a, ci
 
     response = upload(api_a, city_a, "metrics.csv", csv_bytes(HEADER, *GOOD_ROWS[1:]))
 
-    assert response.json() == {"rows": 3, "reports": 2, "reports_changed": 2}
+    assert response.json() == {
+        "rows": 3,
+        "rows_left_empty": 0,
+        "reports": 2,
+        "reports_changed": 2,
+        "periods": ["2021-01", "2021-02"],
+    }
     assert stored(city_a) == EXPECTED
 
 

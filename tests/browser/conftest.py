@@ -88,3 +88,30 @@ def _shipped_data(request):
 
         if not Programme.objects.exists():
             ship_again()
+
+
+PASSWORD = "a-long-portal-password-1"
+
+
+@pytest.fixture
+def shenyang(live_server):
+    """Shenyang in the 2020 programme, its official li.wei (who signs in with ``PASSWORD``) and
+    a reviewer."""
+    from django.contrib.auth.models import Group
+
+    from evaluation.models import OfficialAssignment, Programme
+    from tests.factories import ParticipationFactory, UserFactory
+
+    participation = ParticipationFactory(
+        programme=Programme.objects.get(code="2020"),
+        city__code="210100",
+        city__name_en="Shenyang",
+        city__name_zh="沈阳市",
+    )
+    user = UserFactory(username="li.wei")
+    user.set_password(PASSWORD)
+    user.save()
+    OfficialAssignment.objects.create(user=user, participation=participation)
+    reviewer = UserFactory(username="wang.fang")
+    reviewer.groups.add(Group.objects.get(name="reviewers"))
+    return participation, user, reviewer

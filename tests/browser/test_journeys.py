@@ -6,38 +6,17 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from openpyxl import load_workbook
 
-from evaluation.models import MetricValue, OfficialAssignment, Report
+from evaluation.models import MetricValue, Report
 from evaluation.services import reporting
-from tests.factories import INDICATORS_2020, ParticipationFactory, UserFactory, add_value
+from tests.browser.conftest import PASSWORD
+from tests.factories import INDICATORS_2020, add_value
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-PASSWORD = "a-long-portal-password-1"
-
-
-@pytest.fixture
-def shenyang(live_server):
-    from evaluation.models import Programme
-
-    participation = ParticipationFactory(
-        programme=Programme.objects.get(code="2020"),
-        city__code="210100",
-        city__name_en="Shenyang",
-        city__name_zh="沈阳市",
-    )
-    user = UserFactory(username="li.wei")
-    user.set_password(PASSWORD)
-    user.save()
-    OfficialAssignment.objects.create(user=user, participation=participation)
-    reviewer = UserFactory(username="wang.fang")
-    reviewer.groups.add(Group.objects.get(name="reviewers"))
-    return participation, user, reviewer
 
 
 def sign_in(page, live_server) -> None:
@@ -139,6 +118,6 @@ def test_excel_template_one_bad_cell_corrected_then_loaded(page, live_server, sh
     page.click("button[value=check]")
     assert page.locator("table.preview tbody tr").count() == 10
     page.click("button[value=load]")
-    page.wait_for_url(re.compile(r"/periods/$"))
+    page.wait_for_url(re.compile(r"/submit/\?period=2021-03$"))
     assert MetricValue.objects.filter(year=2021, number=3).count() == 10
     assert Report.objects.get().status == "draft"

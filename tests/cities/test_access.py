@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from evaluation.models import MetricValue, Report
+from evaluation.models import MetricValue, Report, ReportComment
 from tests.cities.conftest import PASSWORD, browser
 from tests.factories import add_value
 
@@ -108,19 +108,33 @@ def _urls(pk: int) -> list[str]:
         f"/city/{pk}/periods/2021-03/",
         f"/city/{pk}/excel/",
         f"/city/{pk}/excel/template.xlsx",
+        f"/city/{pk}/excel/template.xlsx?choose=1&period=2021-03",
         f"/city/{pk}/history/",
+        f"/city/{pk}/history/?period=2021-03&indicator=pledge_projects",
+        f"/city/{pk}/results/",
+        f"/city/{pk}/submit/",
+        f"/city/{pk}/submit/?period=2021-03",
     ]
 
 
-def _state() -> list[tuple]:
-    return sorted(
-        list(MetricValue.objects.values_list("pk", "value", "status"))
-        + list(Report.objects.values_list("pk", "status", "version"))
+def _state() -> tuple[list[tuple], ...]:
+    return (
+        sorted(MetricValue.objects.values_list("pk", "value", "status")),
+        sorted(Report.objects.values_list("pk", "status", "version")),
+        sorted(ReportComment.objects.values_list("pk", "text")),
     )
 
 
 def test_another_citys_official_reaches_nothing_of_city_a(portal_b, city_a, city_b):
     add_value(city_a.city, "pledge_projects", "2021-03", "7", approved=False)
+    report = Report.objects.create(
+        participation=city_a,
+        city=city_a.city,
+        year=2021,
+        granularity="month",
+        number=4,
+        due_date="2021-05-15",
+    )
     before = _state()
     for url in _urls(city_a.pk):
         response = portal_b.get(url)
@@ -132,6 +146,8 @@ def test_another_citys_official_reaches_nothing_of_city_a(portal_b, city_a, city
         f"/city/{city_a.pk}/periods/2021-03/": {"action": "submit", "pledge_projects": "9"},
         f"/city/{city_a.pk}/periods/2021-03/check/": {"field": "pledge_projects"},
         f"/city/{city_a.pk}/excel/": {"action": "load"},
+        f"/city/{city_a.pk}/submit/": {"report": str(report.pk)},
+        f"/city/{city_a.pk}/periods/2021-04/": {"action": "answer", "answer": "已核对"},
     }
     for url, body in posts.items():
         assert portal_b.post(url, body).status_code == 404, url
@@ -148,6 +164,11 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_and_changes_nothing(anonymous, 
         assert response.status_code == 302 and response.url.startswith("/?next="), url
     response = anonymous.post(f"/city/{city_a.pk}/periods/2021-03/", {"pledge_projects": "9"})
     assert response.status_code == 302
+    for url, body in (
+        (f"/city/{city_a.pk}/submit/", {"report": "1"}),
+        (f"/city/{city_a.pk}/periods/2021-03/", {"action": "answer", "answer": "已核对"}),
+    ):
+        assert anonymous.post(url, body).status_code == 302
     assert _state() == before
 
 

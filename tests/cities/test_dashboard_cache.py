@@ -85,7 +85,7 @@ def test_a_provisional_run_shows_at_once(
     portal_a, city_a, reviewer, django_capture_on_commit_callbacks
 ):
     add_value(city_a.city, "sme_transformations", "2020", "30")
-    assert "尚未进行试算评价" in text_of(visit(portal_a, city_a))
+    assert "本市尚无评价结果" in text_of(visit(portal_a, city_a))
     with django_capture_on_commit_callbacks(execute=True):
         evaluation_run_request(
             programme=city_a.programme,
@@ -97,7 +97,7 @@ def test_a_provisional_run_shows_at_once(
     assert run.status == "succeeded", run.error
     score = run.city_results.get(participation=city_a).score
     page = text_of(visit(portal_a, city_a))
-    assert score > 0 and f"{score:.2f}" in page and "尚未进行试算评价" not in page
+    assert score > 0 and f"{score:.2f}" in page and "本市尚无评价结果" not in page
 
 
 def test_an_official_run_shows_once_finalised_and_not_before(
@@ -114,14 +114,14 @@ def test_an_official_run_shows_once_finalised_and_not_before(
         run = evaluation_run_request(
             programme=city_a.programme, trigger=EvaluationRun.Trigger.API, by=reviewer
         )
-    assert "尚未进行试算评价" in text_of(visit(portal_a, city_a))  # awaiting sign-off
+    assert "本市尚无评价结果" in text_of(visit(portal_a, city_a))  # awaiting sign-off
     signer = UserFactory(username="signer")
     signer.groups.add(reviewer.groups.get())
     decision = TrancheDecision.objects.get(city_result__run=run)
     decision_confirm(decision=decision, by=signer)
     page = text_of(visit(portal_a, city_a))
     score = run.city_results.get(participation=city_a).score
-    assert "尚未进行试算评价" not in page and f"{score:.2f}" in page
+    assert "本市尚无评价结果" not in page and f"{score:.2f}" in page
     assert "已于" in page and "定稿" in page
 
 

@@ -20,8 +20,10 @@ from evaluation.models import EvaluationRun, MetricValue, Report
 from evaluation.models.people import OfficialProfile
 from evaluation.scoring import Period
 from evaluation.services import reporting
+from evaluation.services.imports import metrics_import
 from evaluation.services.runs import evaluation_run_request
 from tests.cities.conftest import browser
+from tests.conftest import csv_bytes
 from tests.factories import add_target, add_value, complete
 
 pytestmark = pytest.mark.django_db
@@ -293,12 +295,59 @@ def test_history_shows_who_when_old_and_new_and_the_comments(
     reporting.report_values_set(
         report=report, values={"pledge_projects": "6"}, version=report.version, by=official_a
     )
-    rows, comments = selectors.value_history(participation=city_a, fetched_by=official_a)
-    changed = [r for r in rows if r.old == Decimal(4) and r.new == Decimal(6)]
+    found = selectors.value_history(participation=city_a, fetched_by=official_a)
+    changed = [r for r in found.rows if r.old == Decimal(4) and r.new == Decimal(6)]
     assert changed and changed[0].who == "li.wei"
-    assert [c.comment for c in comments] == ["请核对质押项目数"]
+    assert changed[0].reason == f"figures entered in report #{report.pk}"
+    assert [c.comment for c in found.comments] == ["请核对质押项目数"]
     page = portal_a.get(f"/city/{city_a.pk}/history/").content.decode()
     assert "请核对质押项目数" in page and "wang.fang" in page
+
+
+def test_history_filters_by_period_and_indicator_and_says_why_in_words(
+    portal_a, official_a, city_a, reviewer
+):
+    report = _returned(official_a, city_a, reviewer)
+    metrics_import(
+        name="audited.csv",
+        data=csv_bytes("city_code,period,indicator,value", "210100,2021-04,pledge_projects,9"),
+        approve=True,
+        by=reviewer,
+    )
+    url = f"/city/{city_a.pk}/history/"
+
+    everything = text(portal_a.get(url))
+    assert "2021-04" in everything and "2021-03" in everything
+    assert "import_metrics" not in everything and f"report {report.pk}" not in everything
+    # The audited file's reason and the report's, as sentences in the reader's language.
+    assert "部委从经审核的文件 audited.csv 导入，已审核通过" in everything
+    assert "退回城市：请核对质押项目数" in everything or f"报表 #{report.pk}" in everything
+    chosen = portal_a.get(url, {"period": "2021-03", "indicator": "pledge_projects"})
+    rows = chosen.context["history"].rows
+    assert {(r.period, r.indicator) for r in rows} == {("2021-03", "知识产权质押融资项目数")}
+    assert [r.new for r in rows][-1] == 4
+    assert "2021-04" not in [r.period for r in rows]
+    # A period that is not one shows everything rather than failing.
+    assert portal_a.get(url, {"period": "March"}).status_code == 200
+
+
+def test_each_field_of_the_period_form_links_to_its_history(portal_a, city_a):
+    page = portal_a.get(entry_url(city_a)).content.decode()
+    assert f'href="/city/{city_a.pk}/history/?period=2021-03&amp;indicator=pledge_projects"' in page
+
+
+def test_history_reads_a_fixed_number_of_queries(portal_a, official_a, city_a, reviewer):
+    url = f"/city/{city_a.pk}/history/"
+    _returned(official_a, city_a, reviewer)
+    portal_a.get(url)
+    with CaptureQueriesContext(connection) as few:
+        portal_a.get(url)
+    for month in ("2021-05", "2021-06", "2021-07"):
+        for code in ("pledge_projects", "pledge_amount"):
+            add_value(city_a.city, code, month, "3")
+    with CaptureQueriesContext(connection) as many:
+        portal_a.get(url)
+    assert len(many) == len(few)
 
 
 def test_returned_and_approved_reports_email_each_official_in_their_language(

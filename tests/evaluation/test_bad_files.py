@@ -364,6 +364,14 @@ def _from_rows(errors) -> Refusal:
     return Refusal([line for line, _ in rows], [reason for _, reason in rows])
 
 
+def _from_page(context) -> Refusal:
+    """What the portal's page says: a refusal of the file as a whole is said of the file (line
+    0), the others row by row."""
+    if context.get("file_error"):
+        return Refusal([0], [str(context["file_error"])])
+    return _from_rows(context["errors"])
+
+
 def portal_check(world, name, data) -> Refusal:
     participation, official, _ = world
     client = Client()
@@ -373,7 +381,7 @@ def portal_check(world, name, data) -> Refusal:
         {"action": "check", "file": SimpleUploadedFile(name, data)},
     )
     assert response.status_code == 400, response.content.decode()[:2000]
-    return _from_rows(response.context["errors"])
+    return _from_page(response.context)
 
 
 def portal_load(world, name, data) -> Refusal:
@@ -389,7 +397,7 @@ def portal_load(world, name, data) -> Refusal:
     session.save()
     response = client.post(f"/city/{participation.pk}/excel/", {"action": "load"})
     assert response.status_code == 400, response.content.decode()[:2000]
-    return _from_rows(response.context["errors"])
+    return _from_page(response.context)
 
 
 def _api(world, name, data, query) -> Refusal:

@@ -123,7 +123,14 @@ def test_the_upload_endpoint_takes_dry_run(programme, shenzhen):
     response = _upload(client, shenzhen, csv_bytes(*METRICS))
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"rows": 1, "reports": 1, "reports_changed": 1, "dry_run": True}
+    assert response.json() == {
+        "rows": 1,
+        "rows_left_empty": 0,
+        "reports": 1,
+        "reports_changed": 1,
+        "periods": ["2021-01"],
+        "dry_run": True,
+    }
     assert nothing_saved() == before
     refused = _upload(client, shenzhen, csv_bytes(METRICS[0], "440300,2021-01,pledge_projects,-1"))
     assert refused.status_code == 400

@@ -56,6 +56,53 @@ def test_a_growth_floor_is_also_given_as_a_percentage() -> None:
     assert inputs.floor_in_words(kind="cumulative", floor=Decimal("200.0000")) == "200"
 
 
+@pytest.mark.parametrize(
+    ("text", "places", "read"),
+    [
+        ("1,200", 0, "1200"),
+        ("30,000,000.50", 2, "30000000.50"),
+        ("1,234,567", 0, "1234567"),
+        ("1200", 0, "1200"),
+        ("12.0", 0, "12"),
+    ],
+)
+def test_numbers_are_read_with_their_thousands_grouped_by_commas_or_not(
+    text: str, places: int, read: str
+) -> None:
+    assert inputs.parse_number(text, places=places) == Decimal(read)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("1,20", "not_a_number"),
+        ("1200,5", "not_a_number"),
+        (",200", "not_a_number"),
+        ("1,2000", "not_a_number"),
+        ("-1,200", "negative"),
+        ("1,200.5", "not_whole"),
+    ],
+)
+def test_a_comma_anywhere_but_between_thousands_is_refused(text: str, code: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        inputs.parse_number(text, places=0)
+    assert refused.value.args[0].code == code
+
+
+@pytest.mark.django_db
+def test_a_file_a_form_and_the_api_accept_1_200_alike(reviewer) -> None:
+    """The one rule is read by every way in: a metrics file with "1,200" loads 1200."""
+    city = CityFactory(code="440300")
+    ParticipationFactory(city=city)
+    metrics_import(
+        name="grouped.csv",
+        data=csv_bytes(HEADER, '440300,2021-01,sme_transformations,"1,200"'),
+        approve=True,
+        by=reviewer,
+    )
+    assert MetricValue.objects.get().value == 1200
+
+
 @pytest.mark.django_db
 def test_amounts_lie_in_the_programmes_range_and_the_first_tranche_within_the_total() -> None:
     p2019 = Programme.objects.get(code="2019")

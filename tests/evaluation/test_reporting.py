@@ -155,3 +155,27 @@ def test_a_value_of_a_year_already_stored_in_another_granularity_is_refused(hefe
     assert error.field == "values.pledge_amount"
     assert "would mix month and quarter figures (already stored: 2021-Q1)" in error.reason
     assert MetricValue.objects.count() == 1
+
+
+def test_a_figure_approved_outside_the_report_counts_and_stays_as_it_is(hefei, official, reviewer):
+    """An audited file approved one figure of the period; the city reports the rest. The
+    report is complete with it, and whatever the report goes through (submitted, returned,
+    approved) the audited figure stays approved, outside the report."""
+    audited = add_value(hefei.city, "pledge_projects", "2021-03", "3")
+    rest = complete({})
+    del rest["pledge_projects"]
+    report = filled(hefei, official, rest)
+
+    report = report_submit(report=report, version=None, by=official)
+    report = report_return(report=report, comment="请核对", by=reviewer)
+    report = report_submit(report=report, version=None, by=official)
+    report_approve(report=report, by=reviewer)
+
+    kept = MetricValue.objects.get(pk=audited.pk)
+    assert (kept.status, kept.report_id, kept.approved_at) == (
+        "approved",
+        None,
+        audited.approved_at,
+    )
+    assert kept.history.count() == 1  # never touched
+    assert MetricValue.objects.filter(report=report, status="approved").count() == 9

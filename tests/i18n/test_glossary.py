@@ -27,9 +27,11 @@ UNSAID: dict[tuple[str, str], str] = {
     ("run", "%(file)s: dry run, nothing was saved; it would be %(summary)s."): (
         "a dry run of an import (试运行), not an evaluation run"
     ),
-    ("run", "From the project's directory on a server holding the programme's database, run:"): (
-        "run a command (运行)"
-    ),
+    (
+        "run",
+        "From the project's directory on a server holding the programme's database, after the "
+        "README's install, run:",
+    ): "run a command (运行)",
     ("official", "official"): "the kind of a run: 正式 (an official run), not a city's official",
     ("official", "official (its decisions go to sign-off)"): "the kind of a run: 正式",
     ("official", "Run the mid-term evaluation now (official)"): "an official run: 正式",
@@ -43,11 +45,7 @@ UNSAID: dict[tuple[str, str], str] = {
         "The second-tranche decision of every city of this official evaluation run, as signed "
         "off by the ministry's reviewers.",
     ): "an official run: 正式评价",
-    ("period", "Loaded %(rows)d figures into %(reports)d draft reports; submit each period."): (
-        "逐期, period by period"
-    ),
     ("period", "A period's report is due on this day of the following month."): "每期, each period",
-    ("reviewer", "The reviewers' comments"): "审核意见, the reviewers' comments",
     ("reviewer", "The reviewer's comment"): "审核意见, the reviewer's comment",
     ("reviewer", "Reviewers' admin"): "审核后台, the reviewers' admin site",
     ("return", "a carriage return"): "回车符, a character of a name, not a report sent back",

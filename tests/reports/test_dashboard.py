@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from evaluation.models import Report
 from evaluation.scoring import Period
@@ -54,9 +55,38 @@ def test_reports_awaiting_review_and_late_per_city(reviewer_client, programme, q
 
     assert response.status_code == 200
     board = response.context["board"]
-    counts = {q.participation.city.code: (q.awaiting_review, q.late) for q in board.queues}
-    assert counts == {"440300": (2, 2), "110105": (0, 1)}
-    assert (board.awaiting_total, board.late_total) == (2, 3)
+    counts = {q.participation.city.code: q.awaiting_review for q in board.queues}
+    assert counts == {"440300": 2, "110105": 0}
+    assert board.awaiting_total == 2
+
+
+def test_missing_and_late_add_up_to_what_the_api_says_of_each_city(
+    reviewer, reviewer_client, programme, queue, shenzhen, chaoyang
+):
+    """The dashboard counts by the one rule of the periods owed: a city that never opened a
+    report counts too, and the figures are those of each city's periods in the API."""
+    silent = ParticipationFactory(programme=programme, city__code="530100")
+    board = reviewer_client.get(url(programme)).context["board"]
+
+    api = APIClient()
+    api.force_authenticate(reviewer)
+    expected = {}
+    for participation in (shenzhen, chaoyang, silent):
+        rows = api.get(f"/api/v1/participations/{participation.pk}/periods/").json()
+        expected[participation.city.code] = (
+            sum(1 for row in rows if row["missing"]),
+            sum(1 for row in rows if row["late"]),
+        )
+    shown = {q.participation.city.code: (q.missing, q.late) for q in board.queues}
+    assert shown == expected
+    assert shown["530100"][0] > 0  # never opened a report: every due period is missing
+    # Shenzhen's two reports were submitted, after their due dates: late, not missing.
+    assert shown["440300"] == (shown["530100"][0] - 2, shown["530100"][1])
+    assert board.missing_total == sum(m for m, _ in expected.values())
+    assert board.late_total == sum(n for _, n in expected.values())
+    page = text_of(reviewer_client.get(url(programme)))
+    assert f"Missing periods: {board.missing_total}" in page
+    assert f"Late periods: {board.late_total}" in page
 
 
 def test_runs_scores_heat_map_and_trends(reviewer_client, programme, run, provisional):
@@ -141,8 +171,12 @@ def test_a_late_report_is_one_submitted_after_its_due_date(
     on_time = timezone.make_aware(dt.datetime.combine(report.due_date, dt.time(12)))
     Report.objects.filter(pk=report.pk).update(submitted_at=on_time)
 
+    ParticipationFactory(programme=programme, city__code="530100")  # nothing reported
+
     board = reviewer_client.get(url(programme)).context["board"]
-    assert [(q.awaiting_review, q.late) for q in board.queues] == [(1, 0)]
+    late = {q.participation.city.code: (q.awaiting_review, q.late) for q in board.queues}
+    # Every due period of the city that reported nothing is late; Shenzhen's 2022-01 is not.
+    assert late["440300"] == (1, late["530100"][1] - 1)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +198,10 @@ def test_the_dashboard_counts_late_reports_as_the_api_shows_them(
     )
     Report.objects.filter(pk=report.pk).update(submitted_at=when)
 
+    ParticipationFactory(programme=programme, city__code="530100")  # nothing reported
+
     today = report.due_date + dt.timedelta(days=30)
     assert is_late(due=report.due_date, submitted_at=when, today=today) is late
     board = reviewer_client.get(url(programme)).context["board"]
-    assert [q.late for q in board.queues] == [int(late)]
+    counts = {q.participation.city.code: q.late for q in board.queues}
+    assert counts["440300"] == counts["530100"] - 1 + int(late)

@@ -1,0 +1,172 @@
+"""Why a change was made, as the history rows keep it, and said in the reader's language.
+
+Every audited write records a reason with its history row (who, when, why). The services
+write it as a short English phrase with its figures ("report 3 values set", "import_metrics
+synthetic-metrics.csv --approve"): stored texts are English data, translated when shown
+(README, "Calls made"), and rows written before this module keep reading as they did. Each
+phrase is written once, here: the services make it with :func:`history_reason` (a code and
+its figures), and the pages read it back with :func:`reason_words`, which finds the code and
+figures again and says them as a sentence of the active language. A stored reason no phrase
+matches (written by hand, or by an older version) is shown as it was stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
+
+
+@dataclass(frozen=True)
+class HistoryReason:
+    """One reason: ``stored`` is the English phrase kept in the history (``{name}`` for each
+    figure), ``words`` the sentence a reader sees (``%(name)s``), marked for the catalogue."""
+
+    code: str
+    stored: str
+    words: str
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _pattern(self.stored)
+
+
+@cache
+def _pattern(stored: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", stored)
+    regex = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$", re.S)
+
+
+REASONS = (
+    # A city's report and its values (services/reporting.py).
+    HistoryReason("report_created", "report created", _("report opened")),
+    HistoryReason(
+        "report_values_set",
+        "report {report} values set",
+        _("figures entered in report #%(report)s"),
+    ),
+    HistoryReason(
+        "report_values_submitted",
+        "report {report} submitted",
+        _("submitted for review with report #%(report)s"),
+    ),
+    HistoryReason("report_submitted", "submitted", _("submitted for review")),
+    HistoryReason(
+        "report_values_approved",
+        "report {report} approved",
+        _("approved by a reviewer with report #%(report)s"),
+    ),
+    HistoryReason("report_approved", "approved", _("approved by a reviewer")),
+    HistoryReason(
+        "report_values_returned",
+        "report {report} returned",
+        _("returned to the city with report #%(report)s"),
+    ),
+    HistoryReason(
+        "report_values_reopened",
+        "report {report} reopened",
+        _("reopened by a reviewer with report #%(report)s"),
+    ),
+    HistoryReason("report_returned", "returned: {text}", _("returned to the city: %(text)s")),
+    HistoryReason("report_reopened", "reopened: {text}", _("reopened by a reviewer: %(text)s")),
+    # Files loaded by the ministry (services/imports.py): the most particular first.
+    HistoryReason(
+        "metrics_import_approved",
+        "import_metrics {file} --approve",
+        _("loaded by the ministry from the audited file %(file)s, approved"),
+    ),
+    HistoryReason(
+        "metrics_import",
+        "import_metrics {file}",
+        _("loaded by the ministry from the file %(file)s, awaiting review"),
+    ),
+    HistoryReason(
+        "cities_import",
+        "import_cities {file} --programme {programme}",
+        _("loaded from the file %(file)s for programme %(programme)s"),
+    ),
+    HistoryReason(
+        "targets_import",
+        "import_targets {file} --programme {programme}",
+        _("committed targets loaded from the file %(file)s for programme %(programme)s"),
+    ),
+    # Rulesets (services/rulesets.py).
+    HistoryReason(
+        "ruleset_revised", "revised from {ruleset}", _("revised from ruleset %(ruleset)s")
+    ),
+    HistoryReason("ruleset_copied", "copied from {ruleset}", _("copied from ruleset %(ruleset)s")),
+    # Runs (services/runs.py, services/recovery.py).
+    HistoryReason("run_requested", "requested ({trigger})", _("requested (%(trigger)s)")),
+    HistoryReason("run_started", "started: plan fixed", _("started: its plan fixed")),
+    HistoryReason("run_failed", "failed", _("failed")),
+    HistoryReason("run_restarted", "restarted by a reviewer", _("restarted by a reviewer")),
+    HistoryReason(
+        "run_start_resent",
+        "sweep: start sent again after {seconds} s without progress",
+        _("its start sent again after %(seconds)s seconds without progress"),
+    ),
+    HistoryReason(
+        "run_chunks_resent",
+        "sweep: chunks {chunks} sent again after {seconds} s without progress",
+        _("chunks %(chunks)s sent again after %(seconds)s seconds without progress"),
+    ),
+    # Tranche decisions (services/runs.py, services/decisions.py).
+    HistoryReason(
+        "decision_recommended", "recommended by run #{run}", _("recommended by run #%(run)s")
+    ),
+    HistoryReason("decision_confirmed", "confirmed", _("confirmed")),
+    HistoryReason("decision_overridden", "overridden: {text}", _("overridden: %(text)s")),
+    HistoryReason(
+        "run_finalised",
+        "finalised: every decision signed off",
+        _("finalised: every decision signed off"),
+    ),
+    # API tokens (services/tokens.py).
+    HistoryReason("token_issued", "issued", _("issued")),
+    HistoryReason("token_revoked", "revoked", _("revoked")),
+    HistoryReason("token_signed_out", "signed out", _("revoked on signing out")),
+)
+
+BY_CODE = {reason.code: reason for reason in REASONS}
+
+# A run's trigger is stored as its code; said in the reader's words (EvaluationRun.Trigger).
+TRIGGERS = {
+    "command": _("command line"),
+    "schedule": _("schedule"),
+    "api": _("API"),
+    "admin": _("admin"),
+}
+
+
+def history_reason(code: str, **figures: object) -> str:
+    """The reason to store with a history row: the phrase of ``code`` with its figures."""
+    return BY_CODE[code].stored.format(**figures)
+
+
+def reason_code(stored: str | None) -> tuple[str, dict[str, str]] | None:
+    """The code and figures a stored reason was written from (None: no phrase matches)."""
+    for reason in REASONS:
+        if stored and (found := reason.pattern.match(stored)):
+            return reason.code, found.groupdict()
+    return None
+
+
+def reason_words(stored: str | None) -> str:
+    """A stored reason as a sentence in the active language ("" for none); one no phrase
+    matches, as it was stored."""
+    if not stored:
+        return ""
+    found = reason_code(stored)
+    if found is None:
+        return stored
+    code, figures = found
+    if "trigger" in figures:
+        figures["trigger"] = gettext(TRIGGERS.get(figures["trigger"], figures["trigger"]))
+    return gettext(BY_CODE[code].words) % figures
