@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from evaluation import workflow
 from evaluation.models import CityResult, EvaluationRun, TrancheDecision
 from evaluation.vocabulary import Grade, IndicatorStatus, indicator_name
 from evaluation.writers import workbook_bytes
@@ -94,7 +95,7 @@ def formal(
     asked for the run, or how it was started) and when, and who signed off its decisions and
     when, or empty lines to sign by hand while they await sign-off. The date is the day the
     document's content was last settled: the run's end, or its last sign-off."""
-    signed = [d for d in decisions if d.status in selectors.SIGNED]
+    signed = [d for d in decisions if d.status in workflow.SIGNED]
     last = max((d.decided_at for d in signed if d.decided_at), default=None)
     if run.kind == EvaluationRun.Kind.PROVISIONAL:
         signers, signed_on = _("provisional run: for information, never signed off"), ""
@@ -194,7 +195,7 @@ def scorecard_context(
         "decision_reason": wording.decision_reason(result),
         "remaining": figures.money(decision.remaining_amount, unit),
         "recommended": figures.money(decision.recommended_amount, unit),
-        "signed": decision.status in selectors.SIGNED,
+        "signed": decision.status in workflow.SIGNED,
         "final_amount": (
             figures.money(decision.final_amount, unit) if decision.final_amount is not None else ""
         ),
