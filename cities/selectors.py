@@ -232,7 +232,9 @@ def city_standing(
     spec = programme_spec(programme=programme)
     by = next_evaluation_date(spec, [programme.midterm_as_of], today)
     ruleset = ruleset_current(programme=programme)
-    rules = list(ruleset.rules.select_related("indicator").order_by("indicator__position"))
+    rules = list(
+        ruleset.rules.reported().select_related("indicator").order_by("indicator__position")
+    )
     inputs, _ = evaluation_inputs(
         programme=programme, as_of=max(by, today), participation_ids=[participation.pk]
     )
@@ -607,7 +609,8 @@ def period_entry(
     ).first()
     rules = list(
         ruleset_current(programme=programme)
-        .rules.select_related("indicator")
+        .rules.reported()
+        .select_related("indicator")
         .order_by("indicator__position")
     )
     values = {
@@ -720,7 +723,8 @@ def value_history(
     scored = [
         rule.indicator
         for rule in ruleset_current(programme=participation.programme)
-        .rules.select_related("indicator")
+        .rules.reported()
+        .select_related("indicator")
         .order_by("indicator__position")
     ]
     records = MetricValue.history.filter(city_id=participation.city_id)

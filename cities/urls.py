@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from cities import followup, views
+from cities import followup, money_views, panel_views, views
 
 app_name = "cities"
 
@@ -73,4 +73,25 @@ urlpatterns = [
         followup.rectification_evidence,
         name="rectification_evidence",
     ),
+    path("city/<int:pk>/money/", money_views.money_page, name="money"),
+    path("city/<int:pk>/money/plan/", money_views.plan_year, name="money_plan"),
+    path(
+        "city/<int:pk>/money/<int:expenditure_id>/submit/",
+        money_views.expenditure_submit,
+        name="money_submit",
+    ),
+    path(
+        "city/<int:pk>/money/<int:expenditure_id>/evidence/",
+        money_views.evidence_file,
+        name="money_evidence",
+    ),
+    path(
+        "city/<int:pk>/money/template.xlsx",
+        money_views.spending_template,
+        name="money_template",
+    ),
+    path("city/<int:pk>/money/upload/", money_views.spending_upload, name="money_upload"),
+    path("city/<int:pk>/monitoring/", money_views.monitoring_page, name="monitoring"),
+    path("panel/", panel_views.panel_home, name="panel"),
+    path("panel/<int:pk>/", panel_views.panel_city, name="panel_city"),
 ]

@@ -33,6 +33,7 @@ from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
 from cities.selectors import PeriodRow
 from evaluation import vocabulary
+from evaluation.access import is_expert
 from evaluation.exceptions import (
     FileRefused,
     Forbidden,
@@ -105,6 +106,8 @@ def home(request: HttpRequest) -> HttpResponse:
     cities = _my_cities(request)
     if len(cities) >= 1:
         return redirect("cities:dashboard", pk=cities[0].pk)
+    if is_expert(request.user):
+        return redirect("cities:panel")
     return render(request, "cities/no_city.html", _context(request, None))
 
 
@@ -340,9 +343,9 @@ def check_field(request: HttpRequest, participation: Participation, period: str)
     field = request.POST.get("field", "")
     rows = {
         rule.indicator.code: rule.indicator.decimal_places
-        for rule in ruleset_current(programme=participation.programme).rules.select_related(
-            "indicator"
-        )
+        for rule in ruleset_current(programme=participation.programme)
+        .rules.reported()
+        .select_related("indicator")
     }
     del chosen
     if field not in rows:
@@ -381,7 +384,8 @@ def excel_template(request: HttpRequest, participation: Participation) -> HttpRe
         return redirect("cities:excel", pk=participation.pk)
     rules = list(
         ruleset_current(programme=participation.programme)
-        .rules.select_related("indicator")
+        .rules.reported()
+        .select_related("indicator")
         .order_by("indicator__position")
     )
     values = {

@@ -17,6 +17,7 @@ __all__ = ["Forbidden", "NotFound"]
 
 REVIEWERS = "reviewers"
 ADMINISTRATORS = "administrators"
+EXPERTS = "experts"
 
 
 def _groups(user: User | AnonymousUser) -> set[str]:
@@ -34,6 +35,12 @@ def is_administrator(user: User | AnonymousUser) -> bool:
 def is_reviewer(user: User | AnonymousUser) -> bool:
     """Ministry reviewers (and administrators) review every city's data."""
     return is_administrator(user) or REVIEWERS in _groups(user)
+
+
+def is_expert(user: User | AnonymousUser) -> bool:
+    """A member of the expert panels (``grant_role NAME expert``): scores the tasks of the
+    cities they are assigned to, and sees nothing else."""
+    return bool(user.is_authenticated and EXPERTS in _groups(user))
 
 
 def participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:

@@ -106,10 +106,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "is_draft",
         "rectification_below",
         "rectification_days",
+        "optional_task_weight",
+        "deviation_attainment",
+        "deviation_execution",
     ),
 }
 RULE_FIELDS = ("indicator_id", "kind", "floor", "weight")
 BAND_FIELDS = ("grade", "min_score", "release_share")
+TASK_FIELDS = ("indicator_id", "compulsory", "weight", "position")
 
 
 def is_protected(model: type[models.Model]) -> bool:
@@ -118,7 +122,11 @@ def is_protected(model: type[models.Model]) -> bool:
 
 
 # Rows kept inside a protected record's entry: a change to one is a change of its ruleset.
-PARTS = {"evaluation.indicatorrule": "ruleset", "evaluation.gradeband": "ruleset"}
+PARTS = {
+    "evaluation.indicatorrule": "ruleset",
+    "evaluation.gradeband": "ruleset",
+    "evaluation.rulesettask": "ruleset",
+}
 
 
 def protected_records(records: Iterable[models.Model]) -> list[models.Model]:
@@ -176,13 +184,20 @@ def _places(model: type[models.Model], name: str) -> Decimal:
 
 
 def state_of(
-    subject: str, instance: Any, *, rules: Iterable[Any] = (), bands: Iterable[Any] = ()
+    subject: str,
+    instance: Any,
+    *,
+    rules: Iterable[Any] = (),
+    bands: Iterable[Any] = (),
+    tasks: Iterable[Any] = (),
 ) -> dict[str, Any]:
-    """What the ledger keeps of ``instance`` (a ruleset with its ``rules`` and ``bands``)."""
+    """What the ledger keeps of ``instance`` (a ruleset with its ``rules``, ``bands`` and
+    ``tasks``)."""
     state = {name: field_text(instance, name) for name in FIELDS[subject]}
     if subject == "ruleset":
         state["rules"] = sorted([field_text(r, n) for n in RULE_FIELDS] for r in rules)
         state["bands"] = sorted([field_text(b, n) for n in BAND_FIELDS] for b in bands)
+        state["tasks"] = sorted(([field_text(t, n) for n in TASK_FIELDS] for t in tasks), key=repr)
     return state
 
 
@@ -343,10 +358,16 @@ def current_states() -> dict[tuple[str, int], tuple[Any, dict[str, Any]]]:
     ):
         for instance in queryset.order_by().iterator(chunk_size=5000):
             out[(subject, instance.pk)] = (instance, state_of(subject, instance))
-    for ruleset in Ruleset.objects.prefetch_related("rules", "bands"):
+    for ruleset in Ruleset.objects.prefetch_related("rules", "bands", "tasks"):
         out[("ruleset", ruleset.pk)] = (
             ruleset,
-            state_of("ruleset", ruleset, rules=ruleset.rules.all(), bands=ruleset.bands.all()),
+            state_of(
+                "ruleset",
+                ruleset,
+                rules=ruleset.rules.all(),
+                bands=ruleset.bands.all(),
+                tasks=ruleset.tasks.all(),
+            ),
         )
     return out
 

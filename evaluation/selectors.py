@@ -82,13 +82,16 @@ def ruleset_rules(*, programme: Programme) -> dict[str, RuleRow]:
     return {
         rule.indicator.code: rule
         for rule in ruleset_current(programme=programme)
-        .rules.select_related("indicator")
+        .rules.reported()
+        .select_related("indicator")
         .order_by("indicator__position")
     }
 
 
 def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
-    """The ruleset as the scoring core takes it (two queries)."""
+    """The ruleset as the scoring core takes it (three queries)."""
+    from evaluation.part_selectors import ruleset_tasks
+
     return RulesetSpec(
         label=ruleset.label,
         indicators=tuple(
@@ -101,6 +104,8 @@ def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
             GradeBand(grade=band.grade, min_score=band.min_score, release_share=band.release_share)
             for band in ruleset.bands.all()
         ),
+        tasks=ruleset_tasks(ruleset=ruleset),
+        optional_task_weight=ruleset.optional_task_weight,
     )
 
 
@@ -113,10 +118,16 @@ def programme_spec(*, programme: Programme) -> ProgrammeSpec:
 
 
 def evaluation_inputs(
-    *, programme: Programme, as_of: dt.date, participation_ids: Sequence[int] | None = None
+    *,
+    programme: Programme,
+    as_of: dt.date,
+    participation_ids: Sequence[int] | None = None,
+    ruleset: RulesetSpec | None = None,
 ) -> tuple[list[CityInput], dict[str, Participation]]:
     """Every participating city's money, committed targets and approved totals that an
-    evaluation at ``as_of`` reads,
+    evaluation at ``as_of`` reads, and what the optional parts of ``ruleset`` read (the money
+    planned and spent, the chosen tasks and the experts' scores: ``part_selectors``), only
+    when it has them,
 
     The database sums the approved values per city, indicator, year and granularity (from the
     baseline year, periods that ended by ``as_of``), with a bitmask of the periods present, so
@@ -132,33 +143,23 @@ def evaluation_inputs(
     ).values_list("participation_id", "indicator__code", "value"):
         targets[participation_id].append((indicator, value))
 
-    end_year, end_month = last_ended_month(as_of)
-    last_month = Case(
-        When(granularity=Granularity.YEAR, then=Value(12)),
-        When(granularity=Granularity.QUARTER, then=F("number") * 3),
-        default=F("number"),
-        output_field=IntegerField(),
-    )
     # Grouped on ids, not codes, and with no join: the codes are mapped back here.
     city_codes = {p.city_id: code for code, p in participations.items()}
     indicator_codes = dict(Indicator.objects.values_list("id", "code"))
-    values = MetricValue.objects.filter(
-        city_id__in=chosen.values("city_id"),
-        status=MetricValue.Status.APPROVED,
-        year__gte=programme.baseline_year,
-        year__lte=end_year,
+    values = periods_ended_by(
+        MetricValue.objects.filter(
+            city_id__in=chosen.values("city_id"),
+            status=MetricValue.Status.APPROVED,
+            year__gte=programme.baseline_year,
+        ),
+        as_of,
     )
-    if end_month < 12:
-        # Part of the last year has not ended: leave out its periods that end later.
-        values = values.annotate(last_month=last_month).filter(
-            Q(year__lt=end_year) | Q(last_month__lte=end_month)
-        )
     rows = (
         values.order_by()
         .values("city_id", "indicator_id", "year", "granularity")
         # Each period number appears once per group (a unique constraint), so the sum of
         # 1 << number is the set of periods present.
-        .annotate(total=Sum("value"), mask=Sum(Value(1).bitleftshift(F("number"))))  # type: ignore[arg-type]
+        .annotate(total=Sum("value"), mask=PERIODS_PRESENT)
         .values_list("city_id", "indicator_id", "year", "granularity", "total", "mask")
     )
     totals: dict[str, list[PeriodTotal]] = defaultdict(list)
@@ -181,10 +182,44 @@ def evaluation_inputs(
         )
         for code, participation in sorted(participations.items())
     ]
+    if ruleset is not None:
+        from evaluation.part_selectors import with_parts
+
+        cities = with_parts(
+            cities, participations=participations, programme=programme, as_of=as_of, ruleset=ruleset
+        )
     return cities, participations
 
 
 GRANULARITIES = {str(g): g for g in Granularity}
+
+# Summed over a group of periods of one year and granularity (each number once), the bitmask of
+# the periods present (``_periods_present`` reads it back).
+PERIODS_PRESENT = Sum(Value(1).bitleftshift(F("number")))  # type: ignore[arg-type]
+
+
+def periods_ended_by(values: QuerySet[Any], as_of: dt.date) -> QuerySet[Any]:
+    """The rows (of a model with period fields) whose period ended on or before ``as_of``:
+    what an evaluation at that date reads."""
+    end_year, end_month = last_ended_month(as_of)
+    values = values.filter(year__lte=end_year)
+    if end_month < 12:
+        # Part of the last year has not ended: leave out its periods that end later.
+        last_month = Case(
+            When(granularity=Granularity.YEAR, then=Value(12)),
+            When(granularity=Granularity.QUARTER, then=F("number") * 3),
+            default=F("number"),
+            output_field=IntegerField(),
+        )
+        values = values.annotate(last_month=last_month).filter(
+            Q(year__lt=end_year) | Q(last_month__lte=end_month)
+        )
+    return values
+
+
+def periods_present(mask: int) -> frozenset[int]:
+    """The period numbers a ``PERIODS_PRESENT`` bitmask holds."""
+    return _periods_present(mask)
 
 
 @cache
@@ -334,7 +369,9 @@ def _periods_owed(
     for programme in {p.programme_id: p.programme for p in participations}.values():
         try:
             indicators[programme.pk] = list(
-                ruleset_current(programme=programme).rules.values_list("indicator_id", flat=True)
+                ruleset_current(programme=programme)
+                .rules.reported()
+                .values_list("indicator_id", flat=True)
             )
         except NoRuleset:
             indicators[programme.pk] = []
@@ -508,7 +545,7 @@ def values_a_year_earlier(*, city_id: int, period: Period) -> dict[int, MetricVa
 def report_missing_indicators(*, report: Report, values: Sequence[MetricValue]) -> list[str]:
     """The indicators of the programme's current ruleset the report has no value for. A report
     is complete, and can be submitted, only with a value for every one (zero is a value)."""
-    rules = ruleset_current(programme=report.participation.programme).rules
+    rules = ruleset_current(programme=report.participation.programme).rules.reported()
     return _missing(
         rules.order_by("indicator__position").values_list("indicator_id", "indicator__code"),
         {value.indicator_id for value in values},
@@ -540,7 +577,8 @@ def reports_gaps(
     rules ``report_submit`` applies), in three queries whatever their number."""
     rules = list(
         ruleset_current(programme=participation.programme)
-        .rules.order_by("indicator__position")
+        .rules.reported()
+        .order_by("indicator__position")
         .values_list("indicator_id", "indicator__code")
     )
     present: dict[Period, set[int]] = defaultdict(set)
@@ -599,7 +637,9 @@ def decisions_sign_off(
     successful official run, not yet signed, not by the reviewer who triggered the run, and of
     the one official run per programme and date that is decided: the newest, unless another
     one's sign-off has begun."""
-    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models import CharField, Exists, OuterRef, Subquery
+
+    from evaluation.models import PaymentSuspension
 
     sign_off = workflow.SignOff
     queryset = TrancheDecision.objects.all() if queryset is None else queryset
@@ -636,6 +676,16 @@ def decisions_sign_off(
     whens += [
         When(signed_run__isnull=False, then=Value(sign_off.OTHER_RUN_SIGNED)),
         When(newer_run__isnull=False, then=Value(sign_off.SUPERSEDED)),
+        # Dual monitoring: a city whose payment a reviewer suspended waits for a second one.
+        When(
+            Exists(
+                PaymentSuspension.objects.filter(
+                    participation_id=OuterRef("city_result__participation_id"),
+                    lifted_at__isnull=True,
+                )
+            ),
+            then=Value(sign_off.SUSPENDED),
+        ),
     ]
     return queryset.annotate(
         sign_off=Case(*whens, default=Value(sign_off.OPEN), output_field=CharField())
@@ -669,8 +719,21 @@ class HistoryEntry:
 def audited_models() -> dict[str, type[Model]]:
     """The audited models by the name the API and the portal use for them."""
     # Imported here: the scoring core's GradeBand and IndicatorRule have these names above.
-    from evaluation.models import GradeBand, IndicatorRule, OfficialAssignment, TrancheDecision
+    from evaluation.models import (
+        Expenditure,
+        ExpertProfile,
+        GradeBand,
+        IndicatorRule,
+        OfficialAssignment,
+        PanelAssignment,
+        PaymentSuspension,
+        SpendingPlan,
+        TaskChoice,
+        TaskScore,
+        TrancheDecision,
+    )
     from evaluation.models.cities import City
+    from evaluation.models.rulesets import RulesetTask
 
     return {
         "run": EvaluationRun,
@@ -686,6 +749,15 @@ def audited_models() -> dict[str, type[Model]]:
         "programme": Programme,
         "indicator": Indicator,
         "officialassignment": OfficialAssignment,
+        # The optional parts of a ruleset and what they read.
+        "rulesettask": RulesetTask,
+        "spendingplan": SpendingPlan,
+        "expenditure": Expenditure,
+        "taskchoice": TaskChoice,
+        "panelassignment": PanelAssignment,
+        "expertprofile": ExpertProfile,
+        "taskscore": TaskScore,
+        "paymentsuspension": PaymentSuspension,
     }
 
 

@@ -622,6 +622,9 @@ HEADER_ALIASES = {
     "数值": "value",
     "指标名称": "indicator_name",
     "单位": "unit",
+    # The portal's expenditure template.
+    "金额": "amount",
+    "佐证材料": "evidence",
 }
 
 

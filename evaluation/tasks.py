@@ -167,6 +167,14 @@ def notify_officials(report_id: int, version: int, kind: str) -> int:
     return officials_notify(report_id=report_id, version=version, kind=kind)
 
 
+@shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
+def notify_suspension(suspension_id: int, event: str) -> int:
+    """A payment suspended or its suspension lifted: tell the city's officials."""
+    from evaluation.services.monitoring import suspension_notify
+
+    return suspension_notify(suspension_id=suspension_id, event=event)
+
+
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def dispatch_outbox() -> int:
     """Send the tasks that could not be sent when they were asked for (broker down)."""

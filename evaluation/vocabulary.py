@@ -42,6 +42,9 @@ class Decision(models.TextChoices):
 class TargetSource(models.TextChoices):
     COMMITTED = types.TargetSource.COMMITTED.value, _("committed")
     FLOOR = types.TargetSource.FLOOR.value, _("national floor")
+    PLAN = types.TargetSource.PLAN.value, _("spending plan")
+    TRANCHE = types.TargetSource.TRANCHE.value, _("first tranche, pro-rated")
+    PANEL = types.TargetSource.PANEL.value, _("expert panel's full marks")
 
 
 class Grade(models.TextChoices):

@@ -290,7 +290,8 @@ ReportStatus = models.TextChoices(  # type: ignore[call-overload]
 class SignOff(models.TextChoices):
     """Whether a decision may be signed off now, as the person looking at it is told: the
     conditions a sign-off step needs beyond the decision's own state (its run succeeded, is
-    official and is the one decided for its programme and date; the four-eyes rule)."""
+    official and is the one decided for its programme and date; the four-eyes rule; no
+    suspension of the city's payment standing, which only a second reviewer lifts)."""
 
     OPEN = "open", _("awaiting sign-off")
     PROVISIONAL = "provisional", _("provisional, not for sign-off")
@@ -299,6 +300,7 @@ class SignOff(models.TextChoices):
     OWN_RUN = "own_run", _("awaiting sign-off by another reviewer (you triggered the run)")
     OTHER_RUN_SIGNED = "other_run_signed", _("another run of this date is being signed off")
     SUPERSEDED = "superseded", _("superseded by a newer run of this date")
+    SUSPENDED = "suspended", _("the city's payment is suspended (dual monitoring)")
 
 
 def sign_off_refusal(
@@ -323,6 +325,10 @@ def sign_off_refusal(
             "run #%(run)s is a newer official run for the same date: sign off that one"
         )
         % {"run": newer_run},
+        SignOff.SUSPENDED: gettext(
+            "the city's payment is suspended: a second reviewer must lift the suspension "
+            "before its decision can be signed off"
+        ),
     }
     if state == SignOff.OPEN:
         return None
@@ -443,4 +449,93 @@ RECTIFICATION = Lifecycle(
 RectificationStatus = models.TextChoices(  # type: ignore[call-overload]
     "RectificationStatus",
     [(code.upper(), (code, label)) for code, label in RECTIFICATION.choices()],
+)
+
+
+# A city's expenditure of a period (budget execution) ------------------------------------------
+
+EXPENDITURE = Lifecycle(
+    "expenditure",
+    states=(
+        State(
+            "missing",
+            _("missing"),
+            _("missing"),
+            stored=False,
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State("draft", _("draft"), _("draft"), open_to=Actor.OFFICIAL, awaits=Actor.OFFICIAL),
+        State(
+            "submitted",
+            _("submitted, awaiting review"),
+            _("submitted"),
+            locked=_("the expenditure of %(period)s is %(status)s: it is awaiting review"),
+            awaits=Actor.REVIEWER,
+        ),
+        State(
+            "returned",
+            _("returned to the city with a comment"),
+            _("returned"),
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "approved",
+            _("approved (locked)"),
+            _("approved"),
+            locked=_(
+                "the expenditure of %(period)s is %(status)s: it is locked; a reviewer may "
+                "reopen it"
+            ),
+            final=True,
+        ),
+    ),
+    steps=(
+        Step(
+            "edit", _("Save"), Actor.OFFICIAL, sources=("missing", "draft", "returned"), target=None
+        ),
+        Step(
+            "submit",
+            _("Submit for review"),
+            Actor.OFFICIAL,
+            sources=("draft", "returned"),
+            target="submitted",
+            done=("submitted",),
+        ),
+        Step(
+            "approve",
+            _("Approve"),
+            Actor.REVIEWER,
+            sources=("submitted",),
+            target="approved",
+            done=("approved",),
+            refused=_("only submitted expenditure can be approved; it is %(status)s"),
+        ),
+        Step(
+            "return",
+            _("Return to the city…"),
+            Actor.REVIEWER,
+            sources=("submitted",),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should fix"),
+            open_period=False,
+            refused=_("only submitted expenditure can be returned; it is %(status)s"),
+        ),
+        Step(
+            "reopen",
+            _("Reopen…"),
+            Actor.REVIEWER,
+            sources=("approved",),
+            target="returned",
+            needs="reason",
+            needs_missing=_("a written reason is required to reopen"),
+            refused=_("only approved expenditure can be reopened; it is %(status)s"),
+        ),
+    ),
+)
+
+ExpenditureStatus = models.TextChoices(  # type: ignore[call-overload]
+    "ExpenditureStatus", [(code.upper(), (code, label)) for code, label in EXPENDITURE.choices()]
 )

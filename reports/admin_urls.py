@@ -8,6 +8,7 @@ from django.urls import path
 
 from reports import admin_views as views
 from reports import foresight_views as foresight
+from reports import monitoring_views
 
 app_name = "reports_admin"
 
@@ -65,5 +66,20 @@ urlpatterns = [
         "reports/rectification/<int:pk>/evidence/",
         admin.site.admin_view(foresight.rectification_evidence),
         name="rectification_evidence",
+    ),
+    path(
+        "monitoring/<int:programme_id>/",
+        admin.site.admin_view(monitoring_views.monitoring),
+        name="monitoring",
+    ),
+    path(
+        "monitoring/<int:programme_id>/suspend/<int:participation_id>/",
+        admin.site.admin_view(monitoring_views.suspend),
+        name="monitoring-suspend",
+    ),
+    path(
+        "monitoring/<int:programme_id>/lift/<int:suspension_id>/",
+        admin.site.admin_view(monitoring_views.lift),
+        name="monitoring-lift",
     ),
 ]

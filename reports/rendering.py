@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from evaluation import workflow
 from evaluation.models import CityResult, EvaluationRun, TrancheDecision
+from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.vocabulary import Grade, IndicatorStatus, indicator_name
 from evaluation.writers import workbook_bytes
 from reports import charts, figures, selectors, wording
@@ -136,13 +137,36 @@ def _grade_label(grade: str) -> str:
     return str(Grade(grade).label) if grade in Grade.values else grade
 
 
+def panel_marks(item: Any, *, named: bool) -> list[dict[str, Any]]:
+    """The experts' scores a task's result was computed from, as kept with the run: each
+    expert named (to reviewers) or numbered (to cities, and in the kept documents, which a
+    city may read), and whether the panel counted it (the highest and lowest of five or more
+    are dropped)."""
+    marks = list(item.panel_marks.all())
+    return [
+        {
+            "expert": (mark.expert.get_full_name() or mark.expert.get_username())
+            if named
+            else _("Expert %(n)s") % {"n": n},
+            "score": f"{mark.score:.2f}",
+            "counted": mark.counted,
+        }
+        for n, mark in enumerate(marks, start=1)
+    ]
+
+
 def scorecard_context(
-    result: CityResult, *, pdf: bool = False, unit: str = figures.YUAN
+    result: CityResult,
+    *,
+    pdf: bool = False,
+    unit: str = figures.YUAN,
+    name_experts: bool = False,
 ) -> dict[str, Any]:
     run = result.run
     city_name = indicator_name(result.participation.city)
     lines = [
         {
+            "panel": panel_marks(item, named=name_experts and not pdf),
             "name": indicator_name(item.indicator),
             "code": item.indicator.code,
             "kind": item.get_kind_display(),
@@ -208,6 +232,23 @@ def scorecard_context(
     }
 
 
+def _budget_line(result: CityResult, run: EvaluationRun) -> dict[str, str] | None:
+    """The city's budget execution in the run (a ruleset that scores the money spent), with
+    its reason; None when the run's ruleset does not score it."""
+    found = next(
+        (i for i in result.indicator_results.all() if i.indicator.code == BUDGET_INDICATOR), None
+    )
+    if found is None:
+        return None
+    return {
+        "rate": figures.actual(found),
+        "points": figures.number(found.points),
+        "weight": figures.number(found.weight),
+        "status_label": found.get_status_display(),
+        "reason": wording.indicator_reason(found, run=run),
+    }
+
+
 def _sign_off_label(decision: TrancheDecision) -> str:
     if decision.status == TrancheDecision.Status.CONFIRMED:
         return _("confirmed")
@@ -234,6 +275,7 @@ def ranking_context(
             "recommended": figures.money(row.decision.recommended_amount, unit),
             "signed": "" if row.signed_amount is None else figures.money(row.signed_amount, unit),
             "status_label": _sign_off_label(row.decision),
+            "budget": _budget_line(row.result, ranking.run),
         }
         for row in ranking.rows
     ]
@@ -249,6 +291,7 @@ def ranking_context(
         ),
         "ranking": ranking,
         "rows": rows,
+        "with_budget": any(row["budget"] for row in rows),
         "grades": grades,
         "since": ranking.since,
         "remaining_total": figures.money(ranking.remaining_total, unit),

@@ -52,7 +52,9 @@ def _results(queryset: QuerySet[CityResult]) -> QuerySet[CityResult]:
     ).prefetch_related(
         Prefetch(
             "indicator_results",
-            queryset=IndicatorResult.objects.select_related("indicator").order_by("position"),
+            queryset=IndicatorResult.objects.select_related("indicator")
+            .prefetch_related("panel_marks__expert")
+            .order_by("position"),
         )
     )
 

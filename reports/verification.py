@@ -321,7 +321,9 @@ def run_verify(*, run: EvaluationRun) -> Verification:
             % {"run": run.pk, "error": run.error}
         )
     stored = {r.participation.city.code: r for r in run_results(run=run)}
-    cities, _participations = evaluation_inputs(programme=run.programme, as_of=run.as_of)
+    cities, _participations = evaluation_inputs(
+        programme=run.programme, as_of=run.as_of, ruleset=ruleset_spec(ruleset=run.ruleset)
+    )
     outcomes, refused, years = _score_each(run, cities)
 
     differences: list[Difference] = []

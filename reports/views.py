@@ -122,7 +122,10 @@ def _since(request: HttpRequest, run: EvaluationRun) -> EvaluationRun | None:
 @_page
 def scorecard(request: HttpRequest, run_id: int, city_code: str) -> HttpResponseBase:
     result = selectors.scorecard_get(run_id=run_id, city_code=city_code, fetched_by=request.user)
-    context = rendering.scorecard_context(result, unit=_unit(request))
+    # Experts are named to reviewers only; a city reads their scores anonymously.
+    context = rendering.scorecard_context(
+        result, unit=_unit(request), name_experts=is_reviewer(request.user)
+    )
     context |= {
         "is_reviewer": is_reviewer(request.user),
         "pdf_url": reverse("reports:scorecard_pdf", args=[run_id, city_code]) + _suffix(request),

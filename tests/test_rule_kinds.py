@@ -30,13 +30,37 @@ def _classes() -> set[str]:
     return {type(kind).__name__ for kind in RULE_KINDS.values()}
 
 
+# Kind names that are also ordinary words of the project: ``task`` is the task files' column
+# (interfaces.md), a field of the API and Celery's word. Such a name is a kind's only where it
+# is compared (``kind == "task"``) or given as a kind (``kind="task"``).
+COMMON_WORDS = {"task"}
+
+
+def _as_a_kind(node: ast.Constant, parents: dict[ast.AST, ast.AST]) -> bool:
+    parent = parents.get(node)
+    if isinstance(parent, ast.Compare):
+        return True
+    if isinstance(parent, ast.keyword) and parent.arg == "kind":
+        return True
+    return isinstance(parent, ast.Tuple | ast.List | ast.Set) and isinstance(
+        parents.get(parent), ast.Compare
+    )
+
+
 def python_findings(source: str, where: str = "<source>") -> list[str]:
-    """Where ``source`` names a kind: a string that is a kind's name, a kind's class, or a
-    member of the vocabulary's ``RuleKind`` (``RuleKind.GROWTH``)."""
+    """Where ``source`` names a kind: a string that is a kind's name (a common word only where
+    it stands for a kind), a kind's class, or a member of the vocabulary's ``RuleKind``
+    (``RuleKind.GROWTH``)."""
     names, classes = _names(), _classes()
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and node.value in names:
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and node.value in names
+            and (node.value not in COMMON_WORDS or _as_a_kind(node, parents))
+        ):
             found.append(f"{where}:{node.lineno} the kind's name {node.value!r}")
         elif isinstance(node, ast.Name) and node.id in classes:
             found.append(f"{where}:{node.lineno} the kind's class {node.id}")
@@ -98,10 +122,17 @@ def test_no_code_template_or_script_outside_the_core_names_a_rule_kind():
         "from evaluation.scoring.rules import CumulativeRule",
         "label = rules.GrowthRule.name",
         "KINDS = {'cumulative': 2}",
+        'if result.kind == "task":\n    pass',
+        'IndicatorRule(indicator=code, kind="task")',
+        'if rule.kind in ("task", "other"):\n    pass',
     ],
 )
 def test_the_check_finds_a_kind_named_in_code(source):
     assert python_findings(source)
+
+
+def test_the_files_task_column_is_not_the_kind_named():
+    assert python_findings('RowError(row.line, "task", reason)\nrow.values.get("task")') == []
 
 
 @pytest.mark.parametrize(

@@ -71,3 +71,10 @@ def say(text: Text, row: object) -> SafeString:
 def getfield(form: object, name: str) -> object:
     """The bound field ``name`` of ``form`` (fields named after indicator codes)."""
     return form[name]  # type: ignore[index]
+
+
+@register.filter
+def getfield_default(mapping: object, key: str) -> object:
+    """``mapping[key]``, or an empty string when it has none (the expert page's typed scores
+    and refusals, by task code)."""
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""

@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "DecisionEnum": "evaluation.models.TrancheDecision.Decision",
         "RuleKindEnum": "evaluation.models.RuleKind",
         "RunKindEnum": "evaluation.models.EvaluationRun.Kind",
+        "ExpenditureStatusEnum": "evaluation.models.Expenditure.Status",
     },
 }
 

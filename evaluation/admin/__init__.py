@@ -3,10 +3,30 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.admin import cities, outbox, people, programmes, reporting, rulesets, runs, tokens
+from evaluation.admin import (
+    cities,
+    outbox,
+    parts,
+    people,
+    programmes,
+    reporting,
+    rulesets,
+    runs,
+    tokens,
+)
 
 admin.site.site_header = _("Key cities of the IP operation service system: performance evaluation")
 admin.site.site_title = _("Key-city performance evaluation")
 admin.site.index_title = _("Reviews, evaluations and decisions")
 
-__all__ = ["cities", "outbox", "people", "programmes", "reporting", "rulesets", "runs", "tokens"]
+__all__ = [
+    "cities",
+    "outbox",
+    "parts",
+    "people",
+    "programmes",
+    "reporting",
+    "rulesets",
+    "runs",
+    "tokens",
+]

@@ -15,15 +15,25 @@ from django.utils.translation import gettext_lazy as _
 from evaluation import scoring
 from evaluation.admin.common import _user
 from evaluation.admin.history import HistoryAdmin
+from evaluation.admin.ruleset_parts import (
+    PartsFormSet,
+    RulesetTaskInline,
+    optional_weight_on_the_page,
+    rule_indicators,
+    siblings_of,
+    tasks_on_the_page,
+)
 from evaluation.models import (
     GradeBand,
     IndicatorRule,
     Ruleset,
+    RulesetTask,
 )
 from evaluation.services.ledger import ledger_append
+from evaluation.services.ruleset_parts import RULESET_NUMBERS
 
 
-def _refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]) -> None:
+def refuse_structural_edits(formset: forms.BaseInlineFormSet, movable: set[str]) -> None:
     """A ruleset a run has used becomes a new version with changed numbers; rows added or
     removed, or other fields changed, cannot be carried over and are refused, not dropped."""
     ruleset = formset.instance
@@ -59,12 +69,15 @@ def _kept_rows(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
     ]
 
 
-class IndicatorRuleFormSet(forms.BaseInlineFormSet):
-    """The scoring core's rules for a ruleset's indicators (weights add up to 100…)."""
+class IndicatorRuleFormSet(PartsFormSet):
+    """The scoring core's rules for a ruleset's indicators (weights add up to 100 with the
+    page's tasks and optional tasks' weight…)."""
 
     def clean(self) -> None:
         super().clean()
-        _refuse_structural_edits(self, {"weight", "floor"})
+        refuse_structural_edits(self, {"weight", "floor"})
+        if any(self.errors):
+            return  # each row says what is wrong with it first
         problems = scoring.engine.check_indicator_rules(
             [
                 scoring.IndicatorRule(
@@ -74,18 +87,22 @@ class IndicatorRuleFormSet(forms.BaseInlineFormSet):
                     weight=data["weight"],
                 )
                 for data in _kept_rows(self)
-            ]
+            ],
+            tasks=tasks_on_the_page(self),
+            optional_task_weight=optional_weight_on_the_page(self),
         )
         if problems:
             raise forms.ValidationError(problems)
 
 
-class GradeBandFormSet(forms.BaseInlineFormSet):
+class GradeBandFormSet(PartsFormSet):
     """The scoring core's rules for grade bands (one starts at 0…)."""
 
     def clean(self) -> None:
         super().clean()
-        _refuse_structural_edits(self, {"min_score", "release_share"})
+        refuse_structural_edits(self, {"min_score", "release_share"})
+        if any(self.errors):
+            return
         problems = scoring.engine.check_bands(
             [
                 scoring.GradeBand(
@@ -106,6 +123,13 @@ class IndicatorRuleInline(admin.TabularInline):
     fields = ["indicator", "kind", "floor", "weight"]
     extra = 0
 
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        if db_field.name == "indicator":
+            kwargs["queryset"] = rule_indicators()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class GradeBandInline(admin.TabularInline):
     model = GradeBand
@@ -122,7 +146,7 @@ class RulesetAdmin(HistoryAdmin):
 
     list_display = ["label", "programme", "version", "is_draft", "frozen_at", "created_at"]
     list_filter = ["programme", "is_draft"]
-    inlines = [IndicatorRuleInline, GradeBandInline]
+    inlines = [IndicatorRuleInline, GradeBandInline, RulesetTaskInline]
     # A draft is made, edited and published on the draft pages (services.drafts), and the
     # rectification threshold changes like any rule there, by a draft published.
     readonly_fields = [
@@ -133,6 +157,30 @@ class RulesetAdmin(HistoryAdmin):
         "rectification_below",
         "rectification_days",
     ]
+    actions = ["copy_as_next_version"]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Any, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        """Each formset of the page knows the others (the weights of all parts add up to 100),
+        and the task form the person saving it (the task's catalogue entry's history)."""
+        kwargs: dict[str, Any] = super().get_formset_kwargs(request, obj, inline, prefix)
+        kwargs["siblings"] = siblings_of(request)
+        if inline.model is RulesetTask:
+            kwargs["form_kwargs"] = {**kwargs.get("form_kwargs", {}), "by": _user(request)}
+        return kwargs
+
+    @admin.action(description=_("Copy as the next version (to add parts to it)"))
+    def copy_as_next_version(self, request: HttpRequest, queryset: Any) -> None:
+        from evaluation.services.ruleset_parts import ruleset_copy
+
+        for ruleset in queryset:
+            copy = ruleset_copy(ruleset=ruleset, by=_user(request))
+            messages.success(
+                request,
+                gettext("%(ruleset)s copied as %(copy)s, the programme's current ruleset.")
+                % {"ruleset": ruleset.label, "copy": copy.label},
+            )
 
     @admin.display(description=_("label"))
     def label(self, ruleset: Ruleset) -> str:
@@ -166,6 +214,7 @@ class RulesetAdmin(HistoryAdmin):
         floors: dict[str, Decimal] = {}
         shares: dict[str, Decimal] = {}
         mins: dict[str, Decimal] = {}
+        task_weights: dict[str, Decimal] = {}
         for formset in formsets:
             for row in formset.forms:
                 if not row.has_changed() or not row.instance.pk:
@@ -174,9 +223,14 @@ class RulesetAdmin(HistoryAdmin):
                 if formset.model is IndicatorRule:
                     weights[row.instance.indicator.code] = data["weight"]
                     floors[row.instance.indicator.code] = data["floor"]
+                elif formset.model is RulesetTask:
+                    task_weights[row.instance.indicator.code] = data["weight"]
                 else:
                     shares[row.instance.grade] = data["release_share"]
                     mins[row.instance.grade] = data["min_score"]
+        settings = {
+            name: form.cleaned_data[name] for name in RULESET_NUMBERS if name in form.changed_data
+        }
         for formset in formsets:
             # Nothing of the frozen version is saved; the admin's change message reads these.
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -188,6 +242,8 @@ class RulesetAdmin(HistoryAdmin):
             release_shares=shares,
             min_scores=mins,
             notes=form.cleaned_data.get("notes", ""),
+            task_weights=task_weights,
+            settings=settings,
         )
         self._new_version = new
         messages.info(

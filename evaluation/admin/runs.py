@@ -39,7 +39,7 @@ class SignOffFilter(admin.SimpleListFilter):
     parameter_name = "sign_off"
     AWAITING, SIGNED, NOT_FOR_SIGN_OFF, ALL = "awaiting", "signed", "not_for_sign_off", "all"
     STATES = {
-        AWAITING: (workflow.SignOff.OPEN, workflow.SignOff.OWN_RUN),
+        AWAITING: (workflow.SignOff.OPEN, workflow.SignOff.OWN_RUN, workflow.SignOff.SUSPENDED),
         SIGNED: (workflow.SignOff.SIGNED,),
         NOT_FOR_SIGN_OFF: (
             workflow.SignOff.PROVISIONAL,

@@ -41,6 +41,9 @@ CONFLICTING_PATHS = (
     "/api/v1/decisions/",
     "/api/v1/participations/{id}/upload/",
     "/api/v1/runs/{id}/restart/",
+    "/api/v1/expenditure/",
+    "/api/v1/participations/{id}/plan/",
+    "/api/v1/participations/{id}/tasks/",
 )
 
 

@@ -49,7 +49,7 @@ class ProgrammeSerializer(serializers.ModelSerializer[Programme]):
 class IndicatorSerializer(serializers.ModelSerializer[Indicator]):
     class Meta:
         model = Indicator
-        fields = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en"]
+        fields = ["code", "name_en", "name_zh", "unit", "unit_zh", "unit_en", "reported"]
 
 
 class CitySerializer(serializers.ModelSerializer[City]):

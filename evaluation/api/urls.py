@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from evaluation.api import tokens, views
+from evaluation.api import parts, tokens, views
 from evaluation.api.audit import AuditView
 
 router = DefaultRouter()
@@ -12,6 +12,7 @@ router.register("reports", views.ReportViewSet, basename="report")
 router.register("runs", views.RunViewSet, basename="run")
 router.register("results", views.ResultViewSet, basename="result")
 router.register("decisions", views.DecisionViewSet, basename="decision")
+router.register("expenditure", parts.ExpenditureViewSet, basename="expenditure")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenObtainView.as_view(), name="token"),
@@ -19,5 +20,8 @@ urlpatterns = [
     path("auth/tokens/<str:token_key>/", tokens.TokenRevokeView.as_view(), name="token-revoke"),
     path("auth/sign-out/", tokens.SignOutView.as_view(), name="sign-out"),
     path("audit/<str:model>/<int:pk>/", AuditView.as_view(), name="audit"),
+    path("participations/<int:pk>/money/", parts.MoneyView.as_view(), name="participation-money"),
+    path("participations/<int:pk>/plan/", parts.PlanView.as_view(), name="participation-plan"),
+    path("participations/<int:pk>/tasks/", parts.TasksView.as_view(), name="participation-tasks"),
     path("", include(router.urls)),
 ]

@@ -6,12 +6,16 @@ the app's models stay one app."""
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import (
     labels,  # noqa: F401  (translatable names, see its docstring)
+    labels_parts,  # noqa: F401  (the same, for the optional parts of a ruleset)
     tokens,  # noqa: F401  (API tokens' history)
 )
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
 from evaluation.models.ledger import LedgerEntry
+from evaluation.models.money import Expenditure, SpendingPlan
+from evaluation.models.monitoring import PaymentSuspension
 from evaluation.models.outbox import OfficialNotice, OutboxTask, ReviewNotice, UndeliveredEmail
+from evaluation.models.panel import ExpertProfile, PanelAssignment, TaskChoice, TaskScore
 from evaluation.models.people import OfficialProfile, RoleChange
 from evaluation.models.programmes import (
     Indicator,
@@ -35,8 +39,15 @@ from evaluation.models.rulesets import (
     IndicatorRule,
     Ruleset,
     RulesetPart,
+    RulesetTask,
 )
-from evaluation.models.runs import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
+from evaluation.models.runs import (
+    CityResult,
+    EvaluationRun,
+    IndicatorResult,
+    PanelMarkResult,
+    TrancheDecision,
+)
 from evaluation.vocabulary import Grade, RuleKind
 
 __all__ = [
@@ -45,6 +56,8 @@ __all__ = [
     "CityReminder",
     "CityResult",
     "EvaluationRun",
+    "Expenditure",
+    "ExpertProfile",
     "FrozenRulesetError",
     "Grade",
     "GradeBand",
@@ -57,7 +70,10 @@ __all__ = [
     "OfficialNotice",
     "OfficialProfile",
     "OutboxTask",
+    "PanelAssignment",
+    "PanelMarkResult",
     "Participation",
+    "PaymentSuspension",
     "PeriodFields",
     "Programme",
     "RectificationItem",
@@ -70,8 +86,12 @@ __all__ = [
     "RuleKind",
     "Ruleset",
     "RulesetPart",
+    "RulesetTask",
     "RunChunk",
+    "SpendingPlan",
     "Target",
+    "TaskChoice",
+    "TaskScore",
     "TrancheDecision",
     "UndeliveredEmail",
 ]

@@ -16,6 +16,8 @@ class RoleChange(models.Model):
     class Role(models.TextChoices):
         REVIEWER = "reviewer", _("reviewer")
         ADMINISTRATOR = "administrator", _("administrator")
+        # Scores a programme's tasks on the expert panel's pages; no access to the admin.
+        EXPERT = "expert", _("expert")
 
     class Change(models.TextChoices):
         GRANTED = "granted", _("granted")

@@ -160,6 +160,9 @@ class Indicator(models.Model):
     class Unit(models.TextChoices):
         COUNT = "count", _("count (whole number)")
         AMOUNT = "amount", _("amount in 10,000 yuan (万元)")
+        # The budget execution's money, and an expert panel's score of a task (0 to 1).
+        YUAN = "yuan", _("amount in yuan (元)")
+        SCORE = "score", _("expert panel score (0 to 1)")
 
     code = models.SlugField(max_length=50, unique=True)
     name_en = models.CharField(_("English name"), max_length=200)
@@ -178,6 +181,13 @@ class Indicator(models.Model):
         help_text=_("e.g. SME: written after a figure of exactly 1 (the plain word otherwise)"),
     )
     position = models.PositiveSmallIntegerField(default=0)
+    reported = models.BooleanField(
+        default=True,
+        help_text=_(
+            "Cities report its figures period by period; not so the budget execution and the "
+            "tasks, which are scored from the money spent and the experts' scores."
+        ),
+    )
     # Who renamed an indicator or changed its unit, and when; the portal's cached pages also
     # know from it that their words changed (``cities.selectors.standing_version``).
     history = HistoricalRecords()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +54,35 @@ class Ruleset(models.Model):
         default=90,
         help_text=_("Days after the run is finalised that a rectification item is due."),
     )
+    # The optional parts (programme-rules.md, "Beyond the output indicators"): the one weight
+    # a city's chosen optional tasks share, and the thresholds of the dual monitoring.
+    optional_task_weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal(0),
+        help_text=_(
+            "Points the optional tasks a city chose share equally (0 when the ruleset has no "
+            "optional task)."
+        ),
+    )
+    deviation_attainment = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        help_text=_(
+            "Dual monitoring: a city whose attainment so far is below this share of the path "
+            "to its target is flagged."
+        ),
+    )
+    deviation_execution = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.50"),
+        help_text=_(
+            "Dual monitoring: a city whose spending so far is below this share of its plan "
+            "is flagged."
+        ),
+    )
 
     history = HistoricalRecords()
 
@@ -67,6 +97,15 @@ class Ruleset(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(rectification_days__gte=1), name="ruleset_rectification_days_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(optional_task_weight__gte=0, optional_task_weight__lte=100),
+                name="ruleset_optional_task_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(deviation_attainment__gte=0, deviation_attainment__lte=1)
+                & Q(deviation_execution__gte=0, deviation_execution__lte=1),
+                name="ruleset_deviation_thresholds_are_shares",
             ),
         ]
 
@@ -108,6 +147,13 @@ class RulesetPart(models.Model):
             raise FrozenRulesetError(self.ruleset)
 
 
+class IndicatorRuleQuerySet(models.QuerySet["IndicatorRule"]):
+    def reported(self) -> IndicatorRuleQuerySet:
+        """The rules of indicators cities report period by period (not the budget execution,
+        scored from the money spent): what a report, its form and the metrics files hold."""
+        return self.filter(indicator__reported=True)
+
+
 class IndicatorRule(RulesetPart):
     ruleset = models.ForeignKey(Ruleset, on_delete=models.CASCADE, related_name="rules")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
@@ -119,6 +165,7 @@ class IndicatorRule(RulesetPart):
     )
     weight = models.DecimalField(max_digits=6, decimal_places=2)
 
+    objects = IndicatorRuleQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -162,3 +209,33 @@ class GradeBand(RulesetPart):
 
     def __str__(self) -> str:
         return f"{self.grade} from {self.min_score}: {self.release_share:%}"
+
+
+class RulesetTask(RulesetPart):
+    """A task of the implementation plan the expert panel scores: a compulsory one (the same
+    for every city) with its own weight, or an optional one, which a city may choose and which
+    shares the ruleset's ``optional_task_weight`` with the other optional tasks the city chose.
+    Its code and names are its entry in the catalogue (``Indicator``, not reported), under
+    which a run stores its result."""
+
+    ruleset = models.ForeignKey(Ruleset, on_delete=models.CASCADE, related_name="tasks")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    compulsory = models.BooleanField(default=True)
+    weight = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ruleset", "-compulsory", "position", "indicator__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "indicator"], name="ruleset_task_unique"),
+            models.CheckConstraint(
+                condition=Q(compulsory=True, weight__gte=0, weight__lte=100)
+                | Q(compulsory=False, weight__isnull=True),
+                name="ruleset_task_compulsory_has_its_weight_optional_none",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ruleset}: {self.indicator}"

@@ -163,8 +163,11 @@ class CityResult(models.Model):
         ordering = ["run", "participation__city__code"]
         constraints = [
             models.UniqueConstraint(fields=["run", "participation"], name="city_result_unique"),
+            # At most 100 points, and a few hundredths more: the optional tasks' shares of one
+            # weight are each rounded half-up (programme-rules.md), so 3 shares of 20 points
+            # at full marks score 6.67 each, 20.01 together.
             models.CheckConstraint(
-                condition=Q(score__gte=0, score__lte=100), name="city_result_score_range"
+                condition=Q(score__gte=0, score__lte=101), name="city_result_score_range"
             ),
         ]
 
@@ -297,3 +300,30 @@ class TrancheDecision(models.Model):
             f"{self.city_result}: {self.get_recommended_decision_display()} "
             f"{self.recommended_amount}"
         )
+
+
+class PanelMarkResult(models.Model):
+    """An expert's score of a task as a run read it, and whether the panel counted it (the
+    highest and lowest of five or more are dropped): kept with the run, so its documents show
+    the scores it was computed from, whatever an expert changes later."""
+
+    indicator_result = models.ForeignKey(
+        IndicatorResult, on_delete=models.CASCADE, related_name="panel_marks"
+    )
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(max_digits=3, decimal_places=2)
+    counted = models.BooleanField()
+
+    class Meta:
+        ordering = ["indicator_result", "expert__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator_result", "expert"], name="panel_mark_result_once_per_expert"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=1), name="panel_mark_result_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_result}: {self.expert} {self.score}"

@@ -21,6 +21,8 @@ from .types import (
     IndicatorOutcome,
     IndicatorRule,
     Observation,
+    PanelMark,
+    PanelScore,
     PathPoint,
     PeriodTotal,
     ProgrammeOutcome,
@@ -29,6 +31,7 @@ from .types import (
     Status,
     StillNeeded,
     TargetSource,
+    Task,
 )
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "InputError",
     "NothingToEvaluate",
     "Observation",
+    "PanelMark",
+    "PanelScore",
     "PathPoint",
     "Period",
     "PeriodError",
@@ -56,6 +61,7 @@ __all__ = [
     "Status",
     "StillNeeded",
     "TargetSource",
+    "Task",
     "Text",
     "annual_value",
     "city_totals",

@@ -6,8 +6,10 @@ context (its precision, rounding or traps) never changes a score, an amount or a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
 
 # Working precision: far beyond any value the programme reports (16 digits), so every sum and
 # every comparison that decides a status is exact.
@@ -36,3 +38,12 @@ def decimal_sum(values: Iterable[Decimal]) -> Decimal:
 def round_up(value: Decimal, places: int) -> Decimal:
     """``value`` rounded up (towards +∞) to ``places`` decimals."""
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING, context=CONTEXT)
+
+
+def round_fraction(value: Fraction, places: int) -> Decimal:
+    """The exact fraction ``value`` rounded half-up (a half away from zero) to ``places``
+    decimals: the one rounding of a figure computed as an exact fraction (a mean of expert
+    scores, an execution rate against a pro-rated plan), never a rounded intermediate."""
+    scaled = abs(value) * 10**places
+    whole = math.floor(scaled + Fraction(1, 2))
+    return Decimal(whole if value >= 0 else -whole).scaleb(-places, context=CONTEXT)

@@ -60,7 +60,28 @@ def city_input_digest(
         f"\t{_numbers_text(t.numbers)}"
         for t in totals
     )
+    lines += _parts_lines(city)
     return _sha256("\n".join(lines))
+
+
+def _parts_lines(city: CityInput) -> list[str]:
+    """What the optional parts of a ruleset read (the money planned and spent, the chosen
+    tasks and the experts' scores), each only when given: a city read without them (a ruleset
+    without these parts) has the digest it always had."""
+    lines: list[str] = []
+    if city.first_tranche is not None:
+        lines.append(f"first_tranche\t{canonical_decimal(city.first_tranche)}")
+    lines += sorted(f"plan\t{year}\t{canonical_decimal(amount)}" for year, amount in city.plan)
+    lines += sorted(
+        f"spent\t{t.year}\t{t.granularity}\t{canonical_decimal(t.total)}"
+        f"\t{_numbers_text(t.numbers)}"
+        for t in city.expenditure
+    )
+    lines += sorted(f"optional\t{code}" for code in city.optional_tasks)
+    lines += sorted(
+        f"panel\t{s.task}\t{s.expert}\t{canonical_decimal(s.score)}" for s in city.panel_scores
+    )
+    return lines
 
 
 def totals_digest(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from .decimals import CONTEXT, HUNDRED, TWO_PLACES, ZERO, decimal_sum, quantize
+from .budget import BUDGET_INDICATOR
+from .decimals import CONTEXT, HUNDRED, ONE, TWO_PLACES, ZERO, decimal_sum, quantize
 from .digest import city_input_digest, combine, inputs_header
-from .rules import RULE_KINDS, Context, show
+from .rules import RULE_KINDS, Context, TaskRule, show
 from .totals import city_totals
 from .types import (
     CityInput,
@@ -29,6 +30,7 @@ from .types import (
     ProgrammeSpec,
     RulesetSpec,
     Status,
+    Task,
 )
 
 
@@ -64,26 +66,92 @@ def years_elapsed(programme: ProgrammeSpec, as_of: dt.date) -> int:
     )
 
 
-def check_indicator_rules(rules: Sequence[IndicatorRule]) -> list[str]:
-    """Every problem of a ruleset's indicators: each once, a known kind, a floor above 0, a
-    weight not negative, and weights adding up to 100 points."""
+def check_indicator_rules(
+    rules: Sequence[IndicatorRule],
+    *,
+    tasks: Sequence[Task] = (),
+    optional_task_weight: Decimal = ZERO,
+) -> list[str]:
+    """Every problem of a ruleset's indicators: each once, a known kind (one that scores any
+    indicator, or the one indicator it scores), a floor above 0 (the kind's own where it has
+    one), a weight not negative, and the weights of all the ruleset's parts (the indicators,
+    the compulsory tasks and the optional tasks' one weight) adding up to 100 points."""
     problems: list[str] = []
     seen: set[str] = set()
+    owned = {k.own_indicator: k.name for k in RULE_KINDS.values() if k.own_indicator}
     for rule in rules:
         if rule.indicator in seen:
             problems.append(f"indicator {rule.indicator} appears twice")
         seen.add(rule.indicator)
-        if rule.kind not in RULE_KINDS:
+        kind = RULE_KINDS.get(rule.kind)
+        if kind is None:
             problems.append(f"indicator {rule.indicator}: unknown rule kind {rule.kind!r}")
+        elif kind.per_task:
+            problems.append(
+                f"indicator {rule.indicator}: kind {rule.kind} scores the ruleset's tasks; "
+                "add a task instead of a rule"
+            )
+        elif kind.own_indicator is not None and rule.indicator != kind.own_indicator:
+            problems.append(
+                f"indicator {rule.indicator}: kind {rule.kind} scores {kind.own_indicator} only"
+            )
+        elif rule.indicator in owned and rule.kind != owned[rule.indicator]:
+            problems.append(
+                f"indicator {rule.indicator}: it is scored by kind {owned[rule.indicator]} only"
+            )
+        elif kind.fixed_floor is not None and rule.floor != kind.fixed_floor:
+            problems.append(
+                f"indicator {rule.indicator}: a rule of kind {rule.kind} has the floor "
+                f"{kind.fixed_floor.normalize(CONTEXT):f}"
+            )
         if rule.floor <= ZERO:
             problems.append(f"indicator {rule.indicator}: floor must be above 0")
         if rule.weight < ZERO:
             problems.append(f"indicator {rule.indicator}: weight must not be negative")
     if not rules:
         problems.append("the ruleset has no indicators")
-    total = decimal_sum(rule.weight for rule in rules)
+    problems += check_tasks(tasks, optional_task_weight=optional_task_weight, indicators=seen)
+    total = decimal_sum(
+        [
+            *(rule.weight for rule in rules),
+            *(task.weight for task in tasks if task.compulsory),
+            optional_task_weight if any(not task.compulsory for task in tasks) else ZERO,
+        ]
+    )
     if rules and total != 100:
         problems.append(f"the weights add up to {total.normalize(CONTEXT):f}, not 100")
+    return problems
+
+
+def check_tasks(
+    tasks: Sequence[Task], *, optional_task_weight: Decimal, indicators: Iterable[str] = ()
+) -> list[str]:
+    """Every problem of a ruleset's tasks: each code once and none an indicator's, a compulsory
+    task's weight not negative, an optional one with none of its own, and the optional tasks'
+    one weight above 0 when there are optional tasks (and 0 when there are none)."""
+    problems: list[str] = []
+    codes = set(indicators)
+    seen: set[str] = set()
+    for task in tasks:
+        if task.code in seen:
+            problems.append(f"task {task.code} appears twice")
+        elif task.code in codes:
+            problems.append(f"task {task.code}: an indicator has this code")
+        seen.add(task.code)
+        if task.compulsory and task.weight < ZERO:
+            problems.append(f"task {task.code}: weight must not be negative")
+        if not task.compulsory and task.weight != ZERO:
+            problems.append(
+                f"task {task.code}: an optional task has no weight of its own; it shares "
+                "optional_task_weight with the other optional tasks a city chose"
+            )
+    optional = any(not task.compulsory for task in tasks)
+    if optional_task_weight < ZERO:
+        problems.append("optional_task_weight must not be negative")
+    elif optional and optional_task_weight == ZERO:
+        problems.append("optional_task_weight must be above 0 when there are optional tasks")
+    elif not optional and optional_task_weight != ZERO:
+        problems.append("optional_task_weight is given but the ruleset has no optional task")
     return problems
 
 
@@ -103,9 +171,44 @@ def check_bands(bands: Sequence[GradeBand]) -> list[str]:
 
 
 def check_ruleset(ruleset: RulesetSpec) -> None:
-    problems = check_indicator_rules(ruleset.indicators) + check_bands(ruleset.bands)
+    problems = check_indicator_rules(
+        ruleset.indicators,
+        tasks=ruleset.tasks,
+        optional_task_weight=ruleset.optional_task_weight,
+    ) + check_bands(ruleset.bands)
     if problems:
         raise RulesetError(problems)
+
+
+def chosen_optional_tasks(ruleset: RulesetSpec, city: CityInput) -> tuple[Task, ...]:
+    """The ruleset's optional tasks the city chose, in the ruleset's order (a choice of a task
+    the ruleset does not have is not read)."""
+    chosen = set(city.optional_tasks)
+    return tuple(t for t in ruleset.tasks if not t.compulsory and t.code in chosen)
+
+
+def city_rules(ruleset: RulesetSpec, city: CityInput) -> tuple[IndicatorRule, ...]:
+    """The rules a city is scored by: the ruleset's indicators (the output indicators and
+    ``budget_execution``), its compulsory tasks, and the optional tasks the city chose, which
+    share the optional tasks' weight equally."""
+    task = TaskRule.name
+    floor = TaskRule.fixed_floor or ONE
+    chosen = chosen_optional_tasks(ruleset, city)
+    return (
+        *ruleset.indicators,
+        *(IndicatorRule(t.code, task, floor, t.weight) for t in ruleset.tasks if t.compulsory),
+        *(
+            IndicatorRule(t.code, task, floor, ruleset.optional_task_weight, len(chosen))
+            for t in chosen
+        ),
+    )
+
+
+def check_city_tasks(city: CityInput, ruleset: RulesetSpec) -> list[str]:
+    """A city of a ruleset with optional tasks has chosen at least one of them."""
+    if any(not t.compulsory for t in ruleset.tasks) and not chosen_optional_tasks(ruleset, city):
+        return ["has chosen no optional task; a city chooses at least one in its plan"]
+    return []
 
 
 def check_targets(city: CityInput, ruleset: RulesetSpec) -> list[str]:
@@ -156,7 +259,7 @@ def evaluate_city(
     # Duplicates are refused before this; were one to slip through, the first would count.
     committed_targets = dict(reversed(city.targets))
     outcomes: list[IndicatorOutcome] = []
-    for rule in ruleset.indicators:
+    for rule in city_rules(ruleset, city):
         kind = RULE_KINDS[rule.kind]
         target, source = kind.target(
             rule=rule, committed=committed_targets.get(rule.indicator), city=city
@@ -220,6 +323,7 @@ def evaluate(
                 "there is nothing to evaluate"
             ]
         )
+    context = Context(programme=programme, as_of=as_of, years_elapsed=n)
     problems: list[str] = []
     totals: dict[str, tuple[PeriodTotal, ...]] = {}
     for city in cities:
@@ -229,12 +333,17 @@ def evaluate(
         city_problems += check_targets(city, ruleset)
         if city.remaining_amount < ZERO:
             city_problems.append("the remaining amount is negative")
+        city_problems += check_city_tasks(city, ruleset)
+        if not city_problems:
+            for rule in city_rules(ruleset, city):
+                city_problems += RULE_KINDS[rule.kind].input_problems(
+                    context=context, rule=rule, city=city
+                )
         problems += [f"city {city.city}: {problem}" for problem in city_problems]
     if len(totals) != len(cities):
         problems.append("a city appears twice in the input")
     if problems:
         raise InputError(problems)
-    context = Context(programme=programme, as_of=as_of, years_elapsed=n)
     outcomes = tuple(
         replace(
             evaluate_city(city, totals[city.city], ruleset, context),
@@ -254,3 +363,18 @@ def evaluate(
         ),
         cities=outcomes,
     )
+
+
+def reads_money(ruleset: RulesetSpec) -> bool:
+    """The ruleset scores the money spent (a rule of a kind that scores the budget), so an
+    evaluation reads each city's first tranche, plan and expenditure."""
+    return any(
+        RULE_KINDS[rule.kind].own_indicator == BUDGET_INDICATOR
+        for rule in ruleset.indicators
+        if rule.kind in RULE_KINDS
+    )
+
+
+def reads_tasks(ruleset: RulesetSpec) -> bool:
+    """The ruleset has tasks, so an evaluation reads each city's choices and experts' scores."""
+    return bool(ruleset.tasks)

@@ -17,9 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from decimal import Context as DecimalContext
+from fractions import Fraction
 from functools import lru_cache
 from typing import ClassVar, Protocol
 
+from .budget import (
+    BUDGET_INDICATOR,
+    Planned,
+    counted_expenditure,
+    expenditure_problems,
+    planned_problem,
+    planned_spending,
+    spent,
+    whole_plan,
+)
 from .decimals import (
     CONTEXT,
     FOUR_PLACES,
@@ -29,6 +40,7 @@ from .decimals import (
     ZERO,
     decimal_sum,
     quantize,
+    round_fraction,
     round_up,
 )
 from .pace import (
@@ -42,6 +54,7 @@ from .pace import (
     window,
     yearly,
 )
+from .panel import DROP_FROM, panel_of, score_problems
 from .periods import PARTS_PER_YEAR, Granularity, Period, year_parts
 from .texts import Figure, Rate, Refusal, Text, gettext_noop
 from .totals import last_ended_month, summarise
@@ -306,6 +319,16 @@ class RuleKind:
     running_total: ClassVar[bool] = False
     """Its figures add up over the periods: a figure lowered after it was submitted lowers a
     running total, which the reporting workflow flags for the reviewer."""
+    reported: ClassVar[bool] = True
+    """Cities report its figures period by period (the report forms, the metrics files); a
+    kind scored from other inputs (the money spent, the experts' scores) is not."""
+    own_indicator: ClassVar[str | None] = None
+    """The one indicator a rule of this kind scores, for a kind that scores a part of the
+    ruleset rather than any indicator (``budget_execution``)."""
+    fixed_floor: ClassVar[Decimal | None] = None
+    """The floor every rule of the kind has, for a kind that takes none from the ruleset."""
+    per_task: ClassVar[bool] = False
+    """It scores the ruleset's tasks (one rule per task of a city), never a rule of its own."""
 
     # Targets
 
@@ -333,6 +356,13 @@ class RuleKind:
         return Text("floor", "%(floor)s", {"floor": f"{floor.normalize(CONTEXT):f}"})
 
     # Scoring
+
+    def input_problems(
+        self, *, context: Context, rule: IndicatorRule, city: CityInput
+    ) -> list[str]:
+        """Why the city's inputs cannot be scored by ``rule`` (an input error that fails the
+        run, naming the city), beyond the values' own rules checked for every kind."""
+        return []
 
     def assess(
         self,
@@ -395,6 +425,21 @@ class RuleKind:
             observations, as_of=context.as_of, from_year=context.programme.baseline_year
         )
         return unprojected(indicator, totals, AS_APPROVED)
+
+    # Monitoring between evaluations
+
+    def monitor(
+        self,
+        *,
+        programme: ProgrammeSpec,
+        as_of: dt.date,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[Decimal, Decimal] | None:
+        """What the approved figures give by ``as_of`` and where the path to ``target`` stands
+        then (the dual monitoring's attainment so far), or None when it cannot be said yet
+        (or the kind's figures are not reported)."""
+        return None
 
 
 class GrowthRule(RuleKind):
@@ -694,6 +739,24 @@ class GrowthRule(RuleKind):
             if {m for _, m in covered(inside)} == months and same > ZERO:
                 return reference, same, whole
         return None
+
+    def monitor(
+        self,
+        *,
+        programme: ProgrammeSpec,
+        as_of: dt.date,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[Decimal, Decimal] | None:
+        """The annual value of the last construction year ended against ``V0 x (1 + t)^k``."""
+        k = min(programme.construction_years, _last_year_ended(as_of) - programme.baseline_year)
+        if k <= 0:
+            return None
+        base = annual_value(programme.baseline_year, totals).value
+        latest = annual_value(programme.baseline_year + k, totals).value
+        if base is None or base == ZERO or latest is None:
+            return None
+        return latest, CONTEXT.multiply(base, CONTEXT.power(CONTEXT.add(ONE, target), k))
 
     def floor_words(self, floor: Decimal) -> Text:
         """A growth floor also as a percentage: ``0.3 (30% growth)``."""
@@ -999,6 +1062,25 @@ class CumulativeRule(RuleKind):
             )
         return tuple(points)
 
+    def monitor(
+        self,
+        *,
+        programme: ProgrammeSpec,
+        as_of: dt.date,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+    ) -> tuple[Decimal, Decimal] | None:
+        """The running total since the baseline year against the target spread evenly over
+        the construction years' months (nothing approved yet: it cannot be said, as an
+        evaluation would not assess it)."""
+        months = months_elapsed(programme, as_of)
+        counted = [t for t in totals if t.year > programme.baseline_year]
+        if months == 0 or not counted:
+            return None
+        so_far = decimal_sum(t.total for t in counted)
+        path = CONTEXT.divide(CONTEXT.multiply(target, months), 12 * programme.construction_years)
+        return so_far, path
+
     def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
         figures: dict[str, Figure] = {
             "start": Period(context.programme.baseline_year + 1, Granularity.YEAR).start,
@@ -1158,7 +1240,507 @@ class CumulativeRule(RuleKind):
         )
 
 
-RULE_KINDS: dict[str, RuleKind] = {kind.name: kind for kind in (GrowthRule(), CumulativeRule())}
+def _last_year_ended(as_of: dt.date) -> int:
+    return as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
+
+
+def months_elapsed(programme: ProgrammeSpec, as_of: dt.date) -> int:
+    """The construction months (from January after the baseline year) that have ended by
+    ``as_of``, at most the construction years' twelve months each."""
+    year, month = last_ended_month(as_of)
+    months = (year - programme.baseline_year - 1) * 12 + month
+    return max(0, min(12 * programme.construction_years, months))
+
+
+def _rule_weight(rule: IndicatorRule) -> Fraction:
+    """The weight a rule scores with, exact: its own, or its share of a weight shared by
+    several rules (an optional task's share of the optional tasks' weight)."""
+    return Fraction(rule.weight) / (rule.shared_by or 1)
+
+
+def _shown_fraction(attainment: Fraction, *, met: bool) -> Decimal:
+    """An exact attainment shown as ``shown_attainment`` shows a decimal one."""
+    shown = round_fraction(attainment, 4)
+    return _JUST_BELOW_ONE if shown == ONE and not met else shown
+
+
+def _window(context: Context) -> tuple[dt.date, dt.date]:
+    """From 1 January after the baseline year up to the as-of date: what is counted."""
+    return Period(context.programme.baseline_year + 1, Granularity.YEAR).start, context.as_of
+
+
+def _years(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+NO_BUDGET_TARGET = Refusal(
+    code="no_committed_target",
+    in_field=gettext_noop(
+        "takes no committed target: budget execution is measured against the city's spending plan"
+    ),
+    in_row=gettext_noop(
+        "committed target %(target)s: budget execution takes no committed target; it is "
+        "measured against the city's spending plan"
+    ),
+)
+
+
+class BudgetExecutionRule(RuleKind):
+    """The money spent against the money planned (预算执行率): the approved expenditure ``S``
+    since the baseline year against the planned spending ``P`` for the years elapsed (the
+    city's plan, or its first tranche pro-rated where it planned nothing); ``e = S / P``,
+    attainment ``min(1, e)``, exact until the points are rounded."""
+
+    name = "budget_execution"
+    description = "approved expenditure against the planned spending for the years elapsed"
+    label = gettext_noop("budget execution (money spent against the plan)")
+    target_measure = Measure(rate=False, places=2)
+    actual_measure = RATE
+    reported = False
+    own_indicator = BUDGET_INDICATOR
+    fixed_floor = ONE
+
+    def target(
+        self, *, rule: IndicatorRule, committed: Decimal | None, city: CityInput
+    ) -> tuple[Decimal, TargetSource]:
+        """What the city set out to spend over the construction years (its plan, or its first
+        tranche); the run counts it for the years elapsed."""
+        return whole_plan(city)
+
+    def target_refusal(self, *, target: Decimal, floor: Decimal) -> Refusal | None:
+        return NO_BUDGET_TARGET
+
+    def floor_words(self, floor: Decimal) -> Text:
+        return Text("budget.floor", gettext_noop("the city's spending plan"))
+
+    def input_problems(
+        self, *, context: Context, rule: IndicatorRule, city: CityInput
+    ) -> list[str]:
+        """A plan adding up to 0 (or no plan and no first tranche) leaves nothing to measure
+        against; expenditure follows the values' rules."""
+        problem = planned_problem(city, context.programme, context.years_elapsed)
+        return [*([problem] if problem else []), *expenditure_problems(city)]
+
+    def _planned_phrase(self, planned: Planned, context: Context) -> str:
+        if planned.source is TargetSource.PLAN:
+            return (
+                f"the planned {show(round_fraction(planned.amount, 2))} yuan for "
+                f"{_years(planned.first_year, planned.last_year)}"
+            )
+        return (
+            f"the first tranche pro-rated to {context.years_elapsed} of "
+            f"{context.programme.construction_years} years, "
+            f"{show(round_fraction(planned.amount, 2))} yuan"
+        )
+
+    def assess(
+        self,
+        *,
+        context: Context,
+        rule: IndicatorRule,
+        target: Decimal,
+        source: TargetSource,
+        totals: Sequence[PeriodTotal],
+        city: CityInput,
+    ) -> IndicatorOutcome:
+        planned = planned_spending(city, context.programme, context.years_elapsed)
+        weight = _rule_weight(rule)
+        shown_weight = round_fraction(weight, 2)
+        start, end = _window(context)
+        counted = spent(city.expenditure, context.programme)
+        phrase = self._planned_phrase(planned, context)
+
+        def outcome(**fields: object) -> IndicatorOutcome:
+            return IndicatorOutcome(
+                indicator=rule.indicator,
+                kind=self.name,
+                weight=shown_weight,
+                full_target=target,
+                target_source=planned.source,
+                target=round_fraction(planned.amount, 2),
+                **fields,  # type: ignore[arg-type]
+            )
+
+        if counted is None or planned.amount <= 0:
+            return outcome(
+                status=Status.NOT_ASSESSABLE,
+                actual=None,
+                attainment=_quantize_fixed(ZERO, FOUR_PLACES),
+                points=_quantize_fixed(ZERO, TWO_PLACES),
+                reason=(
+                    f"Not assessable: no approved expenditure in periods from {start.isoformat()} "
+                    f"to {end.isoformat()}. 0.00 of {show(shown_weight)} points; flagged for "
+                    "review."
+                ),
+            )
+        rate = counted / planned.amount
+        attainment = min(Fraction(1), rate)
+        status = (
+            Status.MET if attainment == 1 else Status.PARTIAL if attainment > 0 else Status.MISSED
+        )
+        points = round_fraction(weight * attainment, 2)
+        actual = round_fraction(rate, 4)
+        spent_amount = decimal_sum(
+            t.total for t in counted_expenditure(city.expenditure, context.programme)
+        )
+        window = f"from {start.isoformat()} to {end.isoformat()}"
+        if status is Status.MISSED:
+            said = (
+                f"Nothing spent {window} against {phrase}: execution rate {show_percent(actual)}."
+            )
+        else:
+            said = (
+                f"{show(spent_amount)} yuan spent {window}: execution rate "
+                f"{show_percent(actual)} of {phrase}"
+                + (", the plan reached." if status is Status.MET else ".")
+            )
+        return outcome(
+            status=status,
+            actual=actual,
+            attainment=_shown_fraction(attainment, met=status is Status.MET),
+            points=points,
+            reason=f"{said} {show(points)} of {show(shown_weight)} points.",
+            final_value=spent_amount,
+        )
+
+    def still_needed(
+        self,
+        *,
+        context: Context,
+        indicator: str,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+        places: int,
+    ) -> StillNeeded:
+        """``target`` is the planned spending ``P`` at ``context.as_of`` (``planned_spending``):
+        what is still to be spent to reach it, never below zero, rounded up to ``places``."""
+        programme, n, by = context.programme, context.years_elapsed, context.as_of
+        so_far = decimal_sum(t.total for t in totals if programme.baseline_year < t.year <= by.year)
+        if n == 0:
+            return StillNeeded(indicator, self.name, by, None, None, so_far, None)
+        required = round_up(target, places)
+        needed = max(ZERO, CONTEXT.subtract(required, so_far))
+        return StillNeeded(indicator, self.name, by, None, required, so_far, needed)
+
+    def path(
+        self, *, programme: ProgrammeSpec, target: Decimal, totals: Sequence[PeriodTotal]
+    ) -> tuple[PathPoint, ...]:
+        """The money spent so far, year by year, against the whole plan spread evenly."""
+        return CumulativeRule().path(programme=programme, target=target, totals=totals)
+
+    def source_text(self, outcome: StoredOutcome) -> Text:
+        if outcome.target_source == TargetSource.PLAN:
+            return Text("budget.plan", gettext_noop("the city's spending plan"))
+        return Text("budget.tranche", gettext_noop("the first tranche, pro-rated"))
+
+    def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
+        start, end = _window(context)
+        first = context.programme.baseline_year + 1
+        last = context.programme.baseline_year + context.years_elapsed
+        figures: dict[str, Figure] = {
+            "start": start,
+            "as_of": end,
+            "spent": outcome.final_value,
+            "target": outcome.target,
+            "actual": self.actual_measure.figure(outcome.actual),
+            "years": _years(first, last),
+            "elapsed": context.years_elapsed,
+            "length": context.programme.construction_years,
+            "points": outcome.points,
+            "weight": outcome.weight,
+        }
+        if outcome.status == Status.NOT_ASSESSABLE:
+            return (
+                Text(
+                    "budget.not_assessable",
+                    gettext_noop(
+                        "Not assessable: no approved expenditure in periods from %(start)s to "
+                        "%(as_of)s. 0.00 of %(weight)s points; flagged for review."
+                    ),
+                    figures,
+                ),
+            )
+        if outcome.target_source == TargetSource.PLAN:
+            planned = Text(
+                "budget.planned",
+                gettext_noop("the planned %(target)s yuan for %(years)s"),
+                figures,
+            )
+        else:
+            planned = Text(
+                "budget.pro_rated",
+                gettext_noop(
+                    "the first tranche pro-rated to %(elapsed)s of %(length)s years, "
+                    "%(target)s yuan"
+                ),
+                figures,
+            )
+        figures = {**figures, "planned": planned}
+        if outcome.status == Status.MET:
+            text = Text(
+                "budget.met",
+                gettext_noop(
+                    "%(spent)s yuan spent from %(start)s to %(as_of)s: execution rate "
+                    "%(actual)s of %(planned)s, the plan reached."
+                ),
+                figures,
+            )
+        elif outcome.status == Status.PARTIAL:
+            text = Text(
+                "budget.partial",
+                gettext_noop(
+                    "%(spent)s yuan spent from %(start)s to %(as_of)s: execution rate "
+                    "%(actual)s of %(planned)s."
+                ),
+                figures,
+            )
+        else:
+            text = Text(
+                "budget.missed",
+                gettext_noop(
+                    "Nothing spent from %(start)s to %(as_of)s against %(planned)s: execution "
+                    "rate %(actual)s."
+                ),
+                figures,
+            )
+        return text, points_text(outcome)
+
+    def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
+        if need.needed is None:
+            says = Text("budget.cannot_say", gettext_noop("Cannot be said yet."))
+        elif need.is_met:
+            says = on_target_text(need)
+        else:
+            says = Text(
+                "budget.more_to_spend",
+                gettext_noop("%(needed)s yuan more to spend by %(date)s"),
+                {"needed": need.needed, "date": need.by},
+            )
+        return Progress(
+            target=Text(
+                "budget.target", gettext_noop("%(target)s yuan planned"), {"target": target}
+            ),
+            approved=Text("budget.approved", gettext_noop("Approved expenditure so far")),
+            need=says,
+        )
+
+
+NO_TASK_TARGET = Refusal(
+    code="no_committed_target",
+    in_field=gettext_noop("takes no committed target: a task is scored by the expert panel"),
+    in_row=gettext_noop(
+        "committed target %(target)s: a task takes no committed target; the expert panel scores it"
+    ),
+)
+
+
+class TaskRule(RuleKind):
+    """A task of the implementation plan scored by the expert panel (专家评审): the panel's
+    score is the mean of its experts' scores (0 to 1), the highest and lowest dropped from
+    five experts on; points are the task's weight (a compulsory task's own, or an optional
+    task's share of the optional tasks' weight) times that score, rounded once."""
+
+    name = "task"
+    description = "a task of the plan, scored by the expert panel from 0 to 1"
+    label = gettext_noop("task (scored by the expert panel)")
+    target_measure = actual_measure = RATE
+    reported = False
+    fixed_floor = ONE
+    per_task = True
+
+    def target(
+        self, *, rule: IndicatorRule, committed: Decimal | None, city: CityInput
+    ) -> tuple[Decimal, TargetSource]:
+        """The panel's full marks."""
+        return ONE, TargetSource.PANEL
+
+    def target_refusal(self, *, target: Decimal, floor: Decimal) -> Refusal | None:
+        return NO_TASK_TARGET
+
+    def floor_words(self, floor: Decimal) -> Text:
+        return Text("task.floor", gettext_noop("the expert panel's full marks"))
+
+    def input_problems(
+        self, *, context: Context, rule: IndicatorRule, city: CityInput
+    ) -> list[str]:
+        return score_problems(s for s in city.panel_scores if s.task == rule.indicator)
+
+    @staticmethod
+    def _panel_phrase(experts: int, counted: int, chosen: int | None) -> str:
+        if counted < experts:
+            how = (
+                f"the mean of the scores of {counted} of {experts} experts, the highest and "
+                "the lowest dropped"
+            )
+        elif experts == 1:
+            how = "the score of its one expert"
+        else:
+            how = f"the mean of the scores of {experts} experts"
+        if chosen == 1:
+            return f"{how}; the one optional task chosen"
+        if chosen is not None:
+            return f"{how}; one of the {chosen} optional tasks chosen, which share their points"
+        return how
+
+    def assess(
+        self,
+        *,
+        context: Context,
+        rule: IndicatorRule,
+        target: Decimal,
+        source: TargetSource,
+        totals: Sequence[PeriodTotal],
+        city: CityInput,
+    ) -> IndicatorOutcome:
+        weight = _rule_weight(rule)
+        shown_weight = round_fraction(weight, 2)
+        panel = panel_of(s for s in city.panel_scores if s.task == rule.indicator)
+        chosen = None if rule.shared_by is None else Decimal(rule.shared_by)
+
+        def outcome(**fields: object) -> IndicatorOutcome:
+            return IndicatorOutcome(
+                indicator=rule.indicator,
+                kind=self.name,
+                weight=shown_weight,
+                full_target=target,
+                target_source=source,
+                target=_quantize_fixed(target, FOUR_PLACES),
+                base_value=chosen,
+                **fields,  # type: ignore[arg-type]
+            )
+
+        if panel.score is None:
+            return outcome(
+                status=Status.NOT_ASSESSABLE,
+                actual=None,
+                attainment=_quantize_fixed(ZERO, FOUR_PLACES),
+                points=_quantize_fixed(ZERO, TWO_PLACES),
+                reason=(
+                    "Not assessable: no expert of the panel has scored this task. "
+                    f"0.00 of {show(shown_weight)} points; flagged for review."
+                ),
+            )
+        score = panel.score
+        status = Status.MET if score == 1 else Status.PARTIAL if score > 0 else Status.MISSED
+        points = round_fraction(weight * score, 2)
+        actual = round_fraction(score, 4)
+        how = f"({self._panel_phrase(panel.experts, panel.counted, rule.shared_by)})"
+        if status is Status.MET:
+            said = f"Full marks from the expert panel {how}."
+        elif status is Status.PARTIAL:
+            said = f"Panel score {show_percent(actual)} {how}."
+        else:
+            said = f"The expert panel scored it 0 {how}."
+        return outcome(
+            status=status,
+            actual=actual,
+            attainment=_shown_fraction(min(Fraction(1), score), met=status is Status.MET),
+            points=points,
+            reason=f"{said} {show(points)} of {show(shown_weight)} points.",
+            final_value=Decimal(panel.experts),
+            panel=panel.marks,
+        )
+
+    def still_needed(
+        self,
+        *,
+        context: Context,
+        indicator: str,
+        target: Decimal,
+        totals: Sequence[PeriodTotal],
+        places: int,
+    ) -> StillNeeded:
+        """Nothing a city reports counts towards a task: the panel scores it."""
+        return StillNeeded(indicator, self.name, context.as_of, None, None, ZERO, None)
+
+    def path(
+        self, *, programme: ProgrammeSpec, target: Decimal, totals: Sequence[PeriodTotal]
+    ) -> tuple[PathPoint, ...]:
+        """No figures year by year: the panel scores a task once, at the evaluation."""
+        first = programme.baseline_year + 1
+        return tuple(
+            PathPoint(year, None, None)
+            for year in range(first, first + programme.construction_years)
+        )
+
+    def source_text(self, outcome: StoredOutcome) -> Text:
+        return Text("task.full_marks", gettext_noop("the expert panel's full marks"))
+
+    def reason(self, outcome: StoredOutcome, context: Context) -> tuple[Text, ...]:
+        figures: dict[str, Figure] = {
+            "actual": self.actual_measure.figure(outcome.actual),
+            "points": outcome.points,
+            "weight": outcome.weight,
+        }
+        if outcome.status == Status.NOT_ASSESSABLE:
+            return (
+                Text(
+                    "task.not_assessable",
+                    gettext_noop(
+                        "Not assessable: no expert of the panel has scored this task. 0.00 of "
+                        "%(weight)s points; flagged for review."
+                    ),
+                    figures,
+                ),
+            )
+        experts = int(outcome.final_value or 0)
+        counted = experts - 2 if experts >= DROP_FROM else experts
+        panel_figures: dict[str, Figure] = {"experts": experts, "counted": counted}
+        if counted < experts:
+            how = Text(
+                "task.panel_dropped",
+                gettext_noop(
+                    "the mean of the scores of %(counted)s of %(experts)s experts, the highest "
+                    "and the lowest dropped"
+                ),
+                panel_figures,
+            )
+        elif experts == 1:
+            how = Text("task.panel_one", gettext_noop("the score of its one expert"))
+        else:
+            how = Text(
+                "task.panel",
+                gettext_noop("the mean of the scores of %(experts)s experts"),
+                panel_figures,
+            )
+        if outcome.base_value == ONE:
+            how = Text(
+                "task.only_optional",
+                gettext_noop("%(how)s; the one optional task chosen"),
+                {"how": how},
+            )
+        elif outcome.base_value is not None:
+            how = Text(
+                "task.optional",
+                gettext_noop(
+                    "%(how)s; one of the %(chosen)s optional tasks chosen, which share their points"
+                ),
+                {"how": how, "chosen": int(outcome.base_value)},
+            )
+        figures = {**figures, "how": how}
+        if outcome.status == Status.MET:
+            text = Text(
+                "task.met", gettext_noop("Full marks from the expert panel (%(how)s)."), figures
+            )
+        elif outcome.status == Status.PARTIAL:
+            text = Text("task.partial", gettext_noop("Panel score %(actual)s (%(how)s)."), figures)
+        else:
+            text = Text(
+                "task.missed", gettext_noop("The expert panel scored it 0 (%(how)s)."), figures
+            )
+        return text, points_text(outcome)
+
+    def progress(self, *, target: Decimal, need: StillNeeded) -> Progress:
+        return Progress(
+            target=Text("task.target", gettext_noop("full marks")),
+            approved=Text("task.approved", gettext_noop("Panel score")),
+            need=Text("task.by_panel", gettext_noop("Scored by the expert panel")),
+        )
+
+
+RULE_KINDS: dict[str, RuleKind] = {
+    kind.name: kind for kind in (GrowthRule(), CumulativeRule(), BudgetExecutionRule(), TaskRule())
+}
 
 
 def rule_kind(name: str) -> RuleKind:

@@ -25,6 +25,12 @@ class Decision(StrEnum):
 class TargetSource(StrEnum):
     COMMITTED = "committed"
     FLOOR = "floor"
+    # The budget's planned spending P: the city's spending plan, or (where it planned nothing
+    # for the years counted) its first tranche pro-rated to the years elapsed.
+    PLAN = "plan"
+    TRANCHE = "tranche"
+    # A task is held to the panel's full marks (1).
+    PANEL = "panel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,20 @@ class IndicatorRule:
     kind: str
     floor: Decimal
     weight: Decimal
+    # An optional task's rule: ``weight`` is the optional tasks' one weight W, shared equally
+    # by the ``shared_by`` tasks the city chose (None: the rule's own weight, unshared).
+    shared_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A task of the implementation plan, scored by the expert panel: a compulsory one (the
+    same for every city) with its own ``weight``, or an optional one, chosen by each city, that
+    shares the ruleset's ``optional_task_weight`` with the other tasks the city chose."""
+
+    code: str
+    compulsory: bool
+    weight: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +77,15 @@ class GradeBand:
 
 @dataclass(frozen=True, slots=True)
 class RulesetSpec:
+    """A ruleset: the indicators' rules (a rule of kind ``budget_execution`` among them when the
+    ruleset scores the money spent), the grade bands, and the tasks the expert panel scores
+    (``optional_task_weight`` shared by each city's chosen optional tasks)."""
+
     label: str
     indicators: tuple[IndicatorRule, ...]
     bands: tuple[GradeBand, ...]
+    tasks: tuple[Task, ...] = ()
+    optional_task_weight: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +110,47 @@ class PeriodTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelScore:
+    """One expert's score of one of a city's tasks: a fraction from 0 to 1 (two decimals)."""
+
+    task: str
+    expert: str
+    score: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class CityInput:
     """A city's money, committed targets and approved values. Values come either one by one
     (``observations``) or already summed by the database (``totals``); the engine sums the
-    former into the latter itself, so the two are evaluated alike."""
+    former into the latter itself, so the two are evaluated alike.
+
+    What the optional parts of a ruleset read, given only when the ruleset has them: the
+    city's ``first_tranche`` (yuan), its planned spending per year of the construction years
+    (``plan``: (year, yuan)), its approved expenditure summed per year and granularity like the
+    values (``expenditure``: each ``PeriodTotal`` of the indicator ``budget_execution``, periods
+    after the baseline year that ended by the as-of date), the experts' ``panel_scores`` of its
+    tasks, and the optional tasks it chose (``optional_tasks``)."""
 
     city: str
     remaining_amount: Decimal
     targets: tuple[tuple[str, Decimal], ...] = ()
     observations: tuple[Observation, ...] = ()
     totals: tuple[PeriodTotal, ...] = ()
+    first_tranche: Decimal | None = None
+    plan: tuple[tuple[int, Decimal], ...] = ()
+    expenditure: tuple[PeriodTotal, ...] = ()
+    panel_scores: tuple[PanelScore, ...] = ()
+    optional_tasks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PanelMark:
+    """An expert's score as the panel counted it: ``counted`` is False for the highest and the
+    lowest score dropped from a panel of five or more."""
+
+    expert: str
+    score: Decimal
+    counted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +161,9 @@ class IndicatorOutcome:
     say: growth fractions (4 decimals) for growth indicators and counts (2 decimals; the target
     pro-rated) for cumulative ones. ``base_value``/``final_value`` are the annual values of the
     baseline and last elapsed year (growth) or ``final_value`` the cumulative total
-    (cumulative)."""
+    (cumulative), the approved expenditure (budget execution) or the number of experts who
+    scored (a task, whose ``base_value`` is the number of optional tasks the city chose when
+    it is one of them); ``panel`` holds a task's expert scores as the panel counted them."""
 
     indicator: str
     kind: str
@@ -119,6 +178,7 @@ class IndicatorOutcome:
     reason: str
     base_value: Decimal | None = None
     final_value: Decimal | None = None
+    panel: tuple[PanelMark, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,13 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
-from evaluation.exceptions import Forbidden, ImportRefused, NoRuleset, RowError, reason_of
+from evaluation.exceptions import (
+    Forbidden,
+    ImportRefused,
+    NoRuleset,
+    RowError,
+    reason_of,
+)
 from evaluation.inputs import (
     MAX_AMOUNT,
     MAX_TARGET,
@@ -457,7 +463,8 @@ def parse_metric_rows(
 ) -> tuple[list[ParsedMetric], list[RowError]]:
     """Every well-formed row of a metrics file, and why each other row is refused (unknown
     city or indicator, bad period, bad number, duplicate)."""
-    indicators = {i.code: i for i in Indicator.objects.all()}
+    every = {i.code: i for i in Indicator.objects.all()}
+    indicators = {code: i for code, i in every.items() if i.reported}
     errors: list[RowError] = []
     seen = FirstLines()
     metrics: list[ParsedMetric] = []
@@ -472,11 +479,22 @@ def parse_metric_rows(
         indicator_code = check.required("indicator")
         indicator = indicators.get(indicator_code)
         if indicator_code and indicator is None:
-            check.refuse(
-                "indicator",
-                gettext("unknown indicator %(code)r") % {"code": indicator_code},
-                "unknown_indicator",
-            )
+            if indicator_code in every:
+                check.refuse(
+                    "indicator",
+                    gettext(
+                        "%(code)s is not reported as a value: it is scored from the money "
+                        "spent or by the expert panel"
+                    )
+                    % {"code": indicator_code},
+                    "not_reported",
+                )
+            else:
+                check.refuse(
+                    "indicator",
+                    gettext("unknown indicator %(code)r") % {"code": indicator_code},
+                    "unknown_indicator",
+                )
         period: Period | None = None
         period_text = check.required("period")
         if period_text:

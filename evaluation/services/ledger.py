@@ -51,7 +51,11 @@ def ledger_append(
             subject = subject_of(record)
             if isinstance(record, Ruleset):
                 state = state_of(
-                    subject, record, rules=record.rules.all(), bands=record.bands.all()
+                    subject,
+                    record,
+                    rules=record.rules.all(),
+                    bands=record.bands.all(),
+                    tasks=record.tasks.all(),
                 )
             else:
                 state = state_of(subject, record)

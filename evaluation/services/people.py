@@ -10,10 +10,16 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from evaluation.access import ADMINISTRATORS, REVIEWERS, require_administrator
+from evaluation.access import ADMINISTRATORS, EXPERTS, REVIEWERS, require_administrator
 from evaluation.models import OfficialAssignment, Participation, RoleChange
 
-ROLES = {RoleChange.Role.REVIEWER: REVIEWERS, RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS}
+ROLES = {
+    RoleChange.Role.REVIEWER: REVIEWERS,
+    RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
+    RoleChange.Role.EXPERT: EXPERTS,
+}
+# The roles that work in the ministry's admin; an expert works on the panel's own pages.
+STAFF_ROLES = {RoleChange.Role.REVIEWER, RoleChange.Role.ADMINISTRATOR}
 
 
 @transaction.atomic
@@ -63,7 +69,7 @@ def role_grant(*, user: User, role: str, by: User | None = None) -> bool:
     if changed:
         user.groups.add(group)
         RoleChange.objects.create(user=user, role=role, change=RoleChange.Change.GRANTED, by=by)
-    if not user.is_staff:
+    if role in STAFF_ROLES and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     user.__dict__.pop("_evaluation_groups", None)
@@ -81,7 +87,7 @@ def role_revoke(*, user: User, role: str, by: User | None = None) -> bool:
         user.groups.remove(group)
         RoleChange.objects.create(user=user, role=role, change=RoleChange.Change.REVOKED, by=by)
     user.__dict__.pop("_evaluation_groups", None)
-    if changed and user.is_staff and not user.is_superuser and not roles_of(user):
+    if changed and user.is_staff and not user.is_superuser and not roles_of(user) & STAFF_ROLES:
         # No role left: no business in the admin either.
         user.is_staff = False
         user.save(update_fields=["is_staff"])

@@ -15,7 +15,9 @@ from evaluation import scoring
 from evaluation.models import GradeBand, IndicatorRule, Ruleset
 from evaluation.reasons import history_reason
 from evaluation.selectors import ruleset_spec
+from evaluation.services.audit import audited_save
 from evaluation.services.ledger import ledger_append
+from evaluation.services.ruleset_parts import RULESET_NUMBERS, tasks_copy
 
 
 def ruleset_freeze(*, ruleset: Ruleset) -> None:
@@ -36,11 +38,16 @@ def ruleset_revise(
     release_shares: dict[str, Decimal] | None = None,
     min_scores: dict[str, Decimal] | None = None,
     notes: str = "",
+    task_weights: dict[str, Decimal] | None = None,
+    settings: dict[str, Decimal] | None = None,
 ) -> Ruleset:
     """Apply changes to ``ruleset``: in place while no run has used it, otherwise as a new
-    version. The result must still be a valid ruleset (weights add up to 100, a band from 0…)."""
+    version. The result must still be a valid ruleset (weights add up to 100, a band from 0…).
+    ``task_weights`` change compulsory tasks' weights (by code), ``settings`` the ruleset's
+    own numbers (``optional_task_weight``, ``deviation_attainment``, ``deviation_execution``)."""
     weights, floors = weights or {}, floors or {}
     release_shares, min_scores = release_shares or {}, min_scores or {}
+    task_weights, settings = task_weights or {}, settings or {}
     ruleset = Ruleset.objects.select_for_update().get(pk=ruleset.pk)
     target = ruleset
     if ruleset.is_frozen:
@@ -53,6 +60,7 @@ def ruleset_revise(
             created_by=by,
             rectification_below=ruleset.rectification_below,
             rectification_days=ruleset.rectification_days,
+            **{name: getattr(ruleset, name) for name in RULESET_NUMBERS},
         )
         target._history_user = by  # type: ignore[attr-defined]
         target._change_reason = history_reason("ruleset_revised", ruleset=ruleset.label)  # type: ignore[attr-defined]
@@ -87,6 +95,16 @@ def ruleset_revise(
             default_user=by,
             default_change_reason=reason,
         )
+        tasks_copy(source=ruleset, target=target, by=by, reason=reason)
+    if any(getattr(target, name) != value for name, value in settings.items()):
+        for name, value in settings.items():
+            setattr(target, name, value)
+        audited_save(target, by=by, reason="revised", update_fields=list(settings))
+    for task in target.tasks.select_related("indicator"):
+        code = task.indicator.code
+        if task.compulsory and code in task_weights and task.weight != task_weights[code]:
+            task.weight = task_weights[code]
+            audited_save(task, by=by, reason="revised")
     for rule in target.rules.select_related("indicator"):
         code = rule.indicator.code
         if code in weights or code in floors:

@@ -44,6 +44,7 @@ from evaluation.selectors import (
     run_previous_identical,
 )
 from evaluation.services.ledger import ledger_append
+from evaluation.services.panel_results import choices_missing, panel_marks_store
 from evaluation.services.rulesets import ruleset_freeze
 
 FINISHED = (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED)
@@ -220,6 +221,7 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
                 rules,
             )
         ]
+        problems += choices_missing(participation_ids=ids, ruleset=rules)
         if problems:
             _fail(run, problems)
             return []
@@ -318,13 +320,14 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     )
     todo = [pk for pk in participation_ids if pk not in scored]
     if todo:
+        rules = ruleset_spec(ruleset=run.ruleset)
         cities, participations = evaluation_inputs(
-            programme=run.programme, as_of=run.as_of, participation_ids=todo
+            programme=run.programme, as_of=run.as_of, participation_ids=todo, ruleset=rules
         )
         try:
             outcome = scoring.evaluate(
                 programme=programme_spec(programme=run.programme),
-                ruleset=ruleset_spec(ruleset=run.ruleset),
+                ruleset=rules,
                 as_of=run.as_of,
                 cities=cities,
             )
@@ -414,8 +417,9 @@ def _store_outcome(
     outcome: scoring.ProgrammeOutcome,
     participations: dict[str, Participation],
 ) -> None:
-    """Three inserts whatever the number of cities."""
+    """Three inserts whatever the number of cities (four when experts scored tasks)."""
     indicator_ids = dict(run.ruleset.rules.values_list("indicator__code", "indicator_id"))
+    indicator_ids |= dict(run.ruleset.tasks.values_list("indicator__code", "indicator_id"))
     city_results = CityResult.objects.bulk_create(
         [
             CityResult(
@@ -431,7 +435,7 @@ def _store_outcome(
             for city in outcome.cities
         ]
     )
-    IndicatorResult.objects.bulk_create(
+    indicator_results = IndicatorResult.objects.bulk_create(
         [
             IndicatorResult(
                 city_result=city_result,
@@ -453,6 +457,10 @@ def _store_outcome(
             for city, city_result in zip(outcome.cities, city_results, strict=True)
             for position, item in enumerate(city.indicators)
         ]
+    )
+    panel_marks_store(
+        indicator_results,
+        [item for city in outcome.cities for item in city.indicators],
     )
     # With history, so the audit trail of a decision starts at its recommendation.
     decisions = bulk_create_with_history(

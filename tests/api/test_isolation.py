@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
 from evaluation.scoring import Period
-from evaluation.services import reporting, tokens
+from evaluation.services import money, reporting, tokens
 from evaluation.services.runs import evaluation_run_request
 from tests.api.conftest import client_for
 from tests.api.test_refusals_change_nothing import changed_tables, database_state
@@ -71,6 +71,16 @@ ROUTES: dict[str, dict[str, str]] = {
     "decision-detail": {"get": REVIEWERS_ONLY},
     "decision-confirm": {"post": REVIEWERS_ONLY},
     "decision-override": {"post": REVIEWERS_ONLY},
+    # The optional parts: a city's money, plan and tasks; its expenditure, reviewed.
+    "participation-money": {"get": HIDDEN},
+    "participation-plan": {"put": HIDDEN},
+    "participation-tasks": {"get": HIDDEN, "put": HIDDEN},
+    "expenditure-list": {"get": OWN_LIST, "post": HIDDEN},
+    "expenditure-detail": {"get": HIDDEN},
+    "expenditure-submit": {"post": HIDDEN},
+    "expenditure-approve": {"post": HIDDEN},
+    "expenditure-return-": {"post": HIDDEN},
+    "expenditure-reopen": {"post": HIDDEN},
 }
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -127,6 +137,7 @@ class Ids:
     run: int
     audited: tuple[tuple[str, int], ...]
     token_key: str = "0123456789abcde"
+    expenditure: int = 987_654
 
 
 MISSING = Ids(
@@ -180,6 +191,16 @@ def request_body(name: str, method: str, ids: Ids, city_code: str) -> tuple[Any,
         ("report-reopen", "post"): {"reason": "a typo in March"},
         ("run-list", "post"): {"programme": "2020"},
         ("decision-override", "post"): {"amount": "1.00", "reason": "a second look"},
+        ("participation-plan", "put"): {"year": 2021, "planned": "1000.00"},
+        ("participation-tasks", "put"): {"chosen": ["fund"]},
+        ("expenditure-list", "post"): {
+            "participation": ids.participation,
+            "period": "2021-03",
+            "amount": "100.00",
+            "evidence": "voucher 7",
+        },
+        ("expenditure-return-", "post"): {"comment": "please check March"},
+        ("expenditure-reopen", "post"): {"reason": "a typo in March"},
     }
     return bodies.get((name, method), {}), "json"
 
@@ -246,6 +267,23 @@ def story(
     report_b = report(city_b, official_b, submit=True)
     value_b = MetricValue.objects.get(report=report_b, indicator__code="pledge_projects")
     token_b, _ = tokens.token_issue(user=official_b)
+    spent_b = money.expenditure_submit(
+        expenditure=money.expenditure_save(
+            participation=city_b,
+            period=Period.parse("2021-02"),
+            amount="5000.00",
+            evidence="voucher 3",
+            by=official_b,
+        ),
+        by=official_b,
+    )
+    money.expenditure_save(
+        participation=city_a,
+        period=Period.parse("2021-02"),
+        amount="4000.00",
+        evidence="voucher 1",
+        by=official_a,
+    )
     return Story(
         city_b_ids=Ids(
             participation=city_b.pk,
@@ -262,6 +300,7 @@ def story(
                 ("decision", result_b.decision.pk),
             ),
             token_key=token_b.token_key,
+            expenditure=spent_b.pk,
         ),
         city_a_report=report(city_a, official_a, submit=False),
         city_b_report=report_b,
@@ -296,6 +335,7 @@ def _leaks(route: str, body: Any, ids: Ids) -> list[str]:
         "participation-list": ids.participation,
         "report-list": ids.report,
         "result-list": ids.result,
+        "expenditure-list": ids.expenditure,
     }[route]
     for item in body["results"]:
         if item["id"] == own_id:
@@ -307,9 +347,52 @@ def _leaks(route: str, body: Any, ids: Ids) -> list[str]:
 
 def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, official_a):
     """Every route and method, with city B's ids, as city A's official."""
-    api_a = walking(client_for(official_a))
-    ids = story.city_b_ids
     before = database_state()
+    problems, walked = walk(walking(client_for(official_a)), story.city_b_ids, own_rows=True)
+    problems += [f"changed: {table}" for table in changed_tables(before, database_state())]
+    assert not problems, "\n".join(problems)
+    assert walked == set(ROUTES)
+    # City B's report is still as its official left it: submitted, version 3, value 4.
+    report_b = Report.objects.get(pk=story.city_b_ids.report)
+    assert (report_b.status, report_b.version) == (Report.Status.SUBMITTED, 3)
+    assert MetricValue.objects.get(report=report_b, indicator__code="pledge_projects").value == 4
+
+
+@pytest.fixture
+def experts(story: Story, city_a) -> dict[str, Any]:
+    """Two experts who do not score city B: one on city A's panel, one on the panel of another
+    programme; and one who does, for the walk to see a leak."""
+    from evaluation.models import Programme
+    from evaluation.services.panel import expert_assign
+    from evaluation.services.people import role_grant
+    from tests.factories import ParticipationFactory, UserFactory
+
+    elsewhere = ParticipationFactory(programme=Programme.objects.get(code="2019"))
+    made = {}
+    for name, participation in (("city_a_panel", city_a), ("other_panel", elsewhere)):
+        user = UserFactory(username=f"expert_{name}")
+        role_grant(user=user, role="expert", by=None)
+        expert_assign(expert=user, participation=participation, by=None)
+        made[name] = user
+    return made
+
+
+@pytest.mark.parametrize("who", ["city_a_panel", "other_panel"])
+def test_an_expert_reaches_nothing_of_a_city_they_do_not_score_on_any_route(
+    story: Story, experts, who
+):
+    """Experts score on their own pages; the API shows them the catalogue and nothing of any
+    city: city B's objects are as unknown to them as to another city's official."""
+    before = database_state()
+    problems, walked = walk(walking(client_for(experts[who])), story.city_b_ids, own_rows=False)
+    problems += [f"changed: {table}" for table in changed_tables(before, database_state())]
+    assert not problems, "\n".join(problems)
+    assert walked == set(ROUTES)
+
+
+def walk(api_a: Any, ids: Ids, *, own_rows: bool) -> tuple[list[str], set[str]]:
+    """Every route and method with ``ids`` (another city's), what ``api_a`` got wrong, and
+    the routes walked. ``own_rows``: the caller has rows of their own in the lists."""
     problems: list[str] = []
     walked: set[str] = set()
 
@@ -336,7 +419,7 @@ def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, 
                             problems.append(f"{where}: {status}, expected 200")
                         elif content is not None and _leaks(route.name, content, ids):
                             problems.append(f"{where}: shows {_leaks(route.name, content, ids)}")
-                        elif content is not None and not content["results"]:
+                        elif content is not None and own_rows and not content["results"]:
                             problems.append(f"{where}: city A's own rows are missing")
                     elif rule == HIDDEN:
                         body, fmt = request_body(route.name, method, MISSING, CITY_B_CODE)
@@ -370,14 +453,7 @@ def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, 
                 response = send(api_a, method, url, {}, "json")
                 if response.status_code != 405:
                     problems.append(f"{method.upper()} {url}: {response.status_code}, not 405")
-
-    problems += [f"changed: {table}" for table in changed_tables(before, database_state())]
-    assert not problems, "\n".join(problems)
-    assert walked == set(ROUTES)
-    # City B's report is still as its official left it: submitted, version 3, value 4.
-    report_b = Report.objects.get(pk=ids.report)
-    assert (report_b.status, report_b.version) == (Report.Status.SUBMITTED, 3)
-    assert MetricValue.objects.get(report=report_b, indicator__code="pledge_projects").value == 4
+    return problems, walked
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,8 @@ def test_indicators(reviewer):
                 code=f"extra_{n}", name_en=f"Extra {n}", name_zh=f"额外{n}", unit="count"
             )
 
-    assert_constant(reviewer, "/api/v1/indicators/", grow, few=10, many=15)
+    # The ten output indicators and the budget execution's entry in the catalogue.
+    assert_constant(reviewer, "/api/v1/indicators/", grow, few=11, many=16)
 
 
 def with_targets(participation):

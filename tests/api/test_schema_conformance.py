@@ -19,6 +19,7 @@ from schemathesis.core.transport import Response
 from evaluation.api.throttles import AuthThrottle
 from evaluation.models import CityResult, EvaluationRun, TrancheDecision
 from evaluation.services import tokens
+from tests.api.conformance_parts import exercise_parts
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
 
@@ -290,6 +291,9 @@ def test_every_operation_answers_as_the_schema_says(
         status=EvaluationRun.Status.FAILED, error="a worker was lost"
     )
     check(api, "post", restart, 200, run_url)
+
+    # The optional parts: a city's money, plan and tasks; its expenditure and their review.
+    exercise_parts(check, city=a, official=official, reviewer=api, other=other_official)
 
     assert set(check.seen) == operations(document)
 

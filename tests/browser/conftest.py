@@ -55,6 +55,12 @@ SHIPPED = [
     ("evaluation.migrations.0004_roles", "create", ("auth", "Group")),
     ("evaluation.migrations.0005_role_permissions", "grant", None),
     ("evaluation.migrations.0020_indicator_unit_words", "add_units", None),
+    (
+        "evaluation.migrations.0030_ruleset_parts_budget_execution_and_tasks",
+        "add_budget_indicator",
+        None,
+    ),
+    ("evaluation.migrations.0032_expert_panel_tasks_and_scores", "create_experts", None),
 ]
 
 

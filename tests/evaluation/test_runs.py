@@ -199,8 +199,9 @@ def test_query_count_does_not_grow_with_cities(
         thirty = _queries_for(programme, 30)
     assert three == thirty
     # Start, one chunk and finish, with the services' full_clean() checks and the plan's
-    # bookkeeping (each delivery recorded before the work): a few dozen.
-    assert three < 70
+    # bookkeeping (each delivery recorded before the work), the optional parts' reads (tasks'
+    # scores, spending, suspensions) and the ledger's entries: a few dozen.
+    assert three < 80
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.demo import demo_files, demo_load
+from evaluation.demo_parts import demo_parts_files
 
 BANNER = _(
     "SYNTHETIC DEMO DATA: the 11 real cities of the 2020 batch with made-up figures "
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         self.stdout.write(str(BANNER))
         if options["write"]:
             options["write"].mkdir(parents=True, exist_ok=True)
-            for name, data in demo_files().items():
+            for name, data in {**demo_files(), **demo_parts_files()}.items():
                 (options["write"] / name).write_bytes(data)
                 self.stdout.write(gettext("wrote %(path)s") % {"path": options["write"] / name})
         for name, summary in demo_load().items():

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0030_ledger'),
+        ('evaluation', '0033_payment_suspensions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

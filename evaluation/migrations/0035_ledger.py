@@ -29,10 +29,14 @@ def begin(apps, schema_editor):
         model = apps.get_model("evaluation", name)
         queryset = model.objects.order_by("pk")
         if subject == "ruleset":
-            queryset = queryset.prefetch_related("rules", "bands")
+            queryset = queryset.prefetch_related("rules", "bands", "tasks")
         for record in queryset.iterator(chunk_size=2000):
             extra = (
-                {"rules": record.rules.all(), "bands": record.bands.all()}
+                {
+                    "rules": record.rules.all(),
+                    "bands": record.bands.all(),
+                    "tasks": record.tasks.all(),
+                }
                 if subject == "ruleset"
                 else {}
             )
@@ -85,7 +89,7 @@ def not_append_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("evaluation", "0029_rectification_items")]
+    dependencies = [("evaluation", "0034_report_comments_and_city_reminders")]
 
     operations = [
         migrations.CreateModel(

@@ -1,0 +1,123 @@
+"""The optional parts of a ruleset where rulesets are made: its tasks (each with its entry in
+the catalogue, under which runs store its result), the optional tasks' weight and the dual
+monitoring's thresholds, copied into every new version; and a copy of a used ruleset as the
+next version, to which parts can be added."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext
+
+from evaluation.access import require_administrator
+from evaluation.models import GradeBand, Indicator, IndicatorRule, Ruleset, RulesetTask
+from evaluation.scoring.budget import BUDGET_INDICATOR
+from evaluation.services.audit import audited_bulk_create, audited_save
+
+# The ruleset's own numbers, copied into its next version.
+RULESET_NUMBERS = ("optional_task_weight", "deviation_attainment", "deviation_execution")
+
+
+def task_entry(*, code: str, name_zh: str, name_en: str, by: User | None) -> Indicator:
+    """The catalogue's entry of the task ``code`` (made if new, renamed if its names changed):
+    not reported by cities, measured as a panel score. A code an indicator has is refused."""
+    entry = Indicator.objects.filter(code=code).first()
+    if entry is not None and (entry.reported or code == BUDGET_INDICATOR):
+        raise ValidationError(
+            gettext("%(code)s is the code of an indicator; give the task its own code")
+            % {"code": code},
+            code="code_of_an_indicator",
+        )
+    name_en = name_en or name_zh
+    if entry is None:
+        position = (Indicator.objects.aggregate(last=Max("position"))["last"] or 0) + 1
+        entry = Indicator(
+            code=code,
+            name_zh=name_zh,
+            name_en=name_en,
+            unit=Indicator.Unit.SCORE,
+            reported=False,
+            position=position,
+        )
+        return audited_save(entry, by=by, reason="task added to a ruleset")
+    if (entry.name_zh, entry.name_en) != (name_zh, name_en):
+        entry.name_zh, entry.name_en = name_zh, name_en
+        audited_save(entry, by=by, reason="task renamed")
+    return entry
+
+
+def tasks_copy(*, source: Ruleset, target: Ruleset, by: User | None, reason: str) -> None:
+    """Copy ``source``'s tasks into ``target`` (a new version)."""
+    audited_bulk_create(
+        [
+            RulesetTask(
+                ruleset=target,
+                indicator_id=task.indicator_id,
+                compulsory=task.compulsory,
+                weight=task.weight,
+                position=task.position,
+            )
+            for task in source.tasks.all()
+        ],
+        RulesetTask,
+        by=by,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def ruleset_copy(*, ruleset: Ruleset, by: User | None, notes: str = "") -> Ruleset:
+    """The next version of ``ruleset``'s programme as a copy of it, not yet used by any run,
+    so that rows (a budget rule, tasks) can be added to it. Saved as the programme's highest
+    version it is the programme's current ruleset (published) at once, scoring as the copied
+    one did until it is changed."""
+    if by is not None:
+        require_administrator(by)
+    ruleset = Ruleset.objects.select_for_update().get(pk=ruleset.pk)
+    latest = Ruleset.objects.filter(programme=ruleset.programme).order_by("-version").first()
+    assert latest is not None
+    copy = audited_save(
+        Ruleset(
+            programme=ruleset.programme,
+            version=latest.version + 1,
+            notes=notes or f"Copied from {ruleset.label}.",
+            created_by=by,
+            **{name: getattr(ruleset, name) for name in RULESET_NUMBERS},
+        ),
+        by=by,
+        reason=f"copied from {ruleset.label}",
+    )
+    reason = f"copied from {ruleset.label}"
+    audited_bulk_create(
+        [
+            IndicatorRule(
+                ruleset=copy,
+                indicator_id=rule.indicator_id,
+                kind=rule.kind,
+                floor=rule.floor,
+                weight=rule.weight,
+            )
+            for rule in ruleset.rules.all()
+        ],
+        IndicatorRule,
+        by=by,
+        reason=reason,
+    )
+    audited_bulk_create(
+        [
+            GradeBand(
+                ruleset=copy,
+                grade=band.grade,
+                min_score=band.min_score,
+                release_share=band.release_share,
+            )
+            for band in ruleset.bands.all()
+        ],
+        GradeBand,
+        by=by,
+        reason=reason,
+    )
+    tasks_copy(source=ruleset, target=copy, by=by, reason=reason)
+    return copy
