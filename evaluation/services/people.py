@@ -12,6 +12,7 @@ from django.db import transaction
 
 from evaluation.access import ADMINISTRATORS, EXPERTS, REVIEWERS, require_administrator
 from evaluation.models import OfficialAssignment, Participation, RoleChange
+from evaluation.services.audit import audited_save
 
 ROLES = {
     RoleChange.Role.REVIEWER: REVIEWERS,
@@ -45,9 +46,12 @@ def official_assign(
     """Bind ``user`` to a city's participation (again: no change)."""
     assignment = OfficialAssignment.objects.filter(user=user, participation=participation).first()
     if assignment is None:
-        assignment = OfficialAssignment(user=user, participation=participation)
-        assignment._history_user = by  # type: ignore[attr-defined]
-        assignment.save()
+        assignment = audited_save(
+            OfficialAssignment(user=user, participation=participation),
+            by=by,
+            reason=None,
+            clean=False,
+        )
     return assignment
 
 
