@@ -25,10 +25,18 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 from django.utils.translation import gettext
+from knox.models import AuthToken
 
 from evaluation import inputs, workflow
-from evaluation.access import ADMINISTRATORS, REVIEWERS, participations_for, require_reviewer
+from evaluation.access import (
+    ADMINISTRATORS,
+    EXPERTS,
+    REVIEWERS,
+    participations_for,
+    require_reviewer,
+)
 from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
@@ -40,6 +48,7 @@ from evaluation.models import (
     Programme,
     Report,
     ReportComment,
+    RoleChange,
     Ruleset,
     Target,
     TrancheDecision,
@@ -623,6 +632,30 @@ def reviewer_emails() -> list[str]:
             .values_list("email", flat=True)
         )
     )
+
+
+# People and their tokens ---------------------------------------------------------------------
+
+# Each ministry role and the group that carries it.
+ROLES = {
+    RoleChange.Role.REVIEWER: REVIEWERS,
+    RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
+    RoleChange.Role.EXPERT: EXPERTS,
+}
+
+
+def roles_of(user: User) -> set[str]:
+    """The ministry roles ``user`` holds."""
+    names = set(user.groups.values_list("name", flat=True))
+    return {role for role, group in ROLES.items() if group in names}
+
+
+def token_list(*, fetched_by: User) -> QuerySet[AuthToken]:
+    """The user's own API tokens that still work, newest first."""
+    live: QuerySet[AuthToken] = AuthToken.objects.filter(
+        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=fetched_by
+    ).order_by("-created", "token_key")
+    return live
 
 
 # Sign-off ------------------------------------------------------------------------------------

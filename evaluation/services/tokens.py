@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS, knox_settings
@@ -34,14 +33,6 @@ def token_issue(*, user: User) -> tuple[AuthToken, str]:
         row, by=user, reason=history_reason("token_issued"), clean=False, force_insert=True
     )
     return row, str(token)
-
-
-def token_list(*, fetched_by: User) -> QuerySet[AuthToken]:
-    """The user's own tokens that still work, newest first."""
-    live: QuerySet[AuthToken] = AuthToken.objects.filter(
-        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=fetched_by
-    ).order_by("-created", "token_key")
-    return live
 
 
 @transaction.atomic
