@@ -325,7 +325,7 @@ class PeriodStatus:
         return workflow.REPORT.word(self.status)
 
 
-MISSING = "missing"
+MISSING = workflow.REPORT.absent
 # The pages' mark of a period nothing was reported for that is not due yet (not a state of a
 # report: no step leads to or from it).
 NOT_DUE = "open"
@@ -453,7 +453,8 @@ def _periods_of(
         due = inputs.due_date(programme=programme, period=period)
         all_approved = indicators and approved.get((programme.pk, city, period)) == indicators
         if report is None and all_approved:
-            out.append(PeriodStatus(period, due, None, "approved", late=False, missing=False))
+            approved_state = workflow.REPORT.target_of("approve")
+            out.append(PeriodStatus(period, due, None, approved_state, late=False, missing=False))
             continue
         submitted_at = report.submitted_at if report is not None else None
         out.append(
