@@ -23,14 +23,8 @@ def ruleset_freeze(*, ruleset: Ruleset) -> None:
     """Mark ``ruleset`` as used by a run: from now on an edit makes a new version."""
     if ruleset.frozen_at is None:
         ruleset.frozen_at = timezone.now()
-        audited_save(
-            ruleset,
-            by=None,
-            reason=None,
-            update_fields=["frozen_at"],
-            clean=False,
-            ledger="frozen: used by a run",
-        )
+        ruleset.save(update_fields=["frozen_at"])
+        ledger_append(ruleset, action="frozen: used by a run", by=None)
 
 
 @transaction.atomic

@@ -43,6 +43,7 @@ from evaluation.selectors import (
     run_previous_identical,
 )
 from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.ledger import ledger_append
 from evaluation.services.panel_results import choices_missing, panel_marks_store
 from evaluation.services.rulesets import ruleset_freeze
 
@@ -408,7 +409,8 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
         run.status = EvaluationRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.full_clean()
-        audited_save(run, by=None, reason=None, clean=False, ledger="succeeded")
+        run.save()
+        ledger_append(run, action="succeeded", by=None)
     return run
 
 
