@@ -635,7 +635,7 @@ def period_entry(
             )
         )
     closed = period_closed_reason(city_id=participation.city_id, period=period)
-    status = report.status if report is not None else "missing"
+    status = report.status if report is not None else workflow.REPORT.absent
     locked: str | None = None
     if closed is not None:
         locked = _("This period is closed: the programme's evaluation covering it is final.")

@@ -25,10 +25,18 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 from django.utils.translation import gettext
+from knox.models import AuthToken
 
 from evaluation import inputs, workflow
-from evaluation.access import ADMINISTRATORS, REVIEWERS, participations_for, require_reviewer
+from evaluation.access import (
+    ADMINISTRATORS,
+    EXPERTS,
+    REVIEWERS,
+    participations_for,
+    require_reviewer,
+)
 from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
@@ -40,6 +48,7 @@ from evaluation.models import (
     Programme,
     Report,
     ReportComment,
+    RoleChange,
     Ruleset,
     Target,
     TrancheDecision,
@@ -316,7 +325,7 @@ class PeriodStatus:
         return workflow.REPORT.word(self.status)
 
 
-MISSING = "missing"
+MISSING = workflow.REPORT.absent
 # The pages' mark of a period nothing was reported for that is not due yet (not a state of a
 # report: no step leads to or from it).
 NOT_DUE = "open"
@@ -444,7 +453,8 @@ def _periods_of(
         due = inputs.due_date(programme=programme, period=period)
         all_approved = indicators and approved.get((programme.pk, city, period)) == indicators
         if report is None and all_approved:
-            out.append(PeriodStatus(period, due, None, "approved", late=False, missing=False))
+            approved_state = workflow.REPORT.target_of("approve")
+            out.append(PeriodStatus(period, due, None, approved_state, late=False, missing=False))
             continue
         submitted_at = report.submitted_at if report is not None else None
         out.append(
@@ -623,6 +633,30 @@ def reviewer_emails() -> list[str]:
             .values_list("email", flat=True)
         )
     )
+
+
+# People and their tokens ---------------------------------------------------------------------
+
+# Each ministry role and the group that carries it.
+ROLES = {
+    RoleChange.Role.REVIEWER: REVIEWERS,
+    RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
+    RoleChange.Role.EXPERT: EXPERTS,
+}
+
+
+def roles_of(user: User) -> set[str]:
+    """The ministry roles ``user`` holds."""
+    names = set(user.groups.values_list("name", flat=True))
+    return {role for role, group in ROLES.items() if group in names}
+
+
+def token_list(*, fetched_by: User) -> QuerySet[AuthToken]:
+    """The user's own API tokens that still work, newest first."""
+    live: QuerySet[AuthToken] = AuthToken.objects.filter(
+        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=fetched_by
+    ).order_by("-created", "token_key")
+    return live
 
 
 # Sign-off ------------------------------------------------------------------------------------

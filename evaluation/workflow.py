@@ -115,6 +115,13 @@ class Lifecycle:
         assert target is not None, f"{self.name} step {step} stays where it is"
         return target
 
+    @property
+    def absent(self) -> str:
+        """The state of a thing no row holds yet (a period no report was opened for): the one
+        state that is not stored."""
+        (code,) = [code for code, state in self.states.items() if not state.stored]
+        return code
+
     def choices(self) -> list[tuple[str, StrOrPromise]]:
         """The stored states, for the model field."""
         return [(state.code, state.label) for state in self.states.values() if state.stored]

@@ -250,10 +250,8 @@ def _budget_line(result: CityResult, run: EvaluationRun) -> dict[str, str] | Non
 
 
 def _sign_off_label(decision: TrancheDecision) -> str:
-    if decision.status == TrancheDecision.Status.CONFIRMED:
-        return _("confirmed")
-    if decision.status == TrancheDecision.Status.OVERRIDDEN:
-        return _("overridden")
+    if decision.status in workflow.SIGNED:
+        return workflow.DECISION.label(decision.status)
     if decision.city_result.run.kind == EvaluationRun.Kind.PROVISIONAL:
         return _("provisional run: for information, never signed off")
     return _("awaiting sign-off")

@@ -237,6 +237,14 @@ class Dashboard:
     heat: list[HeatRow]
     trends: list[RunTrend] = field(default_factory=list)
 
+    @property
+    def awaiting_filter(self) -> str:
+        """The admin list's filter of the reports awaiting review (the workflow table's)."""
+        states = REPORT.awaiting(Actor.REVIEWER)
+        if len(states) == 1:
+            return f"status__exact={states[0]}"
+        return "status__in=" + ",".join(states)
+
 
 def dashboard_get(
     *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser

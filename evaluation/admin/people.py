@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.access import is_administrator
 from evaluation.admin.common import _user
 from evaluation.models import RoleChange
-from evaluation.services.people import roles_of, roles_set
+from evaluation.selectors import roles_of
+from evaluation.services.people import roles_set
 
 
 class PersonChangeForm(UserChangeForm):

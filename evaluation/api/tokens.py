@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from evaluation import access
+from evaluation import access, selectors
 from evaluation.api.throttles import AuthThrottle
 from evaluation.services import tokens
 
@@ -85,7 +85,7 @@ class TokenListView(generics.ListAPIView[AuthToken]):
         if getattr(self, "swagger_fake_view", False):
             none: QuerySet[AuthToken] = AuthToken.objects.none()
             return none
-        return tokens.token_list(fetched_by=cast(User, self.request.user))
+        return selectors.token_list(fetched_by=cast(User, self.request.user))
 
 
 class TokenRevokeView(APIView):

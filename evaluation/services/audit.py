@@ -26,38 +26,63 @@ Model = TypeVar("Model", bound=models.Model)
 REASON_LENGTH = 100
 
 
-def _reason(reason: str) -> str:
-    return reason[:REASON_LENGTH]
+def _reason(reason: str | None) -> str | None:
+    return None if reason is None else reason[:REASON_LENGTH]
 
 
-def _ledger(instances: Sequence[models.Model], *, by: User | None, reason: str) -> None:
+def _ledger(
+    instances: Sequence[models.Model], *, by: User | None, reason: str | None, ledger: bool | str
+) -> None:
     """The ledger entries of the protected records the change touched (a ruleset for a change
-    of one of its rules or bands), in the same transaction."""
+    of one of its rules or bands), in the same transaction. ``ledger`` is True for an entry
+    saying ``reason``, the entry's own words when the ledger says the step differently, or
+    False when the caller writes the entry itself once the whole step is done (a revised
+    ruleset) or the change is none the ledger keeps (a run's heartbeat)."""
+    if ledger is False:
+        return
+    action = reason if ledger is True else ledger
     touched = protected_records(instances)
     if touched:
-        ledger_append(touched, action=reason, by=by)
+        ledger_append(touched, action=action or "", by=by)
+
+
+def _mark(instance: models.Model, *, by: User | None, reason: str | None) -> None:
+    instance._history_user = by  # type: ignore[attr-defined]
+    instance._change_reason = _reason(reason)  # type: ignore[attr-defined]
 
 
 def audited_save(
     instance: Model,
     *,
     by: User | None,
-    reason: str,
+    reason: str | None,
     update_fields: Sequence[str] | None = None,
     clean: bool = True,
+    ledger: bool | str = True,
+    force_insert: bool = False,
 ) -> Model:
     """Save ``instance`` (after ``full_clean``, unique checks left to the database) with a
-    history row naming ``by`` (None: the system) and ``reason``."""
+    history row naming ``by`` (None: the system) and ``reason`` (None only where a step has
+    never recorded one). ``ledger``: see ``_ledger``."""
     if clean:
         instance.full_clean(validate_unique=False)
-    instance._history_user = by  # type: ignore[attr-defined]
-    instance._change_reason = _reason(reason)  # type: ignore[attr-defined]
-    if update_fields is None:
-        instance.save()
-    else:
+    _mark(instance, by=by, reason=reason)
+    if update_fields is not None:
         instance.save(update_fields=list(update_fields))
-    _ledger([instance], by=by, reason=reason)
+    elif force_insert:
+        instance.save(force_insert=True)
+    else:
+        instance.save()
+    _ledger([instance], by=by, reason=reason, ledger=ledger)
     return instance
+
+
+def audited_delete(instance: models.Model, *, by: User | None, reason: str) -> None:
+    """Delete ``instance`` with a history row ("-") naming ``by`` and ``reason``. Only for
+    records the ledger does not keep (a protected record is never deleted by a service)."""
+    assert not protected_records([instance]), instance
+    _mark(instance, by=by, reason=reason)
+    instance.delete()
 
 
 def audited_bulk_update(
@@ -67,17 +92,24 @@ def audited_bulk_update(
     *,
     by: User | None,
     reason: str,
+    ledger: bool | str = True,
 ) -> None:
     """Update ``fields`` of many rows in a few statements, with one history row each."""
     if instances:
         bulk_update_with_history(
             instances, model, list(fields), default_user=by, default_change_reason=_reason(reason)
         )
-        _ledger(instances, by=by, reason=reason)
+        _ledger(instances, by=by, reason=reason, ledger=ledger)
 
 
 def audited_bulk_create(
-    instances: Sequence[Model], model: type[Model], *, by: User | None, reason: str, **options: Any
+    instances: Sequence[Model],
+    model: type[Model],
+    *,
+    by: User | None,
+    reason: str,
+    ledger: bool | str = True,
+    **options: Any,
 ) -> list[Model]:
     """Create many rows in a few statements, with one history row each."""
     if not instances:
@@ -85,5 +117,5 @@ def audited_bulk_create(
     created: list[Model] = bulk_create_with_history(
         instances, model, default_user=by, default_change_reason=_reason(reason), **options
     )
-    _ledger(created, by=by, reason=reason)
+    _ledger(created, by=by, reason=reason, ledger=ledger)
     return created

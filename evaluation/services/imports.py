@@ -17,7 +17,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from evaluation.access import is_reviewer
 from evaluation.bulk import insert_rows
@@ -55,6 +54,7 @@ from evaluation.models.cities import City
 from evaluation.reasons import history_reason
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
+from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.ledger import ledger_append
 from evaluation.tabular import Row, UploadLimits, read_table
 from evaluation.workflow import REPORT
@@ -280,7 +280,7 @@ def cities_import(
                     setattr(city, field, value)
                     city_changed = True
         if city_changed:
-            _save_with_history(city, by=by, reason=reason)
+            audited_save(city, by=by, reason=reason)
 
         participation = participations.get(code)
         participation_changed = participation is None
@@ -299,7 +299,7 @@ def cities_import(
             participation.total_amount, participation.first_tranche = total, first
             participation_changed = True
         if participation_changed:
-            _save_with_history(participation, by=by, reason=reason)
+            audited_save(participation, by=by, reason=reason)
 
         if code not in participations or code not in existing_cities:
             summary.created += 1
@@ -310,13 +310,6 @@ def cities_import(
     summary.dry_run = dry_run
     dry_run_end(dry_run)
     return summary
-
-
-def _save_with_history(instance: City | Participation, *, by: User | None, reason: str) -> None:
-    instance.full_clean(validate_unique=False)
-    instance._history_user = by  # type: ignore[union-attr]
-    instance._change_reason = reason  # type: ignore[union-attr]
-    instance.save()
 
 
 # Targets --------------------------------------------------------------------------------------
@@ -426,10 +419,8 @@ def targets_import(
         else:
             summary.unchanged += 1
     reason = history_reason("targets_import", file=name, programme=programme.code)
-    bulk_create_with_history(to_create, Target, default_user=by, default_change_reason=reason)
-    bulk_update_with_history(
-        to_update, Target, ["value"], default_user=by, default_change_reason=reason
-    )
+    audited_bulk_create(to_create, Target, by=by, reason=reason)
+    audited_bulk_update(to_update, Target, ["value"], by=by, reason=reason)
     summary.created, summary.updated = len(to_create), len(to_update)
     summary.dry_run = dry_run
     dry_run_end(dry_run)
@@ -604,14 +595,13 @@ def metrics_import(
 
     reason = history_reason("metrics_import_approved" if approve else "metrics_import", file=name)
     _create_values(to_create, approve=approve, by=by, now=now, reason=reason)
-    bulk_update_with_history(
+    audited_bulk_update(
         to_update,
         MetricValue,
         ["value", "status", "submitted_by", "submitted_at", "approved_by", "approved_at"],
-        default_user=by,
-        default_change_reason=reason,
+        by=by,
+        reason=reason,
     )
-    ledger_append(to_update, action=reason, by=by)
     summary.created, summary.updated = len(to_create), len(to_update)
     summary.dry_run = dry_run
     dry_run_end(dry_run)

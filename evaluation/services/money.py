@@ -367,7 +367,7 @@ def expenditure_save(
         )
         .first()
     )
-    status = existing.status if existing is not None else "missing"
+    status = existing.status if existing is not None else workflow.EXPENDITURE.absent
     _check_step(participation, period, status, "edit", by=by)
     errors: list[FieldError] = []
     if (why := spending_period_error(programme=participation.programme, period=period)) is not None:

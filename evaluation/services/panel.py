@@ -46,7 +46,7 @@ from evaluation.models import (
 )
 from evaluation.models.cities import City
 from evaluation.selectors import ruleset_current
-from evaluation.services.audit import audited_save
+from evaluation.services.audit import audited_delete, audited_save
 from evaluation.services.imports import ImportSummary, dry_run_end
 from evaluation.services.part_files import (
     duplicate,
@@ -170,10 +170,7 @@ def _choices_write(
     removed = sorted(set(current) - wanted)
     added = sorted(wanted - set(current))
     for code in removed:
-        choice = current[code]
-        choice._history_user = by  # type: ignore[attr-defined]
-        choice._change_reason = reason[:100]  # type: ignore[attr-defined]
-        choice.delete()
+        audited_delete(current[code], by=by, reason=reason)
     for code in added:
         audited_save(
             TaskChoice(participation=participation, task=tasks.optional[code].indicator),
@@ -399,9 +396,7 @@ def expert_unassign(*, expert: User, participation: Participation, by: User | No
     assignment = PanelAssignment.objects.filter(expert=expert, participation=participation).first()
     if assignment is None:
         return False
-    assignment._history_user = by  # type: ignore[attr-defined]
-    assignment._change_reason = "taken off the panel"  # type: ignore[attr-defined]
-    assignment.delete()
+    audited_delete(assignment, by=by, reason="taken off the panel")
     return True
 
 

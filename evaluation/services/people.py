@@ -10,14 +10,11 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from evaluation.access import ADMINISTRATORS, EXPERTS, REVIEWERS, require_administrator
+from evaluation.access import require_administrator
 from evaluation.models import OfficialAssignment, Participation, RoleChange
+from evaluation.selectors import ROLES, roles_of
+from evaluation.services.audit import audited_save
 
-ROLES = {
-    RoleChange.Role.REVIEWER: REVIEWERS,
-    RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
-    RoleChange.Role.EXPERT: EXPERTS,
-}
 # The roles that work in the ministry's admin; an expert works on the panel's own pages.
 STAFF_ROLES = {RoleChange.Role.REVIEWER, RoleChange.Role.ADMINISTRATOR}
 
@@ -45,16 +42,13 @@ def official_assign(
     """Bind ``user`` to a city's participation (again: no change)."""
     assignment = OfficialAssignment.objects.filter(user=user, participation=participation).first()
     if assignment is None:
-        assignment = OfficialAssignment(user=user, participation=participation)
-        assignment._history_user = by  # type: ignore[attr-defined]
-        assignment.save()
+        assignment = audited_save(
+            OfficialAssignment(user=user, participation=participation),
+            by=by,
+            reason=None,
+            clean=False,
+        )
     return assignment
-
-
-def roles_of(user: User) -> set[str]:
-    """The ministry roles ``user`` holds."""
-    names = set(user.groups.values_list("name", flat=True))
-    return {role for role, group in ROLES.items() if group in names}
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from evaluation import access
 from evaluation.exceptions import Locked
 from evaluation.models import CityResult, EvaluationRun, RunChunk
 from evaluation.reasons import history_reason
-from evaluation.services.ledger import ledger_append
+from evaluation.services.audit import audited_save
 from evaluation.services.outbox import outbox_enqueue
 from evaluation.services.runs import (
     _fail,
@@ -158,8 +158,9 @@ def _sweep_one(run: EvaluationRun, now: dt.datetime) -> None:
 
 def _sweep_record(run: EvaluationRun, now: dt.datetime, reason: str) -> None:
     run.heartbeat_at = now
-    run._change_reason = reason[:100]  # type: ignore[attr-defined]
-    run.save(update_fields=["heartbeat_at"])
+    audited_save(
+        run, by=None, reason=reason, update_fields=["heartbeat_at"], clean=False, ledger=False
+    )
 
 
 def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
@@ -185,11 +186,14 @@ def evaluation_run_restart(*, run: EvaluationRun, by: User) -> EvaluationRun:
         locked.heartbeat_at = now
         locked.start_deliveries = 0
         locked.start_last_error = ""
-        locked._history_user = by  # type: ignore[attr-defined]
-        locked._change_reason = history_reason("run_restarted")  # type: ignore[attr-defined]
         locked.full_clean()
-        locked.save()
-        ledger_append(locked, action="restarted by a reviewer", by=by)
+        audited_save(
+            locked,
+            by=by,
+            reason=history_reason("run_restarted"),
+            clean=False,
+            ledger="restarted by a reviewer",
+        )
         if has_plan:
             RunChunk.objects.filter(pk__in=[c.pk for c in pending]).update(
                 deliveries=0, last_error_delivery=None

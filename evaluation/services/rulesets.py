@@ -9,13 +9,12 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from evaluation import scoring
 from evaluation.models import GradeBand, IndicatorRule, Ruleset
 from evaluation.reasons import history_reason
 from evaluation.selectors import ruleset_spec
-from evaluation.services.audit import audited_save
+from evaluation.services.audit import audited_bulk_create, audited_save
 from evaluation.services.ledger import ledger_append
 from evaluation.services.ruleset_parts import RULESET_NUMBERS, tasks_copy
 
@@ -62,11 +61,16 @@ def ruleset_revise(
             rectification_days=ruleset.rectification_days,
             **{name: getattr(ruleset, name) for name in RULESET_NUMBERS},
         )
-        target._history_user = by  # type: ignore[attr-defined]
-        target._change_reason = history_reason("ruleset_revised", ruleset=ruleset.label)  # type: ignore[attr-defined]
-        target.save()
+        # The copy's ledger entry is written once the whole revision is done (below).
+        audited_save(
+            target,
+            by=by,
+            reason=history_reason("ruleset_revised", ruleset=ruleset.label),
+            clean=False,
+            ledger=False,
+        )
         reason = history_reason("ruleset_copied", ruleset=ruleset.label)
-        bulk_create_with_history(
+        audited_bulk_create(
             [
                 IndicatorRule(
                     ruleset=target,
@@ -78,10 +82,11 @@ def ruleset_revise(
                 for rule in ruleset.rules.all()
             ],
             IndicatorRule,
-            default_user=by,
-            default_change_reason=reason,
+            by=by,
+            reason=reason,
+            ledger=False,
         )
-        bulk_create_with_history(
+        audited_bulk_create(
             [
                 GradeBand(
                     ruleset=target,
@@ -92,8 +97,9 @@ def ruleset_revise(
                 for band in ruleset.bands.all()
             ],
             GradeBand,
-            default_user=by,
-            default_change_reason=reason,
+            by=by,
+            reason=reason,
+            ledger=False,
         )
         tasks_copy(source=ruleset, target=target, by=by, reason=reason)
     if any(getattr(target, name) != value for name, value in settings.items()):
@@ -111,15 +117,13 @@ def ruleset_revise(
             rule.weight = weights.get(code, rule.weight)
             rule.floor = floors.get(code, rule.floor)
             rule.full_clean()
-            rule._history_user = by  # type: ignore[attr-defined]
-            rule.save()
+            audited_save(rule, by=by, reason=None, clean=False, ledger=False)
     for band in target.bands.all():
         if band.grade in release_shares or band.grade in min_scores:
             band.release_share = release_shares.get(band.grade, band.release_share)
             band.min_score = min_scores.get(band.grade, band.min_score)
             band.full_clean()
-            band._history_user = by  # type: ignore[attr-defined]
-            band.save()
+            audited_save(band, by=by, reason=None, clean=False, ledger=False)
     ruleset_check(ruleset=target)
     ledger_append(target, action=f"revised from {ruleset.label}", by=by)
     return target

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
-from simple_history.utils import bulk_create_with_history
 
 from evaluation import scoring, testhook
 from evaluation.bulk import insert_rows
@@ -46,6 +45,7 @@ from evaluation.selectors import (
     ruleset_spec,
     run_previous_identical,
 )
+from evaluation.services.audit import audited_bulk_create, audited_save
 from evaluation.services.ledger import ledger_append
 from evaluation.services.panel_results import choices_missing, panel_marks_store
 from evaluation.services.rulesets import ruleset_freeze
@@ -86,10 +86,13 @@ def evaluation_run_request(
             heartbeat_at=timezone.now(),
         )
         run.full_clean()
-        run._history_user = by  # type: ignore[attr-defined]
-        run._change_reason = history_reason("run_requested", trigger=trigger)  # type: ignore[attr-defined]
-        run.save()
-        ledger_append(run, action=f"requested ({trigger})", by=by)
+        audited_save(
+            run,
+            by=by,
+            reason=history_reason("run_requested", trigger=trigger),
+            clean=False,
+            ledger=f"requested ({trigger})",
+        )
         outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
     return run
 
@@ -122,10 +125,14 @@ def _fail(run: EvaluationRun, messages: list[str] | tuple[str, ...]) -> Evaluati
     run.status = EvaluationRun.Status.FAILED
     run.error = "\n".join(messages)
     run.finished_at = timezone.now()
-    run._change_reason = history_reason("run_failed")  # type: ignore[attr-defined]
-    run.save(update_fields=["status", "error", "years_elapsed", "finished_at"])
-    ledger_append(run, action="failed", by=None)
-    return run
+    return audited_save(
+        run,
+        by=None,
+        reason=history_reason("run_failed"),
+        update_fields=["status", "error", "years_elapsed", "finished_at"],
+        clean=False,
+        ledger="failed",
+    )
 
 
 def _beat(run_id: int) -> None:
@@ -242,11 +249,14 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
         run.started_at = run.started_at or timezone.now()
         run.cities_total = len(ids)
         run.heartbeat_at = timezone.now()
-        run._change_reason = history_reason("run_started")  # type: ignore[attr-defined]
-        run.save(
-            update_fields=["status", "started_at", "cities_total", "years_elapsed", "heartbeat_at"]
+        audited_save(
+            run,
+            by=None,
+            reason=history_reason("run_started"),
+            update_fields=["status", "started_at", "cities_total", "years_elapsed", "heartbeat_at"],
+            clean=False,
+            ledger="started: plan fixed",
         )
-        ledger_append(run, action="started: plan fixed", by=None)
     return [chunk.number for chunk in chunks]
 
 
@@ -508,7 +518,7 @@ def _store_outcome(
             outcomes,
         )
     # With history, so the audit trail of a decision starts at its recommendation.
-    decisions = bulk_create_with_history(
+    audited_bulk_create(
         [
             TrancheDecision(
                 city_result=city_result,
@@ -520,6 +530,7 @@ def _store_outcome(
             for city, city_result in zip(outcome.cities, city_results, strict=True)
         ],
         TrancheDecision,
-        default_change_reason=history_reason("decision_recommended", run=run.pk),
+        by=None,
+        reason=history_reason("decision_recommended", run=run.pk),
+        ledger=f"recommended by run #{run.pk}",
     )
-    ledger_append(decisions, action=f"recommended by run #{run.pk}", by=None)

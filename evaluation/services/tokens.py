@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS, knox_settings
 
 from evaluation.reasons import history_reason
+from evaluation.services.audit import audited_delete, audited_save
 
 
 @transaction.atomic
@@ -29,24 +29,10 @@ def token_issue(*, user: User) -> tuple[AuthToken, str]:
         user=user,
         expiry=timezone.now() + knox_settings.TOKEN_TTL,
     )
-    row._history_user = user
-    row._change_reason = history_reason("token_issued")
-    row.save(force_insert=True)
+    audited_save(
+        row, by=user, reason=history_reason("token_issued"), clean=False, force_insert=True
+    )
     return row, str(token)
-
-
-def token_list(*, fetched_by: User) -> QuerySet[AuthToken]:
-    """The user's own tokens that still work, newest first."""
-    live: QuerySet[AuthToken] = AuthToken.objects.filter(
-        Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()), user=fetched_by
-    ).order_by("-created", "token_key")
-    return live
-
-
-def _revoke(token: AuthToken, *, by: User, reason: str) -> None:
-    token._history_user = by
-    token._change_reason = reason
-    token.delete()
 
 
 @transaction.atomic
@@ -55,11 +41,11 @@ def token_revoke(*, token_key: str, by: User) -> bool:
     touched. Whether one was revoked."""
     found = list(AuthToken.objects.filter(user=by, token_key=token_key))
     for token in found:
-        _revoke(token, by=by, reason=history_reason("token_revoked"))
+        audited_delete(token, by=by, reason=history_reason("token_revoked"))
     return bool(found)
 
 
 @transaction.atomic
 def token_revoke_current(*, token: AuthToken, by: User) -> None:
     """Signing out: the token of the request is revoked."""
-    _revoke(token, by=by, reason=history_reason("token_signed_out"))
+    audited_delete(token, by=by, reason=history_reason("token_signed_out"))

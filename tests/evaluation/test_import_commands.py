@@ -158,7 +158,7 @@ def test_command_line_errors_go_to_stderr_with_non_zero_exit(tmp_path: Path) -> 
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run(
-        [*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True, timeout=60
+        [*manage, "migrate", "-v0"], cwd=settings.BASE_DIR, env=env, check=True, timeout=600
     )
     path = write(
         tmp_path,
@@ -174,7 +174,7 @@ def test_command_line_errors_go_to_stderr_with_non_zero_exit(tmp_path: Path) -> 
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=600,
     )
 
     assert done.returncode != 0

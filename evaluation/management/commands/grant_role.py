@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 
 from evaluation.exceptions import Forbidden
 from evaluation.models import RoleChange
-from evaluation.services.people import ROLES, role_grant, role_revoke
+from evaluation.selectors import ROLES
+from evaluation.services.people import role_grant, role_revoke
 
 
 class Command(BaseCommand):
