@@ -172,8 +172,8 @@ def fill_values(first: int, last: int) -> None:
                 (city_id, indicator_id, year, granularity, number, value, status, flags,
                  submitted_at, approved_at)
             SELECT c, i, y, 'month', m,
-                   round(((c * 7919 + i * 104729) % 490 + 10)
-                         * (1 + (y - 2019) * ((c + i + y) % 31 + 10) / 100.0)),
+                   round((mod(c * 7919 + i * 104729, 490) + 10)
+                         * (1 + (y - 2019) * (mod(c + i + y, 31) + 10) / 100.0)),
                    'approved', '[]'::jsonb, now(), now()
             FROM unnest(%s::int[]) c, unnest(%s::int[]) i,
                  generate_series(2019, 2022) y, generate_series(1, 12) m
@@ -249,7 +249,8 @@ def bench_import(rounds: int, with_xlsx: bool) -> None:
             f"round {number}: COPY {copies[-1]:.3f} s; CSV {fresh[-1]:.2f} s "
             f"({fresh[-1] / copies[-1]:.0f}x); again {again[-1]:.2f} s "
             f"({again[-1] / fresh[-1]:.0%} of fresh)"
-            + (f"; XLSX {xlsx[-1]:.2f} s ({xlsx[-1] / copies[-1]:.0f}x)" if xlsx else "")
+            + (f"; XLSX {xlsx[-1]:.2f} s ({xlsx[-1] / copies[-1]:.0f}x)" if xlsx else ""),
+            flush=True,
         )
     ratios = [f / c for f, c in zip(fresh, copies, strict=True)]
     print(
@@ -415,6 +416,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--import-only", action="store_true")
     parser.add_argument("--xlsx", action="store_true", help="also import the XLSX")
     options = parser.parse_args()
     largest = max(options.growth)
@@ -422,12 +424,15 @@ def main() -> None:
     setup(max(largest, IMPORT_CITIES))
     if not options.skip_import:
         bench_import(options.rounds, options.xlsx)
+    if options.import_only:
+        return
     truncate_values()
     start = time.perf_counter()
     fill_values(0, largest)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(f"\n{largest * 480:,} approved values filled in {time.perf_counter() - start:.1f} s")
+        cursor.execute("ANALYZE evaluation_metricvalue")
+    print(flush=True)
+    print(f"{largest * 480:,} approved values filled in {time.perf_counter() - start:.1f} s")
     for cities in options.growth:
         programme_of(cities)
     bench_runs(sorted(options.growth), options.workers, options.rounds)
