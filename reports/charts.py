@@ -14,16 +14,15 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 from evaluation.fonts import CHART_FONTS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported when the first chart is drawn, not when a process starts: every
+# command and worker imports this module (through the documents' tasks), few draw.
 
 FONTS = CHART_FONTS
 logger = logging.getLogger(__name__)
@@ -68,6 +67,9 @@ def _styled(draw: Callable[..., str]) -> Callable[..., str]:
 
     @functools.wraps(draw)
     def wrapper(*args: Any, text: bool = False, **kwargs: Any) -> str:
+        import matplotlib
+
+        matplotlib.use("Agg")
         style = {**STYLE, "svg.fonttype": "none" if text else "path"}
         with matplotlib.rc_context(style):  # type: ignore[arg-type]
             return draw(*args, **kwargs)
@@ -76,7 +78,15 @@ def _styled(draw: Callable[..., str]) -> Callable[..., str]:
 
 
 def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), dpi=96)
+
+
+def _integer_ticks() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _svg(figure: Figure) -> str:
@@ -131,7 +141,7 @@ def grade_bars(counts: Sequence[tuple[str, str, int]], *, title: str) -> str:
     axes.bar_label(bars, fontsize=8)
     axes.set_title(title, fontsize=11)
     axes.set_ylim(0, max(values, default=0) * 1.2 + 1)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(_integer_ticks())
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8)
     return _svg(figure)
@@ -148,7 +158,7 @@ def score_histogram(scores: Sequence[Decimal], *, title: str, xlabel: str, ylabe
     axes.set_xticks(list(range(0, 101, 10)))
     # Cities are counted whole, from 0 (an empty run would otherwise get an axis below zero).
     axes.set_ylim(0, max(1, axes.get_ylim()[1]))
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_locator(_integer_ticks())
     axes.set_title(title, fontsize=11)
     axes.set_xlabel(xlabel, fontsize=8)
     axes.set_ylabel(ylabel, fontsize=8)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext
 
-from evaluation.models import EvaluationRun
+from evaluation.models import CityResult, EvaluationRun, IndicatorResult
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
 from reports.figures import money
@@ -23,38 +25,83 @@ def _fixed(value: Decimal, places: Decimal) -> str:
 
 def run_document(run: EvaluationRun) -> dict[str, Any]:
     """Exactly the document of interfaces.md: every number a string of exact decimals."""
-    cities = []
-    for city_result in run_results(run=run):
-        decision = city_result.decision
-        indicators = []
-        for result in city_result.indicator_results.all():
-            indicators.append(
-                {
-                    "indicator": result.indicator.code,
-                    "status": result.status,
-                    "actual": result.exact("actual"),
-                    "target": result.exact("target"),
-                    "attainment": result.exact("attainment"),
-                    "points": result.exact("points"),
-                }
-            )
-        cities.append(
-            {
-                "city": city_result.participation.city.code,
-                "score": _fixed(city_result.score, TWO),
-                "grade": city_result.grade,
-                "decision": decision.recommended_decision,
-                "amount": _fixed(decision.recommended_amount, TWO),
-                "indicators": indicators,
-            }
-        )
+    return {**_document_head(run), "cities": list(run_document_cities(run))}
+
+
+def _document_head(run: EvaluationRun) -> dict[str, Any]:
     return {
         "programme": run.programme.code,
         "as_of": run.as_of.isoformat(),
         "ruleset": run.ruleset.label,
         "years_elapsed": run.years_elapsed,
-        "cities": cities,
     }
+
+
+# Rows read a few thousand at a time (a server-side cursor on PostgreSQL): a run of any size
+# is written with the memory of one batch.
+BATCH = 2000
+FIGURES = ("actual", "target", "attainment", "points")
+
+
+def run_document_cities(run: EvaluationRun) -> Iterator[dict[str, Any]]:
+    """The document's cities one by one, in city code order, read as plain rows in two
+    streamed queries (no model object per result)."""
+    cities = (
+        CityResult.objects.filter(run=run)
+        .order_by("participation__city__code")
+        .values_list(
+            "pk",
+            "participation__city__code",
+            "score",
+            "grade",
+            "decision__recommended_decision",
+            "decision__recommended_amount",
+        )
+        .iterator(chunk_size=BATCH)
+    )
+    indicators = (
+        IndicatorResult.objects.filter(city_result__run=run)
+        .order_by("city_result__participation__city__code", "position")
+        .values_list("city_result_id", "indicator__code", "status", "kind", *FIGURES)
+        .iterator(chunk_size=BATCH)
+    )
+    pending = next(indicators, None)
+    for pk, code, score, grade, decision, amount in cities:
+        rows = []
+        while pending is not None and pending[0] == pk:
+            _, indicator, status, kind, *values = pending
+            rows.append(
+                {
+                    "indicator": indicator,
+                    "status": status,
+                    **{
+                        figure: IndicatorResult.exact_figure(kind, figure, value)
+                        for figure, value in zip(FIGURES, values, strict=True)
+                    },
+                }
+            )
+            pending = next(indicators, None)
+        yield {
+            "city": code,
+            "score": _fixed(score, TWO),
+            "grade": grade,
+            "decision": decision,
+            "amount": _fixed(amount, TWO),
+            "indicators": rows,
+        }
+
+
+def run_document_write(run: EvaluationRun, write: Callable[[str], object]) -> None:
+    """Write the document as ``json.dumps(run_document(run), ensure_ascii=False, indent=2)``
+    would, character for character, one city at a time."""
+    head = json.dumps(_document_head(run), ensure_ascii=False, indent=2)
+    write(head[: -len("\n}")] + ',\n  "cities": [')
+    first = True
+    for city in run_document_cities(run):
+        text = json.dumps(city, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        write(("\n    " if first else ",\n    ") + text)
+        first = False
+    write("]\n}" if first else "\n  ]\n}")
 
 
 def _width(text: str) -> int:

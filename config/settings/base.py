@@ -235,8 +235,15 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evaluation@localhost")
 
-# A run is scored in chunks of this many cities, one task each, shared by the workers.
-EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=25)
+# A run is scored in chunks of cities, one task each, shared by the workers. 0 (the default):
+# the size is chosen for the workers, EVALUATION_CHUNKS_PER_WORKER chunks for each of the
+# EVALUATION_WORKERS worker processes (the workers' total concurrency), within
+# EVALUATION_CHUNK_MIN..EVALUATION_CHUNK_MAX cities a chunk. A positive number fixes the size.
+EVALUATION_CHUNK_SIZE = env.int("EVALUATION_CHUNK_SIZE", default=0)
+EVALUATION_WORKERS = env.int("EVALUATION_WORKERS", default=2)
+EVALUATION_CHUNKS_PER_WORKER = env.int("EVALUATION_CHUNKS_PER_WORKER", default=2)
+EVALUATION_CHUNK_MIN = env.int("EVALUATION_CHUNK_MIN", default=25)
+EVALUATION_CHUNK_MAX = env.int("EVALUATION_CHUNK_MAX", default=1000)
 # Programmes with at most this many cities have their documents built in the request; larger
 # ones, and every-city bundles, are built by a Celery task with progress shown.
 REPORTS_INLINE_CITIES = env.int("REPORTS_INLINE_CITIES", default=30)

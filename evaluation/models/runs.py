@@ -232,15 +232,19 @@ class IndicatorResult(models.Model):
     KIND_FIGURES = ("full_target", "target", "actual")
 
     def exact(self, figure: str) -> str | None:
-        value = getattr(self, figure)
+        return self.exact_figure(self.kind, figure, getattr(self, figure))
+
+    @classmethod
+    def exact_figure(cls, kind: str, figure: str, value: Decimal | None) -> str | None:
+        """``exact`` of a figure read without its row (the streamed JSON document)."""
         if value is None:
             return None
-        if figure in self.KIND_FIGURES:
-            kind = rule_kind(self.kind)
-            measure = kind.actual_measure if figure == "actual" else kind.target_measure
+        if figure in cls.KIND_FIGURES:
+            rule = rule_kind(kind)
+            measure = rule.actual_measure if figure == "actual" else rule.target_measure
             places = measure.quantum
         else:
-            field = self._meta.get_field(figure)
+            field = cls._meta.get_field(figure)
             assert isinstance(field, models.DecimalField)
             places = Decimal(1).scaleb(-field.decimal_places)
         return f"{quantize(value, places):f}"

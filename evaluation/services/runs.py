@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,9 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation import scoring, testhook
+from evaluation.bulk import insert_rows
 from evaluation.models import (
     CityResult,
     EvaluationRun,
+    Indicator,
     IndicatorResult,
     Participation,
     Programme,
@@ -232,7 +235,7 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
         if problems:
             _fail(run, problems)
             return []
-        size = settings.EVALUATION_CHUNK_SIZE
+        size = chunk_size(len(planned))
         chunks = RunChunk.objects.bulk_create(
             RunChunk(
                 run=run,
@@ -255,6 +258,19 @@ def evaluation_run_start(*, run_id: int) -> list[int]:
             ledger="started: plan fixed",
         )
     return [chunk.number for chunk in chunks]
+
+
+def chunk_size(cities: int) -> int:
+    """How many cities a chunk of a run of ``cities`` holds: EVALUATION_CHUNK_SIZE when set,
+    else enough chunks to keep every worker busy (EVALUATION_CHUNKS_PER_WORKER for each of the
+    EVALUATION_WORKERS), none smaller than EVALUATION_CHUNK_MIN nor larger than
+    EVALUATION_CHUNK_MAX. Each chunk costs a fixed few queries, so fewer, larger chunks are
+    cheaper, while more chunks than workers let a fast worker take over a slow one's share."""
+    if settings.EVALUATION_CHUNK_SIZE > 0:
+        return int(settings.EVALUATION_CHUNK_SIZE)
+    chunks = max(1, int(settings.EVALUATION_WORKERS) * int(settings.EVALUATION_CHUNKS_PER_WORKER))
+    size: int = -(-cities // chunks)
+    return max(int(settings.EVALUATION_CHUNK_MIN), min(int(settings.EVALUATION_CHUNK_MAX), size), 1)
 
 
 def evaluation_chunk_queued(*, run_id: int, number: int) -> None:
@@ -291,10 +307,16 @@ def _chunk_delivered(run_id: int, number: int) -> RunChunk | None:
     that kills its worker every time is counted; past the limit the run fails instead. None
     when there is nothing to do (the run is over, the chunk stored, or the limit reached)."""
     with transaction.atomic():
-        run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+        # The run with what scoring it needs, read once for the delivery; only its row locked.
+        run = (
+            EvaluationRun.objects.select_for_update(of=("self",))
+            .select_related("programme", "ruleset__programme")
+            .get(pk=run_id)
+        )
         if run.status != EvaluationRun.Status.RUNNING:
             return None
         chunk = RunChunk.objects.select_for_update().get(run=run, number=number)
+        chunk.run = run
         if chunk.status == RunChunk.Status.DONE:
             return None
         if chunk.deliveries and chunk.last_error_delivery != chunk.deliveries:
@@ -321,11 +343,17 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     if chunk is None:
         return
     testhook.reached("chunk-scoring", number)
-    run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(pk=run_id)
+    run = chunk.run
     participation_ids: list[int] = chunk.participation_ids
-    scored = set(
-        CityResult.objects.filter(run=run, participation_id__in=participation_ids).values_list(
-            "participation_id", flat=True
+    # A chunk's results are stored in the transaction that marks it done, so its first delivery
+    # finds none (a delivery racing it is refused by the unique (run, city) constraint below).
+    scored: set[int] = (
+        set()
+        if chunk.deliveries == 1
+        else set(
+            CityResult.objects.filter(run=run, participation_id__in=participation_ids).values_list(
+                "participation_id", flat=True
+            )
         )
     )
     todo = [pk for pk in participation_ids if pk not in scored]
@@ -384,6 +412,9 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
         )
         if run.status != EvaluationRun.Status.RUNNING:
             return run
+        # Finish by counting: while a chunk of the plan is not stored, nothing to read.
+        if run.chunks.exclude(status=RunChunk.Status.DONE).exists():
+            return run
         digests = list(
             CityResult.objects.filter(run=run).values_list(
                 "participation__city__code", "input_digest", "result_digest"
@@ -408,7 +439,12 @@ def evaluation_run_finish(*, run_id: int) -> EvaluationRun:
         )
         run.status = EvaluationRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
-        run.full_clean()
+        # The fields checked as ever; the keys were just read and the table's constraints
+        # hold in the database itself (no query each).
+        run.full_clean(
+            exclude=["programme", "ruleset", "triggered_by", "identical_to"],
+            validate_constraints=False,
+        )
         run.save()
         ledger_append(run, action="succeeded", by=None)
     return run
@@ -428,8 +464,7 @@ def _store_outcome(
     participations: dict[str, Participation],
 ) -> None:
     """Three inserts whatever the number of cities (four when experts scored tasks)."""
-    indicator_ids = dict(run.ruleset.rules.values_list("indicator__code", "indicator_id"))
-    indicator_ids |= dict(run.ruleset.tasks.values_list("indicator__code", "indicator_id"))
+    indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
     city_results = CityResult.objects.bulk_create(
         [
             CityResult(
@@ -445,33 +480,43 @@ def _store_outcome(
             for city in outcome.cities
         ]
     )
-    indicator_results = IndicatorResult.objects.bulk_create(
-        [
-            IndicatorResult(
-                city_result=city_result,
-                indicator_id=indicator_ids[item.indicator],
-                position=position,
-                kind=item.kind,
-                status=str(item.status),
-                weight=item.weight,
-                full_target=item.full_target,
-                target_source=str(item.target_source),
-                target=item.target,
-                actual=item.actual,
-                attainment=item.attainment,
-                points=item.points,
-                base_value=item.base_value,
-                final_value=item.final_value,
-                reason=item.reason,
-            )
-            for city, city_result in zip(outcome.cities, city_results, strict=True)
-            for position, item in enumerate(city.indicators)
-        ]
-    )
-    panel_marks_store(
-        indicator_results,
-        [item for city in outcome.cities for item in city.indicators],
-    )
+    # One COPY (PostgreSQL) of every indicator's numbers, each distinct value prepared once:
+    # the largest table of a run (no history is kept of it).
+    rows: list[dict[str, Any]] = [
+        dict(
+            city_result_id=city_result.pk,
+            indicator_id=indicator_ids[item.indicator],
+            position=position,
+            kind=item.kind,
+            status=str(item.status),
+            weight=item.weight,
+            full_target=item.full_target,
+            target_source=str(item.target_source),
+            target=item.target,
+            actual=item.actual,
+            attainment=item.attainment,
+            points=item.points,
+            base_value=item.base_value,
+            final_value=item.final_value,
+            reason=item.reason,
+        )
+        for city, city_result in zip(outcome.cities, city_results, strict=True)
+        for position, item in enumerate(city.indicators)
+    ]
+    insert_rows(IndicatorResult, rows)
+    outcomes = [item for city in outcome.cities for item in city.indicators]
+    if any(item.panel for item in outcomes):
+        # The experts' marks point at their results: read the new rows' keys back (one query).
+        keys = {
+            (city_result_id, position): pk
+            for pk, city_result_id, position in IndicatorResult.objects.filter(
+                city_result__in=city_results
+            ).values_list("pk", "city_result_id", "position")
+        }
+        panel_marks_store(
+            [IndicatorResult(pk=keys[(row["city_result_id"], row["position"])]) for row in rows],
+            outcomes,
+        )
     # With history, so the audit trail of a decision starts at its recommendation.
     audited_bulk_create(
         [

@@ -198,10 +198,50 @@ def test_query_count_does_not_grow_with_cities(
     with django_capture_on_commit_callbacks(execute=False):
         thirty = _queries_for(programme, 30)
     assert three == thirty
-    # Start, one chunk and finish, with the services' full_clean() checks and the plan's
-    # bookkeeping (each delivery recorded before the work), the optional parts' reads (tasks'
-    # scores, spending, suspensions) and the ledger's entries: a few dozen.
-    assert three < 80
+    # Start, one chunk and finish, with the plan's bookkeeping (each delivery recorded before
+    # the work), the ruleset read, the inputs in four queries, one insert per result table and
+    # the ledger's entries (the savepoints of the test's transaction count too).
+    assert three <= 60
+
+
+def test_a_run_reads_its_results_back_once_whatever_its_chunks(
+    programme, django_capture_on_commit_callbacks, settings
+):
+    """The run finishes by counting its chunks still to store, not by reading every result
+    stored so far after each chunk (quadratic in cities); its digests read them once."""
+    settings.EVALUATION_CHUNK_SIZE = 1
+    for n in range(4):
+        strong_city(programme, f"{100000 + n:06d}")
+    with django_capture_on_commit_callbacks(execute=False):
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+    with CaptureQueriesContext(connection) as queries:
+        run = evaluation_run_execute(run_id=run.pk)
+    assert run.status == EvaluationRun.Status.SUCCEEDED
+    assert run.chunks.count() == 4
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"evaluation_cityresult"."result_digest"' in q["sql"]
+    ]
+    assert len(reads) == 1
+
+
+def test_the_chunk_size_is_chosen_for_the_workers(settings):
+    from evaluation.services.runs import chunk_size
+
+    settings.EVALUATION_CHUNK_SIZE = 0
+    settings.EVALUATION_WORKERS = 2
+    settings.EVALUATION_CHUNKS_PER_WORKER = 2
+    settings.EVALUATION_CHUNK_MIN = 25
+    settings.EVALUATION_CHUNK_MAX = 1000
+    assert chunk_size(300) == 75  # 4 chunks: two for each worker
+    assert chunk_size(3000) == 750
+    assert chunk_size(40) == 25  # never smaller than the minimum
+    assert chunk_size(100_000) == 1000  # nor larger than the maximum
+    settings.EVALUATION_WORKERS = 8
+    assert chunk_size(3000) == 188  # more workers, more chunks: 16
+    settings.EVALUATION_CHUNK_SIZE = 7
+    assert chunk_size(3000) == 7  # a size set fixes it
 
 
 @pytest.mark.parametrize(

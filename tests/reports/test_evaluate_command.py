@@ -248,3 +248,34 @@ def test_with_a_chunk_taken_and_never_back_it_says_it_waits_for_redelivery(
     ), message
     run = EvaluationRun.objects.get()
     assert err.getvalue().startswith(f"Run #{run.pk}: 0 of 1 cities scored")
+
+
+def test_the_json_is_written_city_by_city_as_the_whole_document_would_be(programme):
+    """Streamed one city at a time, the text is the one ``json.dumps`` gives of the whole."""
+    from reports.runs import run_document
+
+    for code in ("440300", "110105", "310115"):
+        participation = ParticipationFactory(programme=programme, city__code=code)
+        add_value(participation.city, "transfer_licence_count", "2019", "1000")
+        add_value(participation.city, "transfer_licence_count", "2021", "1500")
+    out, _err = run_command("--programme", "2020", "--json")
+    run = EvaluationRun.objects.get()
+    assert out == json.dumps(run_document(run), ensure_ascii=False, indent=2) + "\n"
+    assert [city["city"] for city in json.loads(out)["cities"]] == ["110105", "310115", "440300"]
+
+
+def test_starting_a_command_does_not_import_the_charts_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings.test');"
+        "import django; django.setup();"
+        "from django.core.management import get_commands, load_command_class;"
+        "load_command_class('reports', 'evaluate');"
+        "print('matplotlib' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "False"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from argparse import ArgumentParser
 from typing import Any
@@ -17,7 +16,7 @@ from evaluation.models import EvaluationRun, Programme
 from evaluation.run_progress import run_progress
 from evaluation.selectors import programme_get
 from evaluation.services.runs import evaluation_run_request
-from reports.runs import run_document, run_table
+from reports.runs import run_document_write, run_table
 
 
 def _date(text: str) -> dt.date:
@@ -74,7 +73,9 @@ class Command(BaseCommand):
                 % {"run": run.pk, "error": run.error}
             )
         if options["json"]:
-            self.stdout.write(json.dumps(run_document(run), ensure_ascii=False, indent=2))
+            # Streamed city by city: the caller's memory does not grow with the cities.
+            run_document_write(run, lambda text: self.stdout.write(text, ending=""))
+            self.stdout.write("")
         else:
             self.stdout.write(run_table(run, details=options["details"]))
         self.stderr.write(self._comparison(run))
@@ -85,6 +86,9 @@ class Command(BaseCommand):
         waited = settings.EVALUATION_WAIT_SECONDS
         deadline = time.monotonic() + waited
         said = None
+        # Asked often at first (a small run is done in a moment), then less and less, up to
+        # once a second: a long run is not polled five times a second for nothing.
+        pause = 0.05
         while True:
             run = EvaluationRun.objects.select_related("programme", "ruleset__programme").get(
                 pk=run_id
@@ -114,7 +118,8 @@ class Command(BaseCommand):
                         why=progress.waiting_for,
                     )
                 )
-            time.sleep(0.2)
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic()) + 0.01))
+            pause = min(1.0, pause * 1.5)
 
     @staticmethod
     def _comparison(run: EvaluationRun) -> str:
