@@ -45,7 +45,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "unreadable": ("the package cannot be read: {why}", "无法读取档案：{why}"),
     "identity": (
         "Dossier of run #{run} · programme {programme} · as of {as_of} · ruleset {ruleset}",
-        "评价档案：第 {run} 次评价 · 项目 {programme} · 评价截止日 {as_of} · 规则 {ruleset}",
+        "评价档案：评价 #{run} · {programme} 批次 · 评价基准日 {as_of} · 规则集 {ruleset}",
     ),
     "counts": (
         "{cities} cities, {indicators} indicator results, {inputs} input files, {evidence} "
@@ -93,8 +93,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "{what}：{field}：账本记载 {ledger}，档案记载 {package}",
     ),
     "run": ("run", "评价"),
-    "ruleset": ("ruleset", "规则"),
-    "decision_of": ("the decision for city {city}", "城市 {city} 的拨付决定"),
+    "ruleset": ("ruleset", "规则集"),
+    "decision_of": ("the decision for city {city}", "城市 {city} 的资金决定"),
     "city_diff": (
         "city {city}: {field}: in the package {stored}, recomputed {now}",
         "城市 {city}：{field}：档案记载 {stored}，重新计算 {now}",
@@ -143,14 +143,14 @@ WORDS: dict[str, tuple[str, str]] = {
         "confirmed, but the final decision {final} is not the recommended {recommended}",
         "已确认，但最终决定 {final} 不同于建议 {recommended}",
     ),
-    "override_no_reason": ("overridden without a reason", "调整决定但未说明理由"),
+    "override_no_reason": ("overridden without a reason", "改定但未说明理由"),
     "override_amount": (
         "overridden to {amount}, outside 0 to the remaining {remaining}",
-        "调整为 {amount}，超出 0 至剩余资金 {remaining} 的范围",
+        "改定为 {amount}，超出 0 至剩余资金 {remaining} 的范围",
     ),
     "override_decision": (
         "overridden to {decision} {amount}: an amount above 0 is a release",
-        "调整为 {decision} {amount}：金额大于 0 即为拨付",
+        "改定为 {decision} {amount}：金额大于 0 即为拨付",
     ),
     "not_finalised": (
         "the run is finalised, but {n} of its decisions await sign-off",
@@ -210,9 +210,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "final_amount": ("final amount (yuan)", "最终金额（元）"),
     "decided_by_id": ("decided by", "签批人"),
     "decided_at": ("decided at", "签批时间"),
-    "override_reason": ("override reason", "调整理由"),
+    "override_reason": ("override reason", "改定理由"),
     "finalised_at": ("finalised at", "定稿时间"),
-    "as_of": ("as-of date", "评价截止日"),
+    "as_of": ("as-of date", "评价基准日"),
     "triggered_by_id": ("triggered by", "发起人"),
     "rules": ("indicator rules", "指标规则"),
     "bands": ("grade bands", "等级区间"),

@@ -52,6 +52,19 @@ def run_verifier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_the_verifier_imports_only_the_standard_library_and_the_scoring_core():
+    from tests.test_layout import ROOT, imported_modules
+
+    imported = {m.split(".")[0] for m in imported_modules(ROOT / "reports" / "verify_dossier.py")}
+    outside = {
+        m
+        for m in imported_modules(ROOT / "reports" / "verify_dossier.py")
+        if m.split(".")[0] not in sys.stdlib_module_names
+    }
+    assert outside == {"evaluation.scoring", "evaluation.scoring.budget"}
+    assert "django" not in imported
+
+
 def test_a_fresh_dossier_matches_with_python_alone(story, tmp_path):
     folder = unzip(dossier_zip(story.run, language="en"), tmp_path / "dossier")
 
@@ -84,7 +97,7 @@ def test_the_zip_itself_is_verified_in_chinese_by_default(story, tmp_path):
     for done in (itself, taken_out):
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.splitlines()[-1] == "一致（matches）"
-        assert f"评价档案：第 {story.run.pk} 次评价" in done.stdout
+        assert f"评价档案：评价 #{story.run.pk} · 2020 批次" in done.stdout
 
 
 def altered(folder: Path, name: str, change, *, manifest: bool = True) -> None:
@@ -490,7 +503,7 @@ def test_the_command_writes_the_dossier_in_chinese(story, tmp_path):
         with pytest.raises(CommandError) as refused:
             call_command("dossier", str(story.provisional.pk), stdout=io.StringIO())
 
-    assert f"第 {story.run.pk} 次评价的评价档案已写入 {path}" in out.getvalue()
+    assert f"评价 #{story.run.pk} 的评价档案已写入 {path}" in out.getvalue()
     assert "python3" in out.getvalue()
     assert "只有" in str(refused.value)
     done = run_verifier(str(path), cwd=tmp_path)
