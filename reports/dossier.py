@@ -4,9 +4,10 @@ machine with only Python, without the ministry's server.
 It holds the run's ruleset version as the scoring core reads it, every input the run read
 (one file per kind under ``inputs/``), the SHA-256 of every evidence file, the run's results
 and decisions with their sign-offs, the ledger entries that cover the run, its decisions and
-its ruleset (with the chain's links between them), a copy of the pure scoring core
-(``evaluation/scoring``) and the verifier (``verify.py``, ``reports/verify_dossier.py`` here),
-which recomputes every result from the package and checks every digest and the chain.
+its ruleset as the run read it (with the chain's links between them), a copy of the pure
+scoring core (``evaluation/scoring``) and the verifier (``verify.py``,
+``reports/verify_dossier.py`` here), which recomputes every result from the package and checks
+every digest and the chain.
 
 **An input kind is one entry of ``INPUTS``** (its file under ``inputs/``, the rows it writes)
 and one reader of the same name in ``verify_dossier.INPUTS`` (how the rows go into the core's
@@ -397,15 +398,21 @@ def _evidence(read: Read) -> list[dict[str, Any]]:
 
 
 def _ledger(run: EvaluationRun, decision_ids: Iterable[int]) -> dict[str, Any]:
-    """Every entry of the run, its decisions and its ruleset, in full; and between the first
-    and the last of them, every other entry's number and digests, so that the chain can be
-    followed from one to the next."""
-    covered = (
-        Q(subject="run", object_id=run.pk)
-        | Q(subject="ruleset", object_id=run.ruleset_id)
-        | Q(subject="decision", object_id__in=list(decision_ids))
+    """Every entry of the run and its decisions in full, with the ruleset's entry that was its
+    state when the run began (and any later one); and between the first and the last of them,
+    every other entry's number and digests, so that the chain can be followed from one to the
+    next."""
+    entries = list(
+        LedgerEntry.objects.filter(
+            Q(subject="run", object_id=run.pk)
+            | Q(subject="decision", object_id__in=list(decision_ids))
+        ).order_by("seq")
     )
-    entries = list(LedgerEntry.objects.filter(covered).order_by("seq"))
+    rulesets = LedgerEntry.objects.filter(subject="ruleset", object_id=run.ruleset_id)
+    if entries:
+        began = entries[0].seq
+        before = rulesets.filter(seq__lt=began).order_by("-seq")[:1]
+        entries = sorted([*entries, *before, *rulesets.filter(seq__gt=began)], key=lambda e: e.seq)
     full = {e.seq for e in entries}
     links: list[list[Any]] = []
     if entries:

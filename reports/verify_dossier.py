@@ -48,8 +48,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "评价档案：评价 #{run} · {programme} 批次 · 评价基准日 {as_of} · 规则集 {ruleset}",
     ),
     "counts": (
-        "{cities} cities, {indicators} indicator results, {inputs} input files, {evidence} "
-        "evidence files",
+        "cities: {cities}, indicator results: {indicators}, input files: {inputs}, evidence "
+        "files: {evidence}",
         "{cities} 个城市，{indicators} 项指标结果，{inputs} 个输入文件，{evidence} 个佐证材料",
     ),
     "ledger_range": (

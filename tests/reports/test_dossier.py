@@ -80,7 +80,7 @@ def test_a_fresh_dossier_matches_with_python_alone(story, tmp_path):
     lines = done.stdout.splitlines()
     assert lines[-1] == "matches"
     assert lines[0].startswith(f"Dossier of run #{story.run.pk} · programme ")
-    assert "2 cities" in lines[1]
+    assert lines[1].startswith("cities: 2, indicator results: 20, input files: 3")
 
 
 def test_the_zip_itself_is_verified_in_chinese_by_default(story, tmp_path):
@@ -254,9 +254,14 @@ def test_each_alteration_of_a_package_is_named(fresh, story):
     assert (status, lines[-1]) == (0, "matches")
 
 
-def test_dossiers_are_only_for_finalised_official_runs(story):
+def test_dossiers_are_only_for_finalised_official_runs(story, django_assert_max_num_queries):
     with pytest.raises(DossierRefused):
         dossier_files(story.provisional, language="en")
+    # A fixed number of queries, whatever the number of cities.
+    with django_assert_max_num_queries(20):
+        files = dossier_files(story.run, language="en")
+    ledger = json.loads(files["ledger.json"])
+    assert {e["subject"] for e in ledger["entries"]} == {"run", "decision", "ruleset"}
 
 
 def _a_changed_ruleset_is_named_against_its_ledger_entry(package: Path, story) -> None:
