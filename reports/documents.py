@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from evaluation.exceptions import Unavailable
 from evaluation.models import EvaluationRun, Participation, TrancheDecision
-from reports import rendering, selectors
+from reports import dossier, rendering, selectors
 from reports.models import AmountUnit, Document, Language
 from reports.verification import run_figures
 
@@ -33,6 +33,7 @@ FILE_TYPES = {
     Document.Kind.RANKING_XLSX: ("xlsx", rendering.XLSX),
     Document.Kind.DECISION_RECORD: ("pdf", "application/pdf"),
     Document.Kind.SCORECARDS: ("zip", "application/zip"),
+    Document.Kind.DOSSIER: ("zip", "application/zip"),
 }
 
 
@@ -64,6 +65,12 @@ def document_request(
     ):
         raise DocumentRefused(
             _("a decision record is made once every decision of an official run is signed off")
+        )
+    if kind == Document.Kind.DOSSIER and (
+        run.kind != EvaluationRun.Kind.OFFICIAL or run.finalised_at is None
+    ):
+        raise DocumentRefused(
+            _("an evaluation dossier is made once every decision of an official run is signed off")
         )
     if compared_with is not None and compared_with.programme_id != run.programme_id:
         raise DocumentRefused(_("a ranking compares runs of one programme"))
@@ -166,6 +173,8 @@ def _content(document: Document) -> bytes:
         return rendering.decision_record_pdf(
             run, selectors.decision_record_get(run=run), unit=document.unit
         )
+    if document.kind == Document.Kind.DOSSIER:
+        return dossier.dossier_zip(run, language=document.language)
 
     return _scorecards(document, run)
 

@@ -40,6 +40,7 @@ class Document(models.Model):
         RANKING_XLSX = "ranking_xlsx", _("programme ranking (Excel)")
         DECISION_RECORD = "decision_record", _("decision record (PDF)")
         SCORECARDS = "scorecards", _("every city's scorecard (ZIP of PDFs)")
+        DOSSIER = "dossier", _("evaluation dossier (ZIP, verifiable offline)")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")

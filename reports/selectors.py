@@ -82,6 +82,21 @@ def run_for_reviewer(*, run_id: int, fetched_by: User | AnonymousUser) -> Evalua
     return run
 
 
+def run_for_dossier(*, run_id: int, fetched_by: User | AnonymousUser) -> EvaluationRun:
+    """A finalised official run, for its evaluation dossier: reviewers only. Anyone else is
+    told there is no such thing (404), as for another city's objects."""
+    if not is_reviewer(fetched_by):
+        raise NotFound()
+    run: EvaluationRun = get_or_not_found(
+        EvaluationRun.objects.select_related("programme", "ruleset", "triggered_by"),
+        pk=run_id,
+        status=EvaluationRun.Status.SUCCEEDED,
+        kind=EvaluationRun.Kind.OFFICIAL,
+        finalised_at__isnull=False,
+    )
+    return run
+
+
 def programme_for_reviewer(*, programme_id: int, fetched_by: User | AnonymousUser) -> Programme:
     if not is_reviewer(fetched_by):
         raise Forbidden(_("only ministry reviewers see the programme's dashboard"))

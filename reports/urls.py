@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/<int:run_id>/ranking.pdf", views.ranking_pdf, name="ranking_pdf"),
     path("runs/<int:run_id>/ranking.xlsx", views.ranking_xlsx, name="ranking_xlsx"),
     path("runs/<int:run_id>/decision-record.pdf", views.decision_record, name="decision_record"),
+    path("runs/<int:run_id>/dossier.zip", views.dossier, name="dossier"),
     path("runs/<int:run_id>/scorecards/", views.scorecards_bundle, name="scorecards_bundle"),
     path("documents/<int:document_id>/", views.document, name="document"),
     path("programmes/<int:programme_id>/dashboard/", views.dashboard, name="dashboard"),

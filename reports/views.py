@@ -215,6 +215,16 @@ def decision_record(request: HttpRequest, run_id: int) -> HttpResponseBase:
     return _download(request, document)
 
 
+@_page
+def dossier(request: HttpRequest, run_id: int) -> HttpResponseBase:
+    """The evaluation dossier of a finalised run (reviewers only), kept once built."""
+    run = selectors.run_for_dossier(run_id=run_id, fetched_by=request.user)
+    document = documents.document_request(
+        run=run, kind=Document.Kind.DOSSIER, language=_language(request), by=request.user
+    )
+    return _download(request, document)
+
+
 @require_POST
 @_page
 def scorecards_bundle(request: HttpRequest, run_id: int) -> HttpResponseBase:
