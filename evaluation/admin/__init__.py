@@ -18,6 +18,7 @@ from evaluation.admin import (
 admin.site.site_header = _("Key cities of the IP operation service system: performance evaluation")
 admin.site.site_title = _("Key-city performance evaluation")
 admin.site.index_title = _("Reviews, evaluations and decisions")
+admin.site.index_template = "admin/evaluation/index.html"
 
 __all__ = [
     "cities",
