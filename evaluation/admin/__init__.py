@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from evaluation.admin import (
     cities,
@@ -13,6 +14,14 @@ from evaluation.admin import (
     rulesets,
     runs,
     tokens,
+)
+
+# Django's own words for its screen readers, which its catalogue leaves in English: translated
+# in ours (the project's catalogue comes first).
+SCREEN_READER_WORDS = (
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
 )
 
 admin.site.site_header = _("Key cities of the IP operation service system: performance evaluation")

@@ -160,7 +160,7 @@ def indicator_words(indicator: Indicator) -> str:
     """An indicator by its name in the reader's language, with its unit: 知识产权质押融资金额
     （万元）, not its code."""
     name, unit = indicator_name(indicator), indicator_unit(indicator)
-    if not unit or unit in name:
+    if not unit or unit in name or name.endswith((")", "）")):
         return name
     return gettext("%(name)s (%(unit)s)") % {"name": name, "unit": unit}
 

@@ -229,6 +229,15 @@ class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
         if "apply" not in request.POST:
             signable = [d for d in chosen if sign_off_refusal_words(d) == ""]
             refused = [(d, words) for d in chosen if (words := sign_off_refusal_words(d))]
+            if not signable:
+                # Nothing to confirm: say why each cannot be signed, on the list.
+                for decision, words in refused:
+                    messages.error(
+                        request,
+                        gettext("%(object)s: %(reason)s")
+                        % {"object": decision.city_result.participation.city, "reason": words},
+                    )
+                return None
             return TemplateResponse(
                 request,
                 "admin/evaluation/sign_off_confirmation.html",
