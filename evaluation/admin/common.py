@@ -194,11 +194,20 @@ class IndicatorFilter(admin.SimpleListFilter):
 
     title = _("indicator")
     parameter_name = "indicator"
+    field = "indicator_id"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(str(i.pk), indicator_words(i)) for i in Indicator.objects.order_by("position")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if (self.value() or "").isdigit():
-            return queryset.filter(indicator_id=self.value())
+            return queryset.filter(**{self.field: self.value()})
         return queryset
+
+
+class TaskFilter(IndicatorFilter):
+    """A task (an indicator scored by the expert panel) by its name."""
+
+    title = _("task")
+    parameter_name = "task"
+    field = "task_id"

