@@ -10,7 +10,7 @@ reader's language when it is shown. Flags never refuse a value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,9 @@ BELOW = "below_a_year_earlier"
 RUNNING_TOTAL_FELL = "running_total_fell"
 
 Flag = dict[str, str]
+
+# The names of a flag's figures that are values of its indicator (not the factor, the period).
+FIGURES = frozenset({"value", "earlier", "old", "new"})
 
 
 def _figure(value: Decimal) -> str:
@@ -64,8 +67,11 @@ def kept_on_resubmission(flags: Iterable[Flag]) -> list[Flag]:
     return [flag for flag in flags if flag.get("code") == RUNNING_TOTAL_FELL]
 
 
-def _sentence(flag: Mapping[str, Any]) -> str:
+def _sentence(flag: Mapping[str, Any], figure: Callable[[str], str] | None = None) -> str:
     code = flag.get("code")
+    if figure is not None:
+        # The stored figures (to the fen) as the page writes the indicator's figures.
+        flag = {name: figure(value) if name in FIGURES else value for name, value in flag.items()}
     if code == ABOVE:
         return (
             gettext("%(value)s is more than %(factor)s times the %(period)s value %(earlier)s")
@@ -87,7 +93,9 @@ def _sentence(flag: Mapping[str, Any]) -> str:
     return str(flag.get("text", code))
 
 
-def flag_text(flags: Sequence[Mapping[str, Any]]) -> str:
+def flag_text(
+    flags: Sequence[Mapping[str, Any]], figure: Callable[[str], str] | None = None
+) -> str:
     """Every flag of a value as sentences in the active language, one per line ("" for
-    none)."""
-    return "\n".join(_sentence(flag) for flag in flags)
+    none); ``figure`` writes each stored figure (by default as stored, to the fen)."""
+    return "\n".join(_sentence(flag, figure) for flag in flags)

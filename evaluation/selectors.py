@@ -878,3 +878,39 @@ def _history_entries(records: list[Any], label: str) -> list[HistoryEntry]:
 
 def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, bool | int) else str(value)
+
+
+# The reviewers' to-do -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewerTodo:
+    """What awaits a reviewer, counted: reports awaiting review (the workflow table's states a
+    reviewer acts in), decisions they may sign off now (``decisions_sign_off``'s ``open``), and
+    cities late with a report (a period due and not submitted, by the one periods rule)."""
+
+    reports_to_review: int
+    decisions_to_sign: int
+    late_cities: int
+
+
+def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
+    """The reviewer's to-do counts, in a fixed number of queries (the periods rule reads each
+    programme's ruleset), whatever the number of cities and periods. Reviewers only."""
+    require_reviewer(by)
+    reports = Report.objects.filter(status__in=workflow.REPORT.awaiting(workflow.Actor.REVIEWER))
+    decisions = decisions_sign_off(by=by).filter(sign_off=workflow.SignOff.OPEN)  # type: ignore[misc]
+    participations = list(
+        Participation.objects.select_related("programme", "city").order_by("programme", "city")
+    )
+    owed = _periods_owed(participations, today=today)
+    late = {
+        participation.city_id
+        for participation in participations
+        if any(row.late or row.missing for row in owed[participation.pk])
+    }
+    return ReviewerTodo(
+        reports_to_review=reports.count(),
+        decisions_to_sign=decisions.count(),
+        late_cities=len(late),
+    )

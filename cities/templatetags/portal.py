@@ -10,6 +10,7 @@ from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from evaluation import figures
 from evaluation.scoring import Rate, Text
 from evaluation.vocabulary import say as say_text
 
@@ -18,22 +19,21 @@ register = template.Library()
 
 @register.filter
 def num(value: Decimal | None, places: int = 0) -> str:
-    """``value`` with ``places`` decimals and grouped thousands; a dash when there is none."""
-    if value is None:
-        return "—"
-    if not formats.get_format("THOUSAND_SEPARATOR"):
-        # Chinese figures are written 30,000,000.00 in statistics and budgets, though Django's
-        # zh_Hans format has no separator.
-        return f"{value:,.{int(places)}f}"
-    return formats.number_format(value, decimal_pos=int(places), force_grouping=True)
+    """``value`` with ``places`` decimals and grouped thousands; a dash when there is none
+    (``evaluation.figures.grouped``, as the reviewers' admin writes it)."""
+    return figures.grouped(value, places)
 
 
 @register.filter
 def counted(value: Decimal | None, row: object) -> str:
     """``value`` to its indicator's precision, then its unit word: the word for one after
     exactly 1 (1 SME, 2 SMEs; 1 家, 2 家). ``row`` has ``places``, ``unit`` and ``unit_one``."""
-    unit = row.unit_one if value is not None and value == 1 else row.unit  # type: ignore[attr-defined]
-    return f"{num(value, row.places)} {unit}".rstrip()  # type: ignore[attr-defined]
+    return figures.counted(
+        value,
+        places=row.places,  # type: ignore[attr-defined]
+        unit=row.unit,  # type: ignore[attr-defined]
+        unit_one=row.unit_one,  # type: ignore[attr-defined]
+    )
 
 
 @register.filter

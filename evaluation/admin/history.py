@@ -7,7 +7,6 @@ anyone who could read the history (django-simple-history #1362): nothing here ca
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -26,8 +25,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from evaluation import quality, wording
+from evaluation.admin.common import indicator_figure, indicator_words
 from evaluation.exceptions import Forbidden, NotFound
-from evaluation.models import EvaluationRun, MetricValue
+from evaluation.inputs import GRANULARITY_WORDS
+from evaluation.models import Indicator, MetricValue, TrancheDecision
+from evaluation.reasons import reason_words
 from evaluation.scoring.rules import show
 from evaluation.selectors import FieldChange, HistoryEntry, audited_models, object_history
 from evaluation.vocabulary import indicator_name
@@ -51,86 +54,6 @@ class HistoryLine:
     changes: list[str]
 
 
-# Reasons are stored in English (history data); the ones the services write are shown in the
-# reader's language, with their figures and the person's own words as written.
-REASONS: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"^report created$"), lambda m: gettext("report created")),
-    (re.compile(r"^submitted$"), lambda m: gettext("submitted")),
-    (re.compile(r"^approved$"), lambda m: gettext("approved")),
-    (re.compile(r"^confirmed$"), lambda m: gettext("confirmed")),
-    (
-        re.compile(r"^returned: (?P<text>.*)$", re.S),
-        lambda m: gettext("returned: %(text)s") % {"text": m["text"]},
-    ),
-    (
-        re.compile(r"^reopened: (?P<text>.*)$", re.S),
-        lambda m: gettext("reopened: %(text)s") % {"text": m["text"]},
-    ),
-    (
-        re.compile(r"^overridden: (?P<text>.*)$", re.S),
-        lambda m: gettext("overridden: %(text)s") % {"text": m["text"]},
-    ),
-    (
-        re.compile(r"^report (?P<report>\d+) values set$"),
-        lambda m: gettext("values of report #%(report)s set") % {"report": m["report"]},
-    ),
-    (
-        re.compile(r"^report (?P<report>\d+) submitted$"),
-        lambda m: gettext("report #%(report)s submitted") % {"report": m["report"]},
-    ),
-    (
-        re.compile(r"^report (?P<report>\d+) approved$"),
-        lambda m: gettext("report #%(report)s approved") % {"report": m["report"]},
-    ),
-    (
-        re.compile(r"^report (?P<report>\d+) returned$"),
-        lambda m: gettext("report #%(report)s returned") % {"report": m["report"]},
-    ),
-    (
-        re.compile(r"^report (?P<report>\d+) reopened$"),
-        lambda m: gettext("report #%(report)s reopened") % {"report": m["report"]},
-    ),
-    (
-        re.compile(r"^recommended by run #(?P<run>\d+)$"),
-        lambda m: gettext("recommended by run #%(run)s") % {"run": m["run"]},
-    ),
-    (
-        re.compile(r"^requested \((?P<trigger>\w+)\)$"),
-        lambda m: (
-            gettext("requested (%(trigger)s)")
-            % {"trigger": dict(EvaluationRun.Trigger.choices).get(m["trigger"], m["trigger"])}
-        ),
-    ),
-    (re.compile(r"^started: plan fixed$"), lambda m: gettext("started: plan fixed")),
-    (re.compile(r"^failed$"), lambda m: gettext("failed")),
-    (re.compile(r"^restarted by a reviewer$"), lambda m: gettext("restarted by a reviewer")),
-    (
-        re.compile(r"^finalised: every decision signed off$"),
-        lambda m: gettext("finalised: every decision signed off"),
-    ),
-    (
-        re.compile(r"^revised from (?P<label>\S+)$"),
-        lambda m: gettext("revised from %(label)s") % {"label": m["label"]},
-    ),
-    (
-        re.compile(r"^copied from (?P<label>\S+)$"),
-        lambda m: gettext("copied from %(label)s") % {"label": m["label"]},
-    ),
-]
-
-
-def reason_words(reason: str | None) -> str:
-    """A stored reason in the reader's language when the services wrote it; commands
-    (``import_metrics file.csv``) and anything else as stored."""
-    if not reason:
-        return ""
-    for pattern, words in REASONS:
-        match = pattern.match(reason)
-        if match:
-            return str(words(match))
-    return reason
-
-
 @cache
 def _fields(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
     return {f.attname: f for f in model._meta.concrete_fields}
@@ -151,16 +74,29 @@ class _Words:
                 shown = f"#{pk}"
             elif isinstance(row, User):
                 shown = row.get_full_name() or row.get_username()
+            elif isinstance(row, Indicator):
+                shown = indicator_words(row)
             else:
                 shown = str(row)
             self._related[key] = shown
         return self._related[key]
 
-    def value(self, field: models.Field[Any, Any] | None, value: Any) -> str:
+    def value(
+        self, field: models.Field[Any, Any] | None, value: Any, indicator: Indicator | None = None
+    ) -> str:
         if value is None or value == "":
             return "—"
         if field is None:
             return str(value)
+        if field.name == "granularity":
+            return str(GRANULARITY_WORDS.get(str(value), value))
+        if field.name == "flags" and isinstance(value, list):
+            return quality.flag_text(value, _figure_of(indicator)) or "—"
+        if field.name == "value" and indicator is not None:
+            try:
+                return indicator_figure(Decimal(str(value)), indicator)
+            except InvalidOperation:
+                return str(value)
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(field, models.ForeignKey):
@@ -181,14 +117,43 @@ class _Words:
             return shown_time(moment)
         return str(value)
 
-    def change(self, model: type[models.Model], change: FieldChange, created: bool) -> str | None:
+    def change(
+        self,
+        model: type[models.Model],
+        change: FieldChange,
+        created: bool,
+        indicator: Indicator | None = None,
+    ) -> str | None:
         field = _fields(model).get(change.field)
         label = capfirst(str(field.verbose_name)) if field is not None else change.field
+        old, new = (self.value(field, v, indicator) for v in (change.old, change.new))
         if created:
             if change.new is None or change.new == "" or change.field == "id":
                 return None
-            return f"{label}: {self.value(field, change.new)}"
-        return f"{label}: {self.value(field, change.old)} → {self.value(field, change.new)}"
+            return f"{label}: {new}"
+        return f"{label}: {old} → {new}"
+
+
+def _figure_of(indicator: Indicator | None) -> Any:
+    """How a flag's stored figure is written: as its indicator's figures, when known."""
+    if indicator is None:
+        return None
+
+    def figure(stored: str) -> str:
+        try:
+            return indicator_figure(Decimal(stored), indicator)
+        except InvalidOperation:
+            return stored
+
+    return figure
+
+
+def zone_words() -> str:
+    """The project's time zone (``TIME_ZONE``, set by ``DJANGO_TIME_ZONE``) as a reader says
+    it: Beijing time for Asia/Shanghai, else its name."""
+    if settings.TIME_ZONE in ("Asia/Shanghai", "Asia/Chongqing", "PRC"):
+        return gettext("Beijing time")
+    return str(settings.TIME_ZONE)
 
 
 def shown_time(moment: dt.datetime) -> str:
@@ -202,12 +167,17 @@ def history_lines(entries: list[HistoryEntry]) -> list[HistoryLine]:
     models_by_name = audited_models()
     words = _Words()
     values = {e.object_id for e in entries if e.object == "metricvalue"}
-    indicators = {
-        pk: indicator_name(indicator)
-        for pk, indicator in (
-            (v.pk, v.indicator)
-            for v in MetricValue.objects.filter(pk__in=values).select_related("indicator")
-        )
+    of_value = {
+        v.pk: v.indicator
+        for v in MetricValue.objects.filter(pk__in=values).select_related("indicator")
+    }
+    indicators = {pk: indicator_name(indicator) for pk, indicator in of_value.items()}
+    # The decision's reason is the run's, kept in English: said in the reader's language.
+    reasons = {
+        d.pk: wording.decision_reason(d.city_result)
+        for d in TrancheDecision.objects.filter(
+            pk__in={e.object_id for e in entries if e.object == "decision"}
+        ).select_related("city_result__decision")
     }
     lines = []
     for entry in reversed(entries):
@@ -227,12 +197,33 @@ def history_lines(entries: list[HistoryEntry]) -> list[HistoryLine]:
                 reason=reason_words(entry.reason),
                 changes=[
                     shown
-                    for change in entry.changes
-                    if (shown := words.change(model, change, created)) is not None
+                    for change in _reason_said(entry, reasons)
+                    if (
+                        shown := words.change(
+                            model,
+                            change,
+                            created,
+                            of_value.get(entry.object_id)
+                            if entry.object == "metricvalue"
+                            else None,
+                        )
+                    )
+                    is not None
                 ],
             )
         )
     return lines
+
+
+def _reason_said(entry: HistoryEntry, reasons: dict[int, str]) -> list[FieldChange]:
+    if entry.object != "decision" or entry.object_id not in reasons:
+        return entry.changes
+    return [
+        FieldChange(c.field, c.old and reasons[entry.object_id], reasons[entry.object_id])
+        if c.field == "reason"
+        else c
+        for c in entry.changes
+    ]
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -268,7 +259,7 @@ class HistoryAdmin(admin.ModelAdmin):
             "opts": opts,
             "module_name": capfirst(str(opts.verbose_name_plural)),
             "lines": history_lines(entries),
-            "zone": settings.TIME_ZONE,
+            "zone": zone_words(),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name

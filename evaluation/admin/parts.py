@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import access
-from evaluation.admin.common import PeriodColumn, _ask_reason, _each, _user
+from evaluation.admin.common import PeriodColumn, TaskFilter, _ask_reason, _each, _user
 from evaluation.admin.history import HistoryAdmin
 from evaluation.exceptions import Forbidden, WorkflowError
 from evaluation.models import (
@@ -255,7 +255,7 @@ class TaskChoiceAdmin(ReviewersSee, HistoryAdmin):
     history_key = "taskchoice"
 
     list_display = ["participation", "task"]
-    list_filter = ["participation__programme", "task"]
+    list_filter = ["participation__programme", TaskFilter]
     search_fields = ["participation__city__code", "participation__city__name_zh"]
 
     def _set(self, request: HttpRequest, obj: TaskChoice, codes: set[str]) -> bool:
@@ -372,7 +372,7 @@ class TaskScoreAdmin(ReviewersSee, HistoryAdmin):
     history_key = "taskscore"
 
     list_display = ["participation", "task", "expert", "score", "scored_at"]
-    list_filter = ["participation__programme", "task", "expert"]
+    list_filter = ["participation__programme", TaskFilter, "expert"]
     readonly_fields = ["participation", "task", "expert", "score", "comment", "scored_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation.admin.common import _user
+from evaluation.admin.common import IndicatorFilter, _user, indicator_words, person
 from evaluation.admin.history import HistoryAdmin
 from evaluation.exceptions import NoRuleset
 from evaluation.inputs import amount_errors, name_error, target_floor_error
@@ -62,6 +62,12 @@ class TargetInline(admin.TabularInline):
     formset = TargetFormSet
     fields = ["indicator", "value"]
     extra = 0
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "indicator" and field is not None:
+            field.label_from_instance = indicator_words  # type: ignore[method-assign,assignment]
+        return field
 
 
 class OfficialInline(admin.TabularInline):
@@ -120,7 +126,17 @@ class ParticipationAdmin(HistoryAdmin):
 @admin.register(Programme)
 class ProgrammeAdmin(HistoryAdmin):
     history_key = "programme"
-    list_display = ["code", "name", "baseline_year", "construction_years", "midterm_as_of"]
+    list_display = ["code", "title", "baseline_year", "construction_years", "midterm_as_of"]
+
+    @admin.display(description=_("name"), ordering="name")
+    def title(self, programme: Programme) -> str:
+        """The programme's name in the reader's language when it is the shipped one."""
+        if programme.name == f"{programme.code} batch of key cities for IP operation services":
+            return gettext("%(code)s batch of key cities for IP operation services") % {
+                "code": programme.code
+            }
+        return programme.name
+
     actions = ["evaluate_now"]
 
     def has_evaluate_permission(self, request: HttpRequest) -> bool:
@@ -200,8 +216,13 @@ class TargetAdmin(HistoryAdmin):
 
     history_key = "target"
 
-    list_display = ["participation", "indicator", "value"]
-    list_filter = ["participation__programme", "indicator"]
+    list_display = ["participation", "indicator_words", "value"]
+    list_filter = ["participation__programme", IndicatorFilter]
+
+    @admin.display(description=_("indicator"), ordering="indicator__position")
+    def indicator_words(self, target: Target) -> str:
+        return indicator_words(target.indicator)
+
     search_fields = ["participation__city__code", "participation__city__name_en"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -214,6 +235,11 @@ class TargetAdmin(HistoryAdmin):
 @admin.register(OfficialAssignment)
 class OfficialAssignmentAdmin(HistoryAdmin):
     history_key = "officialassignment"
-    list_display = ["user", "participation"]
+    list_display = ["official", "participation"]
     list_filter = ["participation__programme"]
+
+    @admin.display(description=_("official"), ordering="user__last_name")
+    def official(self, assignment: OfficialAssignment) -> str:
+        return person(assignment.user)
+
     search_fields = ["user__username", "participation__city__code"]

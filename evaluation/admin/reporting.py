@@ -10,14 +10,24 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import URLPattern, path, reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import access, selectors
-from evaluation.admin.common import PeriodColumn, _ask_reason, _each, _user
+from evaluation.admin.common import (
+    GranularityFilter,
+    IndicatorFilter,
+    PeriodColumn,
+    _ask_reason,
+    _each,
+    _user,
+    indicator_figure,
+    indicator_words,
+    person,
+    value_flags,
+    when,
+)
 from evaluation.admin.files import FilesAdminMixin
 from evaluation.admin.history import HistoryAdmin
 from evaluation.models import (
@@ -78,14 +88,14 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 
     history_key = "report"
 
-    list_display = ["city", "programme", "period", "status", "due_date", "submitted_at", "flag"]
+    list_display = ["city", "programme", "period", "status", "due_date", "submitted", "flag"]
     list_filter = [
         "status",
         "participation__programme",
         "participation__city",
         PeriodFilter,
         "year",
-        "granularity",
+        GranularityFilter,
         FlaggedFilter,
     ]
     search_fields = ["participation__city__code", "participation__city__name_en"]
@@ -96,10 +106,10 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "status",
         "version",
         "due_date",
-        "submitted_by",
-        "submitted_at",
-        "reviewed_by",
-        "reviewed_at",
+        "submitted_by_name",
+        "submitted",
+        "reviewed_by_name",
+        "reviewed",
         "review_comment",
         "city_answers",
         "values_table",
@@ -108,7 +118,11 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         flagged = MetricValue.objects.filter(report=OuterRef("pk")).exclude(flags=[])
-        return access.reports_for(request.user).annotate(has_flag=Exists(flagged))
+        return (
+            access.reports_for(request.user)
+            .select_related("submitted_by", "reviewed_by")
+            .annotate(has_flag=Exists(flagged))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -122,7 +136,23 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 
     @admin.display(description=_("programme"), ordering="participation__programme__code")
     def programme(self, report: Report) -> str:
-        return report.participation.programme.code
+        return str(report.participation.programme)
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_name(self, report: Report) -> str:
+        return person(report.submitted_by)
+
+    @admin.display(description=_("submitted at"), ordering="submitted_at")
+    def submitted(self, report: Report) -> str:
+        return when(report.submitted_at)
+
+    @admin.display(description=_("reviewed by"))
+    def reviewed_by_name(self, report: Report) -> str:
+        return person(report.reviewed_by)
+
+    @admin.display(description=_("reviewed at"))
+    def reviewed(self, report: Report) -> str:
+        return when(report.reviewed_at)
 
     @admin.display(description=_("data-quality flag"), ordering="has_flag")
     def flag(self, report: Report) -> str:
@@ -210,10 +240,8 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
                     (
                         gettext("%(who)s, %(when)s:")
                         % {
-                            "who": answer.author.get_full_name() or answer.author.get_username(),
-                            "when": date_format(
-                                localtime(answer.created_at), "SHORT_DATETIME_FORMAT"
-                            ),
+                            "who": person(answer.author),
+                            "when": when(answer.created_at),
                         },
                         answer.text,
                     )
@@ -224,28 +252,36 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 
     @admin.display(description=_("values (beside the same period a year earlier)"))
     def values_table(self, report: Report) -> str:
+        """Each indicator by its name and unit, its figure as the portal writes it, the same
+        period a year earlier, and its flags as sentences in the reader's language."""
         earlier = selectors.values_a_year_earlier(
             city_id=report.participation.city_id, period=report.period
         )
         rows = [
             (
-                v.indicator.code,
-                v.value,
+                indicator_words(v.indicator),
+                indicator_figure(v.value, v.indicator),
                 v.get_status_display(),
-                earlier[v.indicator_id].value if v.indicator_id in earlier else "—",
-                v.flag or "",
+                indicator_figure(earlier[v.indicator_id].value, v.indicator)
+                if v.indicator_id in earlier
+                else "—",
+                value_flags(v),
             )
             for v in report.values.select_related("indicator").order_by("indicator__position")
         ]
         return format_html(
-            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            '<table class="report-values"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr>{}</table>",
             _("indicator"),
             _("value"),
             _("status"),
             _("a year earlier"),
             _("flag"),
             format_html_join(
-                "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
+                "",
+                '<tr><td>{}</td><td class="figure">{}</td><td>{}</td><td class="figure">{}</td>'
+                "<td>{}</td></tr>",
+                rows,
             ),
         )
 
@@ -296,15 +332,58 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 @admin.register(MetricValue)
 class MetricValueAdmin(PeriodColumn, FilesAdminMixin, HistoryAdmin):
     history_key = "metricvalue"
-    list_display = ["city", "indicator", "period", "value", "status", "flag"]
-    list_filter = ["status", "indicator", "year", "granularity"]
-    search_fields = ["city__code", "city__name_en"]
-    readonly_fields = [f.name for f in MetricValue._meta.fields if f.name != "flags"] + ["flag"]
+    list_display = ["city", "indicator_words", "period", "figure", "status", "flag"]
+    list_filter = ["status", IndicatorFilter, "year", GranularityFilter]
+    search_fields = ["city__code", "city__name_en", "city__name_zh"]
+    fields = readonly_fields = (
+        "city",
+        "indicator_words",
+        "period",
+        "figure",
+        "status",
+        "report",
+        "flag",
+        "submitted_by_name",
+        "submitted",
+        "approved_by_name",
+        "approved",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MetricValue]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("city", "indicator", "submitted_by", "approved_by")
+        )
+
+    @admin.display(description=_("submitted by"))
+    def submitted_by_name(self, value: MetricValue) -> str:
+        return person(value.submitted_by)
+
+    @admin.display(description=_("submitted at"))
+    def submitted(self, value: MetricValue) -> str:
+        return when(value.submitted_at)
+
+    @admin.display(description=_("approved by"))
+    def approved_by_name(self, value: MetricValue) -> str:
+        return person(value.approved_by)
+
+    @admin.display(description=_("approved at"))
+    def approved(self, value: MetricValue) -> str:
+        return when(value.approved_at)
+
+    @admin.display(description=_("indicator"), ordering="indicator__position")
+    def indicator_words(self, value: MetricValue) -> str:
+        return indicator_words(value.indicator)
+
+    @admin.display(description=_("value"), ordering="value")
+    def figure(self, value: MetricValue) -> str:
+        return indicator_figure(value.value, value.indicator)
 
     @admin.display(description=_("data-quality flags"))
     def flag(self, value: MetricValue) -> str:
         """The flags as sentences in the reader's language, not their stored codes."""
-        return value.flag
+        return value_flags(value)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

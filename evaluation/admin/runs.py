@@ -7,21 +7,27 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluation import access, selectors, workflow
-from evaluation.admin.common import NothingToSave, _each, _user
+from evaluation import access, figures, selectors, wording, workflow
+from evaluation.admin.common import NothingToSave, _each, _user, person, when
 from evaluation.admin.history import HistoryAdmin
+from evaluation.exceptions import Forbidden, WorkflowError
 from evaluation.models import (
     CityResult,
     EvaluationRun,
     IndicatorResult,
+    Programme,
     RunChunk,
     TrancheDecision,
 )
@@ -29,6 +35,8 @@ from evaluation.run_progress import run_progress
 from evaluation.scoring.rules import show
 from evaluation.services import decisions
 from evaluation.services.recovery import evaluation_run_restart
+from evaluation.services.runs import evaluation_run_request
+from evaluation.vocabulary import grade_word, indicator_name, indicator_unit
 
 
 class SignOffFilter(admin.SimpleListFilter):
@@ -89,7 +97,16 @@ class RunFilter(admin.SimpleListFilter):
             EvaluationRun.Kind.PROVISIONAL: _("provisional"),
         }
         return [
-            (str(pk), f"#{pk} · {programme} · {as_of.isoformat()} · {kinds[kind]}")
+            (
+                str(pk),
+                gettext("#%(run)s · programme %(programme)s · %(as_of)s · %(kind)s")
+                % {
+                    "run": pk,
+                    "programme": programme,
+                    "as_of": as_of.isoformat(),
+                    "kind": kinds[kind],
+                },
+            )
             for pk, programme, as_of, kind in runs
         ]
 
@@ -103,27 +120,46 @@ class RunFilter(admin.SimpleListFilter):
 
 @admin.register(TrancheDecision)
 class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
+    """The sign-off: amounts in yuan (元) throughout, as the decisions, their reasons and the
+    decision record keep them (10,000 yuan beside where it helps the eye)."""
+
     history_key = "decision"
     list_display = [
         "city",
         "run",
+        "grade",
         "recommended_decision",
         "recommended",
         "sign_off",
         "final",
-        "decided_by",
+        "decided_by_name",
     ]
     list_filter = [SignOffFilter, RunFilter, "recommended_decision", "city_result__run__programme"]
     actions = ["confirm", "override"]
-    readonly_fields = [
-        "sign_off" if f.name == "status" else f.name for f in TrancheDecision._meta.fields
-    ]
+    fields = readonly_fields = (
+        "city",
+        "run_link",
+        "grade",
+        "remaining",
+        "recommended_decision",
+        "recommended",
+        "reason_words",
+        "sign_off",
+        "final_decision",
+        "final",
+        "decided_by_name",
+        "decided_when",
+        "override_reason",
+    )
+    change_form_template = "admin/evaluation/nothing_to_save_change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TrancheDecision]:
         return selectors.decisions_sign_off(
             super()
             .get_queryset(request)
-            .select_related("city_result__participation__city", "city_result__run", "decided_by"),
+            .select_related(
+                "city_result__participation__city", "city_result__run__programme", "decided_by"
+            ),
             by=_user(request),
         )
 
@@ -140,40 +176,123 @@ class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
             return decision.get_status_display()
         return str(workflow.SignOff(state).label) if state else ""
 
-    @admin.display(description=_("city"))
+    @admin.display(description=_("city"), ordering="city_result__participation__city__code")
     def city(self, decision: TrancheDecision) -> str:
         return str(decision.city_result.participation.city)
 
-    # Yuan as the reasons and documents write them: 50,000,000.00, not 50000000.00.
-    @admin.display(
-        description=TrancheDecision._meta.get_field("recommended_amount").verbose_name,
-        ordering="recommended_amount",
-    )
+    @admin.display(description=_("score and grade"), ordering="city_result__score")
+    def grade(self, decision: TrancheDecision) -> str:
+        return grade_words(decision.city_result)
+
+    @admin.display(description=_("remaining amount (yuan)"), ordering="remaining_amount")
+    def remaining(self, decision: TrancheDecision) -> str:
+        return yuan(decision.remaining_amount)
+
+    @admin.display(description=_("recommended amount (yuan)"), ordering="recommended_amount")
     def recommended(self, decision: TrancheDecision) -> str:
-        return show(decision.recommended_amount)
+        return yuan(decision.recommended_amount)
 
-    @admin.display(
-        description=TrancheDecision._meta.get_field("final_amount").verbose_name,
-        ordering="final_amount",
-    )
+    @admin.display(description=_("final amount (yuan)"), ordering="final_amount")
     def final(self, decision: TrancheDecision) -> str:
-        return "" if decision.final_amount is None else show(decision.final_amount)
+        return "—" if decision.final_amount is None else yuan(decision.final_amount)
 
-    @admin.display(description=_("evaluation run"))
+    @admin.display(description=_("decided by"), ordering="decided_by__last_name")
+    def decided_by_name(self, decision: TrancheDecision) -> str:
+        return person(decision.decided_by)
+
+    @admin.display(description=_("decided at"), ordering="decided_at")
+    def decided_when(self, decision: TrancheDecision) -> str:
+        return when(decision.decided_at)
+
+    @admin.display(description=_("reason"))
+    def reason_words(self, decision: TrancheDecision) -> str:
+        return wording.decision_reason(decision.city_result)
+
+    @admin.display(description=_("evaluation run"), ordering="city_result__run_id")
     def run(self, decision: TrancheDecision) -> str:
         return f"#{decision.city_result.run_id}"
 
-    @admin.action(description=_("Confirm the recommended decisions"), permissions=["change"])
-    def confirm(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> None:
-        _each(
-            request,
-            queryset,
-            lambda d: decisions.decision_confirm(decision=d, by=_user(request)),
-            gettext("Confirmed"),
-        )
+    @admin.display(description=_("evaluation run"))
+    def run_link(self, decision: TrancheDecision) -> str:
+        run = decision.city_result.run
+        url = reverse("admin:evaluation_evaluationrun_change", args=[run.pk])
+        return format_html('<a href="{}">{}</a>', url, run)
 
     @admin.action(
-        description=_("Override a decision (amount and reason required)"),
+        description=_("Sign off: confirm the recommended decisions"), permissions=["change"]
+    )
+    def confirm(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> Any:
+        """A page listing what would be signed (each city, its grade, the amount, the total) and
+        what cannot be; only its button signs. Afterwards: what changed, and each finalised
+        run's decision record."""
+        chosen = list(queryset.order_by("city_result__participation__city__code"))
+        if "apply" not in request.POST:
+            signable = [d for d in chosen if sign_off_refusal_words(d) == ""]
+            refused = [(d, words) for d in chosen if (words := sign_off_refusal_words(d))]
+            if not signable:
+                # Nothing to confirm: say why each cannot be signed, on the list.
+                for decision, words in refused:
+                    messages.error(
+                        request,
+                        gettext("%(object)s: %(reason)s")
+                        % {"object": decision.city_result.participation.city, "reason": words},
+                    )
+                return None
+            return TemplateResponse(
+                request,
+                "admin/evaluation/sign_off_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": gettext("Sign off these decisions?"),
+                    "rows": [
+                        {
+                            "decision": d,
+                            "city": d.city_result.participation.city,
+                            "grade": grade_words(d.city_result),
+                            "words": d.get_recommended_decision_display(),
+                            "amount": yuan(d.recommended_amount),
+                            "wan": wan(d.recommended_amount),
+                        }
+                        for d in signable
+                    ],
+                    "refused": refused,
+                    "total": yuan(sum((d.recommended_amount for d in signable), Decimal(0))),
+                    "total_wan": wan(sum((d.recommended_amount for d in signable), Decimal(0))),
+                    "action": "confirm",
+                    "opts": self.model._meta,
+                    "media": self.media,
+                },
+            )
+        runs = {d.city_result.run_id for d in chosen}
+        already = set(
+            EvaluationRun.objects.filter(pk__in=runs, finalised_at__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        signed: list[TrancheDecision] = []
+        for decision in chosen:
+            try:
+                signed.append(decisions.decision_confirm(decision=decision, by=_user(request)))
+            except (WorkflowError, Forbidden) as exc:
+                messages.error(request, refusal_words(decision, exc))
+        if signed:
+            messages.success(
+                request,
+                ngettext(
+                    "Signed off %(count)d decision as recommended: %(total)s yuan in all.",
+                    "Signed off %(count)d decisions as recommended: %(total)s yuan in all.",
+                    len(signed),
+                )
+                % {
+                    "count": len(signed),
+                    "total": show(sum((d.final_amount or Decimal(0) for d in signed), Decimal(0))),
+                },
+            )
+        finalised_now(request, runs, already)
+        return None
+
+    @admin.action(
+        description=_("Override a decision (amount in yuan and reason required)"),
         permissions=["change"],
     )
     def override(self, request: HttpRequest, queryset: QuerySet[TrancheDecision]) -> Any:
@@ -181,28 +300,46 @@ class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
             messages.error(request, gettext("Override one decision at a time."))
             return None
         decision = queryset.get()
-        form = OverrideForm(request.POST if "apply" in request.POST else None)
+        runs = {decision.city_result.run_id}
+        already = set(
+            EvaluationRun.objects.filter(pk__in=runs, finalised_at__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        form = OverrideForm(
+            request.POST if "apply" in request.POST else None,
+            remaining=decision.remaining_amount,
+        )
         if "apply" in request.POST and form.is_valid():
-            _each(
-                request,
-                queryset,
-                lambda d: decisions.decision_override(
-                    decision=d,
+            try:
+                decisions.decision_override(
+                    decision=decision,
                     amount=form.cleaned_data["amount"],
                     reason=form.cleaned_data["reason"],
                     by=_user(request),
-                ),
-                gettext("Overridden"),
+                )
+            except (WorkflowError, Forbidden) as exc:
+                messages.error(request, refusal_words(decision, exc))
+                return None
+            messages.success(
+                request,
+                gettext("Overridden: %(decision)s; now %(amount)s yuan.")
+                % {"decision": decision.city_result, "amount": show(form.cleaned_data["amount"])},
             )
+            finalised_now(request, runs, already)
             return None
         return TemplateResponse(
             request,
-            "admin/evaluation/reason.html",
+            "admin/evaluation/override.html",
             {
                 **self.admin_site.each_context(request),
                 "title": gettext("Override the decision for %(city)s")
                 % {"city": decision.city_result.participation.city},
-                "objects": queryset,
+                "decision": decision,
+                "grade": grade_words(decision.city_result),
+                "recommended": yuan(decision.recommended_amount),
+                "remaining": yuan(decision.remaining_amount),
+                "remaining_wan": wan(decision.remaining_amount),
                 "form": form,
                 "action": "override",
                 "opts": self.model._meta,
@@ -210,19 +347,108 @@ class TrancheDecisionAdmin(NothingToSave, HistoryAdmin):
         )
 
 
+def yuan(amount: Decimal) -> str:
+    """An amount in yuan as the decisions write it, with its unit: 30,000,000.00 元."""
+    return gettext("%(amount)s yuan") % {"amount": show(amount)}
+
+
+def wan(amount: Decimal) -> str:
+    """The same amount in 10,000 yuan (万元), as the portal writes money."""
+    return gettext("%(amount)s 10,000 yuan") % {"amount": figures.money(amount, figures.WAN)}
+
+
+def grade_words(result: CityResult) -> str:
+    return gettext("%(score)s points, %(grade)s") % {
+        "score": result.score,
+        "grade": grade_word(result.grade),
+    }
+
+
+def sign_off_refusal_words(decision: TrancheDecision) -> str:
+    refusal = workflow.sign_off_refusal(
+        getattr(decision, "sign_off", workflow.SignOff.OPEN),
+        status_word=decision.get_status_display(),
+        signed_run=getattr(decision, "signed_run", None),
+        newer_run=getattr(decision, "newer_run", None),
+    )
+    return refusal.reason if refusal is not None else ""
+
+
+def refusal_words(decision: TrancheDecision, exc: WorkflowError | Forbidden) -> str:
+    reason = "; ".join(e.reason for e in exc.errors) if isinstance(exc, WorkflowError) else str(exc)
+    return gettext("%(object)s: %(reason)s") % {
+        "object": decision.city_result.participation.city,
+        "reason": reason,
+    }
+
+
+def finalised_now(request: HttpRequest, runs: set[int], already: set[int]) -> None:
+    """Say which runs the sign-off finalised, each with a link to its decision record."""
+    for run in EvaluationRun.objects.filter(pk__in=runs - already, finalised_at__isnull=False):
+        messages.success(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                gettext(
+                    "Run #%(run)s is finalised: every decision is signed off, and the periods "
+                    "up to %(as_of)s are closed to the cities."
+                )
+                % {"run": run.pk, "as_of": run.as_of.isoformat()},
+                reverse("reports:decision_record", args=[run.pk]),
+                gettext("The decision record (PDF)"),
+            ),
+        )
+
+
 class OverrideForm(forms.Form):
+    """The amount in yuan (元), with the remaining sum beside it; an amount under 1% of the
+    remaining sum (but not 0, which withholds) looks like a slip of unit (万元 typed as 元) and
+    is refused unless its box is ticked."""
+
+    SLIP = Decimal("0.01")
+
     amount = forms.DecimalField(
-        label=_("Amount"), max_digits=14, decimal_places=2, min_value=Decimal(0)
+        label=_("Amount (yuan, 元)"), max_digits=14, decimal_places=2, min_value=Decimal(0)
+    )
+    small_confirmed = forms.BooleanField(
+        label=_("Yes, the amount is in yuan and is meant to be this small"), required=False
     )
     reason = forms.CharField(
         label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
+    def __init__(self, *args: Any, remaining: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.remaining = remaining
+        self.fields["amount"].help_text = gettext(
+            "In yuan (元), as the decisions and the decision record write amounts, not in "
+            "10,000 yuan (万元). Remaining: %(remaining)s yuan (%(wan)s 10,000 yuan)."
+        ) % {"remaining": show(remaining), "wan": figures.money(remaining, figures.WAN)}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        amount = cleaned.get("amount")
+        if (
+            amount is not None
+            and 0 < amount < self.remaining * self.SLIP
+            and not cleaned.get("small_confirmed")
+        ):
+            self.add_error(
+                "amount",
+                gettext(
+                    "%(amount)s yuan is less than 1%% of the remaining %(remaining)s yuan: was "
+                    "it meant in 10,000 yuan (万元)? Enter the amount in yuan, or tick the box "
+                    "below to confirm it."
+                )
+                % {"amount": show(amount), "remaining": show(self.remaining)},
+            )
+        return cleaned
+
 
 class CityResultInline(admin.TabularInline):
     model = CityResult
-    fields = ("city_link", "score", "grade", "decision_summary", "reason")
+    fields = ("city_link", "score", "grade_word", "decision_summary", "reason_words")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -232,26 +458,40 @@ class CityResultInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CityResult]:
-        return super().get_queryset(request).select_related("participation__city", "decision")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("participation__city", "decision")
+            .prefetch_related("indicator_results__indicator")
+        )
 
     @admin.display(description=_("city"))
     def city_link(self, result: CityResult) -> str:
         return str(result.participation.city)
 
+    @admin.display(description=_("grade"))
+    def grade_word(self, result: CityResult) -> str:
+        return grade_word(result.grade)
+
     @admin.display(description=_("decision"))
     def decision_summary(self, result: CityResult) -> str:
         d = result.decision
-        return (
-            f"{d.get_recommended_decision_display()} {show(d.recommended_amount)} "
-            f"({d.get_status_display()})"
-        )
+        return gettext("%(decision)s %(amount)s (%(status)s)") % {
+            "decision": d.get_recommended_decision_display(),
+            "amount": yuan(d.recommended_amount),
+            "status": d.get_status_display(),
+        }
+
+    @admin.display(description=_("reason"))
+    def reason_words(self, result: CityResult) -> str:
+        return wording.decision_reason(result)
 
 
 class RunChunkInline(admin.TabularInline):
     """The run's plan: each chunk's cities, whether it is stored, its deliveries and error."""
 
     model = RunChunk
-    fields = ("number", "cities", "status", "deliveries", "last_delivered_at", "last_error")
+    fields = ("number", "cities", "status", "deliveries", "last_delivered", "last_error")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -269,6 +509,20 @@ class RunChunkInline(admin.TabularInline):
     def cities(self, chunk: RunChunk) -> str:
         return ", ".join(chunk.city_codes)
 
+    @admin.display(description=_("last taken by a worker"))
+    def last_delivered(self, chunk: RunChunk) -> str:
+        return when(chunk.last_delivered_at)
+
+
+class StartRunForm(forms.Form):
+    programme = forms.ModelChoiceField(
+        label=_("programme"), queryset=Programme.objects.order_by("code"), empty_label=None
+    )
+    as_of = forms.DateField(
+        label=_("evaluation date"),
+        help_text=_("The date the run evaluates to (YYYY-MM-DD)."),
+    )
+
 
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
@@ -281,20 +535,44 @@ class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
         "status",
         "progress",
         "ruleset",
-        "triggered_by",
-        "created_at",
+        "triggered_by_name",
+        "created",
         "duration",
-        "finalised_at",
+        "finalised",
         "failure",
     ]
     list_filter = ["programme", "kind", "status"]
-    readonly_fields = [f.name for f in EvaluationRun._meta.fields] + [
+    fields = readonly_fields = (
+        "programme",
+        "ruleset",
+        "as_of",
+        "kind",
+        "status",
+        "trigger",
+        "triggered_by_name",
+        "years_elapsed",
         "progress",
+        "created",
+        "started",
+        "finished",
         "duration",
+        "finalised",
+        "last_progress",
         "waiting_for",
-    ]
+        "identical_to",
+        "input_digest",
+        "result_digest",
+        "error",
+        "start_deliveries",
+        "start_last_error",
+    )
     inlines = [RunChunkInline, CityResultInline]
     actions = ["compare", "restart"]
+    change_form_template = "admin/evaluation/nothing_to_save_change_form.html"
+    change_list_template = "admin/evaluation/evaluationrun/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EvaluationRun]:
+        return super().get_queryset(request).select_related("programme", "ruleset", "triggered_by")
 
     @admin.display(description=_("why it failed"))
     def failure(self, run: EvaluationRun) -> str:
@@ -304,6 +582,30 @@ class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
     @admin.display(description=_("waiting for"))
     def waiting_for(self, run: EvaluationRun) -> str:
         return run_progress(run=run).waiting_for or "—"
+
+    @admin.display(description=_("triggered by"), ordering="triggered_by__last_name")
+    def triggered_by_name(self, run: EvaluationRun) -> str:
+        return person(run.triggered_by) if run.triggered_by_id else str(run.get_trigger_display())
+
+    @admin.display(description=_("requested at"), ordering="created_at")
+    def created(self, run: EvaluationRun) -> str:
+        return when(run.created_at)
+
+    @admin.display(description=_("started at"))
+    def started(self, run: EvaluationRun) -> str:
+        return when(run.started_at)
+
+    @admin.display(description=_("finished at"))
+    def finished(self, run: EvaluationRun) -> str:
+        return when(run.finished_at)
+
+    @admin.display(description=_("finalised at"), ordering="finalised_at")
+    def finalised(self, run: EvaluationRun) -> str:
+        return when(run.finalised_at)
+
+    @admin.display(description=_("last sign of progress"))
+    def last_progress(self, run: EvaluationRun) -> str:
+        return when(run.heartbeat_at)
 
     def has_restart_permission(self, request: HttpRequest) -> bool:
         return access.is_reviewer(request.user)
@@ -344,21 +646,79 @@ class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
             reverse("reports_admin:run-comparison") + "?" + urlencode([("runs", i) for i in ids])
         )
 
+    # Starting a provisional run from the admin: the run service, as the command and the API
+    # call it (``trigger="admin"``); an official run stays the command's and the schedule's.
+    def get_urls(self) -> list[URLPattern]:
+        start = path(
+            "start-provisional/",
+            self.admin_site.admin_view(self.start_view),
+            name="evaluation_evaluationrun_start",
+        )
+        return [start, *super().get_urls()]
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        if not access.is_reviewer(request.user):
+            raise PermissionDenied
+        form = StartRunForm(
+            request.POST if request.method == "POST" else None,
+            initial={"as_of": timezone.localdate().isoformat()},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                run = evaluation_run_request(
+                    programme=form.cleaned_data["programme"],
+                    as_of=form.cleaned_data["as_of"],
+                    kind=EvaluationRun.Kind.PROVISIONAL,
+                    trigger=EvaluationRun.Trigger.ADMIN,
+                    by=_user(request),
+                )
+            except (WorkflowError, Forbidden) as exc:
+                reason = (
+                    "; ".join(e.reason for e in exc.errors)
+                    if isinstance(exc, WorkflowError)
+                    else str(exc)
+                )
+                form.add_error(None, reason)
+            else:
+                messages.success(
+                    request,
+                    gettext(
+                        "Provisional run #%(run)s of programme %(programme)s as of %(as_of)s "
+                        "requested: its results are for information and are never signed off."
+                    )
+                    % {
+                        "run": run.pk,
+                        "programme": run.programme.code,
+                        "as_of": run.as_of.isoformat(),
+                    },
+                )
+                return redirect("admin:evaluation_evaluationrun_change", run.pk)
+        return TemplateResponse(
+            request,
+            "admin/evaluation/start_run.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Start a provisional run"),
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
+
 
 class IndicatorResultInline(admin.TabularInline):
     model = IndicatorResult
     fields = (
-        "indicator",
+        "indicator_words",
         "status",
-        "actual",
-        "target",
+        "actual_figure",
+        "target_figure",
         "target_source",
-        "attainment",
+        "attainment_percent",
         "points",
         "weight",
-        "base_value",
-        "final_value",
-        "reason",
+        "base_figure",
+        "final_figure",
+        "reason_words",
     )
     readonly_fields = fields
     extra = 0
@@ -367,16 +727,75 @@ class IndicatorResultInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[IndicatorResult]:
+        return (
+            super().get_queryset(request).select_related("indicator", "city_result__run__programme")
+        )
+
+    @admin.display(description=_("indicator"))
+    def indicator_words(self, result: IndicatorResult) -> str:
+        unit = indicator_unit(result.indicator)
+        name = indicator_name(result.indicator)
+        return gettext("%(name)s (%(unit)s)") % {"name": name, "unit": unit} if unit else name
+
+    @admin.display(description=_("actual"))
+    def actual_figure(self, result: IndicatorResult) -> str:
+        return figures.actual(result)
+
+    @admin.display(description=_("target"))
+    def target_figure(self, result: IndicatorResult) -> str:
+        return figures.target(result)
+
+    @admin.display(description=_("attainment"))
+    def attainment_percent(self, result: IndicatorResult) -> str:
+        return figures.percent(result.attainment)
+
+    @admin.display(description=_("base value"))
+    def base_figure(self, result: IndicatorResult) -> str:
+        return figures.grouped(result.base_value, 2)
+
+    @admin.display(description=_("final value"))
+    def final_figure(self, result: IndicatorResult) -> str:
+        return figures.grouped(result.final_value, 2)
+
+    @admin.display(description=_("reason"))
+    def reason_words(self, result: IndicatorResult) -> str:
+        return wording.indicator_reason(result, run=result.city_result.run)
+
 
 @admin.register(CityResult)
 class CityResultAdmin(NothingToSave):
-    list_display = ["participation", "run", "score", "grade"]
+    list_display = ["city", "run", "score", "grade_word"]
     list_filter = ["run__programme", "grade"]
-    readonly_fields = ["run", "participation", "score", "grade", "release_share", "reason"]
+    fields = readonly_fields = ("run", "city", "score", "grade_word", "share", "reason_words")
     inlines = [IndicatorResultInline]
+    change_form_template = "admin/evaluation/nothing_to_save_change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CityResult]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("participation__city", "run__programme", "decision")
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("city"), ordering="participation__city__code")
+    def city(self, result: CityResult) -> str:
+        return str(result.participation.city)
+
+    @admin.display(description=_("grade"), ordering="grade")
+    def grade_word(self, result: CityResult) -> str:
+        return grade_word(result.grade)
+
+    @admin.display(description=_("share of the remaining amount released"))
+    def share(self, result: CityResult) -> str:
+        return figures.percent(result.release_share)
+
+    @admin.display(description=_("reason"))
+    def reason_words(self, result: CityResult) -> str:
+        return wording.decision_reason(result)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.models.runs import EvaluationRun
@@ -48,4 +49,7 @@ class RunChunk(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"chunk {self.number} of run #{self.run_id}"
+        return gettext("chunk %(number)s of run #%(run)s") % {
+            "number": self.number,
+            "run": self.run_id,
+        }

@@ -149,7 +149,8 @@ class OfficialAssignment(models.Model):
 
     def __str__(self) -> str:
         return gettext("%(user)s for %(participation)s") % {
-            "user": self.user,
+            # By name (the login only for someone with no name recorded).
+            "user": self.user.get_full_name() or self.user.get_username(),
             "participation": self.participation,
         }
 
@@ -223,4 +224,6 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participation}: {self.indicator} {self.value}"
+        from evaluation.vocabulary import indicator_name
+
+        return f"{self.participation}: {indicator_name(self.indicator)} {self.value}"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from evaluation import quality, workflow
+from evaluation import quality, vocabulary, workflow
 from evaluation.models.programmes import Indicator, Participation
 from evaluation.scoring import Granularity, Period
 
@@ -191,7 +191,9 @@ class MetricValue(PeriodFields):
         ]
 
     def __str__(self) -> str:
-        return f"{self.city.code} {self.indicator.code} {self.period} = {self.value}"
+        # In the reader's words (the admin's titles and breadcrumbs): the indicator by name.
+        indicator = vocabulary.indicator_name(self.indicator)
+        return f"{self.city} {indicator} {self.period}: {self.value}"
 
     @property
     def flag(self) -> str:

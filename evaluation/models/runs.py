@@ -15,7 +15,7 @@ from evaluation import vocabulary, workflow
 from evaluation.models.programmes import Indicator, Participation, Programme
 from evaluation.models.rulesets import Ruleset
 from evaluation.scoring.decimals import quantize
-from evaluation.scoring.rules import rule_kind
+from evaluation.scoring.rules import rule_kind, show
 from evaluation.vocabulary import Grade, rule_kind_choices
 
 # Plain values in the constraints, so their migrations read the same words.
@@ -172,7 +172,13 @@ class CityResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participation.city.code}: {self.score} ({self.get_grade_display()})"
+        # In the reader's words (the admin's titles, breadcrumbs and messages): the city by its
+        # name, the grade as a word.
+        return gettext("%(city)s: %(score)s points (%(grade)s)") % {
+            "city": self.participation.city,
+            "score": self.score,
+            "grade": vocabulary.grade_word(self.grade),
+        }
 
 
 class IndicatorResult(models.Model):
@@ -224,7 +230,11 @@ class IndicatorResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator}: {self.status} {self.points}"
+        return gettext("%(indicator)s: %(status)s, %(points)s points") % {
+            "indicator": vocabulary.indicator_name(self.indicator),
+            "status": self.get_status_display(),
+            "points": self.points,
+        }
 
     # The one precision of each figure, wherever it is given as exact decimals (the API, the
     # run's JSON document): the rule kind's for its target and actual (4 decimals for a growth
@@ -300,10 +310,11 @@ class TrancheDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.city_result}: {self.get_recommended_decision_display()} "
-            f"{self.recommended_amount}"
-        )
+        return gettext("%(result)s: %(decision)s %(amount)s yuan") % {
+            "result": self.city_result,
+            "decision": self.get_recommended_decision_display(),
+            "amount": show(self.recommended_amount),
+        }
 
 
 class PanelMarkResult(models.Model):

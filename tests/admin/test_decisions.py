@@ -39,6 +39,12 @@ def withhold(run) -> TrancheDecision:
 
 
 def act(client, action: str, decisions: list[TrancheDecision], **extra):
+    """The action as its last page posts it: a sign-off from its confirmation page (``apply``),
+    an override with its amount confirmed when it is under 1% of the remaining sum."""
+    if action == "confirm":
+        extra.setdefault("apply", "Apply")
+    if action == "override" and "apply" in extra:
+        extra.setdefault("small_confirmed", "on")
     data = {"action": action, "_selected_action": [d.pk for d in decisions], **extra}
     return client.post(DECISIONS, data, follow=True)
 
@@ -63,7 +69,9 @@ def test_the_decisions_list_shows_each_recommendation(reviewer_client, release, 
 def test_a_second_reviewer_confirms(signer_client, release, withhold):
     response = act(signer_client, "confirm", [release, withhold])
 
-    assert "Confirmed 2 of 2." in shown_messages(response)
+    assert "Signed off 2 decisions as recommended: 50,000,000.00 yuan in all." in shown_messages(
+        response
+    )
     assert state(release) == ("confirmed", "release", Decimal("50000000.00"), "second_reviewer")
     assert state(withhold) == ("confirmed", "withhold", Decimal("0.00"), "second_reviewer")
     assert TrancheDecision.objects.get(pk=release.pk).decided_at is not None
@@ -95,7 +103,8 @@ def test_an_override_asks_for_an_amount_and_a_reason(signer_client, release):
     assert response.status_code == 200
     text = page(response)
     assert "Override the decision for 440300 Shenzhen" in text
-    assert "Amount:" in text and "Reason:" in text
+    assert "Amount (yuan, 元):" in text and "Reason:" in text
+    assert "Remaining: 50,000,000.00 yuan (5,000.00 10,000 yuan)" in text
     assert state(release) == UNSIGNED
 
 
@@ -137,7 +146,10 @@ def test_an_override_with_amount_and_reason_is_recorded(signer_client, release):
         reason="audit found double-counted pledges",
     )
 
-    assert "Overridden 1 of 1." in shown_messages(response)
+    assert (
+        "Overridden: 440300 Shenzhen: 100.00 points (excellent); now 20,000,000.00 yuan."
+        in shown_messages(response)
+    )
     assert state(release) == ("overridden", "release", Decimal("20000000.00"), "second_reviewer")
     assert (
         TrancheDecision.objects.get(pk=release.pk).override_reason

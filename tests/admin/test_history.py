@@ -41,7 +41,7 @@ def test_a_targets_history_shows_who_changed_it(admin_client, administrator, cit
 
     assert page.status_code == 200
     text = page.content.decode()
-    assert "import_targets t2.csv --programme 2020" in text
+    assert "committed targets loaded from the file t2.csv for programme 2020" in text
     assert administrator.username in text
 
 
@@ -75,7 +75,7 @@ def test_a_decisions_history_reads_with_names_local_times_and_words(story):
     assert "王芳" in text and " signer " not in text
     assert signed.strftime("%Y-%m-%d %H:%M:%S") in text
     assert in_utc.strftime("%Y-%m-%d %H:%M:%S") not in text
-    assert "Asia/Shanghai" in text
+    assert "北京时间" in text  # Asia/Shanghai, the default time zone
     assert "状态: 建议，待签批 → 已改定" in text
     assert "最终金额: — → 10,000,000.00" in text
     assert "已改定：half the pledge projects are disputed" in text

@@ -146,17 +146,30 @@ def test_a_report_shows_its_values_beside_a_year_earlier_and_its_flags(reviewer_
     assert response.status_code == 200
     text = page(response)
     assert "a year earlier" in text
-    assert "transfer_licence_count 1000.00 submitted, awaiting review 100.00" in text
-    assert "1000.00 is more than 3 times the 2020-03 value 100.00" in text
+    # Indicators by name, figures as the portal writes them with their units, flags in words.
+    assert "transfer_licence_count" not in text and "pledge_amount" not in text
+    assert (
+        "Number of IP transfers and licences 1,000 transfers and licences "
+        "submitted, awaiting review 100 transfers and licences"
+    ) in text
+    assert (
+        "1,000 transfers and licences is more than 3 times the 2020-03 value "
+        "100 transfers and licences"
+    ) in text
     # 60 is close enough to last March's 50: shown beside it, not flagged.
-    assert "pledge_amount 60.00 submitted, awaiting review 50.00" in text
-    assert "60.00 is" not in text
+    assert (
+        "IP pledge-financing amount (10,000 yuan) 60.00 10k yuan submitted, awaiting review "
+        "50.00 10k yuan"
+    ) in text
+    assert "60.00 10k yuan is" not in text
 
 
 def test_a_value_with_nothing_a_year_earlier_shows_a_dash(reviewer_client, plain):
     text = page(reviewer_client.get(f"{QUEUE}{plain.pk}/change/"))
 
-    assert "transfer_licence_count 40.00 submitted, awaiting review —" in text
+    assert (
+        "Number of IP transfers and licences 40 transfers and licences submitted, awaiting review —"
+    ) in text
 
 
 # Approve -------------------------------------------------------------------------------------
@@ -305,10 +318,10 @@ def test_the_history_of_a_report_names_who_did_what(
     rows = history_rows(admin_client.get(f"{QUEUE}{flagged.pk}/history/"))
 
     assert [(row["by"], row["reason"]) for row in rows] == [
-        ("reviewer", "returned: too high"),
-        ("official", "submitted"),
-        ("official", f"values of report #{flagged.pk} set"),
-        ("official", "report created"),
+        ("reviewer", "returned to the city: too high"),
+        ("official", "submitted for review"),
+        ("official", f"figures entered in report #{flagged.pk}"),
+        ("official", "report opened"),
     ]
     assert "Review comment: — → too high" in rows[0]["changes"]
 
@@ -320,7 +333,7 @@ def test_the_history_records_the_reviewer_of_a_bulk_approval(
 
     for report in (flagged, plain):
         latest = history_rows(admin_client.get(f"{QUEUE}{report.pk}/history/"))[0]
-        assert (latest["by"], latest["reason"]) == ("reviewer", "approved")
+        assert (latest["by"], latest["reason"]) == ("reviewer", "approved by a reviewer")
         assert "Status: submitted, awaiting review → approved (locked)" in latest["changes"]
 
 
@@ -330,8 +343,8 @@ def test_the_history_of_a_reopened_report_keeps_the_reason(admin_client, reviewe
     rows = history_rows(admin_client.get(f"{QUEUE}{older.pk}/history/"))
 
     assert [(row["by"], row["reason"]) for row in rows[:2]] == [
-        ("reviewer", "reopened: audit correction"),
-        ("reviewer", "approved"),
+        ("reviewer", "reopened by a reviewer: audit correction"),
+        ("reviewer", "approved by a reviewer"),
     ]
 
 

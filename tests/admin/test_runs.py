@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from evaluation import figures
 from evaluation.models import CityResult, EvaluationRun, MetricValue, Programme, Ruleset
 from evaluation.services.rulesets import ruleset_revise
 from evaluation.services.runs import (
@@ -15,6 +16,7 @@ from evaluation.services.runs import (
     evaluation_run_request,
     evaluation_run_start,
 )
+from evaluation.vocabulary import grade_word
 from tests.admin.conftest import page, shown_messages
 from tests.factories import add_value, meet_every_target
 
@@ -135,10 +137,10 @@ def test_a_run_lists_every_citys_result(reviewer_client, cities, evaluate):
     assert response.status_code == 200
     text = page(response)
     recommended = "(recommended, awaiting sign-off)"
-    assert f"440300 Shenzhen 100.00 excellent (优) release 50,000,000.00 {recommended}" in text
+    assert f"440300 Shenzhen 100.00 excellent release 50,000,000.00 yuan {recommended}" in text
     assert "110105 Chaoyang" in text
     weak = result_of(run, "110105")
-    assert f"{weak.score} {weak.get_grade_display()} withhold 0.00 {recommended}" in text
+    assert f"{weak.score} {grade_word(weak.grade)} withhold 0.00 yuan {recommended}" in text
     assert f"/admin/evaluation/cityresult/{weak.pk}/change/" in response.content.decode()
 
 
@@ -153,9 +155,12 @@ def test_a_city_result_shows_every_indicators_numbers_and_reason(reviewer_client
     items = list(result.indicator_results.select_related("indicator"))
     assert len(items) == 10
     for item in items:
-        assert item.indicator.code in text
-        for number in (item.actual, item.target, item.attainment, item.points):
-            assert str(number) in text
+        # By name, not code; figures as the documents write them; the reason in words.
+        assert item.indicator.code not in text
+        assert item.indicator.name_en in text
+        for shown in (figures.actual(item), figures.target(item), figures.percent(item.attainment)):
+            assert shown in text
+        assert str(item.points) in text
         assert item.reason and item.reason in text
     turnover = result.indicator_results.get(indicator__code="contract_turnover")
     assert (turnover.actual, turnover.target, turnover.attainment, turnover.points) == (

@@ -112,9 +112,13 @@ def test_a_signed_off_decision_leaves_the_list_awaiting_sign_off(signer_client, 
         city_result__run=official_run, city_result__participation__city__code="440300"
     )
     response = signer_client.post(
-        DECISIONS, {"action": "confirm", "_selected_action": [release.pk]}, follow=True
+        DECISIONS,
+        {"action": "confirm", "_selected_action": [release.pk], "apply": "Apply"},
+        follow=True,
     )
-    assert "Confirmed 1 of 1." in shown_messages(response)
+    assert "Signed off 1 decision as recommended: 50,000,000.00 yuan in all." in shown_messages(
+        response
+    )
 
     assert release.pk not in listed(signer_client.get(DECISIONS))
     signed = signer_client.get(DECISIONS + "?sign_off=signed")
@@ -146,8 +150,8 @@ def test_the_list_filters_by_run(signer_client, official_run, provisional):
 
     assert listed(response) == decisions_of(provisional)
     text = page(signer_client.get(DECISIONS))
-    assert f"#{official_run.pk} · 2020 · 2021-12-31 · official" in text
-    assert f"#{provisional.pk} · 2020 · 2021-12-31 · provisional" in text
+    assert f"#{official_run.pk} · programme 2020 · 2021-12-31 · official" in text
+    assert f"#{provisional.pk} · programme 2020 · 2021-12-31 · provisional" in text
     assert listed(signer_client.get(DECISIONS + "?sign_off=all&run=x")) == set()
 
 
