@@ -609,7 +609,11 @@ def report_comments(*, report_id: int) -> list[ReportComment]:
 def report_review_steps(*, report: Report) -> list[workflow.Step]:
     """The review steps (approve, return, reopen) a reviewer may take on the report now, by
     the workflow table."""
-    return workflow.REPORT.steps_from(report.status, workflow.Actor.REVIEWER)
+    return workflow.REPORT.steps_from(
+        report.status,
+        workflow.Actor.REVIEWER,
+        provincial=report.participation.programme.provincial_review,
+    )
 
 
 def reviewer_emails() -> list[str]:

@@ -10,13 +10,22 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from evaluation.access import ADMINISTRATORS, EXPERTS, REVIEWERS, require_administrator
-from evaluation.models import OfficialAssignment, Participation, RoleChange
+from evaluation.access import (
+    ADMINISTRATORS,
+    EXPERTS,
+    PROVINCIAL_REVIEWERS,
+    REVIEWERS,
+    require_administrator,
+)
+from evaluation.exceptions import FieldError, WorkflowError
+from evaluation.models import OfficialAssignment, Participation, ProvincialReviewer, RoleChange
+from evaluation.provinces import province_error
 
 ROLES = {
     RoleChange.Role.REVIEWER: REVIEWERS,
     RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
     RoleChange.Role.EXPERT: EXPERTS,
+    RoleChange.Role.PROVINCE: PROVINCIAL_REVIEWERS,
 }
 # The roles that work in the ministry's admin; an expert works on the panel's own pages.
 STAFF_ROLES = {RoleChange.Role.REVIEWER, RoleChange.Role.ADMINISTRATOR}
@@ -103,3 +112,24 @@ def roles_set(*, user: User, roles: Iterable[str], by: User | None) -> None:
             role_grant(user=user, role=role, by=by)
         else:
             role_revoke(user=user, role=role, by=by)
+
+
+@transaction.atomic
+def province_bind(*, user: User, province: str, by: User | None = None) -> ProvincialReviewer:
+    """Bind a provincial reviewer to the province whose cities they review (the two digits of
+    its division codes), and grant the role: both recorded, in one transaction. A reviewer is
+    bound to one province; binding again moves them."""
+    if by is not None:
+        require_administrator(by)
+    problem = province_error(province)
+    if problem is not None:
+        raise WorkflowError([FieldError("province", problem, "province_unknown")])
+    binding = ProvincialReviewer.objects.filter(user=user).first() or ProvincialReviewer(user=user)
+    if binding.pk is None or binding.province != province:
+        binding.province = province
+        binding._history_user = by  # type: ignore[attr-defined]
+        binding.full_clean()
+        binding.save()
+    role_grant(user=user, role=RoleChange.Role.PROVINCE, by=by)
+    user.__dict__.pop("_evaluation_province", None)
+    return binding
