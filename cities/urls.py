@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from cities import followup, money_views, panel_views, views
+from cities import followup, money_views, panel_views, self_evaluation_views, views
 
 app_name = "cities"
 
@@ -92,6 +92,27 @@ urlpatterns = [
     ),
     path("city/<int:pk>/money/upload/", money_views.spending_upload, name="money_upload"),
     path("city/<int:pk>/monitoring/", money_views.monitoring_page, name="monitoring"),
+    path(
+        "city/<int:pk>/self-evaluation/",
+        self_evaluation_views.self_evaluations,
+        name="self_evaluations",
+    ),
+    path(
+        "city/<int:pk>/self-evaluation/<int:item_id>/",
+        self_evaluation_views.self_evaluation,
+        name="self_evaluation",
+    ),
+    path("province/", self_evaluation_views.province_home, name="province"),
+    path(
+        "province/self-evaluation/<int:item_id>/",
+        self_evaluation_views.province_self_evaluation,
+        name="province_self_evaluation",
+    ),
+    path(
+        "province/reports/<int:report_id>/",
+        self_evaluation_views.province_report_page,
+        name="province_report",
+    ),
     path("panel/", panel_views.panel_home, name="panel"),
     path("panel/<int:pk>/", panel_views.panel_city, name="panel_city"),
 ]

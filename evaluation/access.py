@@ -18,6 +18,7 @@ __all__ = ["Forbidden", "NotFound"]
 REVIEWERS = "reviewers"
 ADMINISTRATORS = "administrators"
 EXPERTS = "experts"
+PROVINCIAL_REVIEWERS = "provincial reviewers"
 
 
 def _groups(user: User | AnonymousUser) -> set[str]:
@@ -41,6 +42,43 @@ def is_expert(user: User | AnonymousUser) -> bool:
     """A member of the expert panels (``grant_role NAME expert``): scores the tasks of the
     cities they are assigned to, and sees nothing else."""
     return bool(user.is_authenticated and EXPERTS in _groups(user))
+
+
+def reviewer_province(user: User | AnonymousUser) -> str | None:
+    """The province a provincial reviewer (``grant_role NAME province --province 34``) reviews
+    for: the two digits its cities' division codes start with; None for anyone else (a
+    provincial reviewer without a binding reviews nothing)."""
+    if not (user.is_authenticated and PROVINCIAL_REVIEWERS in _groups(user)):
+        return None
+    cached: str | None = getattr(user, "_evaluation_province", None)
+    if cached is None:
+        from evaluation.models import ProvincialReviewer
+
+        binding = ProvincialReviewer.objects.filter(user=user).first()
+        cached = binding.province if binding is not None else ""
+        user._evaluation_province = cached  # type: ignore[attr-defined]
+    return cached or None
+
+
+def province_participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:
+    """The participations a provincial reviewer reviews: those of its province's cities in a
+    programme that uses the provincial review. Nobody else's, and none for anyone else (the
+    ministry's reviewers review from the admin)."""
+    queryset = Participation.objects.select_related("programme", "city")
+    province = reviewer_province(user)
+    if province is None:
+        return queryset.none()
+    return queryset.filter(city__code__startswith=province, programme__provincial_review=True)
+
+
+def require_province_of(user: User | AnonymousUser, participation: Participation) -> None:
+    """Only a provincial reviewer of the city's province acts for the province; to anyone
+    else a province's step on the city does not exist (a ministry reviewer is told why)."""
+    if province_participations_for(user).filter(pk=participation.pk).exists():
+        return
+    if is_reviewer(user):
+        raise Forbidden(gettext("only a reviewer of the city's province may do this"))
+    raise NotFound()
 
 
 def participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:

@@ -76,6 +76,41 @@ REASONS = (
     ),
     HistoryReason("report_returned", "returned: {text}", _("returned to the city: %(text)s")),
     HistoryReason("report_reopened", "reopened: {text}", _("reopened by a reviewer: %(text)s")),
+    # The province's review of a report (services/reporting.py) and of a self-evaluation.
+    HistoryReason(
+        "report_values_forwarded",
+        "report {report} forwarded",
+        _("forwarded to the ministry by the province with report #%(report)s"),
+    ),
+    HistoryReason(
+        "province_forwarded",
+        "forwarded by the province: {text}",
+        _("forwarded to the ministry by the province: %(text)s"),
+    ),
+    HistoryReason(
+        "province_returned",
+        "returned by the province: {text}",
+        _("returned to the city by the province: %(text)s"),
+    ),
+    # The city's self-evaluation (services/self_evaluation.py).
+    HistoryReason("self_evaluation_begun", "self-evaluation begun", _("self-evaluation begun")),
+    HistoryReason(
+        "self_evaluation_computed",
+        "self-evaluation figures computed",
+        _("its figures computed by the evaluation's rules"),
+    ),
+    HistoryReason(
+        "shortfall_explained", "shortfall explained", _("the reason for a shortfall written")
+    ),
+    HistoryReason("self_evaluation_saved", "self-evaluation saved", _("self-evaluation saved")),
+    HistoryReason(
+        "self_evaluation_submitted",
+        "self-evaluation submitted",
+        _("self-evaluation submitted for review"),
+    ),
+    HistoryReason(
+        "self_evaluation_accepted", "accepted by the ministry", _("accepted by the ministry")
+    ),
     # Files loaded by the ministry (services/imports.py): the most particular first.
     HistoryReason(
         "metrics_import_approved",

@@ -33,6 +33,7 @@ from evaluation import inputs, workflow
 from evaluation.access import (
     ADMINISTRATORS,
     EXPERTS,
+    PROVINCIAL_REVIEWERS,
     REVIEWERS,
     participations_for,
     require_reviewer,
@@ -619,7 +620,11 @@ def report_comments(*, report_id: int) -> list[ReportComment]:
 def report_review_steps(*, report: Report) -> list[workflow.Step]:
     """The review steps (approve, return, reopen) a reviewer may take on the report now, by
     the workflow table."""
-    return workflow.REPORT.steps_from(report.status, workflow.Actor.REVIEWER)
+    return workflow.REPORT.steps_from(
+        report.status,
+        workflow.Actor.REVIEWER,
+        provincial=report.participation.programme.provincial_review,
+    )
 
 
 def reviewer_emails() -> list[str]:
@@ -642,6 +647,7 @@ ROLES = {
     RoleChange.Role.REVIEWER: REVIEWERS,
     RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
     RoleChange.Role.EXPERT: EXPERTS,
+    RoleChange.Role.PROVINCE: PROVINCIAL_REVIEWERS,
 }
 
 

@@ -32,6 +32,9 @@ class Actor(StrEnum):
 
     OFFICIAL = "official"  # an official of the city the report or decision is about
     REVIEWER = "reviewer"  # a ministry reviewer (or administrator)
+    # A provincial reviewer (省级复核) of the city's province: only in a programme that uses the
+    # provincial review (``Programme.provincial_review``).
+    PROVINCE = "province"
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,17 @@ class Step:
     needs_missing: StrOrPromise | None = None
     open_period: bool = True
     refused: StrOrPromise | None = None
+    provincial: tuple[str, ...] | None = None
+
+
+# Where a programme uses the provincial review (省级复核), the ministry starts from what the
+# province forwarded: a ministry step whose ``provincial`` names fewer sources is refused from
+# the others with this; a province's step in a programme without it, with the next.
+BEFORE_PROVINCE = _(
+    "it is %(status)s: the province reviews it first, and the ministry acts on it once the "
+    "province has forwarded it"
+)
+NO_PROVINCE = _("this programme has no provincial review: the ministry reviews it directly")
 
 
 @dataclass(frozen=True)
@@ -126,10 +140,22 @@ class Lifecycle:
         """The stored states, for the model field."""
         return [(state.code, state.label) for state in self.states.values() if state.stored]
 
-    def steps_from(self, status: str, actor: Actor) -> list[Step]:
+    def sources(self, step: str, *, provincial: bool = False) -> tuple[str, ...]:
+        """The states ``step`` may be taken from: in a programme with the provincial review,
+        a ministry step's ``provincial`` sources; a province's step only in such a one."""
+        chosen = self.steps[step]
+        if chosen.actor == Actor.PROVINCE and not provincial:
+            return ()
+        if provincial and chosen.provincial is not None:
+            return chosen.provincial
+        return chosen.sources
+
+    def steps_from(self, status: str, actor: Actor, *, provincial: bool = False) -> list[Step]:
         """The steps ``actor`` may take from ``status``, in the table's order."""
         return [
-            step for step in self.steps.values() if step.actor == actor and status in step.sources
+            step
+            for step in self.steps.values()
+            if step.actor == actor and status in self.sources(step.code, provincial=provincial)
         ]
 
     def awaiting(self, actor: Actor) -> list[str]:
@@ -159,12 +185,26 @@ class Lifecycle:
     def label(self, status: str) -> str:
         return str(self.states[status].label)
 
-    def refusal(self, step: str, status: str, **words: object) -> Refusal | None:
+    def refusal(
+        self, step: str, status: str, *, provincial: bool = False, **words: object
+    ) -> Refusal | None:
         """Why ``step`` cannot be taken from ``status``, or None when it can (or has already
-        been taken: see :meth:`is_done`)."""
+        been taken: see :meth:`is_done`). ``provincial``: the programme uses the provincial
+        review."""
         chosen = self.steps[step]
-        if status in chosen.sources or status in chosen.done:
+        if chosen.actor == Actor.PROVINCE and not provincial:
+            return Refusal(
+                f"{self.name}_no_provincial_review", None, gettext(str(NO_PROVINCE)), True
+            )
+        if status in self.sources(step, provincial=provincial) or status in chosen.done:
             return None
+        if status in chosen.sources:
+            return Refusal(
+                f"{self.name}_{step}_before_province",
+                None,
+                gettext(str(BEFORE_PROVINCE)) % {"status": self.word(status)},
+                locked=True,
+            )
         if chosen.actor == Actor.OFFICIAL:
             reason = self.locked_reason(status, **words)
             if reason is not None:
@@ -217,6 +257,16 @@ REPORT = Lifecycle(
             awaits=Actor.REVIEWER,
         ),
         State(
+            "forwarded",
+            _("forwarded by the province, awaiting the ministry's review"),
+            _("forwarded by the province"),
+            locked=_(
+                "the report for %(period)s is %(status)s: it is awaiting the ministry's review"
+            ),
+            values="submitted",
+            awaits=Actor.REVIEWER,
+        ),
+        State(
             "returned",
             _("returned to the city with a comment"),
             _("returned"),
@@ -254,24 +304,47 @@ REPORT = Lifecycle(
             done=("submitted",),
         ),
         Step(
-            "approve",
-            _("Approve"),
-            Actor.REVIEWER,
+            "forward",
+            _("Forward to the ministry…"),
+            Actor.PROVINCE,
             sources=("submitted",),
-            target="approved",
-            done=("approved",),
-            refused=_("only a submitted report can be approved; it is %(status)s"),
+            target="forwarded",
+            needs="opinion",
+            needs_missing=_("write the province's opinion (复核意见) for the ministry"),
+            refused=_("only a submitted report can be forwarded; it is %(status)s"),
         ),
         Step(
-            "return",
+            "send_back",
             _("Return to the city…"),
-            Actor.REVIEWER,
+            Actor.PROVINCE,
             sources=("submitted",),
             target="returned",
             needs="comment",
             needs_missing=_("say what the city should fix"),
             open_period=False,
             refused=_("only a submitted report can be returned; it is %(status)s"),
+        ),
+        Step(
+            "approve",
+            _("Approve"),
+            Actor.REVIEWER,
+            sources=("submitted", "forwarded"),
+            target="approved",
+            done=("approved",),
+            refused=_("only a submitted report can be approved; it is %(status)s"),
+            provincial=("forwarded",),
+        ),
+        Step(
+            "return",
+            _("Return to the city…"),
+            Actor.REVIEWER,
+            sources=("submitted", "forwarded"),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should fix"),
+            open_period=False,
+            refused=_("only a submitted report can be returned; it is %(status)s"),
+            provincial=("forwarded",),
         ),
         Step(
             "reopen",
@@ -545,4 +618,109 @@ EXPENDITURE = Lifecycle(
 
 ExpenditureStatus = models.TextChoices(  # type: ignore[call-overload]
     "ExpenditureStatus", [(code.upper(), (code, label)) for code, label in EXPENDITURE.choices()]
+)
+
+
+# A city's self-evaluation (自评) for an evaluation date ---------------------------------------
+#
+# The city prepares it from the engine's figures, explains every shortfall, and submits it;
+# where the programme uses the provincial review the province returns it or forwards it with
+# its opinion (复核意见), and the ministry accepts or returns what was forwarded.
+
+SELF_EVALUATION = Lifecycle(
+    "self_evaluation",
+    states=(
+        State(
+            "draft",
+            _("draft"),
+            _("draft"),
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "submitted",
+            _("submitted, awaiting review"),
+            _("submitted"),
+            locked=_("the self-evaluation is %(status)s: it is awaiting review"),
+            awaits=Actor.REVIEWER,
+        ),
+        State(
+            "forwarded",
+            _("forwarded by the province, awaiting the ministry's review"),
+            _("forwarded by the province"),
+            locked=_("the self-evaluation is %(status)s: it is awaiting the ministry's review"),
+            awaits=Actor.REVIEWER,
+        ),
+        State(
+            "returned",
+            _("returned to the city with a comment"),
+            _("returned"),
+            open_to=Actor.OFFICIAL,
+            awaits=Actor.OFFICIAL,
+        ),
+        State(
+            "accepted",
+            _("accepted by the ministry"),
+            _("accepted"),
+            locked=_("the self-evaluation is %(status)s: it is closed"),
+            final=True,
+        ),
+    ),
+    steps=(
+        Step("edit", _("Save"), Actor.OFFICIAL, sources=("draft", "returned"), target=None),
+        Step(
+            "submit",
+            _("Submit the self-evaluation"),
+            Actor.OFFICIAL,
+            sources=("draft", "returned"),
+            target="submitted",
+            done=("submitted",),
+        ),
+        Step(
+            "forward",
+            _("Forward to the ministry…"),
+            Actor.PROVINCE,
+            sources=("submitted",),
+            target="forwarded",
+            needs="opinion",
+            needs_missing=_("write the province's opinion (复核意见) for the ministry"),
+            refused=_("only a submitted self-evaluation can be forwarded; it is %(status)s"),
+        ),
+        Step(
+            "send_back",
+            _("Return to the city…"),
+            Actor.PROVINCE,
+            sources=("submitted",),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should fix"),
+            refused=_("only a submitted self-evaluation can be returned; it is %(status)s"),
+        ),
+        Step(
+            "accept",
+            _("Accept"),
+            Actor.REVIEWER,
+            sources=("submitted", "forwarded"),
+            target="accepted",
+            done=("accepted",),
+            refused=_("only a submitted self-evaluation can be accepted; it is %(status)s"),
+            provincial=("forwarded",),
+        ),
+        Step(
+            "return",
+            _("Return to the city…"),
+            Actor.REVIEWER,
+            sources=("submitted", "forwarded"),
+            target="returned",
+            needs="comment",
+            needs_missing=_("say what the city should fix"),
+            refused=_("only a submitted self-evaluation can be returned; it is %(status)s"),
+            provincial=("forwarded",),
+        ),
+    ),
+)
+
+SelfEvaluationStatus = models.TextChoices(  # type: ignore[call-overload]
+    "SelfEvaluationStatus",
+    [(code.upper(), (code, label)) for code, label in SELF_EVALUATION.choices()],
 )

@@ -18,5 +18,10 @@ urlpatterns = [
     path("runs/<int:run_id>/dossier.zip", views.dossier, name="dossier"),
     path("runs/<int:run_id>/scorecards/", views.scorecards_bundle, name="scorecards_bundle"),
     path("documents/<int:document_id>/", views.document, name="document"),
+    path(
+        "self-evaluations/<int:self_evaluation_id>/self-evaluation.pdf",
+        views.self_evaluation_pdf,
+        name="self_evaluation_pdf",
+    ),
     path("programmes/<int:programme_id>/dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -285,3 +285,24 @@ def dashboard(request: HttpRequest, programme_id: int) -> HttpResponseBase:
         **_queries(request),
     }
     return render(request, "reports/dashboard.html", context)
+
+
+@_page
+def self_evaluation_pdf(request: HttpRequest, self_evaluation_id: int) -> HttpResponseBase:
+    """The city's self-evaluation as a document in Chinese, to print and stamp: for the city's
+    officials, its province's reviewers and the ministry's (anyone else: 404)."""
+    from django.http import HttpResponse
+
+    from evaluation.self_evaluations import self_evaluation_get, self_evaluation_view
+
+    item = self_evaluation_get(pk=self_evaluation_id, fetched_by=request.user)
+    with translation.override("zh-hans"):
+        view = self_evaluation_view(self_evaluation=item, fetched_by=request.user)
+        body = rendering.pdf(
+            "reports/self_evaluation.html",
+            {"view": view, "footer": f"{view.city_name} {item.as_of.isoformat()}"},
+        )
+    response = HttpResponse(body, content_type="application/pdf")
+    name = f"self-evaluation-{item.participation.city.code}-{item.as_of.isoformat()}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

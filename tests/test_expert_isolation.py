@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evaluation.models import OfficialAssignment, Programme
 from evaluation.scoring import Period
-from evaluation.services import money, panel
+from evaluation.services import money, panel, people, reporting, self_evaluation
 from evaluation.services.monitoring import payment_suspend
 from reports.models import Document
 from tests.api.test_refusals_change_nothing import changed_tables, database_state
@@ -49,6 +49,7 @@ PUBLIC = {
     "set_language",
     "cities:home",
     "cities:panel",
+    "cities:province",
 }
 
 
@@ -102,7 +103,19 @@ def hefei_world(programme, django_capture_on_commit_callbacks) -> dict[str, Any]
     document = Document.objects.create(
         run=run, kind=Document.Kind.SCORECARD, language="zh-hans", participation=hefei
     )
+    # Hefei's self-evaluation, submitted, and a report awaiting Anhui's provincial review.
+    Programme.objects.filter(pk=programme.pk).update(provincial_review=True)
+    programme.refresh_from_db()
+    hefei.refresh_from_db()
+    own = self_evaluation.self_evaluation_prepare(
+        participation=hefei, as_of=programme.midterm_as_of, by=official
+    )
+    report = reporting.report_create(
+        participation=hefei, period=Period.parse("2022-01"), by=official
+    )
     return {
+        "self_evaluation_id": own.pk,
+        "report_id": report.pk,
         "pk": hefei.pk,
         "participation_id": hefei.pk,
         "run_id": run.pk,
@@ -137,7 +150,10 @@ def strangers(hefei_world, programme) -> dict[str, Client]:
     other_official = UserFactory(username="zhao.lei")
     OfficialAssignment.objects.create(user=other_official, participation=kunming)
     clients = {"signed out": Client()}
+    yunnan = UserFactory(username="yunnan.reviewer")
+    people.province_bind(user=yunnan, province="53")
     for who, user in (
+        ("another province's reviewer", yunnan),
         ("another programme's expert", expert("wu.expert", elsewhere)),
         ("another city's expert", expert("sun.expert", kunming)),
         ("another city's official", other_official),
@@ -156,6 +172,8 @@ def test_every_page_and_document_is_walked(hefei_world):
     names = {name for name, _ in urls(hefei_world)}
     assert {"cities:panel_city", "cities:money", "reports:scorecard"} <= names
     assert {"reports_admin:monitoring", "reports_admin:monitoring-suspend"} <= names
+    assert {"cities:province_self_evaluation", "cities:province_report"} <= names
+    assert {"cities:self_evaluation", "reports:self_evaluation_pdf"} <= names
 
 
 def test_nobody_else_reads_anything_of_the_city_on_any_page(hefei_world, strangers):

@@ -7,6 +7,7 @@ from evaluation.exceptions import FrozenRulesetError
 from evaluation.models import (
     labels,  # noqa: F401  (translatable names, see its docstring)
     labels_parts,  # noqa: F401  (the same, for the optional parts of a ruleset)
+    labels_review,  # noqa: F401  (the same, for the self-evaluation and provincial review)
     tokens,  # noqa: F401  (API tokens' history)
 )
 from evaluation.models.cities import City
@@ -33,6 +34,12 @@ from evaluation.models.reporting import (
     Reminder,
     Report,
     ReportComment,
+)
+from evaluation.models.review import (
+    ProvincialOpinion,
+    ProvincialReviewer,
+    SelfEvaluation,
+    SelfEvaluationLine,
 )
 from evaluation.models.rulesets import (
     GradeBand,
@@ -76,6 +83,8 @@ __all__ = [
     "PaymentSuspension",
     "PeriodFields",
     "Programme",
+    "ProvincialOpinion",
+    "ProvincialReviewer",
     "RectificationItem",
     "RectificationReminder",
     "Reminder",
@@ -88,6 +97,8 @@ __all__ = [
     "RulesetPart",
     "RulesetTask",
     "RunChunk",
+    "SelfEvaluation",
+    "SelfEvaluationLine",
     "SpendingPlan",
     "Target",
     "TaskChoice",

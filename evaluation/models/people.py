@@ -18,6 +18,8 @@ class RoleChange(models.Model):
         ADMINISTRATOR = "administrator", _("administrator")
         # Scores a programme's tasks on the expert panel's pages; no access to the admin.
         EXPERT = "expert", _("expert")
+        # Reviews the cities of one province (省级复核) on the portal's province pages.
+        PROVINCE = "province", _("provincial reviewer")
 
     class Change(models.TextChoices):
         GRANTED = "granted", _("granted")

@@ -54,6 +54,15 @@ class Programme(models.Model):
         ),
     )
 
+    provincial_review = models.BooleanField(
+        _("provincial review"),
+        default=False,
+        help_text=_(
+            "The province reviews each city's reports and self-evaluation (省级复核) and "
+            "forwards them to the ministry with its opinion before the ministry reviews them."
+        ),
+    )
+
     history = HistoricalRecords()
 
     class Meta:

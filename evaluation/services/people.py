@@ -11,7 +11,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from evaluation.access import require_administrator
-from evaluation.models import OfficialAssignment, Participation, RoleChange
+from evaluation.exceptions import FieldError, WorkflowError
+from evaluation.models import OfficialAssignment, Participation, ProvincialReviewer, RoleChange
+from evaluation.provinces import province_error
 from evaluation.selectors import ROLES, roles_of
 from evaluation.services.audit import audited_save
 
@@ -97,3 +99,24 @@ def roles_set(*, user: User, roles: Iterable[str], by: User | None) -> None:
             role_grant(user=user, role=role, by=by)
         else:
             role_revoke(user=user, role=role, by=by)
+
+
+@transaction.atomic
+def province_bind(*, user: User, province: str, by: User | None = None) -> ProvincialReviewer:
+    """Bind a provincial reviewer to the province whose cities they review (the two digits of
+    its division codes), and grant the role: both recorded, in one transaction. A reviewer is
+    bound to one province; binding again moves them."""
+    if by is not None:
+        require_administrator(by)
+    problem = province_error(province)
+    if problem is not None:
+        raise WorkflowError([FieldError("province", problem, "province_unknown")])
+    binding = ProvincialReviewer.objects.filter(user=user).first() or ProvincialReviewer(user=user)
+    if binding.pk is None or binding.province != province:
+        binding.province = province
+        binding._history_user = by  # type: ignore[attr-defined]
+        binding.full_clean()
+        binding.save()
+    role_grant(user=user, role=RoleChange.Role.PROVINCE, by=by)
+    user.__dict__.pop("_evaluation_province", None)
+    return binding

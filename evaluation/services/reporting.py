@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from evaluation import inputs, quality, selectors, workflow
-from evaluation.access import require_official_of, require_reviewer
+from evaluation.access import require_official_of, require_province_of, require_reviewer
 from evaluation.exceptions import (
     FieldError,
     ImportRefused,
@@ -36,6 +36,7 @@ from evaluation.models import (
     IndicatorRule,
     MetricValue,
     Participation,
+    ProvincialOpinion,
     Report,
     ReportComment,
 )
@@ -85,6 +86,8 @@ def _check_step(report: Report, step: str, *, by: User) -> bool:
     chosen = REPORT.step(step)
     if chosen.actor == workflow.Actor.OFFICIAL:
         require_official_of(by, report.participation)
+    elif chosen.actor == workflow.Actor.PROVINCE:
+        require_province_of(by, report.participation)
     else:
         require_reviewer(by)
     if REPORT.is_done(step, report.status):
@@ -95,7 +98,12 @@ def _check_step(report: Report, step: str, *, by: User) -> bool:
         )
         if closed is not None:
             raise Locked(closed)
-    refusal = REPORT.refusal(step, report.status, period=report.period)
+    refusal = REPORT.refusal(
+        step,
+        report.status,
+        provincial=report.participation.programme.provincial_review,
+        period=report.period,
+    )
     if refusal is not None:
         _raise(refusal)
     return False
@@ -500,6 +508,7 @@ def _notify_officials(report: Report) -> None:
 BACK_TO_CITY = {
     "return": ("report_returned", "report_values_returned"),
     "reopen": ("report_reopened", "report_values_reopened"),
+    "send_back": ("province_returned", "report_values_returned"),
 }
 
 
@@ -550,6 +559,37 @@ def report_reopen(*, report: Report, reason: str, by: User) -> Report:
     report = _locked_report(report)
     _check_step(report, "reopen", by=by)
     return _back_to_city(report, "reopen", text=reason, by=by)
+
+
+# The province's review (省级复核) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def report_forward(*, report: Report, opinion: str, by: User) -> Report:
+    """A reviewer of the city's province forwards a submitted report to the ministry with its
+    opinion (复核意见); the ministry reviews it from there. Only in a programme that uses the
+    provincial review."""
+    opinion = _review_text("forward", opinion)
+    report = _locked_report(report)
+    _check_step(report, "forward", by=by)
+    ProvincialOpinion.objects.create(report=report, step="forward", text=opinion, by=by)
+    _every, values = _period_values(report)
+    report.status = REPORT.target_of("forward")
+    _move_values(
+        report, values, by=by, reason=history_reason("report_values_forwarded", report=report.pk)
+    )
+    return _record(report, by=by, reason=history_reason("province_forwarded", text=opinion))
+
+
+@transaction.atomic
+def report_send_back(*, report: Report, comment: str, by: User) -> Report:
+    """A reviewer of the city's province returns a submitted report to the city, saying what
+    to fix (the city sees it as any return)."""
+    comment = _review_text("send_back", comment)
+    report = _locked_report(report)
+    _check_step(report, "send_back", by=by)
+    ProvincialOpinion.objects.create(report=report, step="send_back", text=comment, by=by)
+    return _back_to_city(report, "send_back", text=comment, by=by)
 
 
 # Answer a comment --------------------------------------------------------------------------------

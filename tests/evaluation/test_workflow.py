@@ -13,9 +13,9 @@ from django.contrib.auth.models import Group
 
 from evaluation import selectors, workflow
 from evaluation.exceptions import Forbidden, Locked, NotFound, WorkflowError
-from evaluation.models import MetricValue, Report, TrancheDecision
+from evaluation.models import MetricValue, Programme, Report, TrancheDecision
 from evaluation.scoring import Period
-from evaluation.services import reporting
+from evaluation.services import people, reporting
 from tests.factories import ParticipationFactory, UserFactory, complete
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +43,22 @@ def reviewer(db):
     return user
 
 
-def report_in(state: str, hefei, official, reviewer) -> Report:
-    """A report of March 2021 brought to ``state`` through the services."""
+@pytest.fixture
+def province(hefei):
+    """A reviewer of Anhui (34), Hefei's province."""
+    user = UserFactory(username="anhui.reviewer")
+    people.province_bind(user=user, province="34")
+    return user
+
+
+def provincial(hefei, on: bool) -> None:
+    Programme.objects.filter(pk=hefei.programme_id).update(provincial_review=on)
+    hefei.programme.refresh_from_db()
+
+
+def report_in(state: str, hefei, official, reviewer, province=None) -> Report:
+    """A report of March 2021 brought to ``state`` through the services (``forwarded``: in a
+    programme with the provincial review, by the province's reviewer)."""
     report = reporting.report_create(participation=hefei, period=MARCH, by=official)
     report = reporting.report_values_set(
         report=report,
@@ -55,15 +69,25 @@ def report_in(state: str, hefei, official, reviewer) -> Report:
     if state == "draft":
         return report
     report = reporting.report_submit(report=report, version=None, by=official)
+    if state == "returned" and report.participation.programme.provincial_review:
+        return reporting.report_send_back(report=report, comment="check March", by=province)
     if state == "returned":
         return reporting.report_return(report=report, comment="check March", by=reviewer)
+    if state == "forwarded":
+        return reporting.report_forward(report=report, opinion="核实无误", by=province)
     if state == "approved":
+        if report.participation.programme.provincial_review:
+            report = reporting.report_forward(report=report, opinion="核实无误", by=province)
         return reporting.report_approve(report=report, by=reviewer)
     return report
 
 
-def take(step: str, report: Report, official, reviewer) -> Report:
+def take(step: str, report: Report, official, reviewer, province=None) -> Report:
     """Take ``step`` as the person the table names for it."""
+    if step == "forward":
+        return reporting.report_forward(report=report, opinion="同意", by=province)
+    if step == "send_back":
+        return reporting.report_send_back(report=report, comment="请补充", by=province)
     if step == "edit":
         return reporting.report_values_set(
             report=report, values={"pledge_projects": "5"}, version=report.version, by=official
@@ -93,16 +117,23 @@ STORED = [code for code, _ in REPORT.choices()]
 STEPS = [code for code in REPORT.steps if code != "create"]
 
 
+@pytest.mark.parametrize("with_province", [False, True], ids=["ministry only", "province"])
 @pytest.mark.parametrize("state", STORED)
 @pytest.mark.parametrize("step", STEPS)
 def test_each_step_is_taken_from_the_states_the_table_names_and_refused_from_the_others(
-    state, step, hefei, official, reviewer
+    state, step, with_province, hefei, official, reviewer, province
 ):
-    report = report_in(state, hefei, official, reviewer)
+    """In a programme without the provincial review (the default) and in one with it: there
+    the ministry approves or returns only what the province forwarded, and the province's
+    steps exist only there."""
+    if state == "forwarded" and not with_province:
+        pytest.skip("only the province forwards")
+    provincial(hefei, with_province)
+    report = report_in(state, hefei, official, reviewer, province)
     before = snapshot(report)
     chosen = REPORT.step(step)
-    if state in chosen.sources:
-        after = take(step, report, official, reviewer)
+    if state in REPORT.sources(step, provincial=with_province):
+        after = take(step, report, official, reviewer, province)
         target = chosen.target or state  # None: it stays where it is
         assert after.status == target
         assert Report.objects.get(pk=report.pk).status == target
@@ -110,36 +141,55 @@ def test_each_step_is_taken_from_the_states_the_table_names_and_refused_from_the
         statuses = set(MetricValue.objects.filter(report=report).values_list("status", flat=True))
         assert statuses == {REPORT.state(target).values}
         return
+    if chosen.actor == workflow.Actor.PROVINCE and not with_province:
+        # No province reviews this programme's cities: to its reviewers they do not exist.
+        with pytest.raises(NotFound):
+            take(step, report, official, reviewer, province)
+        assert snapshot(report) == before
+        return
     if state in chosen.done:
-        take(step, report, official, reviewer)
+        take(step, report, official, reviewer, province)
         assert snapshot(report) == before  # asking again changes nothing
         return
-    refusal = REPORT.refusal(step, state, period=MARCH)
+    refusal = REPORT.refusal(step, state, provincial=with_province, period=MARCH)
     assert refusal is not None
     expected = Locked if refusal.locked else WorkflowError
     with pytest.raises(expected) as refused:
-        take(step, report, official, reviewer)
+        take(step, report, official, reviewer, province)
     [error] = refused.value.errors
     assert (error.field, error.code, error.reason) == (refusal.field, refusal.code, refusal.reason)
     assert snapshot(report) == before
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_a_step_is_taken_only_by_the_people_the_table_names(step, hefei, official, reviewer):
-    """An official cannot take a reviewer's step, a reviewer cannot fill in a city's report,
-    and an official of another city does not see the report at all."""
+def test_a_step_is_taken_only_by_the_people_the_table_names(
+    step, hefei, official, reviewer, province
+):
+    """An official cannot take a reviewer's step, a reviewer cannot fill in a city's report
+    nor act for a province, a provincial reviewer takes no one else's step and sees no other
+    province's city, and an official of another city does not see the report at all."""
+    provincial(hefei, True)
     chosen = REPORT.step(step)
-    state = next(s for s in STORED if s in chosen.sources)
-    report = report_in(state, hefei, official, reviewer)
+    state = next(s for s in STORED if s in REPORT.sources(step, provincial=True))
+    report = report_in(state, hefei, official, reviewer, province)
     before = snapshot(report)
     other = UserFactory(username="aili")
     ParticipationFactory(programme=hefei.programme, city__code="650100").officials.create(
         user=other
     )
+    xinjiang = UserFactory(username="xinjiang.reviewer")
+    people.province_bind(user=xinjiang, province="65")
     wrong = reviewer if chosen.actor == workflow.Actor.OFFICIAL else official
-    for person, refusal in ((wrong, Forbidden), (other, (NotFound, Forbidden))):
+    others = [
+        (wrong, (Forbidden, NotFound)),
+        (other, (NotFound, Forbidden)),
+        (xinjiang, (NotFound, Forbidden)),
+    ]
+    if chosen.actor != workflow.Actor.PROVINCE:
+        others.append((province, (Forbidden, NotFound)))
+    for person, refusal in others:
         with pytest.raises(refusal):
-            take(step, report, person, person)
+            take(step, report, person, person, person)
     assert snapshot(report) == before
 
 
@@ -168,10 +218,40 @@ def test_the_admin_offers_the_review_steps_the_table_allows(hefei, official, rev
     assert [s.code for s in selectors.report_review_steps(report=approved)] == ["reopen"]
 
 
+def test_the_table_refuses_a_provinces_step_where_the_programme_has_none():
+    refusal = REPORT.refusal("forward", "submitted", provincial=False)
+    assert refusal is not None and refusal.code == "report_no_provincial_review"
+    assert REPORT.steps_from("submitted", workflow.Actor.PROVINCE) == []
+    before = REPORT.refusal("approve", "submitted", provincial=True)
+    assert before is not None and before.code == "report_approve_before_province"
+    assert REPORT.refusal("approve", "forwarded", provincial=True) is None
+    assert REPORT.refusal("approve", "submitted", provincial=False) is None
+
+
+def test_with_the_provincial_review_the_admin_offers_nothing_before_the_province(
+    hefei, official, reviewer, province
+):
+    provincial(hefei, True)
+    submitted = report_in("submitted", hefei, official, reviewer, province)
+    assert selectors.report_review_steps(report=submitted) == []
+    forwarded = reporting.report_forward(report=submitted, opinion="同意", by=province)
+    assert [s.code for s in selectors.report_review_steps(report=forwarded)] == [
+        "approve",
+        "return",
+    ]
+
+
 # No page lists states --------------------------------------------------------------------------
 
 STATE_NAMES = "|".join(
-    sorted({*REPORT.states, *workflow.DECISION.states, *workflow.RECTIFICATION.states})
+    sorted(
+        {
+            *REPORT.states,
+            *workflow.DECISION.states,
+            *workflow.RECTIFICATION.states,
+            *workflow.SELF_EVALUATION.states,
+        }
+    )
 )
 # A state named in a comparison: status == "draft", state in ("missing", …), != 'approved'…
 COMPARISON = re.compile(

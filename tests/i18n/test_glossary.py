@@ -49,9 +49,18 @@ UNSAID: dict[tuple[str, str], str] = {
     ("reviewer", "The reviewer's comment"): "审核意见, the reviewer's comment",
     ("reviewer", "Reviewers' admin"): "审核后台, the reviewers' admin site",
     ("return", "a carriage return"): "回车符, a character of a name, not a report sent back",
+    ("report", "Self-evaluation report"): "自评报告, the self-evaluation's printed document",
+    ("report", "The self-evaluation report (PDF, to print and stamp)"): (
+        "自评报告, the self-evaluation's printed document"
+    ),
 }
 # (a never-word, the message): why the word is right there.
-SAID: dict[tuple[str, str], str] = {}
+SAID: dict[tuple[str, str], str] = {
+    ("报告", "Self-evaluation report"): "自评报告: the process's own name for the document",
+    ("报告", "The self-evaluation report (PDF, to print and stamp)"): (
+        "自评报告: the process's own name for the document"
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from evaluation.exceptions import Forbidden
+from evaluation.exceptions import Forbidden, WorkflowError
 from evaluation.models import RoleChange
 from evaluation.selectors import ROLES
-from evaluation.services.people import role_grant, role_revoke
+from evaluation.services.people import province_bind, role_grant, role_revoke
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
     def help(self) -> str:  # type: ignore[override]
         """In the active language (a class attribute would be translated at import)."""
         return _(
-            "Give a user a ministry role (reviewer or administrator), or take it away with "
+            "Give a user a ministry role (reviewer or administrator), an expert's or a "
+            "provincial reviewer's (province, with --province), or take it away with "
             "--revoke; recorded with the acting user (--by)."
         )
 
@@ -29,6 +30,14 @@ class Command(BaseCommand):
             help=_("the administrator the grant is recorded under (default: the system)"),
         )
         parser.add_argument("--revoke", action="store_true", help=_("take the role away"))
+        parser.add_argument(
+            "--province",
+            metavar="CODE",
+            help=_(
+                "for the role province: the province reviewed, as the first two digits of its "
+                "cities' division codes (34: Anhui)"
+            ),
+        )
 
     def _user(self, username: str, option: str = "") -> User:
         try:
@@ -44,10 +53,21 @@ class Command(BaseCommand):
         user = self._user(options["username"])
         by = self._user(options["by"], "--by: ") if options["by"] else None
         service = role_revoke if options["revoke"] else role_grant
+        province = options["province"]
+        granting_province = options["role"] == RoleChange.Role.PROVINCE and not options["revoke"]
+        if granting_province and not province:
+            raise CommandError(_("--province: say which province the reviewer reviews for"))
         try:
-            changed = service(user=user, role=options["role"], by=by)
+            if granting_province:
+                was = user.groups.filter(name=ROLES[RoleChange.Role.PROVINCE]).exists()
+                province_bind(user=user, province=province, by=by)
+                changed = not was
+            else:
+                changed = service(user=user, role=options["role"], by=by)
         except Forbidden as exc:
             raise CommandError(_("--by %(name)s: %(why)s") % {"name": by, "why": exc}) from None
+        except WorkflowError as exc:
+            raise CommandError("; ".join(f"--{e.field}: {e.reason}" for e in exc.errors)) from None
         role = options["role"]
         if options["revoke"]:
             message = (

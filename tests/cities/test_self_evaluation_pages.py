@@ -1,0 +1,105 @@
+"""The self-evaluation's pages: the city begins, explains and submits it (a refusal names the
+indicator and changes its state in nothing); the province returns and forwards it on its own
+pages; the PDF is a document in Chinese for the city, its province and the ministry only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from evaluation.models import MetricValue, OfficialAssignment, Programme, SelfEvaluation
+from evaluation.services import people
+from tests.factories import ParticipationFactory, UserFactory, meet_every_target
+
+pytestmark = pytest.mark.django_db
+MIDTERM = dt.date(2021, 12, 31)
+
+
+@pytest.fixture
+def world(programme, reviewer):
+    Programme.objects.filter(pk=programme.pk).update(provincial_review=True)
+    hefei = ParticipationFactory(
+        programme=programme, city__code="340100", city__name_en="Hefei", city__name_zh="合肥市"
+    )
+    meet_every_target(hefei.city)
+    MetricValue.objects.filter(city=hefei.city, indicator__code="operation_centres").update(
+        value=Decimal(1)
+    )
+    official = UserFactory(username="li.wei")
+    OfficialAssignment.objects.create(user=official, participation=hefei)
+    anhui = UserFactory(username="anhui.reviewer")
+    people.province_bind(user=anhui, province="34")
+    clients = {}
+    for name, user in (("official", official), ("anhui", anhui), ("reviewer", reviewer)):
+        clients[name] = Client()
+        clients[name].force_login(user)
+    return hefei, clients
+
+
+def test_the_city_submits_the_province_returns_and_forwards(world):
+    hefei, clients = world
+    city = clients["official"]
+    response = city.post(
+        reverse("cities:self_evaluations", args=[hefei.pk]), {"as_of": MIDTERM.isoformat()}
+    )
+    item = SelfEvaluation.objects.get()
+    assert response.status_code == 302
+    page = reverse("cities:self_evaluation", args=[hefei.pk, item.pk])
+    refused = city.post(page, {"action": "submit"})
+    assert refused.status_code == 200
+    assert "below its target" in refused.content.decode()
+    assert SelfEvaluation.objects.get().status == "draft"
+
+    city.post(
+        page,
+        {
+            "action": "submit",
+            "reason-operation_centres": "选址推迟",
+            "measures-operation_centres": "年内建成",
+        },
+    )
+    assert SelfEvaluation.objects.get().status == "submitted"
+
+    province = clients["anhui"]
+    home = province.get(reverse("cities:province"))
+    assert "Hefei" in home.content.decode()
+    review = reverse("cities:province_self_evaluation", args=[item.pk])
+    assert "选址推迟" in province.get(review).content.decode()
+    empty = province.post(review, {"action": "send_back", "text": ""})
+    assert empty.status_code == 200 and SelfEvaluation.objects.get().status == "submitted"
+    province.post(review, {"action": "send_back", "text": "原因过简"})
+    assert SelfEvaluation.objects.get().status == "returned"
+    assert "原因过简" in city.get(page).content.decode()
+    city.post(
+        page,
+        {
+            "action": "submit",
+            "reason-operation_centres": "选址推迟，已落实新址",
+            "measures-operation_centres": "年内建成",
+        },
+    )
+    province.post(review, {"action": "forward", "text": "情况属实"})
+    assert SelfEvaluation.objects.get().status == "forwarded"
+
+
+def test_the_pdf_is_in_chinese_for_the_city_the_province_and_the_ministry_only(world, programme):
+    hefei, clients = world
+    clients["official"].post(
+        reverse("cities:self_evaluations", args=[hefei.pk]), {"as_of": MIDTERM.isoformat()}
+    )
+    item = SelfEvaluation.objects.get()
+    url = reverse("reports:self_evaluation_pdf", args=[item.pk])
+    for name in ("official", "anhui", "reviewer"):
+        response = clients[name].get(url)
+        assert response.status_code == 200, name
+        assert response.content.startswith(b"%PDF")
+    yunnan = UserFactory(username="yunnan.reviewer")
+    people.province_bind(user=yunnan, province="53")
+    other = Client()
+    other.force_login(yunnan)
+    assert other.get(url).status_code == 404
+    assert Client().get(url).status_code == 302
