@@ -18,6 +18,7 @@ __all__ = ["Forbidden", "NotFound"]
 REVIEWERS = "reviewers"
 ADMINISTRATORS = "administrators"
 EXPERTS = "experts"
+CHECKERS = "checkers"
 
 
 def _groups(user: User | AnonymousUser) -> set[str]:
@@ -41,6 +42,12 @@ def is_expert(user: User | AnonymousUser) -> bool:
     """A member of the expert panels (``grant_role NAME expert``): scores the tasks of the
     cities they are assigned to, and sees nothing else."""
     return bool(user.is_authenticated and EXPERTS in _groups(user))
+
+
+def is_checker(user: User | AnonymousUser) -> bool:
+    """The ministry's spot checkers (``grant_role NAME checker``): record the verified values of
+    the spot checks' sampled items, and see nothing else."""
+    return bool(user.is_authenticated and CHECKERS in _groups(user))
 
 
 def participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:

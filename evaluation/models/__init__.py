@@ -9,6 +9,7 @@ from evaluation.models import (
     labels_parts,  # noqa: F401  (the same, for the optional parts of a ruleset)
     tokens,  # noqa: F401  (API tokens' history)
 )
+from evaluation.models.checks import SpotCheck, SpotCheckItem
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
 from evaluation.models.ledger import LedgerEntry
@@ -89,6 +90,8 @@ __all__ = [
     "RulesetTask",
     "RunChunk",
     "SpendingPlan",
+    "SpotCheck",
+    "SpotCheckItem",
     "Target",
     "TaskChoice",
     "TaskScore",

@@ -18,6 +18,8 @@ class RoleChange(models.Model):
         ADMINISTRATOR = "administrator", _("administrator")
         # Scores a programme's tasks on the expert panel's pages; no access to the admin.
         EXPERT = "expert", _("expert")
+        # Records the verified values of the spot checks' sampled items on the checkers' pages.
+        CHECKER = "checker", _("checker")
 
     class Change(models.TextChoices):
         GRANTED = "granted", _("granted")

@@ -10,13 +10,20 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from evaluation.access import ADMINISTRATORS, EXPERTS, REVIEWERS, require_administrator
+from evaluation.access import (
+    ADMINISTRATORS,
+    CHECKERS,
+    EXPERTS,
+    REVIEWERS,
+    require_administrator,
+)
 from evaluation.models import OfficialAssignment, Participation, RoleChange
 
 ROLES = {
     RoleChange.Role.REVIEWER: REVIEWERS,
     RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
     RoleChange.Role.EXPERT: EXPERTS,
+    RoleChange.Role.CHECKER: CHECKERS,
 }
 # The roles that work in the ministry's admin; an expert works on the panel's own pages.
 STAFF_ROLES = {RoleChange.Role.REVIEWER, RoleChange.Role.ADMINISTRATOR}
