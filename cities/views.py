@@ -33,7 +33,7 @@ from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
 from cities.selectors import PeriodRow
 from evaluation import vocabulary
-from evaluation.access import is_expert
+from evaluation.access import is_checker, is_expert
 from evaluation.exceptions import (
     FileRefused,
     Forbidden,
@@ -108,6 +108,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("cities:dashboard", pk=cities[0].pk)
     if is_expert(request.user):
         return redirect("cities:panel")
+    if is_checker(request.user):
+        return redirect("cities:checks")
     return render(request, "cities/no_city.html", _context(request, None))
 
 

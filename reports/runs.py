@@ -28,16 +28,17 @@ def run_document(run: EvaluationRun) -> dict[str, Any]:
         decision = city_result.decision
         indicators = []
         for result in city_result.indicator_results.all():
-            indicators.append(
-                {
-                    "indicator": result.indicator.code,
-                    "status": result.status,
-                    "actual": result.exact("actual"),
-                    "target": result.exact("target"),
-                    "attainment": result.exact("attainment"),
-                    "points": result.exact("points"),
-                }
-            )
+            line: dict[str, Any] = {
+                "indicator": result.indicator.code,
+                "status": result.status,
+                "actual": result.exact("actual"),
+                "target": result.exact("target"),
+                "attainment": result.exact("attainment"),
+                "points": result.exact("points"),
+            }
+            if result.discrepancy:
+                line["discrepancy"] = True
+            indicators.append(line)
         cities.append(
             {
                 "city": city_result.participation.city.code,

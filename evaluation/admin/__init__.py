@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from evaluation.admin import (
+    checks,
     cities,
     outbox,
     parts,
@@ -20,6 +21,7 @@ admin.site.site_title = _("Key-city performance evaluation")
 admin.site.index_title = _("Reviews, evaluations and decisions")
 
 __all__ = [
+    "checks",
     "cities",
     "outbox",
     "parts",

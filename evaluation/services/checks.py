@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation.access import is_checker, is_reviewer, require_reviewer
+from evaluation.check_selectors import read_since
 from evaluation.exceptions import (
     FieldError,
     Forbidden,
@@ -34,7 +35,6 @@ from evaluation.exceptions import (
 )
 from evaluation.inputs import parse_number
 from evaluation.models import (
-    EvaluationRun,
     MetricValue,
     Participation,
     Programme,
@@ -170,22 +170,6 @@ def spot_check_draw(
         reason=f"drawn in spot check #{check.pk}",
     )
     return check
-
-
-def read_since(item: SpotCheckItem) -> EvaluationRun | None:
-    """A run that started after the item's verified value was recorded, of a programme of the
-    value's city: it has read the value, so the value can no longer change (a new spot check
-    supersedes it)."""
-    if item.checked_at is None:
-        return None
-    return (
-        EvaluationRun.objects.filter(
-            programme__participations__city_id=item.metric_value.city_id,
-            started_at__gte=item.checked_at,
-        )
-        .order_by("started_at")
-        .first()
-    )
 
 
 @transaction.atomic
