@@ -23,6 +23,7 @@ from evaluation.admin.common import _user
 from evaluation.exceptions import Forbidden, NoRuleset, WorkflowError
 from evaluation.models import SpotCheck, SpotCheckItem
 from evaluation.services.checks import spot_check_draw
+from evaluation.vocabulary import indicator_name
 
 
 class DrawForm(forms.ModelForm):
@@ -80,7 +81,7 @@ class ItemInline(admin.TabularInline):
     @admin.display(description=_("value"))
     def value_label(self, item: SpotCheckItem) -> str:
         value = item.metric_value
-        return f"{value.indicator} {value.period}"
+        return f"{indicator_name(value.indicator)} {value.period}"
 
     @admin.display(description=_("found"))
     def found(self, item: SpotCheckItem) -> str:
