@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from cities import followup, money_views, panel_views, self_evaluation_views, views
+from cities import check_views, followup, money_views, panel_views, self_evaluation_views, views
 
 app_name = "cities"
 
@@ -115,4 +115,6 @@ urlpatterns = [
     ),
     path("panel/", panel_views.panel_home, name="panel"),
     path("panel/<int:pk>/", panel_views.panel_city, name="panel_city"),
+    path("checks/", check_views.checks_home, name="checks"),
+    path("checks/<int:pk>/", check_views.check_item, name="check_item"),
 ]

@@ -33,7 +33,7 @@ from cities.excel import template_workbook
 from cities.forms import PeriodForm, UploadForm, check_value
 from cities.selectors import PeriodRow
 from evaluation import vocabulary
-from evaluation.access import is_expert, reviewer_province
+from evaluation.access import is_checker, is_expert, reviewer_province
 from evaluation.exceptions import (
     FileRefused,
     Forbidden,
@@ -110,6 +110,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("cities:panel")
     if reviewer_province(request.user) is not None:
         return redirect("cities:province")
+    if is_checker(request.user):
+        return redirect("cities:checks")
     return render(request, "cities/no_city.html", _context(request, None))
 
 

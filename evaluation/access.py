@@ -19,6 +19,7 @@ REVIEWERS = "reviewers"
 ADMINISTRATORS = "administrators"
 EXPERTS = "experts"
 PROVINCIAL_REVIEWERS = "provincial reviewers"
+CHECKERS = "checkers"
 
 
 def _groups(user: User | AnonymousUser) -> set[str]:
@@ -79,6 +80,12 @@ def require_province_of(user: User | AnonymousUser, participation: Participation
     if is_reviewer(user):
         raise Forbidden(gettext("only a reviewer of the city's province may do this"))
     raise NotFound()
+
+
+def is_checker(user: User | AnonymousUser) -> bool:
+    """The ministry's spot checkers (``grant_role NAME checker``): record the verified values of
+    the spot checks' sampled items, and see nothing else."""
+    return bool(user.is_authenticated and CHECKERS in _groups(user))
 
 
 def participations_for(user: User | AnonymousUser) -> QuerySet[Participation]:

@@ -17,16 +17,19 @@ from django.db.models import Sum
 
 from evaluation.models import (
     Expenditure,
+    MetricValue,
     Participation,
     Programme,
     Ruleset,
     SpendingPlan,
+    SpotCheckItem,
     TaskChoice,
     TaskScore,
 )
-from evaluation.scoring import CityInput, PanelScore, PeriodTotal, RulesetSpec, Task
+from evaluation.scoring import CityInput, PanelScore, Period, PeriodTotal, RulesetSpec, Task
 from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.scoring.engine import reads_money, reads_tasks
+from evaluation.scoring.types import VerifiedValue
 
 
 def ruleset_tasks(*, ruleset: Ruleset) -> tuple[Task, ...]:
@@ -99,6 +102,45 @@ def planned_per_year(
     return out
 
 
+def verified_values(
+    *, city_codes: Sequence[str], programme: Programme, checked_by: dt.datetime | None = None
+) -> dict[str, list[VerifiedValue]]:
+    """Each city's verified values: the latest spot check of each of its approved values from
+    the baseline year on (checked at or before ``checked_by``, when given: what a run read when
+    it started), with the value it checked (one query). A check of a value that is not
+    approved is not read."""
+    items = SpotCheckItem.objects.filter(
+        metric_value__city__code__in=list(city_codes),
+        metric_value__status=MetricValue.Status.APPROVED,
+        metric_value__year__gte=programme.baseline_year,
+        checked_at__isnull=False,
+    )
+    if checked_by is not None:
+        items = items.filter(checked_at__lte=checked_by)
+    from evaluation.selectors import GRANULARITIES
+
+    latest: dict[int, tuple[str, VerifiedValue]] = {}
+    for value_id, city, indicator, year, granularity, number, claimed, verified in items.order_by(
+        "checked_at", "pk"
+    ).values_list(
+        "metric_value_id",
+        "metric_value__city__code",
+        "metric_value__indicator__code",
+        "metric_value__year",
+        "metric_value__granularity",
+        "metric_value__number",
+        "metric_value__value",
+        "verified_value",
+    ):
+        period = Period(year, GRANULARITIES[granularity], number)
+        assert verified is not None  # checked_at is set: a verified value has its time
+        latest[value_id] = (city, VerifiedValue(indicator, period, claimed, verified))
+    out: dict[str, list[VerifiedValue]] = defaultdict(list)
+    for city, value in latest.values():
+        out[city].append(value)
+    return out
+
+
 def with_parts(
     cities: Sequence[CityInput],
     *,
@@ -106,15 +148,23 @@ def with_parts(
     programme: Programme,
     as_of: dt.date,
     ruleset: RulesetSpec,
+    checked_by: dt.datetime | None = None,
 ) -> list[CityInput]:
     """``cities`` with what ``ruleset``'s optional parts read: for a rule of the money spent,
     each city's first tranche, plan for the construction years and approved expenditure; for
-    tasks, the optional tasks of the ruleset it chose and the experts' scores of its tasks.
-    At most four queries, whatever the number of cities."""
+    tasks, the optional tasks of the ruleset it chose and the experts' scores of its tasks;
+    for the verified-values part, the latest spot check of each approved value (checked by
+    ``checked_by``). At most five queries, whatever the number of cities."""
     ids = [p.pk for p in participations.values()]
     money, tasks = reads_money(ruleset), reads_tasks(ruleset)
-    if not (money or tasks):
+    checks = ruleset.spot_checks is not None
+    if not (money or tasks or checks):
         return list(cities)
+    verified = (
+        verified_values(city_codes=list(participations), programme=programme, checked_by=checked_by)
+        if checks
+        else {}
+    )
     plans = planned_per_year(participation_ids=ids, programme=programme) if money else {}
     spent = (
         expenditure_totals(participation_ids=ids, programme=programme, as_of=as_of) if money else {}
@@ -150,5 +200,9 @@ def with_parts(
                 "optional_tasks": tuple(sorted(chosen.get(pk, ()))),
                 "panel_scores": tuple(sorted(scores.get(pk, ()), key=lambda s: (s.task, s.expert))),
             }
+        if checks:
+            parts["verified"] = tuple(
+                sorted(verified.get(city.city, ()), key=lambda v: (v.indicator, v.period))
+            )
         out.append(dataclasses.replace(city, **parts))  # type: ignore[arg-type]
     return out

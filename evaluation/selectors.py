@@ -32,6 +32,7 @@ from knox.models import AuthToken
 from evaluation import inputs, workflow
 from evaluation.access import (
     ADMINISTRATORS,
+    CHECKERS,
     EXPERTS,
     PROVINCIAL_REVIEWERS,
     REVIEWERS,
@@ -67,6 +68,7 @@ from evaluation.scoring import (
     last_ended_month,
 )
 from evaluation.scoring.periods import year_parts
+from evaluation.scoring.types import SpotCheckPart
 
 
 def programme_get(*, code: str) -> Programme:
@@ -116,6 +118,9 @@ def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
         ),
         tasks=ruleset_tasks(ruleset=ruleset),
         optional_task_weight=ruleset.optional_task_weight,
+        spot_checks=SpotCheckPart(tolerance=ruleset.tolerance, deduction=ruleset.deduction)
+        if ruleset.spot_checks
+        else None,
     )
 
 
@@ -133,6 +138,7 @@ def evaluation_inputs(
     as_of: dt.date,
     participation_ids: Sequence[int] | None = None,
     ruleset: RulesetSpec | None = None,
+    checked_by: dt.datetime | None = None,
 ) -> tuple[list[CityInput], dict[str, Participation]]:
     """Every participating city's money, committed targets and approved totals that an
     evaluation at ``as_of`` reads, and what the optional parts of ``ruleset`` read (the money
@@ -196,7 +202,12 @@ def evaluation_inputs(
         from evaluation.part_selectors import with_parts
 
         cities = with_parts(
-            cities, participations=participations, programme=programme, as_of=as_of, ruleset=ruleset
+            cities,
+            participations=participations,
+            programme=programme,
+            as_of=as_of,
+            ruleset=ruleset,
+            checked_by=checked_by,
         )
     return cities, participations
 
@@ -648,6 +659,7 @@ ROLES = {
     RoleChange.Role.ADMINISTRATOR: ADMINISTRATORS,
     RoleChange.Role.EXPERT: EXPERTS,
     RoleChange.Role.PROVINCE: PROVINCIAL_REVIEWERS,
+    RoleChange.Role.CHECKER: CHECKERS,
 }
 
 

@@ -8,6 +8,8 @@ English reason says, with the same figures: an indicator's rule kind gives the s
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from evaluation import figures
 from evaluation.models import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 from evaluation.scoring import rule_kind
 from evaluation.scoring.rules import Context
+from evaluation.scoring.verified import check_texts
 from evaluation.selectors import programme_spec
 from evaluation.vocabulary import Decision, IndicatorStatus, indicator_name, say
 
@@ -33,9 +36,32 @@ def indicator_reason(result: IndicatorResult, *, run: EvaluationRun) -> str:
         as_of=run.as_of,
         years_elapsed=run.years_elapsed or 0,
     )
-    return " ".join(
-        say(text, figures.worded) for text in rule_kind(result.kind).reason(result, context)
-    )
+    texts = rule_kind(result.kind).reason(result, context)
+    if result.checks:
+        texts += check_texts(
+            checks=[
+                (c["period"], Decimal(c["claimed"]), Decimal(c["verified"]), c["stands"])
+                for c in result.checks
+            ],
+            tolerance=run.ruleset.tolerance,
+            deducted=result.deducted,
+            points=result.points,
+        )
+    return " ".join(say(text, figures.worded) for text in texts)
+
+
+def spot_checks(result: IndicatorResult) -> list[dict[str, object]]:
+    """What the spot checks of the indicator's values found, one line each, for the scorecard:
+    the period, the value claimed, the value verified and whether the claimed one stood."""
+    return [
+        {
+            "period": c["period"],
+            "claimed": figures.number(Decimal(c["claimed"])),
+            "verified": figures.number(Decimal(c["verified"])),
+            "stands": c["stands"],
+        }
+        for c in result.checks
+    ]
 
 
 def decision_reason(city_result: CityResult) -> str:

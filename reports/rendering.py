@@ -180,6 +180,8 @@ def scorecard_context(
             "points": figures.number(item.points),
             "weight": figures.number(item.weight),
             "reason": wording.indicator_reason(item, run=run),
+            "checks": wording.spot_checks(item),
+            "deducted": figures.number(item.deducted) if item.deducted else "",
         }
         for item in result.indicator_results.all()
     ]

@@ -62,24 +62,26 @@ def run_document_cities(run: EvaluationRun) -> Iterator[dict[str, Any]]:
     indicators = (
         IndicatorResult.objects.filter(city_result__run=run)
         .order_by("city_result__participation__city__code", "position")
-        .values_list("city_result_id", "indicator__code", "status", "kind", *FIGURES)
+        .values_list("city_result_id", "indicator__code", "status", "kind", "checks", *FIGURES)
         .iterator(chunk_size=BATCH)
     )
     pending = next(indicators, None)
     for pk, code, score, grade, decision, amount in cities:
         rows = []
         while pending is not None and pending[0] == pk:
-            _, indicator, status, kind, *values = pending
-            rows.append(
-                {
-                    "indicator": indicator,
-                    "status": status,
-                    **{
-                        figure: IndicatorResult.exact_figure(kind, figure, value)
-                        for figure, value in zip(FIGURES, values, strict=True)
-                    },
-                }
-            )
+            _, indicator, status, kind, checks, *values = pending
+            line: dict[str, Any] = {
+                "indicator": indicator,
+                "status": status,
+                **{
+                    figure: IndicatorResult.exact_figure(kind, figure, value)
+                    for figure, value in zip(FIGURES, values, strict=True)
+                },
+            }
+            # A verified value replaced a claimed one (IndicatorResult.discrepancy's rule).
+            if any(not check.get("stands", True) for check in checks or []):
+                line["discrepancy"] = True
+            rows.append(line)
             pending = next(indicators, None)
         yield {
             "city": code,

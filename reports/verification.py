@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from evaluation import scoring, vocabulary, workflow
 from evaluation.models import CityResult, EvaluationRun, IndicatorResult, TrancheDecision
 from evaluation.scoring.digest import (
+    canonical_decimal,
     city_outcome_digest,
     combine,
     inputs_header,
@@ -57,6 +58,8 @@ WHAT: dict[str, Promise] = {
     "points": _("points"),
     "base_value": _("baseline value"),
     "final_value": _("final value"),
+    "deducted": _("points deducted"),
+    "checks": _("spot checks"),
     # The sign-off, against the ledger and the rules of sign-off.
     "sign_off": _("sign-off"),
     "final_decision": _("final decision"),
@@ -195,6 +198,29 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return field
 
 
+def _checks_of(outcome: scoring.IndicatorOutcome) -> list[dict[str, Any]]:
+    return [
+        {
+            "period": c.period.label,
+            "claimed": canonical_decimal(c.claimed),
+            "verified": canonical_decimal(c.verified),
+            "stands": c.stands,
+        }
+        for c in outcome.checks
+    ]
+
+
+def _checks_text(checks: list[dict[str, Any]]) -> str:
+    """The spot checks an indicator read, in one line (the verified values it read)."""
+    return (
+        "; ".join(
+            f"{c['period']} {c['claimed']}→{c['verified']}{'' if c['stands'] else ' ≠'}"
+            for c in checks
+        )
+        or NONE
+    )
+
+
 def _indicator_differences(
     city: str, stored: IndicatorResult, now: scoring.IndicatorOutcome
 ) -> list[Difference]:
@@ -208,6 +234,7 @@ def _indicator_differences(
         "points",
         "base_value",
         "final_value",
+        "deducted",
     )
     _compare(
         out,
@@ -221,6 +248,7 @@ def _indicator_differences(
                 (name, getattr(stored, name), getattr(now, name), _field(IndicatorResult, name))
                 for name in numbers
             ),
+            ("checks", _checks_text(stored.checks), _checks_text(_checks_of(now)), None),
         ],
     )
     if not out:
@@ -322,7 +350,10 @@ def run_verify(*, run: EvaluationRun) -> Verification:
         )
     stored = {r.participation.city.code: r for r in run_results(run=run)}
     cities, _participations = evaluation_inputs(
-        programme=run.programme, as_of=run.as_of, ruleset=ruleset_spec(ruleset=run.ruleset)
+        programme=run.programme,
+        as_of=run.as_of,
+        ruleset=ruleset_spec(ruleset=run.ruleset),
+        checked_by=run.started_at,
     )
     outcomes, refused, years = _score_each(run, cities)
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from evaluation.admin import (
+    checks,
     cities,
     outbox,
     parts,
@@ -30,6 +31,7 @@ admin.site.index_title = _("Reviews, evaluations and decisions")
 admin.site.index_template = "admin/evaluation/index.html"
 
 __all__ = [
+    "checks",
     "cities",
     "outbox",
     "parts",

@@ -270,6 +270,7 @@ FIGURES = {
     "points": "2 decimals",
     "base_value": "the baseline year's value, 2 decimals",
     "final_value": "the last year's value (growth) or the total counted (cumulative), 2 decimals",
+    "deducted": "points taken for a spot check's discrepancy, 2 decimals (0.00 for none)",
 }
 FIGURE_PATTERN = r"^-?\d+\.\d{2}(\d{2})?$"
 
@@ -296,6 +297,20 @@ class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
     points = FigureField("points")
     base_value = FigureField("base_value", allow_null=True)
     final_value = FigureField("final_value", allow_null=True)
+    deducted = FigureField("deducted")
+    discrepancy = serializers.BooleanField(
+        read_only=True,
+        help_text=_("A spot check's verified value replaced a claimed one the indicator read."),
+    )
+    spot_checks = serializers.ListField(
+        source="checks",
+        child=serializers.DictField(),
+        read_only=True,
+        help_text=_(
+            "The spot checks of values the indicator read: period, claimed and verified value "
+            "(exact decimals), and whether the claimed value stood."
+        ),
+    )
 
     class Meta:
         model = IndicatorResult
@@ -313,6 +328,9 @@ class IndicatorResultSerializer(serializers.ModelSerializer[IndicatorResult]):
             "base_value",
             "final_value",
             "reason",
+            "spot_checks",
+            "discrepancy",
+            "deducted",
         ]
 
 

@@ -10,6 +10,7 @@ from evaluation.models import (
     labels_review,  # noqa: F401  (the same, for the self-evaluation and provincial review)
     tokens,  # noqa: F401  (API tokens' history)
 )
+from evaluation.models.checks import SpotCheck, SpotCheckItem
 from evaluation.models.cities import City
 from evaluation.models.execution import RunChunk
 from evaluation.models.ledger import LedgerEntry
@@ -100,6 +101,8 @@ __all__ = [
     "SelfEvaluation",
     "SelfEvaluationLine",
     "SpendingPlan",
+    "SpotCheck",
+    "SpotCheckItem",
     "Target",
     "TaskChoice",
     "TaskScore",

@@ -11,7 +11,7 @@ from evaluation.models.monitoring import PaymentSuspension
 from evaluation.models.panel import ExpertProfile, PanelAssignment, TaskChoice, TaskScore
 from evaluation.models.programmes import Indicator
 from evaluation.models.rulesets import Ruleset, RulesetTask
-from evaluation.models.runs import PanelMarkResult
+from evaluation.models.runs import IndicatorResult, PanelMarkResult
 
 # New fields of models named in ``labels`` (their model names stay as set there).
 for model, fields in (
@@ -22,6 +22,9 @@ for model, fields in (
             "optional_task_weight": _("optional tasks' weight"),
             "deviation_attainment": _("deviation threshold of attainment"),
             "deviation_execution": _("deviation threshold of budget execution"),
+            "spot_checks": _("reads the spot checks' verified values"),
+            "tolerance": _("tolerance of a verified value"),
+            "deduction": _("deduction for a discrepancy"),
         },
     ),
 ):
@@ -29,6 +32,11 @@ for model, fields in (
         for field in target._meta.local_fields:
             if field.name in fields:
                 field.verbose_name = fields[field.name]
+for field in IndicatorResult._meta.local_fields:
+    if field.name in ("checks", "deducted"):
+        field.verbose_name = {"checks": _("spot checks"), "deducted": _("points deducted")}[
+            field.name
+        ]
 
 label(
     RulesetTask,

@@ -20,6 +20,8 @@ class RoleChange(models.Model):
         EXPERT = "expert", _("expert")
         # Reviews the cities of one province (省级复核) on the portal's province pages.
         PROVINCE = "province", _("provincial reviewer")
+        # Records the verified values of the spot checks' sampled items on the checkers' pages.
+        CHECKER = "checker", _("checker")
 
     class Change(models.TextChoices):
         GRANTED = "granted", _("granted")

@@ -74,6 +74,30 @@ class Ruleset(models.Model):
             "to its target is flagged."
         ),
     )
+    # The verified-values part (spot checks): off, the ruleset ignores spot checks.
+    spot_checks = models.BooleanField(
+        default=False,
+        help_text=_(
+            "The ruleset reads the spot checks' verified values (the verified-values part)."
+        ),
+    )
+    tolerance = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.05"),
+        help_text=_(
+            "A verified value within this share of the claimed value lets the claimed value "
+            "stand (0.05 is 5%)."
+        ),
+    )
+    deduction = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal(0),
+        help_text=_(
+            "Points taken once from an indicator whose verified values replaced claimed ones."
+        ),
+    )
     deviation_execution = models.DecimalField(
         max_digits=3,
         decimal_places=2,
@@ -101,6 +125,12 @@ class Ruleset(models.Model):
             models.CheckConstraint(
                 condition=Q(optional_task_weight__gte=0, optional_task_weight__lte=100),
                 name="ruleset_optional_task_weight_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    tolerance__gte=0, tolerance__lte=1, deduction__gte=0, deduction__lte=100
+                ),
+                name="ruleset_tolerance_a_share_and_deduction_in_points",
             ),
             models.CheckConstraint(
                 condition=Q(deviation_attainment__gte=0, deviation_attainment__lte=1)

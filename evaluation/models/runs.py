@@ -207,6 +207,11 @@ class IndicatorResult(models.Model):
     base_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     final_value = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     reason = models.TextField()
+    # The spot checks of values the indicator read (a ruleset with the verified-values part):
+    # each {"period", "claimed", "verified", "stands"}, and the points deducted for a
+    # discrepancy (the tolerance of the run's ruleset words them).
+    checks = models.JSONField(default=list, blank=True)
+    deducted = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal(0))
 
     class Meta:
         ordering = ["city_result", "position"]
@@ -235,6 +240,11 @@ class IndicatorResult(models.Model):
             "status": self.get_status_display(),
             "points": self.points,
         }
+
+    @property
+    def discrepancy(self) -> bool:
+        """A verified value replaced a claimed one (programme-rules.md, "Verified values")."""
+        return any(not check.get("stands", True) for check in self.checks)
 
     # The one precision of each figure, wherever it is given as exact decimals (the API, the
     # run's JSON document): the rule kind's for its target and actual (4 decimals for a growth

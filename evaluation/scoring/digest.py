@@ -66,8 +66,8 @@ def city_input_digest(
 
 def _parts_lines(city: CityInput) -> list[str]:
     """What the optional parts of a ruleset read (the money planned and spent, the chosen
-    tasks and the experts' scores), each only when given: a city read without them (a ruleset
-    without these parts) has the digest it always had."""
+    tasks and the experts' scores, the verified values), each only when given: a city read
+    without them (a ruleset without these parts) has the digest it always had."""
     lines: list[str] = []
     if city.first_tranche is not None:
         lines.append(f"first_tranche\t{canonical_decimal(city.first_tranche)}")
@@ -80,6 +80,11 @@ def _parts_lines(city: CityInput) -> list[str]:
     lines += sorted(f"optional\t{code}" for code in city.optional_tasks)
     lines += sorted(
         f"panel\t{s.task}\t{s.expert}\t{canonical_decimal(s.score)}" for s in city.panel_scores
+    )
+    lines += sorted(
+        f"verified\t{v.indicator}\t{v.period.label}\t{canonical_decimal(v.claimed)}"
+        f"\t{canonical_decimal(v.verified)}"
+        for v in city.verified
     )
     return lines
 

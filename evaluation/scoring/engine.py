@@ -32,6 +32,7 @@ from .types import (
     Status,
     Task,
 )
+from .verified import checks_read, corrected, with_checks
 
 
 class EvaluationError(Exception):
@@ -252,28 +253,31 @@ def _release_text(band: GradeBand) -> str:
 def evaluate_city(
     city: CityInput, totals: Sequence[PeriodTotal], ruleset: RulesetSpec, context: Context
 ) -> CityOutcome:
-    by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
-    for total in totals:
-        by_indicator[total.indicator].append(total)
-
+    by_indicator: dict[str, list[PeriodTotal]]
     # Duplicates are refused before this; were one to slip through, the first would count.
     committed_targets = dict(reversed(city.targets))
     outcomes: list[IndicatorOutcome] = []
-    for rule in city_rules(ruleset, city):
+    rules = city_rules(ruleset, city)
+    checks = checks_read(
+        city=city, rules=rules, part=ruleset.spot_checks, totals=totals, context=context
+    )
+    by_indicator = defaultdict(list)
+    for total in corrected(totals, checks):
+        by_indicator[total.indicator].append(total)
+    for rule in rules:
         kind = RULE_KINDS[rule.kind]
         target, source = kind.target(
             rule=rule, committed=committed_targets.get(rule.indicator), city=city
         )
-        outcomes.append(
-            kind.assess(
-                context=context,
-                rule=rule,
-                target=target,
-                source=source,
-                totals=by_indicator.get(rule.indicator, ()),
-                city=city,
-            )
+        outcome = kind.assess(
+            context=context,
+            rule=rule,
+            target=target,
+            source=source,
+            totals=by_indicator.get(rule.indicator, ()),
+            city=city,
         )
+        outcomes.append(with_checks(outcome, checks.get(rule.indicator, ()), ruleset.spot_checks))
 
     score = decimal_sum(o.points for o in outcomes)
     band = grade_for(score, ruleset.bands)
@@ -334,6 +338,11 @@ def evaluate(
         if city.remaining_amount < ZERO:
             city_problems.append("the remaining amount is negative")
         city_problems += check_city_tasks(city, ruleset)
+        city_problems += [
+            f"negative verified value for {v.indicator} in {v.period.label}"
+            for v in city.verified
+            if v.verified < ZERO
+        ]
         if not city_problems:
             for rule in city_rules(ruleset, city):
                 city_problems += RULE_KINDS[rule.kind].input_problems(

@@ -364,6 +364,12 @@ class RuleKind:
         run, naming the city), beyond the values' own rules checked for every kind."""
         return []
 
+    def reads(self, period: Period, context: Context) -> bool:
+        """Whether ``assess`` reads a reported value of ``period`` at ``context.as_of`` (a spot
+        check of it can mark a discrepancy only then). A kind scored from other inputs than
+        reported values reads none."""
+        return False
+
     def assess(
         self,
         *,
@@ -449,6 +455,11 @@ class GrowthRule(RuleKind):
     description = "average annual growth from the baseline year, as a fraction"
     label = gettext_noop("growth (average annual growth from the baseline year)")
     target_measure = actual_measure = RATE
+
+    def reads(self, period: Period, context: Context) -> bool:
+        """The values of the baseline year ``B`` and of year ``B + n``: its two annual values."""
+        baseline = context.programme.baseline_year
+        return period.year in (baseline, baseline + context.years_elapsed)
 
     def assess(
         self,
@@ -944,6 +955,10 @@ class CumulativeRule(RuleKind):
     label = gettext_noop("cumulative (total since the start, pro-rated target)")
     target_measure = actual_measure = COUNT
     running_total = True
+
+    def reads(self, period: Period, context: Context) -> bool:
+        """Values from 1 January after the baseline year up to the as-of date."""
+        return period.year > context.programme.baseline_year and period.end <= context.as_of
 
     def assess(
         self,

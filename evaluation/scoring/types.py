@@ -76,6 +76,16 @@ class GradeBand:
 
 
 @dataclass(frozen=True, slots=True)
+class SpotCheckPart:
+    """The verified-values part of a ruleset: a verified value within ``tolerance`` (a
+    fraction of the claimed value) lets the claimed value stand; beyond it the verified value
+    replaces the claimed one and ``deduction`` points are taken from the indicator once."""
+
+    tolerance: Decimal = Decimal("0.05")
+    deduction: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
 class RulesetSpec:
     """A ruleset: the indicators' rules (a rule of kind ``budget_execution`` among them when the
     ruleset scores the money spent), the grade bands, and the tasks the expert panel scores
@@ -86,6 +96,8 @@ class RulesetSpec:
     bands: tuple[GradeBand, ...]
     tasks: tuple[Task, ...] = ()
     optional_task_weight: Decimal = Decimal(0)
+    # None: the ruleset has no verified-values part and ignores spot checks.
+    spot_checks: SpotCheckPart | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +119,28 @@ class PeriodTotal:
     granularity: Granularity
     total: Decimal
     numbers: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedValue:
+    """A checker's figure ``verified`` for a city's approved value ``claimed`` of one indicator
+    and period (the latest spot check of that value)."""
+
+    indicator: str
+    period: Period
+    claimed: Decimal
+    verified: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """A spot check as an evaluation counted it: ``stands`` when the claimed value stood (within
+    the tolerance), else the verified value replaced it."""
+
+    period: Period
+    claimed: Decimal
+    verified: Decimal
+    stands: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +175,8 @@ class CityInput:
     expenditure: tuple[PeriodTotal, ...] = ()
     panel_scores: tuple[PanelScore, ...] = ()
     optional_tasks: tuple[str, ...] = ()
+    # The spot checks of its values, given only when the ruleset has the verified-values part.
+    verified: tuple[VerifiedValue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +215,14 @@ class IndicatorOutcome:
     base_value: Decimal | None = None
     final_value: Decimal | None = None
     panel: tuple[PanelMark, ...] = ()
+    # The spot checks of values the indicator read, and the points deducted for a discrepancy.
+    checks: tuple[CheckOutcome, ...] = ()
+    deducted: Decimal = Decimal(0)
+
+    @property
+    def discrepancy(self) -> bool:
+        """A verified value replaced a claimed one (programme-rules.md, "Verified values")."""
+        return any(not check.stands for check in self.checks)
 
 
 @dataclass(frozen=True, slots=True)

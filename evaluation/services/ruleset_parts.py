@@ -17,7 +17,14 @@ from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.services.audit import audited_bulk_create, audited_save
 
 # The ruleset's own numbers, copied into its next version.
-RULESET_NUMBERS = ("optional_task_weight", "deviation_attainment", "deviation_execution")
+RULESET_NUMBERS = (
+    "optional_task_weight",
+    "deviation_attainment",
+    "deviation_execution",
+    "spot_checks",
+    "tolerance",
+    "deduction",
+)
 
 
 def task_entry(*, code: str, name_zh: str, name_en: str, by: User | None) -> Indicator:

@@ -33,6 +33,7 @@ from evaluation.models import (
 )
 from evaluation.reasons import history_reason
 from evaluation.scoring.digest import (
+    canonical_decimal,
     city_outcome_digest,
     combine,
     inputs_header,
@@ -359,8 +360,13 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     todo = [pk for pk in participation_ids if pk not in scored]
     if todo:
         rules = ruleset_spec(ruleset=run.ruleset)
+        # The spot checks recorded by the time the run started, in every chunk alike.
         cities, participations = evaluation_inputs(
-            programme=run.programme, as_of=run.as_of, participation_ids=todo, ruleset=rules
+            programme=run.programme,
+            as_of=run.as_of,
+            participation_ids=todo,
+            ruleset=rules,
+            checked_by=run.started_at,
         )
         try:
             outcome = scoring.evaluate(
@@ -499,6 +505,17 @@ def _store_outcome(
             base_value=item.base_value,
             final_value=item.final_value,
             reason=item.reason,
+            # The spot checks of the indicator's values and what they deducted.
+            checks=[
+                {
+                    "period": check.period.label,
+                    "claimed": canonical_decimal(check.claimed),
+                    "verified": canonical_decimal(check.verified),
+                    "stands": check.stands,
+                }
+                for check in item.checks
+            ],
+            deducted=item.deducted,
         )
         for city, city_result in zip(outcome.cities, city_results, strict=True)
         for position, item in enumerate(city.indicators)

@@ -61,6 +61,8 @@ SHIPPED = [
         None,
     ),
     ("evaluation.migrations.0032_expert_panel_tasks_and_scores", "create_experts", None),
+    ("evaluation.migrations.0035_spot_checks_and_verified_values", "create_checkers", None),
+    ("evaluation.migrations.0037_self_evaluation_and_provincial_review", "create_group", None),
 ]
 
 

@@ -262,7 +262,7 @@ def test_a_ledger_begun_on_a_database_with_a_signed_run_holds_and_so_does_the_ru
     from django.core.management import call_command
 
     on_the_ledger(f"DELETE FROM {TABLE}")
-    importlib.import_module("evaluation.migrations.0035_ledger").begin(apps, None)
+    importlib.import_module("evaluation.migrations.0036_ledger").begin(apps, None)
 
     assert ledger_check().holds
     out = io.StringIO()

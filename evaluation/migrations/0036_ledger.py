@@ -89,7 +89,8 @@ def not_append_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("evaluation", "0034_report_comments_and_city_reminders")]
+    # The spot checks (0036) come before the ledger, which keeps their fields from the start.
+    dependencies = [("evaluation", "0035_spot_checks_and_verified_values")]
 
     operations = [
         migrations.CreateModel(

@@ -22,7 +22,7 @@ def remove_group(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluation', '0035_ledger'),
+        ('evaluation', '0036_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='rolechange',
             name='role',
-            field=models.CharField(choices=[('reviewer', 'reviewer'), ('administrator', 'administrator'), ('expert', 'expert'), ('province', 'provincial reviewer')], max_length=20, verbose_name='role'),
+            field=models.CharField(choices=[('reviewer', 'reviewer'), ('administrator', 'administrator'), ('expert', 'expert'), ('province', 'provincial reviewer'), ('checker', 'checker')], max_length=20, verbose_name='role'),
         ),
         migrations.CreateModel(
             name='HistoricalProvincialReviewer',
