@@ -110,6 +110,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "deviation_attainment",
         "deviation_execution",
     ),
+    # A file of evidence: what it is (its SHA-256), on what, who attached or removed it.
+    "evidence": (
+        "report_id",
+        "value_id",
+        "name",
+        "kind",
+        "size",
+        "sha256",
+        "uploaded_by_id",
+        "uploaded_at",
+        "removed_by_id",
+        "removed_at",
+    ),
 }
 RULE_FIELDS = ("indicator_id", "kind", "floor", "weight")
 BAND_FIELDS = ("grade", "min_score", "release_share")
@@ -154,6 +167,7 @@ SUBJECTS = {
     "evaluation.evaluationrun": "run",
     "evaluation.tranchedecision": "decision",
     "evaluation.ruleset": "ruleset",
+    "evaluation.evidence": "evidence",
 }
 
 
@@ -347,7 +361,14 @@ def ledger_last_states() -> tuple[LedgerCheck, dict[tuple[str, int], dict[str, A
 
 def current_states() -> dict[tuple[str, int], tuple[Any, dict[str, Any]]]:
     """Every protected record now, with what its ledger state would be."""
-    from evaluation.models import EvaluationRun, MetricValue, Report, Ruleset, TrancheDecision
+    from evaluation.models import (
+        EvaluationRun,
+        Evidence,
+        MetricValue,
+        Report,
+        Ruleset,
+        TrancheDecision,
+    )
 
     out: dict[tuple[str, int], tuple[Any, dict[str, Any]]] = {}
     for subject, queryset in (
@@ -355,6 +376,7 @@ def current_states() -> dict[tuple[str, int], tuple[Any, dict[str, Any]]]:
         ("metricvalue", MetricValue.objects.all()),
         ("run", EvaluationRun.objects.all()),
         ("decision", TrancheDecision.objects.all()),
+        ("evidence", Evidence.objects.all()),
     ):
         for instance in queryset.order_by().iterator(chunk_size=5000):
             out[(subject, instance.pk)] = (instance, state_of(subject, instance))
@@ -420,6 +442,11 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
         }
     if subject == "run":
         return gettext("run #%(id)s") % {"id": object_id}
+    if subject == "evidence":
+        return gettext("the evidence file %(name)s (#%(id)s)") % {
+            "name": state.get("name", "?"),
+            "id": object_id,
+        }
     programme = (
         Programme.objects.filter(pk=state.get("programme_id") or 0)
         .values_list("code", flat=True)
@@ -429,7 +456,14 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
 
 
 def _label(subject: str, name: str) -> str:
-    from evaluation.models import EvaluationRun, MetricValue, Report, Ruleset, TrancheDecision
+    from evaluation.models import (
+        EvaluationRun,
+        Evidence,
+        MetricValue,
+        Report,
+        Ruleset,
+        TrancheDecision,
+    )
 
     model: type[models.Model] = {
         "report": Report,
@@ -437,6 +471,7 @@ def _label(subject: str, name: str) -> str:
         "run": EvaluationRun,
         "decision": TrancheDecision,
         "ruleset": Ruleset,
+        "evidence": Evidence,
     }[subject]
     if name == "rules":
         return gettext("rules")

@@ -76,6 +76,28 @@ REASONS = (
     ),
     HistoryReason("report_returned", "returned: {text}", _("returned to the city: %(text)s")),
     HistoryReason("report_reopened", "reopened: {text}", _("reopened by a reviewer: %(text)s")),
+    HistoryReason(
+        "report_values_returned_one_by_one",
+        "values returned: {codes}",
+        _("single values returned to the city: %(codes)s"),
+    ),
+    HistoryReason(
+        "value_returned",
+        "value returned: {reason}",
+        _("returned to the city: %(reason)s"),
+    ),
+    HistoryReason("value_returns_answered", "resubmitted", _("resubmitted by the city")),
+    HistoryReason(
+        "evidence_attached",
+        "evidence {sha256} attached",
+        _("evidence attached (SHA-256 %(sha256)s)"),
+    ),
+    HistoryReason(
+        "evidence_removed",
+        "evidence {sha256} removed",
+        _("evidence removed (SHA-256 %(sha256)s)"),
+    ),
+    HistoryReason("comment_written", "{kind} written", _("%(kind)s written")),
     # Files loaded by the ministry (services/imports.py): the most particular first.
     HistoryReason(
         "metrics_import_approved",

@@ -10,6 +10,7 @@ from evaluation.models import (
     tokens,  # noqa: F401  (API tokens' history)
 )
 from evaluation.models.cities import City
+from evaluation.models.evidence import Evidence, ValueReturn
 from evaluation.models.execution import RunChunk
 from evaluation.models.ledger import LedgerEntry
 from evaluation.models.money import Expenditure, SpendingPlan
@@ -56,6 +57,7 @@ __all__ = [
     "CityReminder",
     "CityResult",
     "EvaluationRun",
+    "Evidence",
     "Expenditure",
     "ExpertProfile",
     "FrozenRulesetError",
@@ -94,4 +96,5 @@ __all__ = [
     "TaskScore",
     "TrancheDecision",
     "UndeliveredEmail",
+    "ValueReturn",
 ]
