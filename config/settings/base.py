@@ -183,6 +183,7 @@ def evidence_storage(default_static: str) -> dict[str, dict[str, object]]:
                 "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default="") or None,
                 "default_acl": "private",
                 "querystring_auth": True,
+                "signature_version": "s3v4",
                 "querystring_expire": env.int("EVIDENCE_LINK_SECONDS", default=300),
                 "file_overwrite": False,
             },
