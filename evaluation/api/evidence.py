@@ -77,15 +77,12 @@ class EvidenceViewSet(
 
     serializer_class = EvidenceSerializer
     parser_classes = [MultiPartParser]
+    filterset_fields = ["report"]
 
     def get_queryset(self) -> QuerySet[Evidence]:
         if getattr(self, "swagger_fake_view", False):
             return Evidence.objects.none()
-        queryset = selectors.evidence_for(self.request.user).order_by("report", "id")
-        report = self.request.query_params.get("report", "")
-        if report.isdigit():
-            queryset = queryset.filter(report_id=int(report))
-        return queryset
+        return selectors.evidence_for(self.request.user).order_by("report", "id")
 
     @extend_schema(request=EvidenceUploadSerializer, responses={201: EvidenceSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -30,8 +30,8 @@ def media(settings, tmp_path):
 
 def go(page, selector: str, url) -> None:
     """Click and wait for the page it leads to (its HTML, not every last resource)."""
-    with page.expect_navigation(url=url, wait_until="domcontentloaded"):
-        page.click(selector)
+    page.click(selector)
+    page.wait_for_url(url, wait_until="domcontentloaded", timeout=90_000)
 
 
 def shot(page, tmp_path: Path, name: str) -> None:
@@ -44,6 +44,7 @@ def test_evidence_a_value_returned_a_reply_a_fix_and_the_diff(
     page, live_server, shenyang, tmp_path
 ):
     participation, _official, reviewer = shenyang
+    page.set_default_timeout(90_000)
     reviewer.set_password(PASSWORD)
     reviewer.is_staff = True
     reviewer.first_name = "王芳"
