@@ -78,7 +78,7 @@ def status(report: Report) -> str:
 def test_a_submitted_report_offers_approve_and_return_and_no_save(reviewer_client, plain):
     response = report_page(reviewer_client, plain)
 
-    assert buttons(response) == ["Approve", "Return to the city…"]
+    assert buttons(response) == ["Approve", "Return to the city…", "Return single values…"]
     assert editable_fields(response) == []
     assert 'name="_save"' not in response.content.decode()
     assert "Save" not in buttons(response)
