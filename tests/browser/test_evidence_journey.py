@@ -72,7 +72,10 @@ def test_evidence_a_value_returned_a_reply_a_fix_and_the_diff(
     assert report.status == "submitted"
 
     # The reviewer sees the file beside the value and returns that one value.
-    admin = page.context.new_page()
+    # The reviewer in a browser of their own (a session apart from the official's).
+    assert page.context.browser is not None
+    admin = page.context.browser.new_context(locale="zh-CN").new_page()
+    admin.set_default_timeout(90_000)
     admin.goto(live_server.url + "/admin/login/")
     admin.fill("#id_username", "wang.fang")
     admin.fill("#id_password", PASSWORD)
@@ -87,8 +90,6 @@ def test_evidence_a_value_returned_a_reply_a_fix_and_the_diff(
 
     # The official sees which value to fix and why, replies, fixes it, attaches the extract.
     page.goto(march)
-    page.screenshot(path=str(tmp_path / "after-return.png"), full_page=True)
-    page.screenshot(path="/tmp/h18e/after-return.png", full_page=True)
     row = page.locator("#row-pledge_projects")
     assert "项目数与登记系统不符" in row.inner_text()
     assert "returned-value" in (row.get_attribute("class") or "")
