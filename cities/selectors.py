@@ -23,6 +23,7 @@ from evaluation.inputs import period_closed_reason, reported_elsewhere
 from evaluation.models import (
     CityResult,
     EvaluationRun,
+    Evidence,
     Indicator,
     IndicatorResult,
     IndicatorRule,
@@ -42,9 +43,11 @@ from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
     evaluation_inputs,
+    open_value_returns,
     participation_periods,
     period_values,
     programme_spec,
+    report_evidence,
     reports_gaps,
     ruleset_current,
     values_a_year_earlier,
@@ -535,6 +538,10 @@ class EntryRow:
     status: str | None
     a_year_earlier: Decimal | None
     flag: str
+    # The value's files of evidence, and the reviewer's reason if the value was returned to the
+    # city on its own (open: not yet sent back).
+    evidence: tuple[Evidence, ...] = ()
+    returned: str = ""
 
 
 @dataclass(frozen=True)
@@ -554,6 +561,14 @@ class PeriodEntry:
     comment: str
     review_comment: str
     answers: list[AnswerRow]
+    report_evidence: tuple[Evidence, ...] = ()
+    # Single values returned (open): the city may change only these.
+    returned_values: tuple[str, ...] = ()
+
+    @property
+    def evidence_open(self) -> bool:
+        """Files may be attached or removed: the report exists and is the city's to change."""
+        return self.report is not None and self.editable
 
     @property
     def can_answer(self) -> bool:
@@ -563,11 +578,18 @@ class PeriodEntry:
 
 @dataclass(frozen=True)
 class AnswerRow:
-    """A comment on a report: who wrote it (by name), when, what."""
+    """A message of a report's conversation: who wrote it (by name), when, what, and whether
+    the reviewer wrote it (a return comment, a reopening's reason, a note) or the city."""
 
     when: dt.datetime
     who: str
     text: str
+    kind: str = "reply"
+    kind_label: str = ""
+
+    @property
+    def from_reviewer(self) -> bool:
+        return self.kind != ReportComment.Kind.REPLY
 
 
 def _person(user: User | None) -> str:
@@ -581,7 +603,13 @@ def report_answers(*, report: Report | None) -> list[AnswerRow]:
     if report is None:
         return []
     return [
-        AnswerRow(when=comment.created_at, who=_person(comment.author), text=comment.text)
+        AnswerRow(
+            when=comment.created_at,
+            who=_person(comment.author),
+            text=comment.text,
+            kind=comment.kind,
+            kind_label=comment.get_kind_display(),
+        )
         for comment in ReportComment.objects.filter(report=report).select_related("author")
     ]
 
@@ -617,6 +645,8 @@ def period_entry(
         v.indicator_id: v for v in period_values(city_id=participation.city_id, period=period)
     }
     earlier_values = values_a_year_earlier(city_id=participation.city_id, period=period)
+    files = report_evidence(report_id=report.pk) if report is not None else []
+    returns = open_value_returns(report_id=report.pk) if report is not None else {}
     rows = []
     for rule in rules:
         indicator: Indicator = rule.indicator
@@ -632,6 +662,8 @@ def period_entry(
                 status=now.status if now is not None else None,
                 a_year_earlier=earlier.value if earlier is not None else None,
                 flag=now.flag if now is not None else "",
+                evidence=tuple(f for f in files if now is not None and f.value_id == now.pk),
+                returned=returns[now.pk].reason if now is not None and now.pk in returns else "",
             )
         )
     closed = period_closed_reason(city_id=participation.city_id, period=period)
@@ -660,6 +692,8 @@ def period_entry(
         comment=report.review_comment if report is not None and awaits_city else "",
         review_comment=report.review_comment if report is not None else "",
         answers=report_answers(report=report),
+        report_evidence=tuple(f for f in files if f.value_id is None),
+        returned_values=tuple(sorted(r.value.indicator.code for r in returns.values())),
     )
 
 
@@ -805,17 +839,22 @@ def value_history(
         if key not in seen:
             seen.add(key)
             unique.append(comment)
-    unique += [
-        CommentRow(
-            when=answer.created_at,
-            who=_person(answer.author),
-            period=answer.report.period.label,
-            status=answer.report.status,
-            comment=answer.text,
-            from_reviewer=False,
+    for answer in answers.select_related("author", "report"):
+        from_reviewer = answer.kind != ReportComment.Kind.REPLY
+        key = (answer.report.period.label, answer.text)
+        if from_reviewer and key in seen:
+            continue  # the same return comment, kept on the report's history too
+        seen.add(key)
+        unique.append(
+            CommentRow(
+                when=answer.created_at,
+                who=_person(answer.author),
+                period=answer.report.period.label,
+                status=answer.report.status,
+                comment=answer.text,
+                from_reviewer=from_reviewer,
+            )
         )
-        for answer in answers.select_related("author", "report")
-    ]
     unique.sort(key=lambda c: c.when, reverse=True)
     periods = sorted(
         {

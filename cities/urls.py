@@ -57,6 +57,17 @@ urlpatterns = [
     path("city/<int:pk>/periods/", views.periods, name="periods"),
     path("city/<int:pk>/periods/<str:period>/", views.period_entry, name="period"),
     path("city/<int:pk>/periods/<str:period>/check/", views.check_field, name="check"),
+    path(
+        "city/<int:pk>/periods/<str:period>/evidence/",
+        views.evidence_upload,
+        name="evidence_upload",
+    ),
+    path("city/<int:pk>/evidence/<int:evidence_id>/", views.evidence_file, name="evidence"),
+    path(
+        "city/<int:pk>/evidence/<int:evidence_id>/remove/",
+        views.evidence_remove,
+        name="evidence_remove",
+    ),
     path("city/<int:pk>/excel/", views.excel_upload, name="excel"),
     path("city/<int:pk>/excel/template.xlsx", views.excel_template, name="excel_template"),
     path("city/<int:pk>/submit/", views.submit_reports, name="submit"),

@@ -277,7 +277,14 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
             return render(
                 request,
                 "cities/period_entry.html",
-                _context(request, participation, entry=entry, form=form, stale=True),
+                _context(
+                    request,
+                    participation,
+                    entry=entry,
+                    form=form,
+                    stale=True,
+                    limits=_evidence_limits(),
+                ),
                 status=409,
             )
         except (WorkflowError, Forbidden) as error:
@@ -304,9 +311,19 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
             form=form,
             nav="periods",
             summary=_error_summary(form),
+            limits=_evidence_limits(),
         ),
         status=status,
     )
+
+
+def _evidence_limits() -> dict[str, str]:
+    from django.conf import settings
+
+    return {
+        "file": f"{settings.EVIDENCE_MAX_FILE_MB:g}",
+        "report": f"{settings.EVIDENCE_MAX_REPORT_MB:g}",
+    }
 
 
 def _error_summary(form: PeriodForm) -> list[dict[str, str]]:
@@ -336,6 +353,89 @@ def _answer(request: HttpRequest, participation: Participation, entry: Any) -> H
         messages.success(request, _("Your answer is kept with the report for the reviewers."))
     return redirect(
         reverse("cities:period", args=[participation.pk, entry.period.label]) + "#answers"
+    )
+
+
+def _own_evidence(request: HttpRequest, participation: Participation, evidence_id: int) -> Any:
+    """One of the city's files, as the official may read it (anything else: 404)."""
+    from evaluation.selectors import evidence_for
+
+    found = (
+        evidence_for(request.user)
+        .filter(pk=evidence_id, report__participation=participation)
+        .first()
+    )
+    if found is None:
+        raise Http404()
+    return found
+
+
+@for_city
+@require_http_methods(["GET"])
+def evidence_file(request: HttpRequest, participation: Participation, evidence_id: int) -> Any:
+    """A file of evidence of the city's own reports."""
+    from evaluation.evidence_files import evidence_response
+
+    return evidence_response(_own_evidence(request, participation, evidence_id))
+
+
+@for_city
+@require_POST
+def evidence_upload(request: HttpRequest, participation: Participation, period: str) -> Any:
+    """Attach files to the period's report or to one of its values (the report is opened if
+    it was not yet). A refused file says why and changes nothing."""
+    from evaluation.services.evidence import evidence_attach
+
+    chosen = _period(period)
+    indicator = request.POST.get("indicator", "")
+    files = request.FILES.getlist("file")
+    anchor = f"#evidence-{indicator}" if indicator else "#evidence"
+    back = reverse("cities:period", args=[participation.pk, chosen.label]) + anchor
+    if not files:
+        messages.error(request, _("Choose a file to attach."))
+        return redirect(back)
+    try:
+        with transaction.atomic():
+            report = reporting.report_create(
+                participation=participation, period=chosen, by=_user(request)
+            )
+            for file in files:
+                evidence_attach(
+                    report=report, indicator=indicator or None, upload=file, by=_user(request)
+                )
+    except (WorkflowError, Forbidden) as error:
+        reasons = (
+            [e.reason for e in error.errors] if isinstance(error, WorkflowError) else [str(error)]
+        )
+        for reason in reasons:
+            messages.error(request, _("Not attached: %(reason)s") % {"reason": reason})
+    else:
+        messages.success(
+            request,
+            _("Attached: %(names)s.") % {"names": ", ".join(f.name or "" for f in files)},
+        )
+    return redirect(back)
+
+
+@for_city
+@require_POST
+def evidence_remove(request: HttpRequest, participation: Participation, evidence_id: int) -> Any:
+    from evaluation.services.evidence import evidence_remove as remove
+
+    evidence = _own_evidence(request, participation, evidence_id)
+    try:
+        remove(evidence=evidence, by=_user(request))
+    except (WorkflowError, Forbidden) as error:
+        reasons = (
+            [e.reason for e in error.errors] if isinstance(error, WorkflowError) else [str(error)]
+        )
+        for reason in reasons:
+            messages.error(request, _("Not removed: %(reason)s") % {"reason": reason})
+    else:
+        messages.success(request, _("Removed: %(name)s.") % {"name": evidence.name})
+    return redirect(
+        reverse("cities:period", args=[participation.pk, evidence.report.period.label])
+        + "#evidence"
     )
 
 

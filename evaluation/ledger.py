@@ -123,6 +123,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "checker_id",
         "checked_at",
     ),
+    # A file of evidence: what it is (its SHA-256), on what, who attached or removed it.
+    "evidence": (
+        "report_id",
+        "value_id",
+        "name",
+        "kind",
+        "size",
+        "sha256",
+        "uploaded_by_id",
+        "uploaded_at",
+        "removed_by_id",
+        "removed_at",
+    ),
 }
 RULE_FIELDS = ("indicator_id", "kind", "floor", "weight")
 BAND_FIELDS = ("grade", "min_score", "release_share")
@@ -168,6 +181,7 @@ SUBJECTS = {
     "evaluation.tranchedecision": "decision",
     "evaluation.ruleset": "ruleset",
     "evaluation.spotcheckitem": "verifiedvalue",
+    "evaluation.evidence": "evidence",
 }
 
 
@@ -363,6 +377,7 @@ def current_states() -> dict[tuple[str, int], tuple[Any, dict[str, Any]]]:
     """Every protected record now, with what its ledger state would be."""
     from evaluation.models import (
         EvaluationRun,
+        Evidence,
         MetricValue,
         Report,
         Ruleset,
@@ -377,6 +392,7 @@ def current_states() -> dict[tuple[str, int], tuple[Any, dict[str, Any]]]:
         ("run", EvaluationRun.objects.all()),
         ("decision", TrancheDecision.objects.all()),
         ("verifiedvalue", SpotCheckItem.objects.all()),
+        ("evidence", Evidence.objects.all()),
     ):
         for instance in queryset.order_by().iterator(chunk_size=5000):
             out[(subject, instance.pk)] = (instance, state_of(subject, instance))
@@ -447,6 +463,11 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
             "value": state.get("metric_value_id"),
             "id": object_id,
         }
+    if subject == "evidence":
+        return gettext("the evidence file %(name)s (#%(id)s)") % {
+            "name": state.get("name", "?"),
+            "id": object_id,
+        }
     programme = (
         Programme.objects.filter(pk=state.get("programme_id") or 0)
         .values_list("code", flat=True)
@@ -458,6 +479,7 @@ def described(subject: str, object_id: int, state: dict[str, Any]) -> str:
 def _label(subject: str, name: str) -> str:
     from evaluation.models import (
         EvaluationRun,
+        Evidence,
         MetricValue,
         Report,
         Ruleset,
@@ -472,6 +494,7 @@ def _label(subject: str, name: str) -> str:
         "decision": TrancheDecision,
         "ruleset": Ruleset,
         "verifiedvalue": SpotCheckItem,
+        "evidence": Evidence,
     }[subject]
     if name == "rules":
         return gettext("rules")

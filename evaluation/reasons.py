@@ -111,6 +111,28 @@ REASONS = (
     HistoryReason(
         "self_evaluation_accepted", "accepted by the ministry", _("accepted by the ministry")
     ),
+    HistoryReason(
+        "report_values_returned_one_by_one",
+        "values returned: {codes}",
+        _("single values returned to the city: %(codes)s"),
+    ),
+    HistoryReason(
+        "value_returned",
+        "value returned: {reason}",
+        _("returned to the city: %(reason)s"),
+    ),
+    HistoryReason("value_returns_answered", "resubmitted", _("resubmitted by the city")),
+    HistoryReason(
+        "evidence_attached",
+        "evidence {sha256} attached",
+        _("evidence attached (SHA-256 %(sha256)s)"),
+    ),
+    HistoryReason(
+        "evidence_removed",
+        "evidence {sha256} removed",
+        _("evidence removed (SHA-256 %(sha256)s)"),
+    ),
+    HistoryReason("comment_written", "{kind} written", _("%(kind)s written")),
     # Files loaded by the ministry (services/imports.py): the most particular first.
     HistoryReason(
         "metrics_import_approved",

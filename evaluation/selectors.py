@@ -43,6 +43,7 @@ from evaluation.exceptions import NoRuleset, NotFound
 from evaluation.models import (
     CityResult,
     EvaluationRun,
+    Evidence,
     Indicator,
     IndicatorResult,
     MetricValue,
@@ -54,6 +55,7 @@ from evaluation.models import (
     Ruleset,
     Target,
     TrancheDecision,
+    ValueReturn,
 )
 from evaluation.models import IndicatorRule as RuleRow
 from evaluation.scoring import (
@@ -624,8 +626,143 @@ def reports_gaps(
 
 
 def report_comments(*, report_id: int) -> list[ReportComment]:
-    """The answers written on a report, oldest first, with their authors (one query)."""
+    """The report's conversation, oldest first, with their authors (one query): the reviewer's
+    return comments, the city's replies, further notes."""
     return list(ReportComment.objects.filter(report_id=report_id).select_related("author"))
+
+
+# Evidence and returned values ---------------------------------------------------------------
+
+
+def evidence_for(user: User | AnonymousUser) -> QuerySet[Evidence]:
+    """The files of evidence ``user`` may read: a reviewer every city's, an official their own
+    cities' (by the report's participation); nobody else any."""
+    from evaluation.access import is_reviewer
+
+    queryset = Evidence.objects.select_related("report", "value__indicator", "uploaded_by")
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_reviewer(user):
+        return queryset
+    return queryset.filter(report__participation__officials__user=user)
+
+
+def report_evidence(*, report_id: int) -> list[Evidence]:
+    """The report's files still attached, oldest first, with their values (one query)."""
+    return list(
+        Evidence.objects.filter(report_id=report_id, removed_at__isnull=True).select_related(
+            "value__indicator", "uploaded_by"
+        )
+    )
+
+
+def open_value_returns(*, report_id: int) -> dict[int, ValueReturn]:
+    """The values of the report a reviewer returned one by one that the city has not sent back
+    yet, by value id (one query). Empty: the report as a whole is the city's to change."""
+    return {
+        r.value_id: r
+        for r in ValueReturn.objects.filter(
+            report_id=report_id, resubmitted_at__isnull=True
+        ).select_related("value__indicator")
+    }
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One value of a report since the reviewer sent it back: ``old`` as it was then (None: not
+    there yet), ``new`` as it is now; the files attached and removed since; the reviewer's
+    reason if the value was returned on its own."""
+
+    code: str
+    old: Decimal | None
+    new: Decimal | None
+    added: list[Evidence]
+    removed: list[Evidence]
+    reason: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new or bool(self.added or self.removed)
+
+
+@dataclass(frozen=True)
+class ChangesSinceReturn:
+    """What changed in a report since it was last sent back to the city (returned or
+    reopened): ``since`` that moment (None: it never was)."""
+
+    since: dt.datetime | None
+    values: list[ValueChange]
+    report_added: list[Evidence]
+    report_removed: list[Evidence]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.report_added or self.report_removed) or any(v.changed for v in self.values)
+
+
+def report_changes_since_return(*, report: Report) -> ChangesSinceReturn:
+    """The diff a reviewer reads on resubmission: every value of the report as it was when the
+    report last went back to the city (its history at that moment) against now, and the files
+    attached or removed since. Five queries."""
+    from evaluation.models import MetricValue
+
+    # The moment it went back: the reviewer's time on the report (a return or reopening sets
+    # it, and the report keeps it while the city corrects and resubmits).
+    went_back = ReportComment.objects.filter(
+        report_id=report.pk, kind__in=[ReportComment.Kind.RETURN, ReportComment.Kind.REOPEN]
+    ).exists()
+    final = workflow.REPORT.state(report.status).final
+    since = report.reviewed_at if went_back and not final else None
+    if since is None:
+        return ChangesSinceReturn(None, [], [], [])
+    then: dict[int, Decimal] = {}
+    for row in (
+        MetricValue.history.filter(report_id=report.pk, history_date__lte=since)
+        .order_by("history_date", "history_id")
+        .values("id", "value", "history_type")
+    ):
+        if row["history_type"] == "-":
+            then.pop(row["id"], None)
+        else:
+            then[row["id"]] = row["value"]
+    reasons = {
+        r.value_id: r.reason
+        for r in ValueReturn.objects.filter(report_id=report.pk, returned_at__gte=since)
+    }
+    files = list(
+        Evidence.objects.filter(report_id=report.pk)
+        .filter(Q(uploaded_at__gt=since) | Q(removed_at__gt=since))
+        .select_related("value")
+    )
+    changes = []
+    for value in MetricValue.objects.filter(report_id=report.pk).select_related("indicator"):
+        changes.append(
+            ValueChange(
+                code=value.indicator.code,
+                old=then.get(value.pk),
+                new=value.value,
+                added=[
+                    f
+                    for f in files
+                    if f.value_id == value.pk and f.uploaded_at > since and f.removed_at is None
+                ],
+                removed=[
+                    f
+                    for f in files
+                    if f.value_id == value.pk
+                    and f.removed_at is not None
+                    and f.uploaded_at <= since
+                ],
+                reason=reasons.get(value.pk, ""),
+            )
+        )
+    changes.sort(key=lambda c: (c.reason == "", c.code))
+    return ChangesSinceReturn(
+        since,
+        changes,
+        [f for f in files if f.value_id is None and f.uploaded_at > since and not f.removed_at],
+        [f for f in files if f.value_id is None and f.removed_at and f.uploaded_at <= since],
+    )
 
 
 def report_review_steps(*, report: Report) -> list[workflow.Step]:
@@ -845,11 +982,21 @@ def object_history(*, model: str, pk: int, fetched_by: User | AnonymousUser) -> 
                 at=comment.created_at,
                 by=comment.author.username,
                 by_name=comment.author.get_full_name() or comment.author.username,
-                reason=None,
+                reason=comment.get_kind_display(),
                 changes=[FieldChange("text", None, comment.text)],
             )
             for comment in report_comments(report_id=pk)
         ]
+        # The report's files of evidence, each change with its SHA-256 (object ``evidence``).
+        by_file: dict[int, list[Any]] = {}
+        for record in (
+            Evidence.history.filter(report_id=pk)
+            .select_related("history_user")
+            .order_by("history_id")
+        ):
+            by_file.setdefault(record.id, []).append(record)
+        for file_records in by_file.values():
+            entries += _history_entries(file_records, "evidence")
     entries.sort(key=lambda e: (e.at, e.object))
     return entries
 

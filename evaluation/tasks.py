@@ -168,6 +168,14 @@ def notify_officials(report_id: int, version: int, kind: str) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
+def notify_comment(comment_id: int) -> int:
+    """A message in a report's conversation: tell the other side (once)."""
+    from evaluation.services.notices import comment_notify
+
+    return comment_notify(comment_id=comment_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(*TRANSIENT, OSError), retry_backoff=True, max_retries=5)
 def notify_suspension(suspension_id: int, event: str) -> int:
     """A payment suspended or its suspension lifted: tell the city's officials."""
     from evaluation.services.monitoring import suspension_notify

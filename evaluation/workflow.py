@@ -356,6 +356,20 @@ REPORT = Lifecycle(
             needs_missing=_("a written reason is required to reopen"),
             refused=_("only an approved report can be reopened; it is %(status)s"),
         ),
+        # Single values back to the city, a reason each; the rest of the report stays as it
+        # is (the city may change only those values until it submits again).
+        Step(
+            "return_values",
+            _("Return single values…"),
+            Actor.REVIEWER,
+            sources=("submitted", "forwarded"),
+            target="returned",
+            needs="reason",
+            needs_missing=_("give the reason for each value you return"),
+            open_period=False,
+            refused=_("only a submitted report's values can be returned; it is %(status)s"),
+            provincial=("forwarded",),
+        ),
     ),
 )
 

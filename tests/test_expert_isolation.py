@@ -103,6 +103,32 @@ def hefei_world(programme, django_capture_on_commit_callbacks) -> dict[str, Any]
     document = Document.objects.create(
         run=run, kind=Document.Kind.SCORECARD, language="zh-hans", participation=hefei
     )
+    # A file of evidence on one of Hefei's reports (its routes: the file, its removal, the
+    # period's upload).
+    from django.core.files.base import ContentFile
+
+    from evaluation.models import Evidence, Report
+
+    evidence_report = Report.objects.create(
+        participation=hefei,
+        city=hefei.city,
+        year=2021,
+        granularity="month",
+        number=4,
+        due_date="2021-05-15",
+        created_by=official,
+    )
+    evidence = Evidence(
+        report=evidence_report,
+        name="合同.pdf",
+        kind="pdf",
+        size=9,
+        sha256="0" * 64,
+        uploaded_by=official,
+        uploaded_at=run.created_at,
+    )
+    evidence.file.save("contract.pdf", ContentFile(b"%PDF-1.4 "), save=False)
+    evidence.save()
     # Hefei's self-evaluation, submitted, and a report awaiting Anhui's provincial review.
     Programme.objects.filter(pk=programme.pk).update(provincial_review=True)
     programme.refresh_from_db()
@@ -116,6 +142,7 @@ def hefei_world(programme, django_capture_on_commit_callbacks) -> dict[str, Any]
     return {
         "self_evaluation_id": own.pk,
         "report_id": report.pk,
+        "evidence_id": evidence.pk,
         "pk": hefei.pk,
         "participation_id": hefei.pk,
         "run_id": run.pk,

@@ -161,10 +161,41 @@ STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
 WHITENOISE_USE_FINDERS = True
 # Until `collectstatic` has run, STATIC_ROOT does not exist; WhiteNoise need not say so.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+
+
+def evidence_storage(default_static: str) -> dict[str, dict[str, object]]:
+    """The storages: files of evidence (佐证材料) under MEDIA_ROOT by default (the embedded
+    set-up), or in an S3-compatible bucket when ``EVIDENCE_S3_BUCKET`` is set (production),
+    reached with ``EVIDENCE_S3_ENDPOINT_URL`` (empty: AWS), ``EVIDENCE_S3_REGION``,
+    ``EVIDENCE_S3_ACCESS_KEY_ID`` and ``EVIDENCE_S3_SECRET_ACCESS_KEY``. Never public: the
+    bucket's objects are private and a download is a presigned link that lives
+    ``EVIDENCE_LINK_SECONDS``, handed out only after the access check."""
+    evidence: dict[str, object] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    bucket = env.str("EVIDENCE_S3_BUCKET", default="")
+    if bucket:
+        evidence = {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": env.str("EVIDENCE_S3_ENDPOINT_URL", default="") or None,
+                "region_name": env.str("EVIDENCE_S3_REGION", default="") or None,
+                "access_key": env.str("EVIDENCE_S3_ACCESS_KEY_ID", default="") or None,
+                "secret_key": env.str("EVIDENCE_S3_SECRET_ACCESS_KEY", default="") or None,
+                "default_acl": "private",
+                "querystring_auth": True,
+                "signature_version": "s3v4",
+                "querystring_expire": env.int("EVIDENCE_LINK_SECONDS", default=300),
+                "file_overwrite": False,
+            },
+        }
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": default_static},
+        "evidence": evidence,
+    }
+
+
+STORAGES = evidence_storage("django.contrib.staticfiles.storage.StaticFilesStorage")
 # Documents built from runs (scorecards, rankings, decision records) are kept here and served
 # only through the reports' access-checked views: never give this directory a public URL.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -224,6 +255,12 @@ REMINDER_OVERDUE_WINDOW_DAYS = env.int("REMINDER_OVERDUE_WINDOW_DAYS", default=7
 # Rectification (整改): a file of evidence a city attaches to its answer is at most this large.
 # The rectification reminders use the two windows above.
 RECTIFICATION_EVIDENCE_MAX_MB = env.int("RECTIFICATION_EVIDENCE_MAX_MB", default=10)
+# Evidence on a report and its values (佐证材料): each file at most EVIDENCE_MAX_FILE_MB, the
+# report's files together at most EVIDENCE_MAX_REPORT_MB; a download link to a file in a bucket
+# lives EVIDENCE_LINK_SECONDS.
+EVIDENCE_MAX_FILE_MB = env.float("EVIDENCE_MAX_FILE_MB", default=10)
+EVIDENCE_MAX_REPORT_MB = env.float("EVIDENCE_MAX_REPORT_MB", default=50)
+EVIDENCE_LINK_SECONDS = env.int("EVIDENCE_LINK_SECONDS", default=300)
 # Email: the console by default; SMTP with e.g. EMAIL_URL=smtp+tls://user:pass@host:587
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]

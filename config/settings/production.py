@@ -2,7 +2,7 @@
 missing one stops the process at start instead of running half-configured."""
 
 from .base import *  # noqa: F403
-from .base import database, env
+from .base import database, env, evidence_storage
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
@@ -34,7 +34,4 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Compressed, hashed static files from `collectstatic`, served by WhiteNoise with far-future
 # cache headers.
 WHITENOISE_USE_FINDERS = False
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+STORAGES = evidence_storage("whitenoise.storage.CompressedManifestStaticFilesStorage")

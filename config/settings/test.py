@@ -5,7 +5,7 @@ Celery app to the broker named by CELERY_BROKER_URL.
 """
 
 from .base import *  # noqa: F403
-from .base import database
+from .base import database, evidence_storage
 
 SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["testserver", "localhost"]
@@ -24,7 +24,4 @@ THROTTLE_SIGN_IN_ACCOUNT = THROTTLE_SIGN_IN_ADDRESS = "1000/min"
 THROTTLE_PASSWORD_RESET_ACCOUNT = THROTTLE_PASSWORD_RESET_ADDRESS = "1000/min"
 
 # The portal's browser tests run under live_server, where hashed storage 404s.
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+STORAGES = evidence_storage("django.contrib.staticfiles.storage.StaticFilesStorage")

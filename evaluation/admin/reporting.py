@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaksbr
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -30,6 +32,7 @@ from evaluation.admin.common import (
 )
 from evaluation.admin.files import FilesAdminMixin
 from evaluation.admin.history import HistoryAdmin
+from evaluation.exceptions import Forbidden, WorkflowError
 from evaluation.models import (
     MetricValue,
     Report,
@@ -81,6 +84,12 @@ class PeriodFilter(admin.SimpleListFilter):
         )
 
 
+def _reasons(error: Exception) -> list[str]:
+    if isinstance(error, WorkflowError):
+        return [e.reason for e in error.errors]
+    return [str(error)]
+
+
 @admin.register(Report)
 class ReportAdmin(PeriodColumn, HistoryAdmin):
     """The review queue: submitted reports first; each shows its values beside the same period
@@ -112,7 +121,9 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "reviewed",
         "review_comment",
         "city_answers",
+        "changes_since_return",
         "values_table",
+        "report_evidence",
     ]
     fields = tuple(readonly_fields)
 
@@ -168,15 +179,115 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
     # The report's own page: nothing to edit, so no Save button; the review steps its status
     # allows (the workflow table), as buttons that run the list actions on this one report.
     change_form_template = "admin/evaluation/report/change_form.html"
-    REVIEW_ACTIONS = {"approve": "approve", "return": "return_to_city", "reopen": "reopen"}
+    REVIEW_ACTIONS = {
+        "approve": "approve",
+        "return": "return_to_city",
+        "reopen": "reopen",
+        "return_values": "return_values",
+    }
 
     def get_urls(self) -> list[URLPattern]:
-        review = path(
-            "<path:object_id>/review/<str:step>/",
-            self.admin_site.admin_view(self.review_view),
-            name="evaluation_report_review",
+        own = [
+            path(
+                "<path:object_id>/review/<str:step>/",
+                self.admin_site.admin_view(self.review_view),
+                name="evaluation_report_review",
+            ),
+            path(
+                "<path:object_id>/note/",
+                self.admin_site.admin_view(self.note_view),
+                name="evaluation_report_note",
+            ),
+            path(
+                "<path:object_id>/evidence/<int:evidence_id>/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="evaluation_report_evidence",
+            ),
+        ]
+        return [*own, *super().get_urls()]
+
+    def evidence_view(self, request: HttpRequest, object_id: str, evidence_id: int) -> Any:
+        """A file of the report's evidence, for whoever may read the report."""
+        from evaluation.evidence_files import evidence_response
+
+        report = self.get_object(request, object_id)
+        if report is None or not self.has_view_permission(request, report):
+            raise Http404
+        found = selectors.evidence_for(request.user).filter(pk=evidence_id, report=report).first()
+        if found is None:
+            raise Http404
+        return evidence_response(found)
+
+    def note_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A reviewer's note in the report's conversation."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        report = self.get_object(request, object_id)
+        if report is None or not self.has_change_permission(request, report):
+            raise Http404
+        try:
+            reporting.report_comment_add(
+                report=report, text=request.POST.get("text", ""), by=_user(request)
+            )
+        except (WorkflowError, Forbidden) as error:
+            for reason in _reasons(error):
+                self.message_user(request, reason, messages.ERROR)
+        else:
+            self.message_user(request, gettext("Your note is in the conversation."))
+        return redirect("admin:evaluation_report_change", object_id)
+
+    def return_values(self, request: HttpRequest, queryset: QuerySet[Report]) -> Any:
+        """Return single values of one report, a reason each (the page asks for them)."""
+        report = queryset.first()
+        if report is None:
+            raise Http404
+        values = list(report.values.select_related("indicator").order_by("indicator__position"))
+        files = selectors.report_evidence(report_id=report.pk)
+        posted = request.POST if "apply" in request.POST else None
+        errors: list[str] = []
+        if posted is not None:
+            reasons = {
+                v.indicator.code: posted.get(f"reason-{v.indicator.code}", "")
+                for v in values
+                if posted.get(f"reason-{v.indicator.code}", "").strip()
+            }
+            try:
+                reporting.report_return_values(
+                    report=report,
+                    reasons=reasons,
+                    comment=posted.get("comment", ""),
+                    by=_user(request),
+                )
+            except (WorkflowError, Forbidden) as error:
+                errors = _reasons(error)
+            else:
+                self.message_user(
+                    request,
+                    gettext("Returned to the city: %(codes)s.")
+                    % {"codes": ", ".join(sorted(reasons))},
+                )
+                return None
+        return TemplateResponse(
+            request,
+            "admin/evaluation/report/return_values.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": gettext("Return single values of %(report)s") % {"report": report},
+                "opts": self.model._meta,
+                "errors": errors,
+                "comment": posted.get("comment", "") if posted else "",
+                "back": reverse("admin:evaluation_report_change", args=[report.pk]),
+                "rows": [
+                    {
+                        "code": v.indicator.code,
+                        "value": v.value,
+                        "files": ", ".join(f.name for f in files if f.value_id == v.pk),
+                        "reason": posted.get(f"reason-{v.indicator.code}", "") if posted else "",
+                    }
+                    for v in values
+                ],
+            },
         )
-        return [review, *super().get_urls()]
 
     def change_view(
         self,
@@ -196,6 +307,9 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         )
         extra = {
             **(extra_context or {}),
+            "note_url": reverse("admin:evaluation_report_note", args=[object_id])
+            if report is not None and self.has_change_permission(request, report)
+            else "",
             "review_steps": [
                 {
                     "label": step.label,
@@ -225,28 +339,100 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
             return response  # type: ignore[no-any-return]
         return redirect("admin:evaluation_report_change", object_id)
 
-    @admin.display(description=_("the city's answers"))
+    @admin.display(description=_("conversation"))
     def city_answers(self, report: Report) -> str:
-        """What the city's officials answered the reviewer's comment, oldest first."""
+        """The report's conversation, oldest first: the reviewers' return comments and notes,
+        the city's replies, each with its author and time."""
         answers = selectors.report_comments(report_id=report.pk)
         if not answers:
             return "—"
         return format_html(
-            '<ul class="city-answers">{}</ul>',
+            '<ol class="city-answers conversation">{}</ol>',
             format_html_join(
                 "",
-                "<li><strong>{}</strong> {}</li>",
+                '<li class="{}"><strong>{}</strong> <em>{}</em><br>{}</li>',
                 (
                     (
+                        f"comment-{answer.kind}",
                         gettext("%(who)s, %(when)s:")
                         % {
                             "who": person(answer.author),
                             "when": when(answer.created_at),
                         },
-                        answer.text,
+                        answer.get_kind_display(),
+                        linebreaksbr(answer.text),
                     )
                     for answer in answers
                 ),
+            ),
+        )
+
+    @admin.display(description=_("changes since the report went back to the city"))
+    def changes_since_return(self, report: Report) -> str:
+        """The diff a reviewer reads on resubmission: each value old → new, files added."""
+        changes = selectors.report_changes_since_return(report=report)
+        if changes.since is None:
+            return "—"
+        rows = [
+            (
+                "changed" if c.changed else "",
+                c.code,
+                c.reason or "",
+                "—" if c.old is None else c.old,
+                c.new if c.new is not None else "—",
+                ", ".join(f.name for f in c.added) or "",
+                ", ".join(f.name for f in c.removed) or "",
+            )
+            for c in changes.values
+            if c.changed or c.reason
+        ]
+        if not rows and not changes.report_added:
+            return gettext("Nothing has changed since %(when)s.") % {
+                "when": when(changes.since)
+            }
+        table = format_html(
+            '<table class="changes-since-return"><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("indicator"),
+            _("reason returned"),
+            _("then"),
+            _("now"),
+            _("files added"),
+            _("files removed"),
+            format_html_join(
+                "",
+                '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong></td>'
+                "<td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+        if changes.report_added:
+            table = format_html(
+                "{}<p>{} {}</p>",
+                table,
+                gettext("Files added to the report:"),
+                ", ".join(f.name for f in changes.report_added),
+            )
+        return table
+
+    @admin.display(description=_("evidence for the whole report"))
+    def report_evidence(self, report: Report) -> str:
+        files = [f for f in selectors.report_evidence(report_id=report.pk) if f.value_id is None]
+        return self._files(report, files) or "—"
+
+    def _files(self, report: Report, files: list[Any]) -> str:
+        return format_html_join(
+            format_html("<br>"),
+            '<a href="{}" class="evidence-file">{}</a> <span title="SHA-256 {}">({}, {})</span>',
+            (
+                (
+                    reverse("admin:evaluation_report_evidence", args=[report.pk, f.pk]),
+                    f.name,
+                    f.sha256,
+                    f.kind.upper(),
+                    f.sha256[:12],
+                )
+                for f in files
             ),
         )
 
@@ -257,6 +443,8 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         earlier = selectors.values_a_year_earlier(
             city_id=report.participation.city_id, period=report.period
         )
+        files = selectors.report_evidence(report_id=report.pk)
+        returned = selectors.open_value_returns(report_id=report.pk)
         rows = [
             (
                 indicator_words(v.indicator),
@@ -266,20 +454,26 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
                 if v.indicator_id in earlier
                 else "—",
                 value_flags(v),
+                self._files(report, [f for f in files if f.value_id == v.pk]) or "—",
+                returned[v.pk].reason if v.pk in returned else "",
             )
             for v in report.values.select_related("indicator").order_by("indicator__position")
         ]
         return format_html(
             '<table class="report-values"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th>"
             "<th>{}</th></tr>{}</table>",
             _("indicator"),
             _("value"),
             _("status"),
             _("a year earlier"),
             _("flag"),
+            _("evidence"),
+            _("returned to the city"),
             format_html_join(
                 "",
                 '<tr><td>{}</td><td class="figure">{}</td><td>{}</td><td class="figure">{}</td>'
+                "<td>{}</td><td>{}</td>"
                 "<td>{}</td></tr>",
                 rows,
             ),

@@ -19,6 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from evaluation import access
 from evaluation.api import filters
 from evaluation.api import serializers as s
+from evaluation.api.evidence import ReportConversationMixin
 from evaluation.exceptions import FieldError, NoRuleset, NotFound, WorkflowError
 from evaluation.models import (
     CityResult,
@@ -122,7 +123,10 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
 
 class ReportViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Report]
+    ReportConversationMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Report],
 ):
     """A city's report for a period and its values, and the review actions on it."""
 

@@ -89,7 +89,7 @@ def not_append_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # The spot checks (0036) come before the ledger, which keeps their fields from the start.
+    # The spot checks (0035) come before the ledger, which keeps their fields from the start.
     dependencies = [("evaluation", "0035_spot_checks_and_verified_values")]
 
     operations = [

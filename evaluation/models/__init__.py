@@ -12,6 +12,7 @@ from evaluation.models import (
 )
 from evaluation.models.checks import SpotCheck, SpotCheckItem
 from evaluation.models.cities import City
+from evaluation.models.evidence import Evidence, ValueReturn
 from evaluation.models.execution import RunChunk
 from evaluation.models.ledger import LedgerEntry
 from evaluation.models.money import Expenditure, SpendingPlan
@@ -64,6 +65,7 @@ __all__ = [
     "CityReminder",
     "CityResult",
     "EvaluationRun",
+    "Evidence",
     "Expenditure",
     "ExpertProfile",
     "FrozenRulesetError",
@@ -108,4 +110,5 @@ __all__ = [
     "TaskScore",
     "TrancheDecision",
     "UndeliveredEmail",
+    "ValueReturn",
 ]

@@ -196,9 +196,11 @@ label(
     _("comment on a report"),
     _("comments on reports"),
     report=_("report"),
+    kind=_("kind"),
     author=_("author"),
     created_at=_("created at"),
     text=_("text"),
+    emailed_at=_("emailed at"),
 )
 label(
     CityReminder,

@@ -19,6 +19,7 @@ class LedgerEntry(models.Model):
         RUN = "run", _("evaluation run")
         DECISION = "decision", _("tranche decision")
         RULESET = "ruleset", _("ruleset")
+        EVIDENCE = "evidence", _("evidence file")
 
     # Numbered by the ledger itself (1, 2, 3…), so that a gap is a removed entry.
     seq = models.PositiveBigIntegerField(primary_key=True)

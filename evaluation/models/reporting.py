@@ -202,14 +202,26 @@ class MetricValue(PeriodFields):
 
 
 class ReportComment(models.Model):
-    """A written word on a city's report by someone who may act on it: an official answering
-    the reviewer's comment (shown to the reviewers in the report's history). The reviewer's
-    own comment stays on the report (``Report.review_comment``, kept in its history)."""
+    """One message of a report's conversation, with its author and time: the reviewer's
+    comment on returning (or reason for reopening) the report, an official's reply, a further
+    note by either side. The latest return comment is also the report's ``review_comment``."""
+
+    class Kind(models.TextChoices):
+        RETURN = "return", _("returned the report")
+        REOPEN = "reopen", _("reopened the report")
+        REPLY = "reply", _("the city's reply")
+        NOTE = "note", _("note")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPLY)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    text = models.TextField(max_length=2000)
+    text = models.TextField(max_length=20000)
+    # When the other side was told by email (a reply: the reviewers; a note: the officials);
+    # claimed before sending, so a task delivered twice sends it once.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["emailed_at"])
 
     class Meta:
         ordering = ["report", "created_at", "id"]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from evaluation import vocabulary
 from evaluation.mail import mail_send
-from evaluation.models import OfficialNotice, OfficialProfile, Report
+from evaluation.models import OfficialNotice, OfficialProfile, Report, ReportComment
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
                         "The ministry's reviewer returned the report for %(period)s with this "
                         "comment:\n\n%(comment)s\n\nCorrect it and submit it again: %(url)s"
                     ) % {"period": report.period, "comment": report.review_comment, "url": url}
+                    body += conversation_text(report.pk)
                 else:
                     subject = _("%(city)s: the report for %(period)s was approved") % {
                         "city": city,
@@ -90,5 +91,88 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
         # Not sent (or not to everyone): forget the notice, so the retried task sends it.
         log.exception("notice of report %s v%s failed", report_id, version)
         OfficialNotice.objects.filter(report=report, version=version, kind=kind).delete()
+        raise
+    return sent
+
+
+def conversation_text(report_id: int) -> str:
+    """The report's conversation so far, for an email: each message with its author and time,
+    in the reader's language (empty for a single message: the email already says it)."""
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+
+    messages = list(ReportComment.objects.filter(report_id=report_id).select_related("author"))
+    if len(messages) < 2:
+        return ""
+    lines = [
+        _("%(who)s (%(kind)s), %(when)s:\n%(text)s")
+        % {
+            "who": m.author.get_full_name() or m.author.get_username(),
+            "kind": m.get_kind_display(),
+            "when": date_format(localtime(m.created_at), "Y-m-d H:i"),
+            "text": m.text,
+        }
+        for m in messages
+    ]
+    return "\n\n" + _("The conversation on this report:") + "\n\n" + "\n\n".join(lines)
+
+
+def comment_notify(*, comment_id: int) -> int:
+    """A message in a report's conversation: a city's reply goes to the ministry's reviewers,
+    a reviewer's note to the city's officials, each in their language, once (the comment is
+    claimed before the email goes). Returns how many emails went out."""
+    from django.utils import timezone
+
+    from evaluation import selectors
+
+    claimed = ReportComment.objects.filter(pk=comment_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    comment = ReportComment.objects.select_related(
+        "author", "report__participation__city", "report__participation__programme"
+    ).get(pk=comment_id)
+    report = comment.report
+    participation = report.participation
+    if comment.kind == ReportComment.Kind.REPLY:
+        recipients = [(email, settings.LANGUAGE_CODE) for email in selectors.reviewer_emails()]
+    else:
+        recipients = [
+            (
+                a.user.email,
+                a.user.portal_profile.language
+                if hasattr(a.user, "portal_profile")
+                else settings.LANGUAGE_CODE,
+            )
+            for a in participation.officials.select_related("user", "user__portal_profile")
+            .exclude(user__email="")
+            .filter(user__is_active=True)
+        ]
+    url = period_form_url(participation.pk, report.period.label)
+    sent = 0
+    try:
+        for email, language in recipients:
+            with translation.override(language):
+                city = vocabulary.indicator_name(participation.city)
+                subject = _("%(city)s: a new message on the report for %(period)s") % {
+                    "city": city,
+                    "period": report.period,
+                }
+                body = _("%(who)s wrote on the report for %(period)s:\n\n%(text)s\n\n%(url)s") % {
+                    "who": comment.author.get_full_name() or comment.author.get_username(),
+                    "period": report.period,
+                    "text": comment.text,
+                    "url": url,
+                }
+                body += conversation_text(report.pk)
+            sent += mail_send(
+                subject=subject,
+                message=body,
+                recipients=[email],
+                about=f"report {report.pk} comment {comment.pk}",
+            )
+    except Exception:
+        ReportComment.objects.filter(pk=comment_id).update(emailed_at=None)
         raise
     return sent

@@ -39,6 +39,7 @@ from evaluation.models import (
     ProvincialOpinion,
     Report,
     ReportComment,
+    ValueReturn,
 )
 from evaluation.reasons import history_reason
 from evaluation.scoring import Period, rule_kind
@@ -293,6 +294,26 @@ def report_values_check(
     changed = [
         code for code in parsed if code not in current or current[code].value != parsed[code]
     ]
+    returned = selectors.open_value_returns(report_id=report.pk) if changed else {}
+    refused = sorted(
+        code
+        for code in changed
+        if returned and (code not in current or current[code].pk not in returned)
+    )
+    if refused:
+        raise Locked(
+            Reason(
+                gettext(
+                    "the reviewer returned single values of this report: only those may change "
+                    "(%(codes)s), not %(refused)s"
+                )
+                % {
+                    "codes": ", ".join(sorted(r.value.indicator.code for r in returned.values())),
+                    "refused": ", ".join(refused),
+                },
+                "value_not_returned",
+            )
+        )
     plan = ValuesPlan(report)
     if not changed:
         return plan
@@ -398,6 +419,16 @@ def report_submit(*, report: Report, version: int | None, by: User) -> Report:
         submitted_at=now,
     )
     _record(report, by=by, reason=history_reason("report_submitted"))
+    answered = list(selectors.open_value_returns(report_id=report.pk).values())
+    for value_return in answered:
+        value_return.resubmitted_at = now
+    audited_bulk_update(
+        answered,
+        ValueReturn,
+        ["resubmitted_at"],
+        by=by,
+        reason=history_reason("value_returns_answered"),
+    )
     outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
     return report
 
@@ -528,6 +559,12 @@ def _back_to_city(report: Report, step: str, *, text: str, by: User) -> Report:
         approved_at=None,
     )
     _record(report, by=by, reason=history_reason(BACK_TO_CITY[step][0], text=text))
+    _thread_add(
+        report,
+        ReportComment.Kind.REOPEN if step == "reopen" else ReportComment.Kind.RETURN,
+        text,
+        by=by,
+    )
     _notify_officials(report)
     return report
 
@@ -593,20 +630,132 @@ def report_send_back(*, report: Report, comment: str, by: User) -> Report:
 
 
 # Answer a comment --------------------------------------------------------------------------------
+@transaction.atomic
+def report_return_values(
+    *, report: Report, reasons: Mapping[str, str], comment: str = "", by: User
+) -> Report:
+    """Send single values of a submitted report back to the city, a reason each
+    (``{indicator: reason}``), with an optional word on the whole. The report goes back to the
+    city, whose officials may then change only these values (and their evidence) before
+    submitting it again; the other values stay as they are. The reviewer's comment in the
+    conversation lists each value with its reason."""
+    require_reviewer(by)
+    report = _locked_report(report)
+    _check_step(report, "return_values", by=by)
+    values = {
+        v.indicator.code: v
+        for v in selectors.period_values(
+            city_id=report.participation.city_id, period=report.period, lock=True
+        )
+        if v.report_id == report.pk
+    }
+    errors: list[FieldError] = []
+    chosen: dict[str, str] = {}
+    for code, reason in reasons.items():
+        reason = str(reason).strip()
+        if code not in values:
+            errors.append(
+                FieldError(
+                    f"reasons.{code}",
+                    gettext("the report has no value of %(code)s") % {"code": code},
+                    "unknown_value",
+                )
+            )
+        elif not reason:
+            refusal = REPORT.missing("return_values", reason)
+            assert refusal is not None
+            errors.append(FieldError(f"reasons.{code}", refusal.reason, refusal.code))
+        elif len(reason) > 1000:
+            errors.append(
+                FieldError(
+                    f"reasons.{code}",
+                    gettext("a reason is at most %(limit)s characters") % {"limit": 1000},
+                    "text_too_long",
+                )
+            )
+        else:
+            chosen[code] = reason
+    if not reasons:
+        errors.append(
+            FieldError("reasons", gettext("choose at least one value to return"), "reason_required")
+        )
+    if errors:
+        raise WorkflowError(errors)
+    now = timezone.now()
+    returns = [
+        ValueReturn(
+            report=report,
+            value=values[code],
+            reason=reason,
+            value_then=values[code].value,
+            returned_by=by,
+            returned_at=now,
+        )
+        for code, reason in sorted(
+            chosen.items(), key=lambda item: values[item[0]].indicator.position
+        )
+    ]
+    audited_bulk_create(
+        returns, ValueReturn, by=by, reason=history_reason("value_returned", reason="values")
+    )
+    lines = [f"{r.value.indicator.code}: {r.reason}" for r in returns]
+    text = "\n".join([comment.strip(), *lines] if comment.strip() else lines)
+    report.status = REPORT.target_of("return_values")
+    report.reviewed_by, report.reviewed_at = by, now
+    report.review_comment = text
+    _every, own = _period_values(report)
+    _move_values(
+        report,
+        own,
+        by=by,
+        reason=history_reason("report_values_returned", report=report.pk),
+        approved_by=None,
+        approved_at=None,
+    )
+    _record(
+        report,
+        by=by,
+        reason=history_reason("report_values_returned_one_by_one", codes=", ".join(sorted(chosen))),
+    )
+    _thread_add(report, ReportComment.Kind.RETURN, text, by=by)
+    _notify_officials(report)
+    return report
+
+
+# The conversation --------------------------------------------------------------------------------
 
 COMMENT_LENGTH = 2000
 
 
+def _thread_add(report: Report, kind: str, text: str, *, by: User) -> ReportComment:
+    comment = ReportComment(report=report, kind=kind, author=by, text=text)
+    return audited_save(
+        comment,
+        by=by,
+        reason=history_reason("comment_written", kind=kind),
+    )
+
+
 @transaction.atomic
 def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
-    """An official of the city answers the reviewer's comment on ``report`` (returned, or
-    reopened, with a comment): the reply is kept with its author and time and shown to the
-    reviewers in the report's history. Changes nothing else: figures change through the
-    report's own steps."""
-    require_official_of(by, report.participation)
+    """A message in the report's conversation, kept with its author and time (and its history
+    row): an official of the city replies once a reviewer has written (a return comment, a
+    reopening's reason, a note); a reviewer adds a note at any time. The other side hears of it
+    by email. Changes nothing else: figures change through the report's own steps."""
+    from evaluation.access import is_reviewer
+
+    reviewer = is_reviewer(by)
+    if not reviewer:
+        require_official_of(by, report.participation)
     report = _locked_report(report)
     text = text.strip()
-    if not report.review_comment:
+    reviewer_wrote = (
+        bool(report.review_comment)
+        or ReportComment.objects.filter(report=report)
+        .exclude(kind=ReportComment.Kind.REPLY)
+        .exists()
+    )
+    if not reviewer and not reviewer_wrote:
         raise WorkflowError(
             [
                 FieldError(
@@ -631,9 +780,9 @@ def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
                 )
             ]
         )
-    comment = ReportComment(report=report, author=by, text=text)
-    comment.full_clean()
-    comment.save()
+    kind = ReportComment.Kind.NOTE if reviewer else ReportComment.Kind.REPLY
+    comment = _thread_add(report, kind, text, by=by)
+    outbox_enqueue("evaluation.tasks.notify_comment", comment_id=comment.pk)
     return comment
 
 

@@ -142,7 +142,7 @@ def test_an_official_answers_the_reviewer_and_the_reviewers_read_it(
     sent = portal_a.post(url, {"action": "answer", "answer": "三月有两笔质押延至四月登记。"})
 
     assert sent.status_code == 302 and sent["Location"] == f"{url}#answers"
-    answer = ReportComment.objects.get()
+    answer = ReportComment.objects.get(kind="reply")
     assert (answer.report, answer.author) == (report, official_a)
     assert "三月有两笔质押延至四月登记。" in portal_a.get(url).content.decode()
     history = portal_a.get(f"/city/{city_a.pk}/history/?period=2021-03")
@@ -152,7 +152,7 @@ def test_an_official_answers_the_reviewer_and_the_reviewers_read_it(
     api.force_authenticate(reviewer)
     entries = api.get(f"/api/v1/audit/report/{report.pk}/").json()["entries"]
     said = [e for e in entries if e["object"] == "comment"]
-    assert said[0]["by"] == "li.wei" and said[0]["changes"][0]["new"] == answer.text
+    assert said[-1]["by"] == "li.wei" and said[-1]["changes"][0]["new"] == answer.text
     reviewer.is_staff = True
     reviewer.save()
     admin = browser(reviewer).get(f"/admin/evaluation/report/{report.pk}/change/")
@@ -171,7 +171,7 @@ def test_an_empty_answer_or_one_to_nothing_is_refused_and_nothing_is_kept(
         f"/city/{city_a.pk}/periods/2021-04/", {"action": "answer", "answer": "好的"}, follow=True
     )
     assert "审核人员未对该报表留下意见" in text(nothing)
-    assert not ReportComment.objects.exists()
+    assert not ReportComment.objects.filter(kind="reply").exists()
 
 
 def test_another_citys_official_cannot_answer_for_city_a(portal_b, official_a, city_a, reviewer):
@@ -179,7 +179,7 @@ def test_another_citys_official_cannot_answer_for_city_a(portal_b, official_a, c
     response = portal_b.post(
         f"/city/{city_a.pk}/periods/2021-03/", {"action": "answer", "answer": "冒充"}
     )
-    assert response.status_code == 404 and not ReportComment.objects.exists()
+    assert response.status_code == 404 and not ReportComment.objects.filter(kind="reply").exists()
 
 
 # A refused form --------------------------------------------------------------------------------

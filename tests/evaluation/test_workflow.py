@@ -98,6 +98,10 @@ def take(step: str, report: Report, official, reviewer, province=None) -> Report
         return reporting.report_approve(report=report, by=reviewer)
     if step == "return":
         return reporting.report_return(report=report, comment="again", by=reviewer)
+    if step == "return_values":
+        return reporting.report_return_values(
+            report=report, reasons={"pledge_projects": "请核对"}, by=reviewer
+        )
     if step == "reopen":
         return reporting.report_reopen(report=report, reason="a correction", by=reviewer)
     raise AssertionError(step)
@@ -213,6 +217,7 @@ def test_the_admin_offers_the_review_steps_the_table_allows(hefei, official, rev
     assert [s.code for s in selectors.report_review_steps(report=submitted)] == [
         "approve",
         "return",
+        "return_values",
     ]
     approved = reporting.report_approve(report=submitted, by=reviewer)
     assert [s.code for s in selectors.report_review_steps(report=approved)] == ["reopen"]
@@ -238,6 +243,7 @@ def test_with_the_provincial_review_the_admin_offers_nothing_before_the_province
     assert [s.code for s in selectors.report_review_steps(report=forwarded)] == [
         "approve",
         "return",
+        "return_values",
     ]
 
 
