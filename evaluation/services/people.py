@@ -114,9 +114,7 @@ def province_bind(*, user: User, province: str, by: User | None = None) -> Provi
     binding = ProvincialReviewer.objects.filter(user=user).first() or ProvincialReviewer(user=user)
     if binding.pk is None or binding.province != province:
         binding.province = province
-        binding._history_user = by  # type: ignore[attr-defined]
-        binding.full_clean()
-        binding.save()
+        audited_save(binding, by=by, reason=None)
     role_grant(user=user, role=RoleChange.Role.PROVINCE, by=by)
     user.__dict__.pop("_evaluation_province", None)
     return binding
