@@ -387,9 +387,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
             if c.changed or c.reason
         ]
         if not rows and not changes.report_added:
-            return gettext("Nothing has changed since %(when)s.") % {
-                "when": when(changes.since)
-            }
+            return gettext("Nothing has changed since %(when)s.") % {"when": when(changes.since)}
         table = format_html(
             '<table class="changes-since-return"><tr><th>{}</th><th>{}</th><th>{}</th>'
             "<th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
