@@ -191,13 +191,33 @@ def _task_scores(read: Read) -> list[dict[str, Any]]:
     ]
 
 
+def _verified_values(read: Read) -> list[dict[str, Any]]:
+    """The spot checks' verified values the run read (the latest check of each approved value
+    recorded by the time the run started), beside the value each checked."""
+    return [
+        {
+            "city": c.city,
+            "indicator": v.indicator,
+            "period": v.period.label,
+            "claimed": _number(v.claimed),
+            "verified": _number(v.verified),
+        }
+        for c in read.cities
+        for v in c.verified
+    ]
+
+
 def _always(ruleset: RulesetSpec) -> bool:
     return True
 
 
+def _reads_checks(ruleset: RulesetSpec) -> bool:
+    return ruleset.spot_checks is not None
+
+
 # Each input kind: its name (the file ``inputs/NAME.json``), whether the run's ruleset reads
-# it, and its rows. A further kind (the verified values, say) is one more entry here and its
-# reader in ``verify_dossier.INPUTS``.
+# it, and its rows. A further kind is one more entry here and its reader in
+# ``verify_dossier.INPUTS``.
 INPUTS: tuple[tuple[str, Callable[[RulesetSpec], bool], Callable[[Read], list[Any]]], ...] = (
     ("cities", _always, _cities),
     ("targets", _always, _targets),
@@ -206,6 +226,7 @@ INPUTS: tuple[tuple[str, Callable[[RulesetSpec], bool], Callable[[Read], list[An
     ("expenditure", reads_money, _expenditure),
     ("task_choices", reads_tasks, _task_choices),
     ("task_scores", reads_tasks, _task_scores),
+    ("verified_values", _reads_checks, _verified_values),
 )
 
 
@@ -252,6 +273,13 @@ def _ruleset(run: EvaluationRun, spec: RulesetSpec) -> dict[str, Any]:
                 for t in spec.tasks
             ],
             "optional_task_weight": _number(spec.optional_task_weight),
+            # The verified-values part (spot checks): None when the ruleset ignores them.
+            "spot_checks": None
+            if spec.spot_checks is None
+            else {
+                "tolerance": _number(spec.spot_checks.tolerance),
+                "deduction": _number(spec.spot_checks.deduction),
+            },
         },
         # The ledger names an indicator by its number: the ruleset's entry is read with these.
         "indicator_ids": dict(sorted(codes.items())),
@@ -488,8 +516,9 @@ def dossier_files(run: EvaluationRun, *, language: str) -> dict[str, bytes]:
     if run.kind != EvaluationRun.Kind.OFFICIAL or run.finalised_at is None:
         raise DossierRefused("only a finalised official run has a dossier")
     spec = ruleset_spec(ruleset=run.ruleset)
+    # What the run read: the spot checks recorded by the time it started, as its chunks did.
     cities, participations = evaluation_inputs(
-        programme=run.programme, as_of=run.as_of, ruleset=spec
+        programme=run.programme, as_of=run.as_of, ruleset=spec, checked_by=run.started_at
     )
     read = Read(run=run, ruleset=spec, cities=cities, participations=participations)
     stored = list(run_results(run=run).select_related("decision__decided_by"))

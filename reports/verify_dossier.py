@@ -358,6 +358,18 @@ def _read_task_scores(rows: list[dict[str, Any]], cities: Builder, core: Any) ->
         )
 
 
+def _read_verified_values(rows: list[dict[str, Any]], cities: Builder, core: Any) -> None:
+    for row in rows:
+        cities.setdefault(row["city"], {}).setdefault("verified", []).append(
+            core.VerifiedValue(
+                indicator=row["indicator"],
+                period=core.Period.parse(row["period"]),
+                claimed=_decimal(row["claimed"]),
+                verified=_decimal(row["verified"]),
+            )
+        )
+
+
 # One reader per input kind, by the name the manifest gives it (``reports.dossier.INPUTS``).
 INPUTS: dict[str, Callable[[list[dict[str, Any]], Builder, Any], None]] = {
     "cities": _read_cities,
@@ -367,6 +379,7 @@ INPUTS: dict[str, Callable[[list[dict[str, Any]], Builder, Any], None]] = {
     "expenditure": _read_expenditure,
     "task_choices": _read_task_choices,
     "task_scores": _read_task_scores,
+    "verified_values": _read_verified_values,
 }
 
 
@@ -387,6 +400,7 @@ class Core:
         self.Observation = scoring.Observation
         self.Period = scoring.Period
         self.PanelScore = scoring.PanelScore
+        self.VerifiedValue = scoring.types.VerifiedValue
 
 
 def _city_inputs(
@@ -401,7 +415,14 @@ def _city_inputs(
     out = []
     for code, fields in sorted(cities.items()):
         spent = fields.pop("spent_rows", None)
-        for name in ("targets", "observations", "plan", "optional_tasks", "panel_scores"):
+        for name in (
+            "targets",
+            "observations",
+            "plan",
+            "optional_tasks",
+            "panel_scores",
+            "verified",
+        ):
             if name in fields:
                 fields[name] = tuple(fields[name])
         if "optional_tasks" in fields:
@@ -746,6 +767,12 @@ def _check_results(
             for t in r.get("tasks", [])
         ),
         optional_task_weight=_decimal(r.get("optional_task_weight")) or Decimal(0),
+        spot_checks=None
+        if not r.get("spot_checks")
+        else scoring.types.SpotCheckPart(
+            tolerance=_decimal(r["spot_checks"]["tolerance"]),
+            deduction=_decimal(r["spot_checks"]["deduction"]),
+        ),
     )
     run = results["run"]
     as_of = dt.date.fromisoformat(run["as_of"])

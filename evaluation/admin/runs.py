@@ -568,7 +568,6 @@ class EvaluationRunAdmin(NothingToSave, HistoryAdmin):
     )
     inlines = [RunChunkInline, CityResultInline]
     actions = ["compare", "restart"]
-    change_form_template = "admin/evaluation/nothing_to_save_change_form.html"
     change_list_template = "admin/evaluation/evaluationrun/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EvaluationRun]:

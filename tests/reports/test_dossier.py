@@ -514,3 +514,50 @@ def test_the_command_writes_the_dossier_in_chinese(story, tmp_path):
     done = run_verifier(str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == "一致（matches）"
+
+
+def test_a_run_that_read_verified_values_carries_them_and_a_changed_one_is_named(
+    programme, django_capture_on_commit_callbacks, tmp_path
+):
+    """The spot checks' verified values are an input of the run: the dossier carries the ones
+    the run read, the verifier scores with them (the deduction included) and names a changed
+    one."""
+    from decimal import Decimal
+
+    from evaluation.services.checks import spot_check_draw, spot_check_record
+    from tests.checks import checker_named, hefei, ruleset_with_checks
+    from tests.parts import finalise, official_run, reviewer_named
+
+    hefei(programme)
+    ruleset_with_checks(programme, deduction="2")
+    reviewer, checker = reviewer_named("lin.reviewer"), checker_named("zhao.checker")
+    check = spot_check_draw(programme=programme, share=Decimal("1"), seed="s", by=reviewer)
+    item = check.items.get(
+        metric_value__indicator__code="sme_transformations", metric_value__year=2021
+    )
+    spot_check_record(item=item, verified_value="15", by=checker)
+    run = official_run(programme, by=reviewer, capture=django_capture_on_commit_callbacks)
+    assert run.status == "succeeded", run.error
+    finalise(run, by=reviewer_named("second.reviewer"))
+
+    folder = unzip(dossier_zip(run, language="en"), tmp_path / "checked")
+    rows = json.loads((folder / "inputs" / "verified_values.json").read_text(encoding="utf-8"))
+    sme = [r for r in rows if r["indicator"] == "sme_transformations" and r["period"] == "2021"]
+    assert [(Decimal(r["claimed"]), Decimal(r["verified"])) for r in sme] == [
+        (Decimal("25"), Decimal("15"))
+    ]
+    status, lines = verified(folder)
+    assert (status, lines[-1]) == (0, "matches"), lines
+
+    copy = Path(shutil.copytree(folder, tmp_path / "forged"))
+
+    def change(data: list[dict[str, Any]]) -> None:
+        for row in data:
+            if row["indicator"] == "sme_transformations" and row["period"] == "2021":
+                row["verified"] = "25"
+
+    altered(copy, "inputs/verified_values.json", change)
+    status, lines = verified(copy)
+    assert status == 1
+    assert lines[-1] != "matches"
+    assert any("sme_transformations" in line for line in lines), lines
