@@ -947,6 +947,9 @@ def audited_models() -> dict[str, type[Model]]:
         "expertprofile": ExpertProfile,
         "taskscore": TaskScore,
         "paymentsuspension": PaymentSuspension,
+        # A report's conversation and its files of evidence (shown in the report's history).
+        "comment": ReportComment,
+        "evidence": Evidence,
     }
 
 

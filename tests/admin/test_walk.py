@@ -91,6 +91,8 @@ def _payloads(client: Client, url: str) -> Iterator[dict[str, Any]]:
 def _fill(route: str, pk: Any) -> list[str]:
     """The concrete URLs of a model admin's route for object ``pk``."""
     route = route.replace("<path:object_id>", str(pk)).replace("<id>", str(pk))
+    # A report's evidence file by its number (one of the story's, or none: the same refusal).
+    route = route.replace("<int:evidence_id>", "1")
     routes = [route.replace("<str:step>", step) for step in ("approve", "return", "reopen")]
     for filled in routes:
         if "<" in filled:
