@@ -188,6 +188,12 @@ def history_lines(entries: list[HistoryEntry]) -> list[HistoryLine]:
                 "type": what,
                 "indicator": indicators.get(entry.object_id, f"#{entry.object_id}"),
             }
+        elif entry.object in ("comment", "evidence"):
+            # A report's conversation and its files, in the report's history: named as such.
+            what = gettext("%(type)s: %(thing)s") % {
+                "type": what,
+                "thing": model._meta.verbose_name,
+            }
         created = entry.type == "created"
         lines.append(
             HistoryLine(

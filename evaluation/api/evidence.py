@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evaluation import access, selectors
+from evaluation.api.filters import EvidenceFilter
 from evaluation.api.serializers import UploadedFileField
 from evaluation.evidence_files import evidence_response
 from evaluation.models import Evidence, Report, ReportComment
@@ -77,7 +78,7 @@ class EvidenceViewSet(
 
     serializer_class = EvidenceSerializer
     parser_classes = [MultiPartParser]
-    filterset_fields = ["report"]
+    filterset_class = EvidenceFilter
 
     def get_queryset(self) -> QuerySet[Evidence]:
         if getattr(self, "swagger_fake_view", False):
@@ -184,10 +185,12 @@ class ReportConversationMixin:
     @action(detail=True, methods=["post"], url_path="return-values")
     def return_values(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Return single values to the city, a reason each; the rest stays as it is."""
+        # The report first: to anyone who may not see it, it does not exist, whatever was sent.
+        report = self.get_object()
         data = ReturnValuesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = reporting.report_return_values(
-            report=self.get_object(),
+            report=report,
             reasons=data.validated_data["reasons"],
             comment=data.validated_data.get("comment", ""),
             by=_acting(request),

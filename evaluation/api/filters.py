@@ -26,6 +26,7 @@ from evaluation import access
 from evaluation.models import (
     CityResult,
     EvaluationRun,
+    Evidence,
     Participation,
     Report,
     TrancheDecision,
@@ -181,3 +182,12 @@ class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
                 }
             )
         return super().filter_queryset(request, queryset, view)
+
+
+class EvidenceFilter(django_filters.FilterSet):  # type: ignore[misc]
+    # A number, not a choice of reports: a browsable form must not list other cities' reports.
+    report = django_filters.NumberFilter(field_name="report_id", label=_("report (its id)"))
+
+    class Meta:
+        model = Evidence
+        fields = ["report"]

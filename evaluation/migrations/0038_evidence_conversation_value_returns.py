@@ -64,8 +64,9 @@ class Migration(migrations.Migration):
                     ("decision", "tranche decision"),
                     ("ruleset", "ruleset"),
                     ("evidence", "evidence file"),
+                    ("verifiedvalue", "verified value"),
                 ],
-                max_length=12,
+                max_length=20,
             ),
         ),
         migrations.AlterField(

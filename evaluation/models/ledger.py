@@ -20,11 +20,12 @@ class LedgerEntry(models.Model):
         DECISION = "decision", _("tranche decision")
         RULESET = "ruleset", _("ruleset")
         EVIDENCE = "evidence", _("evidence file")
+        VERIFIED_VALUE = "verifiedvalue", _("verified value")
 
     # Numbered by the ledger itself (1, 2, 3…), so that a gap is a removed entry.
     seq = models.PositiveBigIntegerField(primary_key=True)
     at = models.DateTimeField()
-    subject = models.CharField(max_length=12, choices=Subject.choices)
+    subject = models.CharField(max_length=20, choices=Subject.choices)
     object_id = models.PositiveBigIntegerField()
     action = models.CharField(
         max_length=200, help_text=_("What the service did, as the history says it.")

@@ -248,7 +248,9 @@ def evidence_remove(*, evidence: Evidence, by: User) -> Evidence:
     report = _locked_report(evidence.report)
     require_official_of(by, report.participation)
     evidence = (
-        Evidence.objects.select_for_update().select_related("value__indicator").get(pk=evidence.pk)
+        Evidence.objects.select_for_update(of=("self",))
+        .select_related("value__indicator")
+        .get(pk=evidence.pk)
     )
     if evidence.removed_at is not None:
         return evidence

@@ -62,6 +62,13 @@ ROUTES: dict[str, dict[str, str]] = {
     # DRF names the route of the ``return_`` action "return-".
     "report-return-": {"post": HIDDEN},
     "report-reopen": {"post": HIDDEN},
+    # The report's conversation, its single values returned, its changes since; its evidence.
+    "report-comments": {"get": HIDDEN, "post": HIDDEN},
+    "report-changes": {"get": HIDDEN},
+    "report-return-values": {"post": REVIEWERS_ONLY},
+    "evidence-list": {"get": OWN_LIST, "post": HIDDEN},
+    "evidence-detail": {"get": HIDDEN, "delete": HIDDEN},
+    "evidence-download": {"get": HIDDEN},
     "run-list": {"get": REVIEWERS_ONLY, "post": REVIEWERS_ONLY},
     "run-detail": {"get": REVIEWERS_ONLY},
     "run-restart": {"post": REVIEWERS_ONLY},
@@ -138,6 +145,7 @@ class Ids:
     audited: tuple[tuple[str, int], ...]
     token_key: str = "0123456789abcde"
     expenditure: int = 987_654
+    evidence: int = 987_654
 
 
 MISSING = Ids(
@@ -182,6 +190,11 @@ def request_body(name: str, method: str, ids: Ids, city_code: str) -> tuple[Any,
         return {"file": SimpleUploadedFile("metrics.csv", data, content_type="text/csv")}, (
             "multipart"
         )
+    if name == "evidence-list" and method == "post":
+        pdf = SimpleUploadedFile(
+            "contract.pdf", b"%PDF-1.4 a contract", content_type="application/pdf"
+        )
+        return {"report": ids.report, "indicator": "", "file": pdf}, "multipart"
     bodies: dict[tuple[str, str], dict[str, Any]] = {
         ("token", "post"): {"username": "official_b", "password": "not their password"},
         ("report-list", "post"): {"participation": ids.participation, "period": "2022-04"},
@@ -336,6 +349,7 @@ def _leaks(route: str, body: Any, ids: Ids) -> list[str]:
         "report-list": ids.report,
         "result-list": ids.result,
         "expenditure-list": ids.expenditure,
+        "evidence-list": ids.evidence,
     }[route]
     for item in body["results"]:
         if item["id"] == own_id:
@@ -345,8 +359,31 @@ def _leaks(route: str, body: Any, ids: Ids) -> list[str]:
     return found
 
 
+def _evidence_of_city_a(official: Any) -> None:
+    """A file of evidence on one of city A's reports: its official's own list is not empty."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from evaluation.models import Evidence, Report
+
+    report = Report.objects.filter(participation__officials__user=official).order_by("pk").first()
+    assert report is not None
+    evidence = Evidence(
+        report=report,
+        name="合同.pdf",
+        kind="pdf",
+        size=9,
+        sha256="0" * 64,
+        uploaded_by=official,
+        uploaded_at=timezone.now(),
+    )
+    evidence.file.save("contract.pdf", ContentFile(b"%PDF-1.4 "), save=False)
+    evidence.save()
+
+
 def test_an_official_reaches_nothing_of_another_city_on_any_route(story: Story, official_a):
     """Every route and method, with city B's ids, as city A's official."""
+    _evidence_of_city_a(official_a)
     before = database_state()
     problems, walked = walk(walking(client_for(official_a)), story.city_b_ids, own_rows=True)
     problems += [f"changed: {table}" for table in changed_tables(before, database_state())]

@@ -295,6 +295,31 @@ def test_every_operation_answers_as_the_schema_says(
     # The optional parts: a city's money, plan and tasks; its expenditure and their review.
     exercise_parts(check, city=a, official=official, reviewer=api, other=other_official)
 
+    # The report's conversation, its changes and single values returned; its evidence.
+    talk = f"/api/v1/reports/{draft.pk}/comments/"
+    check(official, "get", detail + "comments/", 200, talk)
+    check(api, "post", detail + "comments/", 201, talk, {"text": "请核对三月"})
+    check(other_official, "get", detail + "comments/", 404, talk)
+    check(api, "get", detail + "changes/", 200, f"/api/v1/reports/{draft.pk}/changes/")
+    check(
+        official,
+        "post",
+        detail + "return-values/",
+        403,
+        f"/api/v1/reports/{draft.pk}/return-values/",
+        {"reasons": {"pledge_projects": "三月？"}},
+    )
+    files = "/api/v1/evidence/"
+    pdf = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 a contract", content_type="application/pdf")
+    made = check(
+        official, "post", files, 201, data={"report": draft.pk, "file": pdf}, fmt="multipart"
+    )
+    one = f"{files}{made.json()['id']}/"
+    check(official, "get", files, 200)
+    check(official, "get", files + "{id}/", 200, one)
+    check(other_official, "get", files + "{id}/download/", 404, one + "download/")
+    check(official, "delete", files + "{id}/", 200, one)
+
     assert set(check.seen) == operations(document)
 
 
