@@ -768,7 +768,6 @@ class CityResultAdmin(NothingToSave):
     list_filter = ["run__programme", "grade"]
     fields = readonly_fields = ("run", "city", "score", "grade_word", "share", "reason_words")
     inlines = [IndicatorResultInline]
-    change_form_template = "admin/evaluation/nothing_to_save_change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CityResult]:
         return (
