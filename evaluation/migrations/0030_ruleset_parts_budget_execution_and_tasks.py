@@ -32,6 +32,10 @@ def add_budget_indicator(apps, schema_editor):
 
 def remove_budget_indicator(apps, schema_editor):
     apps.get_model("evaluation", "Indicator").objects.filter(code=BUDGET["code"]).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletion's key checks now: the steps reversed next alter the indicators' table,
+        # which PostgreSQL refuses while checks on it are pending in the same transaction.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
