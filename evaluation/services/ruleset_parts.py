@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from evaluation.access import require_administrator
 from evaluation.models import GradeBand, Indicator, IndicatorRule, Ruleset, RulesetTask
+from evaluation.reasons import history_reason
 from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.services.audit import audited_bulk_create, audited_save
 
@@ -74,6 +75,46 @@ def tasks_copy(*, source: Ruleset, target: Ruleset, by: User | None, reason: str
     )
 
 
+def rows_copy(
+    *, source: Ruleset, target: Ruleset, by: User | None, reason: str, ledger: bool = True
+) -> None:
+    """Copy ``source``'s rules, grade bands and tasks into ``target`` (a new version); with
+    ``ledger`` False the caller writes the ruleset's ledger entry once its whole step is done
+    (the rules' and bands' rows; the tasks' rows keep theirs)."""
+    audited_bulk_create(
+        [
+            IndicatorRule(
+                ruleset=target,
+                indicator_id=rule.indicator_id,
+                kind=rule.kind,
+                floor=rule.floor,
+                weight=rule.weight,
+            )
+            for rule in source.rules.all()
+        ],
+        IndicatorRule,
+        by=by,
+        reason=reason,
+        ledger=ledger,
+    )
+    audited_bulk_create(
+        [
+            GradeBand(
+                ruleset=target,
+                grade=band.grade,
+                min_score=band.min_score,
+                release_share=band.release_share,
+            )
+            for band in source.bands.all()
+        ],
+        GradeBand,
+        by=by,
+        reason=reason,
+        ledger=ledger,
+    )
+    tasks_copy(source=source, target=target, by=by, reason=reason)
+
+
 @transaction.atomic
 def ruleset_copy(*, ruleset: Ruleset, by: User | None, notes: str = "") -> Ruleset:
     """The next version of ``ruleset``'s programme as a copy of it, not yet used by any run,
@@ -94,37 +135,12 @@ def ruleset_copy(*, ruleset: Ruleset, by: User | None, notes: str = "") -> Rules
             **{name: getattr(ruleset, name) for name in RULESET_NUMBERS},
         ),
         by=by,
-        reason=f"copied from {ruleset.label}",
+        reason=history_reason("ruleset_copied", ruleset=ruleset.label),
     )
-    reason = f"copied from {ruleset.label}"
-    audited_bulk_create(
-        [
-            IndicatorRule(
-                ruleset=copy,
-                indicator_id=rule.indicator_id,
-                kind=rule.kind,
-                floor=rule.floor,
-                weight=rule.weight,
-            )
-            for rule in ruleset.rules.all()
-        ],
-        IndicatorRule,
+    rows_copy(
+        source=ruleset,
+        target=copy,
         by=by,
-        reason=reason,
+        reason=history_reason("ruleset_copied", ruleset=ruleset.label),
     )
-    audited_bulk_create(
-        [
-            GradeBand(
-                ruleset=copy,
-                grade=band.grade,
-                min_score=band.min_score,
-                release_share=band.release_share,
-            )
-            for band in ruleset.bands.all()
-        ],
-        GradeBand,
-        by=by,
-        reason=reason,
-    )
-    tasks_copy(source=ruleset, target=copy, by=by, reason=reason)
     return copy

@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluation import scoring
-from evaluation.models import GradeBand, IndicatorRule, Ruleset
+from evaluation.models import Ruleset
 from evaluation.reasons import history_reason
 from evaluation.selectors import ruleset_spec
-from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.audit import audited_save
 from evaluation.services.ledger import ledger_append
-from evaluation.services.ruleset_parts import RULESET_NUMBERS, tasks_copy
+from evaluation.services.ruleset_parts import RULESET_NUMBERS, rows_copy
 
 
 def ruleset_freeze(*, ruleset: Ruleset) -> None:
@@ -69,39 +69,13 @@ def ruleset_revise(
             clean=False,
             ledger=False,
         )
-        reason = history_reason("ruleset_copied", ruleset=ruleset.label)
-        audited_bulk_create(
-            [
-                IndicatorRule(
-                    ruleset=target,
-                    indicator_id=rule.indicator_id,
-                    kind=rule.kind,
-                    floor=rule.floor,
-                    weight=rule.weight,
-                )
-                for rule in ruleset.rules.all()
-            ],
-            IndicatorRule,
+        rows_copy(
+            source=ruleset,
+            target=target,
             by=by,
-            reason=reason,
+            reason=history_reason("ruleset_copied", ruleset=ruleset.label),
             ledger=False,
         )
-        audited_bulk_create(
-            [
-                GradeBand(
-                    ruleset=target,
-                    grade=band.grade,
-                    min_score=band.min_score,
-                    release_share=band.release_share,
-                )
-                for band in ruleset.bands.all()
-            ],
-            GradeBand,
-            by=by,
-            reason=reason,
-            ledger=False,
-        )
-        tasks_copy(source=ruleset, target=target, by=by, reason=reason)
     if any(getattr(target, name) != value for name, value in settings.items()):
         for name, value in settings.items():
             setattr(target, name, value)
