@@ -10,11 +10,12 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from evaluation.access import Forbidden, is_reviewer
 from evaluation.exceptions import WorkflowError
@@ -102,10 +103,9 @@ def _refused(request: HttpRequest, exc: WorkflowError | Forbidden) -> None:
     messages.error(request, reason)
 
 
+@require_POST
 def suspend(request: HttpRequest, programme_id: int, participation_id: int) -> HttpResponse:
     """Suspend the city's pending payment, with the reason typed on the page."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     if not is_reviewer(request.user):
         raise PermissionDenied
     participation = Participation.objects.filter(
@@ -130,10 +130,9 @@ def suspend(request: HttpRequest, programme_id: int, participation_id: int) -> H
     return _back(request, programme_id)
 
 
+@require_POST
 def lift(request: HttpRequest, programme_id: int, suspension_id: int) -> HttpResponse:
     """Lift a suspension (another reviewer than the one who suspended), with the reason."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     if not is_reviewer(request.user):
         raise PermissionDenied
     suspension = (
