@@ -118,8 +118,8 @@ REASONS = (
     ),
     HistoryReason(
         "value_returned",
-        "value returned: {reason}",
-        _("returned to the city: %(reason)s"),
+        "value returned in report {report}",
+        _("a single value of report #%(report)s returned to the city"),
     ),
     HistoryReason("value_returns_answered", "resubmitted", _("resubmitted by the city")),
     HistoryReason(
@@ -132,7 +132,11 @@ REASONS = (
         "evidence {sha256} removed",
         _("evidence removed (SHA-256 %(sha256)s)"),
     ),
-    HistoryReason("comment_written", "{kind} written", _("%(kind)s written")),
+    HistoryReason(
+        "comment_written",
+        "{kind} written",
+        _("a message in the report's conversation: %(kind)s"),
+    ),
     # Files loaded by the ministry (services/imports.py): the most particular first.
     HistoryReason(
         "metrics_import_approved",
@@ -226,4 +230,11 @@ def reason_words(stored: str | None) -> str:
     code, figures = found
     if "trigger" in figures:
         figures["trigger"] = gettext(TRIGGERS.get(figures["trigger"], figures["trigger"]))
+    if "kind" in figures:
+        # A message's kind in a report's conversation is stored as its code; its words are
+        # the model's choices (imported here: the models do not depend on this module).
+        from evaluation.models import ReportComment
+
+        kinds = dict(ReportComment.Kind.choices)
+        figures["kind"] = str(kinds.get(figures["kind"], figures["kind"]))
     return gettext(BY_CODE[code].words) % figures

@@ -696,7 +696,7 @@ def report_return_values(
         )
     ]
     audited_bulk_create(
-        returns, ValueReturn, by=by, reason=history_reason("value_returned", reason="values")
+        returns, ValueReturn, by=by, reason=history_reason("value_returned", report=report.pk)
     )
     lines = [f"{r.value.indicator.code}: {r.reason}" for r in returns]
     text = "\n".join([comment.strip(), *lines] if comment.strip() else lines)
