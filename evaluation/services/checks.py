@@ -5,17 +5,15 @@ and ledger entries (a verified value decides money)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
-from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +42,7 @@ from evaluation.models import (
 from evaluation.scoring import Period, PeriodError
 from evaluation.selectors import ruleset_current
 from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.evidence import evidence_file_errors, evidence_file_stored
 from evaluation.services.imports import ImportSummary, dry_run_end
 from evaluation.services.part_files import (
     duplicate,
@@ -51,7 +50,6 @@ from evaluation.services.part_files import (
     participations_of_rows,
     required,
 )
-from evaluation.services.rectification import _evidence_errors
 from evaluation.tabular import read_table
 
 SPOT_CHECK_COLUMNS = ("city_code", "period", "indicator", "verified_value")
@@ -206,16 +204,16 @@ def spot_check_record(
         value = parse_number(verified_value.strip(), places=2)
     except ValueError as exc:
         errors.append(FieldError("verified_value", reason_of(exc), "verified_value"))
-    errors += _evidence_errors(evidence)
+    checked, refused = evidence_file_errors(
+        evidence, limit_mb=settings.RECTIFICATION_EVIDENCE_MAX_MB
+    )
+    errors += refused
     if errors:
         raise WorkflowError(errors)
     assert value is not None
-    if evidence is not None:
-        content = evidence.read()
-        name = PurePath(evidence.name or "evidence").name[:150]
-        digest = hashlib.sha256(content).hexdigest()
-        item.evidence_file.save(f"{digest[:12]}-{name}", ContentFile(content), save=False)
-        item.evidence_name, item.evidence_sha256 = name, digest
+    if checked is not None:
+        item.evidence_file.save(*evidence_file_stored(checked), save=False)
+        item.evidence_name, item.evidence_sha256 = checked.name, checked.sha256
     item.verified_value, item.note = value, note.strip()
     item.checker, item.checked_at = by, timezone.now()
     return audited_save(item, by=by, reason="verified value recorded")

@@ -5,7 +5,9 @@ files, ZIP), its size is checked against the limits per file and per report befo
 written, and its SHA-256 is kept on the record, in its history row and in the ledger, in the
 same transaction. A refused file changes nothing and says why in the reader's language.
 
-The same check serves the rectification answers' files (``evidence_file_check``)."""
+The same check serves every other file of evidence (a rectification answer's, a checker's
+verified value's, an expenditure's): ``evidence_file_errors`` gives its refusals beside the
+form's others, ``evidence_file_stored`` the name and bytes to keep, its digest in front."""
 
 from __future__ import annotations
 
@@ -127,6 +129,25 @@ def evidence_file_check(
     name = PurePath((upload.name or "evidence").replace("\\", "/")).name
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or f"evidence.{kind}"
     return CheckedFile(name[-NAME_LENGTH:], content, kind, hashlib.sha256(content).hexdigest())
+
+
+def evidence_file_errors(
+    upload: UploadedFile | None, *, field: str = "evidence_file", limit_mb: float | None = None
+) -> tuple[CheckedFile | None, list[FieldError]]:
+    """An optional file of evidence checked as :func:`evidence_file_check` does, its refusal
+    given back (not raised) so a form names it beside its other fields' errors."""
+    if upload is None:
+        return None, []
+    try:
+        return evidence_file_check(upload, field=field, limit_mb=limit_mb), []
+    except WorkflowError as refused:
+        return None, list(refused.errors)
+
+
+def evidence_file_stored(checked: CheckedFile) -> tuple[str, ContentFile[bytes]]:
+    """The name a checked file is kept under (its digest's first 12 digits before its own
+    name, so two files of one name never replace each other) and its bytes."""
+    return f"{checked.sha256[:12]}-{checked.name[-150:]}", ContentFile(checked.content)
 
 
 def _value_of(report: Report, indicator: str) -> MetricValue:

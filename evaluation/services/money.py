@@ -33,6 +33,7 @@ from evaluation.models import Expenditure, Participation, Programme, SpendingPla
 from evaluation.scoring import Period, PeriodError
 from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.services.audit import audited_save
+from evaluation.services.evidence import evidence_file_errors, evidence_file_stored
 from evaluation.services.imports import ImportSummary, dry_run_end
 from evaluation.services.part_files import (
     duplicate,
@@ -385,6 +386,8 @@ def expenditure_save(
             sources=gettext("the expenditure of"),
         ).values()
     ]
+    checked, refused = evidence_file_errors(evidence_file)
+    errors += refused
     if errors:
         raise WorkflowError(errors)
     assert value is not None
@@ -405,8 +408,8 @@ def expenditure_save(
         created_by=by,
     )
     made.amount, made.evidence = value, evidence
-    if evidence_file is not None:
-        made.evidence_file.save(evidence_file.name or "evidence", evidence_file, save=False)
+    if checked is not None:
+        made.evidence_file.save(*evidence_file_stored(checked), save=False)
     made.submitted_by = by
     if existing is None:
         return audited_save(made, by=by, reason="expenditure entered")

@@ -12,14 +12,11 @@ hook for later: an item's file would then be one of those, linked instead of sto
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
-from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -38,12 +35,12 @@ from evaluation.models import (
 )
 from evaluation.rectifications import run_shortfalls
 from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.evidence import evidence_file_errors, evidence_file_stored
 from evaluation.vocabulary import indicator_name
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE = workflow.RECTIFICATION
-EVIDENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".zip")
 
 
 def rectification_open(*, run: EvaluationRun, by: User | None) -> list[RectificationItem]:
@@ -97,32 +94,6 @@ def _refuse(step: str, item: RectificationItem) -> None:
     raise WorkflowError([FieldError(refusal.field, refusal.reason, refusal.code)])
 
 
-def _evidence_errors(evidence: UploadedFile | None) -> list[FieldError]:
-    if evidence is None:
-        return []
-    errors = []
-    suffix = PurePath(evidence.name or "").suffix.lower()
-    if suffix not in EVIDENCE_TYPES:
-        errors.append(
-            FieldError(
-                "evidence_file",
-                gettext("a file of evidence is one of %(types)s")
-                % {"types": ", ".join(EVIDENCE_TYPES)},
-                "evidence_type",
-            )
-        )
-    limit = settings.RECTIFICATION_EVIDENCE_MAX_MB
-    if (evidence.size or 0) > limit * 1024 * 1024:
-        errors.append(
-            FieldError(
-                "evidence_file",
-                gettext("a file of evidence is at most %(limit)s MB") % {"limit": limit},
-                "evidence_too_large",
-            )
-        )
-    return errors
-
-
 @transaction.atomic
 def rectification_answer(
     *,
@@ -143,15 +114,15 @@ def rectification_answer(
     missing = LIFECYCLE.missing("answer", measures)
     if missing is not None:
         errors.append(FieldError(missing.field, missing.reason, missing.code))
-    errors += _evidence_errors(evidence)
+    checked, refused = evidence_file_errors(
+        evidence, limit_mb=settings.RECTIFICATION_EVIDENCE_MAX_MB
+    )
+    errors += refused
     if errors:
         raise WorkflowError(errors)
-    if evidence is not None:
-        content = evidence.read()
-        name = PurePath(evidence.name or "evidence").name[:150]
-        digest = hashlib.sha256(content).hexdigest()
-        item.evidence_file.save(f"{digest[:12]}-{name}", ContentFile(content), save=False)
-        item.evidence_name, item.evidence_sha256 = name, digest
+    if checked is not None:
+        item.evidence_file.save(*evidence_file_stored(checked), save=False)
+        item.evidence_name, item.evidence_sha256 = checked.name, checked.sha256
     item.measures = measures.strip()
     item.evidence_note = evidence_note.strip()
     item.status = LIFECYCLE.target_of("answer")

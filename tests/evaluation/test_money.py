@@ -5,9 +5,11 @@ the file's row, and change nothing."""
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evaluation.exceptions import Forbidden, ImportRefused, Locked, NotFound, WorkflowError
 from evaluation.models import Expenditure, OfficialAssignment, SpendingPlan
@@ -201,6 +203,34 @@ def test_a_return_needs_a_comment_and_submitting_needs_evidence(hefei, official,
         money.expenditure_return(expenditure=submitted, comment="  ", by=reviewer)
     assert codes(no_comment.value) == [("comment", "comment_required")]
     assert Expenditure.objects.get(pk=submitted.pk).status == "submitted"
+
+
+def test_an_expenditures_file_is_checked_on_its_content_and_kept_under_its_digest(hefei, official):
+    disguised = SimpleUploadedFile("支付凭证.pdf", b"MZ\x90\x00 a program")
+    with pytest.raises(WorkflowError) as refused:
+        money.expenditure_save(
+            participation=hefei,
+            period=P("2021-03"),
+            amount="1.00",
+            evidence="voucher",
+            evidence_file=disguised,
+            by=official,
+        )
+    assert codes(refused.value) == [("evidence_file", "evidence_type")]
+    assert not Expenditure.objects.exists()
+
+    kept = money.expenditure_save(
+        participation=hefei,
+        period=P("2021-03"),
+        amount="1.00",
+        evidence="voucher",
+        evidence_file=SimpleUploadedFile("支付凭证.pdf", b"%PDF-1.4 voucher"),
+        by=official,
+    )
+    digest = hashlib.sha256(b"%PDF-1.4 voucher").hexdigest()
+    assert kept.evidence_file.name.rsplit("/", 1)[1] == f"{digest[:12]}-支付凭证.pdf"
+    with kept.evidence_file.open("rb") as stored:
+        assert stored.read() == b"%PDF-1.4 voucher"
 
 
 def test_a_stale_change_is_refused_and_repeating_one_is_harmless(hefei, official):

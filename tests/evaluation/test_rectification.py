@@ -218,6 +218,14 @@ def test_the_city_answers_with_measures_and_a_file_of_evidence(item, official):
     [
         ("  ", None, "measures", "measures_required"),
         ("done", SimpleUploadedFile("run.exe", b"MZ"), "evidence_file", "evidence_type"),
+        # Read by its content: a program named as a PDF is refused all the same.
+        (
+            "done",
+            SimpleUploadedFile("整改报告.pdf", b"MZ\x90\x00"),
+            "evidence_file",
+            "evidence_type",
+        ),
+        ("done", SimpleUploadedFile("整改报告.pdf", b""), "evidence_file", "evidence_empty"),
     ],
 )
 def test_a_refused_answer_names_its_field_and_changes_nothing(

@@ -5,10 +5,12 @@ of verified values, and what a run makes of them (the verified-values rule, its 
 
 from __future__ import annotations
 
+import hashlib
 import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -105,10 +107,30 @@ def test_a_checker_records_a_verified_value_with_its_note_and_history(programme)
     with pytest.raises(WorkflowError) as refused:
         spot_check_record(item=item, verified_value="-3", by=checker)
     assert refused.value.errors[0].field == "verified_value"
+    # A file is read by its content, whatever its name says: a program named as a PDF.
+    with pytest.raises(WorkflowError) as disguised:
+        spot_check_record(
+            item=item,
+            verified_value="15",
+            evidence=SimpleUploadedFile("核查记录.pdf", b"MZ\x90\x00 a program"),
+            by=checker,
+        )
+    assert [(e.field, e.code) for e in disguised.value.errors] == [
+        ("evidence_file", "evidence_type")
+    ]
     item.refresh_from_db()
-    assert item.verified_value is None
-    spot_check_record(item=item, verified_value="15", note="contracts for 15 only", by=checker)
+    assert item.verified_value is None and not item.evidence_file
+    spot_check_record(
+        item=item,
+        verified_value="15",
+        note="contracts for 15 only",
+        evidence=SimpleUploadedFile("核查记录.pdf", b"%PDF-1.4 checked"),
+        by=checker,
+    )
     item.refresh_from_db()
+    assert item.evidence_name == "核查记录.pdf"
+    assert item.evidence_sha256 == hashlib.sha256(b"%PDF-1.4 checked").hexdigest()
+    assert item.evidence_file.name.rsplit("/", 1)[1] == f"{item.evidence_sha256[:12]}-核查记录.pdf"
     assert (item.verified_value, item.checker, item.note) == (
         Decimal("15.00"),
         checker,
