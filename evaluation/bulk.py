@@ -9,7 +9,8 @@ constraints apply as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -34,32 +35,39 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     }
     names = given + list(defaults)
     fields = [columns_by_name[name] for name in names]
-    caches: list[dict[Any, Any]] = [{} for _ in fields]
-
-    def prepared(row: dict[str, Any]) -> list[Any]:
-        values = []
-        for name, field, cache in zip(names, fields, caches, strict=True):
-            value = row[name] if name in row else defaults[name]
-            if isinstance(value, list | dict):
-                # A JSON column's list or dict cannot key the cache: prepared each time.
-                values.append(field.get_db_prep_save(value, connection))
-                continue
-            if value not in cache:
-                cache[value] = field.get_db_prep_save(value, connection)
-            values.append(cache[value])
-        return values
+    # Column by column: each distinct value prepared once; a column the rows leave out is one
+    # value for all of them. (A JSON column's lists and dicts cannot key a cache: prepared
+    # one by one.)
+    columns: list[Iterable[Any]] = []
+    for name, field in zip(names, fields, strict=True):
+        prepare = field.get_db_prep_save
+        if name in defaults:
+            columns.append(itertools.repeat(prepare(defaults[name], connection), len(rows)))
+            continue
+        given_values = [row[name] for row in rows]
+        if isinstance(field, models.JSONField):
+            columns.append([prepare(value, connection) for value in given_values])
+            continue
+        cache: dict[Any, Any] = {}
+        column = []
+        for value in given_values:
+            try:
+                column.append(cache[value])
+            except KeyError:
+                column.append(cache.setdefault(value, prepare(value, connection)))
+        columns.append(column)
+    prepared = zip(*columns, strict=True)
 
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(field.column) for field in fields)
+    names_sql = ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(prepared(row))
+            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
+                for values in prepared:
+                    copy.write_row(values)
         else:
             placeholders = ", ".join(["%s"] * len(fields))
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                [prepared(row) for row in rows],
+                f"INSERT INTO {table} ({names_sql}) VALUES ({placeholders})", list(prepared)
             )

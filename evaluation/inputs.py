@@ -82,13 +82,14 @@ def parse_number(
     wrote it, in the active language."""
     if text == "":
         raise ValueError(Reason(gettext("a value is required"), "required"))
-    not_a_number = Reason(gettext("%(text)r is not a number") % {"text": text}, "not_a_number")
     try:
-        number = Decimal(text.replace(",", "") if GROUPED.match(text) else text)
+        number = Decimal(text.replace(",", "") if "," in text and GROUPED.match(text) else text)
     except InvalidOperation:
-        raise ValueError(not_a_number) from None
-    if not number.is_finite():
-        raise ValueError(not_a_number)
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(
+            Reason(gettext("%(text)r is not a number") % {"text": text}, "not_a_number")
+        )
     if number < 0:
         raise ValueError(
             Reason(

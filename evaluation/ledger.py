@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -186,9 +186,14 @@ SUBJECTS = {
 
 
 def field_text(instance: models.Model, name: str) -> Any:
-    """A field's value as the ledger writes it: a decimal to its column's places, a time in
-    UTC with microseconds, a date in ISO form; numbers, text and None as they are."""
-    value = getattr(instance, name)
+    """A field's value as the ledger writes it (:func:`value_text`)."""
+    return value_text(type(instance), name, getattr(instance, name))
+
+
+def value_text(model: type[models.Model], name: str, value: Any) -> Any:
+    """A value of ``model``'s field ``name`` as the ledger writes it: a decimal to its column's
+    places, a time in UTC with microseconds, a date in ISO form; numbers, text and None as
+    they are."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, list | dict):
@@ -196,7 +201,7 @@ def field_text(instance: models.Model, name: str) -> Any:
         # own serialisation, whatever order the database gives them back in.
         return value
     if isinstance(value, Decimal):
-        return f"{value.quantize(_places(type(instance), name)):f}"
+        return f"{value.quantize(_places(model, name)):f}"
     if isinstance(value, dt.datetime):
         return at_text(value)
     if isinstance(value, dt.date):
@@ -227,6 +232,12 @@ def state_of(
         state["bands"] = sorted([field_text(b, n) for n in BAND_FIELDS] for b in bands)
         state["tasks"] = sorted(([field_text(t, n) for n in TASK_FIELDS] for t in tasks), key=repr)
     return state
+
+
+def row_state(subject: str, model: type[models.Model], row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ledger keeps of a record given as a row (field attname to value, every field
+    the ledger keeps present): the same as :func:`state_of` for the instance it would make."""
+    return {name: value_text(model, name, row[name]) for name in FIELDS[subject]}
 
 
 def state_text(state: dict[str, Any]) -> str:

@@ -55,7 +55,7 @@ from evaluation.reasons import history_reason
 from evaluation.scoring import Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
-from evaluation.services.ledger import ledger_append
+from evaluation.services.ledger import ledger_append_rows
 from evaluation.tabular import Row, UploadLimits, read_table
 from evaluation.workflow import REPORT
 
@@ -459,6 +459,7 @@ def parse_metric_rows(
     errors: list[RowError] = []
     seen = FirstLines()
     metrics: list[ParsedMetric] = []
+    duplicate = gettext("duplicate of line %(line)s (%(row)s)")
     for row in rows:
         check = RowCheck(row)
         code = check.city_code("city_code")
@@ -503,7 +504,7 @@ def parse_metric_rows(
             check,
             metric.key,
             column=None,
-            reason=gettext("duplicate of line %(line)s (%(row)s)"),
+            reason=duplicate,
             row=f"{code} {indicator_code} {period}",
         ):
             errors += check.errors
@@ -653,8 +654,9 @@ def _create_values(
         ],
     )
     keys = (m.key for m in metrics)
-    ledger_append(
-        [MetricValue(id=ids[k], **row) for k, row in zip(keys, rows, strict=True)],
+    ledger_append_rows(
+        MetricValue,
+        [{"id": ids[k], **row} for k, row in zip(keys, rows, strict=True)],
         action=reason,
         by=by,
     )

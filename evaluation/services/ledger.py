@@ -6,7 +6,8 @@ same predecessor is refused by the database all the same (``previous`` is unique
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, models, transaction
@@ -14,9 +15,12 @@ from django.utils import timezone
 
 from evaluation.bulk import insert_rows
 from evaluation.ledger import (
+    FIELDS,
     GENESIS,
+    SUBJECTS,
     entry_digest,
     ledger_moment,
+    row_state,
     state_of,
     state_text,
     subject_of,
@@ -32,7 +36,43 @@ def ledger_append(
 ) -> None:
     """One entry per changed record, with its state after the change, who did it and why."""
     records = [changed] if isinstance(changed, models.Model) else list(changed)
-    if not records:
+    _append([(subject_of(record), record.pk, _state(record)) for record in records], action, by)
+
+
+def ledger_append_rows(
+    model: type[models.Model], rows: Iterable[Mapping[str, Any]], *, action: str, by: User | None
+) -> None:
+    """:func:`ledger_append` for records written as rows (field attname to value, with the
+    ``id`` the database gave; a field a row leaves out has its default), without making a
+    model object of each: the same entries, for the set-based writes of an import."""
+    subject = SUBJECTS[model._meta.label_lower]
+    defaults = {
+        field.attname: field.get_default()
+        for field in model._meta.concrete_fields
+        if field.attname in FIELDS[subject]
+    }
+    _append(
+        [(subject, row["id"], row_state(subject, model, {**defaults, **row})) for row in rows],
+        action,
+        by,
+    )
+
+
+def _state(record: models.Model) -> dict[str, Any]:
+    subject = subject_of(record)
+    if isinstance(record, Ruleset):
+        return state_of(
+            subject,
+            record,
+            rules=record.rules.all(),
+            bands=record.bands.all(),
+            tasks=record.tasks.all(),
+        )
+    return state_of(subject, record)
+
+
+def _append(entries: list[tuple[str, int, dict[str, Any]]], action: str, by: User | None) -> None:
+    if not entries:
         return
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -46,26 +86,16 @@ def ledger_append(
         )
         at = ledger_moment(timezone.now())
         actor, actor_name = (by.pk, by.get_username()) if by is not None else (None, "")
+        action = action[:200]
         rows = []
-        for record in records:
-            subject = subject_of(record)
-            if isinstance(record, Ruleset):
-                state = state_of(
-                    subject,
-                    record,
-                    rules=record.rules.all(),
-                    bands=record.bands.all(),
-                    tasks=record.tasks.all(),
-                )
-            else:
-                state = state_of(subject, record)
+        for subject, object_id, state in entries:
             seq += 1
-            row = {
+            row: dict[str, Any] = {
                 "seq": seq,
                 "at": at,
                 "subject": subject,
-                "object_id": record.pk,
-                "action": action[:200],
+                "object_id": object_id,
+                "action": action,
                 "actor": actor,
                 "actor_name": actor_name,
                 "state": state_text(state),

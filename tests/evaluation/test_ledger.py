@@ -268,3 +268,24 @@ def test_a_ledger_begun_on_a_database_with_a_signed_run_holds_and_so_does_the_ru
     out = io.StringIO()
     call_command("verify_run", str(story.run.pk), stdout=out)
     assert "Matches" in out.getvalue()
+
+
+def test_an_imports_rows_get_the_entries_their_records_would(story):
+    """The import writes its values as rows and their entries from the rows
+    (``ledger_append_rows``); each entry's state is the one the value's own record gives."""
+    from evaluation.ledger import state_of, state_text
+
+    imported = [
+        e
+        for e in LedgerEntry.objects.filter(subject="metricvalue").order_by("seq")
+        if e.action.startswith("import_metrics")
+    ]
+    assert imported
+    values = MetricValue.objects.in_bulk([e.object_id for e in imported])
+    for entry in imported:
+        value = values[entry.object_id]
+        if LedgerEntry.objects.filter(
+            subject="metricvalue", object_id=value.pk, seq__gt=entry.seq
+        ).exists():
+            continue  # changed since: its later entry holds its state now
+        assert entry.state == state_text(state_of("metricvalue", value))
