@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 
 class Granularity(StrEnum):
@@ -49,16 +49,7 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        text = text.strip()
-        if match := _YEAR.match(text):
-            return cls(int(match[1]), Granularity.YEAR, 0)
-        if match := _QUARTER.match(text):
-            return cls(int(match[1]), Granularity.QUARTER, int(match[2]))
-        if match := _MONTH.match(text):
-            return cls(int(match[1]), Granularity.MONTH, int(match[2]))
-        raise PeriodError(
-            f"{text!r} is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
-        )
+        return _parsed(text.strip())
 
     @property
     def label(self) -> str:
@@ -104,4 +95,19 @@ def year_parts(year: int, granularity: Granularity) -> tuple[Period, ...]:
         return (Period(year, granularity, 0),)
     return tuple(
         Period(year, granularity, number) for number in range(1, PARTS_PER_YEAR[granularity] + 1)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> Period:
+    """A period from its label (a file's 144,000 rows name a few dozen periods: each is read
+    once; a period is immutable, so every row may share it)."""
+    if match := _YEAR.match(text):
+        return Period(int(match[1]), Granularity.YEAR, 0)
+    if match := _QUARTER.match(text):
+        return Period(int(match[1]), Granularity.QUARTER, int(match[2]))
+    if match := _MONTH.match(text):
+        return Period(int(match[1]), Granularity.MONTH, int(match[2]))
+    raise PeriodError(
+        f"{text!r} is not a period: use a year (2019), a quarter (2020-Q3) or a month (2020-07)"
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -438,7 +439,7 @@ class ParsedMetric:
     period: Period
     value: Decimal
 
-    @property
+    @cached_property
     def key(self) -> tuple[int, int, int, str, int]:
         return (
             self.city.pk,
