@@ -177,7 +177,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     shot(province, tmp_path, "chain-03-province-home")
     go(province, "#awaiting-reports a", re.compile(rf"/province/reports/{report.pk}/$"))
     shown = text(province)
-    assert "合肥市" in shown and "知识产权质押融资项目数" in shown and "20.00" in shown
+    assert "合肥市 2021 报表" in shown and "知识产权质押融资项目数 20 项" in shown
     comment = (
         "知识产权质押融资项目数填报为 20 项，与登记系统的 200 项不符，请核实更正并附登记摘录。"
     )
@@ -213,7 +213,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     # The province forwards the report to the ministry with its opinion.
     province.goto(f"{live_server.url}/province/")
     go(province, "#awaiting-reports a", re.compile(rf"/province/reports/{report.pk}/$"))
-    assert "200.00" in text(province)
+    assert "知识产权质押融资项目数 200 项" in text(province)
     assert comment in text(province, "#opinions")
     opinion = "已核对登记系统，数据属实，同意报部。"
     province.fill("#province-text", opinion)
@@ -230,7 +230,9 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     ministry = window(page, live_server, "wang.fang", admin=True)
     ministry.goto(f"{live_server.url}/admin/evaluation/report/{report.pk}/change/")
     content = text(ministry, "#content")
-    assert "省" in content
+    said = text(ministry, "ol.province-review")
+    assert "陈静" in said and comment in said and opinion in said
+    assert "省级已报送，待部委审核" in content
     assert "已按登记系统更正为 200 项" in content
     assert "登记摘录.pdf" in content
     shot(ministry, tmp_path, "chain-08-ministry-reads")
@@ -255,8 +257,12 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
         re.compile(rf"/city/{participation.pk}/self-evaluation/\d+/$"),
     )
     item = SelfEvaluation.objects.get()
-    pledge_before = text(official, "#line-pledge_projects")
-    assert "知识产权质押融资项目数" in pledge_before
+    # The pledge projects score full marks on the figures the city filed: 10.00 of 10.00.
+    assert re.search(
+        r"知识产权质押融资项目数 .* 41\.42% 100\.00% 10\.00 / 10\.00 已达成",
+        text(official, "#line-pledge_projects"),
+    )
+    assert "50,000,000.00" in text(official, ".summary")
     shortfalls = official.locator("tr.shortfall textarea[name^=reason-]")
     assert shortfalls.count() == 1
     assert shortfalls.get_attribute("name") == "reason-operation_centres"
@@ -270,6 +276,8 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     )
     assert official.locator("#error-summary").count() == 1
     refused = text(official, "#error-summary")
+    assert "产业知识产权运营中心建成数 未达到目标：请填写偏差原因" in refused
+    assert "产业知识产权运营中心建成数 未达到目标：请填写本市拟采取的整改措施" in refused
     shot(official, tmp_path, "chain-11-self-evaluation-refused")
     assert SelfEvaluation.objects.get().status == "draft"
     official.fill("#reason-operation_centres", "第二个运营中心选址因园区规划调整推迟。")
@@ -345,10 +353,14 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     card = text(ministry, "main") if ministry.locator("main").count() else text(ministry, "body")
     assert "抽查 2021：申报 200.00，核实 150.00：以核实值替代" in card
     assert "因差异扣 2.00 分" in card
-    assert f"{pledge.points:.2f}" in card
+    # 10.00 of 10.00 in the self-evaluation, on the figures the city filed; less now, and why.
+    assert pledge.points < Decimal("10")
+    row = ministry.locator("tr", has_text="知识产权质押融资项目数").first.inner_text()
+    row = re.sub(r"\s+", " ", row)
+    assert f"{pledge.points:.2f} / 10.00" in row and "部分达成" in row
+    assert "核实 150.00" in row
     shot(ministry, tmp_path, "chain-19-scorecard")
     assert list(ReportComment.objects.values_list("kind", flat=True).order_by("pk")) == [
         "return",
         "reply",
     ]
-    del refused, pledge_before

@@ -550,7 +550,7 @@ def test_the_reviewer_reads_evidence_beside_each_value_returns_one_and_reads_the
     page = admin.get(f"/admin/evaluation/report/{report.pk}/change/")
     shown = text(page)
     assert "项目数不符" in shown and "已更正" in shown
-    assert re.search(r"pledge_projects\s+项目数不符\s+7\.00\s+9\.00", shown), shown
+    assert re.search(r"知识产权质押融资项目数\S*\s+项目数不符\s+7 项\s+9 项", shown), shown
 
     noted = admin.post(f"/admin/evaluation/report/{report.pk}/note/", {"text": "收到"})
     assert noted.status_code == 302
