@@ -236,14 +236,56 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     assert "已按登记系统更正为 200 项" in content
     assert "登记摘录.pdf" in content
     shot(ministry, tmp_path, "chain-08-ministry-reads")
+
+    # The ministry returns one single value (the province cannot: only the ministry's
+    # reviewers return single values); the official may change that one only: the others are
+    # read-only on the page, saying why.
+    ministry.click("input[formaction$='/review/return_values/']")
+    ministry.wait_for_selector("#id_reason-pledge_amount")
+    why = "质押融资金额应按实际放款额统计，请核对并附放款凭证"
+    ministry.fill("#id_reason-pledge_amount", why)
+    shot(ministry, tmp_path, "chain-08a-ministry-returns-one-value")
+    go(
+        ministry,
+        "input[name=apply]",
+        re.compile(rf"/admin/evaluation/report/{report.pk}/change/$"),
+    )
+    assert Report.objects.get().status == "returned"
+    official.goto(year)
+    row = official.locator("#row-pledge_amount")
+    assert why in row.inner_text()
+    assert "returned-value" in (row.get_attribute("class") or "")
+    assert official.locator("#id_pledge_amount").get_attribute("readonly") is None
+    assert official.locator("#id_pledge_projects").get_attribute("readonly") is not None
+    kept = "未退回给您：在审核人员再次收到报告之前保持提交时的数值。"
+    assert kept in text(official, "#row-pledge_projects")
+    assert "只有退回给您的数值可以修改：知识产权质押融资金额（万元）。" in text(
+        official, ".returned-note"
+    )
+    assert official.locator("#evidence-pledge_projects input[type=file]").count() == 0
+    shot(official, tmp_path, "chain-08b-city-one-value-open")
+    official.fill("#id_pledge_amount", "180")
+    settle(official)
+    go(official, "button[value=save]", re.compile(r"/periods/2021/(#.*)?$"))
+    assert "已保存草稿：2021。" in text(official)
+    go(official, "button[value=submit]", periods)
+    assert Report.objects.get().status == "submitted"
+    province.goto(f"{live_server.url}/province/")
+    go(province, "#awaiting-reports a", re.compile(rf"/province/reports/{report.pk}/$"))
+    assert "知识产权质押融资金额（万元） 180.00 万元" in text(province)
+    province.fill("#province-text", "放款额已核对，同意报部。")
+    go(province, "button[value=forward]", re.compile(r"/province/$"))
+    ministry.goto(f"{live_server.url}/admin/evaluation/report/{report.pk}/change/")
+    changes = text(ministry, "table.changes-since-return")
+    assert re.search(
+        rf"知识产权质押融资金额（万元）\s+{why}\s+200\.00 万元\s+180\.00 万元", changes
+    )
     go(
         ministry,
         "input[formaction$='/review/approve/']",
         re.compile(rf"/admin/evaluation/report/{report.pk}/change/$"),
     )
-    assert "已通过 1 of 1" in text(ministry, ".messagelist") or "已通过" in text(
-        ministry, ".messagelist"
-    )
+    assert "已通过：1 / 1。" in text(ministry, ".messagelist")
     assert Report.objects.get().status == "approved"
     shot(ministry, tmp_path, "chain-09-ministry-approved")
 
@@ -363,4 +405,8 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     assert list(ReportComment.objects.values_list("kind", flat=True).order_by("pk")) == [
         "return",
         "reply",
+        "return",
     ]
+    opinions = ProvincialOpinion.objects.filter(report=report).order_by("pk")
+    assert list(opinions.values_list("step", flat=True)) == ["send_back", "forward", "forward"]
+    assert ProvincialOpinion.objects.get(self_evaluation=item).step == "forward"
