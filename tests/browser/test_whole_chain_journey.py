@@ -266,7 +266,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     assert "returned-value" in (row.get_attribute("class") or "")
     assert official.locator("#id_pledge_amount").get_attribute("readonly") is None
     assert official.locator("#id_pledge_projects").get_attribute("readonly") is not None
-    kept = "未退回给您：在审核人员再次收到报告之前保持提交时的数值。"
+    kept = "未退回给您：在审核人员再次收到报表之前保持提交时的数值。"
     assert kept in text(official, "#row-pledge_projects")
     assert "只有退回给您的数值可以修改：知识产权质押融资金额（万元）。" in text(
         official, ".returned-note"

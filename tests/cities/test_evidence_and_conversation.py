@@ -375,7 +375,7 @@ def test_while_single_values_are_returned_the_others_are_read_only_on_the_page_s
     assert "readonly" not in returned.group(0) and "hx-post" in returned.group(0)
     assert "readonly" in kept.group(0) and "hx-post" not in kept.group(0)
     assert 'value="120.00"' in kept.group(0)
-    why = "未退回给您：在审核人员再次收到报告之前保持提交时的数值。"
+    why = "未退回给您：在审核人员再次收到报表之前保持提交时的数值。"
     assert why in text(page)
     assert 'id="locked-pledge_amount"' in html and 'id="locked-pledge_projects"' not in html
     # The note names the value returned in words; the kept value takes no file.
