@@ -265,8 +265,14 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    gettext("Returned to the city: %(codes)s.")
-                    % {"codes": ", ".join(sorted(reasons))},
+                    gettext("Returned to the city: %(names)s.")
+                    % {
+                        "names": gettext(", ").join(
+                            indicator_words(v.indicator)
+                            for v in values
+                            if v.indicator.code in reasons
+                        )
+                    },
                 )
                 return None
         return TemplateResponse(
@@ -282,7 +288,8 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
                 "rows": [
                     {
                         "code": v.indicator.code,
-                        "value": v.value,
+                        "name": indicator_words(v.indicator),
+                        "value": indicator_figure(v.value, v.indicator),
                         "files": ", ".join(f.name for f in files if f.value_id == v.pk),
                         "reason": posted.get(f"reason-{v.indicator.code}", "") if posted else "",
                     }

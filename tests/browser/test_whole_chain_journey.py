@@ -251,6 +251,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     # read-only on the page, saying why.
     ministry.click("input[formaction$='/review/return_values/']")
     ministry.wait_for_selector("#id_reason-pledge_amount")
+    assert text(ministry, "label[for=id_reason-pledge_amount]") == "知识产权质押融资金额（万元）"
     why = "质押融资金额应按实际放款额统计，请核对并附放款凭证"
     ministry.fill("#id_reason-pledge_amount", why)
     shot(ministry, tmp_path, "chain-08a-ministry-returns-one-value")
@@ -259,6 +260,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
         "input[name=apply]",
         re.compile(rf"/admin/evaluation/report/{report.pk}/change/$"),
     )
+    assert "已退回城市：知识产权质押融资金额（万元）。" in text(ministry, ".messagelist")
     assert Report.objects.get().status == "returned"
     official.goto(year)
     row = official.locator("#row-pledge_amount")

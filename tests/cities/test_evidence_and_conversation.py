@@ -534,12 +534,17 @@ def test_the_reviewer_reads_evidence_beside_each_value_returns_one_and_reads_the
 
     form = admin.post(f"/admin/evaluation/report/{report.pk}/review/return_values/")
     assert "reason-pledge_projects" in form.content.decode()
+    # Each value by its indicator's name and to its precision, not its code.
+    assert '<label for="id_reason-pledge_projects">知识产权质押融资项目数' in form.content.decode()
+    assert "<td>7 项</td>" in form.content.decode()
     done = admin.post(
         f"/admin/evaluation/report/{report.pk}/review/return_values/",
         {"apply": "1", "reason-pledge_projects": "项目数不符", "comment": ""},
     )
     assert done.status_code == 302
     assert Report.objects.get().status == "returned"
+    said = text(admin.get(f"/admin/evaluation/report/{report.pk}/change/"))
+    assert "已退回城市：知识产权质押融资项目数。" in said
 
     report = Report.objects.get()
     reporting.report_values_set(
