@@ -542,6 +542,14 @@ class EntryRow:
     # city on its own (open: not yet sent back).
     evidence: tuple[Evidence, ...] = ()
     returned: str = ""
+    # Why this value cannot change while the rest of the report can (single values of the
+    # report are returned and this is not one of them); empty when it may change with the form.
+    locked_reason: str = ""
+
+    @property
+    def editable(self) -> bool:
+        """The value may change with the form (when the form itself may)."""
+        return not self.locked_reason
 
 
 @dataclass(frozen=True)
@@ -562,8 +570,9 @@ class PeriodEntry:
     review_comment: str
     answers: list[AnswerRow]
     report_evidence: tuple[Evidence, ...] = ()
-    # Single values returned (open): the city may change only these.
+    # Single values returned (open): the city may change only these (codes, and their names).
     returned_values: tuple[str, ...] = ()
+    returned_names: tuple[str, ...] = ()
 
     @property
     def evidence_open(self) -> bool:
@@ -647,6 +656,13 @@ def period_entry(
     earlier_values = values_a_year_earlier(city_id=participation.city_id, period=period)
     files = report_evidence(report_id=report.pk) if report is not None else []
     returns = open_value_returns(report_id=report.pk) if report is not None else {}
+    # While single values are returned, the others stay as they are (the server refuses a
+    # change to them): their fields are shown read-only, saying why.
+    not_returned = (
+        _("Not returned to you: it stays as submitted until the reviewer has the report again.")
+        if returns
+        else ""
+    )
     rows = []
     for rule in rules:
         indicator: Indicator = rule.indicator
@@ -664,6 +680,7 @@ def period_entry(
                 flag=now.flag if now is not None else "",
                 evidence=tuple(f for f in files if now is not None and f.value_id == now.pk),
                 returned=returns[now.pk].reason if now is not None and now.pk in returns else "",
+                locked_reason="" if now is not None and now.pk in returns else not_returned,
             )
         )
     closed = period_closed_reason(city_id=participation.city_id, period=period)
@@ -694,6 +711,10 @@ def period_entry(
         answers=report_answers(report=report),
         report_evidence=tuple(f for f in files if f.value_id is None),
         returned_values=tuple(sorted(r.value.indicator.code for r in returns.values())),
+        returned_names=tuple(
+            vocabulary.indicator_name(r.value.indicator)
+            for r in sorted(returns.values(), key=lambda r: r.value.indicator.position)
+        ),
     )
 
 

@@ -279,6 +279,7 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
                     vocabulary.indicator_name(v.indicator),
                     v.value,
                     vocabulary.indicator_unit(v.indicator),
+                    v.indicator.decimal_places,
                 )
                 for v in values
             ],

@@ -22,6 +22,7 @@ from evaluation.access import (
     reviewer_province,
 )
 from evaluation.exceptions import NotFound
+from evaluation.figures import money
 from evaluation.models import (
     Indicator,
     Participation,
@@ -208,7 +209,7 @@ def self_evaluation_view(
         status_label=LIFECYCLE.label(item.status),
         score=figures.get("score", ""),
         grade_label=vocabulary.grade_word(figures.get("grade", "")),
-        amount=figures.get("amount", ""),
+        amount=money(Decimal(figures["amount"])) if figures.get("amount") else "",
         lines=lines,
         opinions=opinions_of(self_evaluation=item),
         editable=own

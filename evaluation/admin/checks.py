@@ -45,6 +45,9 @@ class ItemInline(admin.TabularInline):
     model = SpotCheckItem
     extra = 0
     can_delete = False
+    # Each row says its city, indicator and period in words: no title above it (the item's
+    # ``str``, in codes).
+    classes = ["row-titles-hidden"]
     fields = readonly_fields = (
         "city",
         "value_label",

@@ -34,6 +34,7 @@ from evaluation.admin.files import FilesAdminMixin
 from evaluation.admin.history import HistoryAdmin
 from evaluation.exceptions import Forbidden, WorkflowError
 from evaluation.models import (
+    Indicator,
     MetricValue,
     Report,
 )
@@ -120,6 +121,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "reviewed_by_name",
         "reviewed",
         "review_comment",
+        "province_review",
         "city_answers",
         "changes_since_return",
         "values_table",
@@ -263,8 +265,14 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    gettext("Returned to the city: %(codes)s.")
-                    % {"codes": ", ".join(sorted(reasons))},
+                    gettext("Returned to the city: %(names)s.")
+                    % {
+                        "names": gettext(", ").join(
+                            indicator_words(v.indicator)
+                            for v in values
+                            if v.indicator.code in reasons
+                        )
+                    },
                 )
                 return None
         return TemplateResponse(
@@ -280,7 +288,8 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
                 "rows": [
                     {
                         "code": v.indicator.code,
-                        "value": v.value,
+                        "name": indicator_words(v.indicator),
+                        "value": indicator_figure(v.value, v.indicator),
                         "files": ", ".join(f.name for f in files if f.value_id == v.pk),
                         "reason": posted.get(f"reason-{v.indicator.code}", "") if posted else "",
                     }
@@ -367,19 +376,54 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
             ),
         )
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The province's review only where the programme has one."""
+        fields = super().get_fields(request, obj)
+        if obj is None or not obj.participation.programme.provincial_review:
+            return [f for f in fields if f != "province_review"]
+        return fields
+
+    @admin.display(description=_("The province's review"))
+    def province_review(self, report: Report) -> str:
+        """What the province said on the report, oldest first: each return to the city and
+        the opinion it forwarded the report with (复核意见), with who and when."""
+        from evaluation.self_evaluations import opinions_of
+
+        opinions = opinions_of(report=report)
+        if not opinions:
+            return "—"
+        return format_html(
+            '<ol class="province-review">{}</ol>',
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> <em>{}</em><br>{}</li>",
+                (
+                    (
+                        gettext("%(who)s, %(when)s:") % {"who": o.by, "when": when(o.at)},
+                        o.step_label,
+                        linebreaksbr(o.text),
+                    )
+                    for o in opinions
+                ),
+            ),
+        )
+
     @admin.display(description=_("changes since the report went back to the city"))
     def changes_since_return(self, report: Report) -> str:
         """The diff a reviewer reads on resubmission: each value old → new, files added."""
         changes = selectors.report_changes_since_return(report=report)
         if changes.since is None:
             return "—"
+        indicators = {
+            i.code: i for i in Indicator.objects.filter(code__in=[c.code for c in changes.values])
+        }
         rows = [
             (
                 "changed" if c.changed else "",
-                c.code,
+                indicator_words(indicators[c.code]),
                 c.reason or "",
-                "—" if c.old is None else c.old,
-                c.new if c.new is not None else "—",
+                "—" if c.old is None else indicator_figure(c.old, indicators[c.code]),
+                "—" if c.new is None else indicator_figure(c.new, indicators[c.code]),
                 ", ".join(f.name for f in c.added) or "",
                 ", ".join(f.name for f in c.removed) or "",
             )

@@ -114,7 +114,9 @@ def test_evidence_a_value_returned_a_reply_a_fix_and_the_diff(
     assert "已按登记系统更正为 9 项" in content
     diff = admin.inner_text("table.changes-since-return")
     reason = "项目数与登记系统不符，请附登记摘录"
-    assert re.search(rf"pledge_projects\s+{reason}\s+7\.00\s+9\.00\s+登记摘录\.pdf", diff), diff
+    assert re.search(
+        rf"知识产权质押融资项目数\S*\s+{reason}\s+7 项\s+9 项\s+登记摘录\.pdf", diff
+    ), diff
     shot(admin, tmp_path, "evidence-5-diff")
     assert Evidence.objects.filter(removed_at__isnull=True).count() == 2
     assert list(ReportComment.objects.values_list("kind", flat=True)) == ["return", "reply"]

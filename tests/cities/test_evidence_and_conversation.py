@@ -358,6 +358,62 @@ def test_the_portal_marks_the_returned_value_with_its_reason_and_shows_the_conve
     assert "已更正" in text(history) and "项目数与登记系统不符" in text(history)
 
 
+def test_while_single_values_are_returned_the_others_are_read_only_on_the_page_saying_why(
+    portal_a, official_a, city_a, reviewer, django_assert_max_num_queries
+):
+    report = submitted(official_a, city_a)
+    reporting.report_return_values(
+        report=report, reasons={"pledge_projects": "项目数与登记系统不符"}, by=reviewer
+    )
+    url = f"/city/{city_a.pk}/periods/2021-03/"
+    with django_assert_max_num_queries(40):
+        page = portal_a.get(url)
+    html = page.content.decode()
+    returned = re.search(r'<input[^>]*id="id_pledge_projects"[^>]*>', html)
+    kept = re.search(r'<input[^>]*id="id_pledge_amount"[^>]*>', html)
+    assert returned is not None and kept is not None
+    assert "readonly" not in returned.group(0) and "hx-post" in returned.group(0)
+    assert "readonly" in kept.group(0) and "hx-post" not in kept.group(0)
+    assert 'value="120.00"' in kept.group(0)
+    why = "未退回给您：在审核人员再次收到报表之前保持提交时的数值。"
+    assert why in text(page)
+    assert 'id="locked-pledge_amount"' in html and 'id="locked-pledge_projects"' not in html
+    # The note names the value returned in words; the kept value takes no file.
+    assert "只有退回给您的数值可以修改：知识产权质押融资项目数。" in text(page)
+    assert 'form="ev-pledge_amount"' not in html and 'form="ev-pledge_projects"' in html
+
+    # The form as the page sends it (the read-only values as they are) saves the fix.
+    fields = dict(re.findall(r'<input type="text" name="(\w+)" id="id_\w+" value="([^"]*)"', html))
+    assert fields["pledge_amount"] == "120.00"
+    fields |= {"pledge_projects": "9", "action": "save"}
+    assert portal_a.post(url, fields).status_code == 302
+    values = MetricValue.objects.filter(report=report)
+    assert values.get(indicator__code="pledge_projects").value == Decimal("9")
+    # Typed into the read-only field anyway: the server refuses and changes nothing.
+    before = database_state()
+    refused = portal_a.post(url, fields | {"pledge_amount": "999", "pledge_projects": "10"})
+    assert refused.status_code == 400
+    assert changed_tables(before, database_state()) == []
+
+    # Submitted again and returned as a whole: every value is the city's to change again.
+    report = reporting.report_submit(report=Report.objects.get(), version=None, by=official_a)
+    reporting.report_return(report=report, comment="请全面核对", by=reviewer)
+    html = portal_a.get(url).content.decode()
+    assert "readonly" not in html and why not in text(portal_a.get(url))
+
+
+def test_the_read_only_values_are_for_the_citys_own_official_only(
+    official_a, official_b, city_a, reviewer
+):
+    report = submitted(official_a, city_a)
+    reporting.report_return_values(
+        report=report, reasons={"pledge_projects": "项目数与登记系统不符"}, by=reviewer
+    )
+    url = f"/city/{city_a.pk}/periods/2021-03/"
+    assert browser(official_b).get(url).status_code == 404
+    assert browser().get(url).status_code == 302
+
+
 # The API --------------------------------------------------------------------------------------
 
 
@@ -478,12 +534,17 @@ def test_the_reviewer_reads_evidence_beside_each_value_returns_one_and_reads_the
 
     form = admin.post(f"/admin/evaluation/report/{report.pk}/review/return_values/")
     assert "reason-pledge_projects" in form.content.decode()
+    # Each value by its indicator's name and to its precision, not its code.
+    assert '<label for="id_reason-pledge_projects">知识产权质押融资项目数' in form.content.decode()
+    assert "<td>7 项</td>" in form.content.decode()
     done = admin.post(
         f"/admin/evaluation/report/{report.pk}/review/return_values/",
         {"apply": "1", "reason-pledge_projects": "项目数不符", "comment": ""},
     )
     assert done.status_code == 302
     assert Report.objects.get().status == "returned"
+    said = text(admin.get(f"/admin/evaluation/report/{report.pk}/change/"))
+    assert "已退回城市：知识产权质押融资项目数。" in said
 
     report = Report.objects.get()
     reporting.report_values_set(
@@ -494,7 +555,7 @@ def test_the_reviewer_reads_evidence_beside_each_value_returns_one_and_reads_the
     page = admin.get(f"/admin/evaluation/report/{report.pk}/change/")
     shown = text(page)
     assert "项目数不符" in shown and "已更正" in shown
-    assert re.search(r"pledge_projects\s+项目数不符\s+7\.00\s+9\.00", shown), shown
+    assert re.search(r"知识产权质押融资项目数\S*\s+项目数不符\s+7 项\s+9 项", shown), shown
 
     noted = admin.post(f"/admin/evaluation/report/{report.pk}/note/", {"text": "收到"})
     assert noted.status_code == 302

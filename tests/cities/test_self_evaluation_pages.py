@@ -5,6 +5,7 @@ pages; the PDF is a document in Chinese for the city, its province and the minis
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -103,3 +104,70 @@ def test_the_pdf_is_in_chinese_for_the_city_the_province_and_the_ministry_only(w
     other.force_login(yunnan)
     assert other.get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+def test_the_province_reads_a_report_to_its_precision_and_the_ministry_reads_the_province(
+    world, reviewer, django_assert_max_num_queries
+):
+    from evaluation.models import OfficialAssignment, Report
+    from evaluation.scoring import Period
+    from evaluation.services import reporting
+    from tests.factories import complete
+
+    hefei, clients = world
+    official = OfficialAssignment.objects.get(participation=hefei).user
+    report = reporting.report_create(participation=hefei, period=Period.parse("2022"), by=official)
+    report = reporting.report_values_set(
+        report=report,
+        values=complete({"pledge_projects": "20", "pledge_amount": "120.5"}),
+        version=report.version,
+        by=official,
+    )
+    reporting.report_submit(report=report, version=None, by=official)
+    page = reverse("cities:province_report", args=[report.pk])
+    with django_assert_max_num_queries(30):
+        shown = clients["anhui"].get(page).content.decode()
+    assert re.search(r"<td>20 [^<0-9]+</td>", shown) and "<td>20.00 " not in shown
+    assert re.search(r"<td>120.50 [^<]+</td>", shown)
+    clients["anhui"].post(page, {"action": "send_back", "text": "项目数偏低，请核实"})
+    reporting.report_submit(report=Report.objects.get(), version=None, by=official)
+    clients["anhui"].post(page, {"action": "forward", "text": "情况属实，同意报部"})
+    assert Report.objects.get().status == "forwarded"
+
+    reviewer.is_staff = True
+    reviewer.save()
+    clients["reviewer"].force_login(reviewer)
+    admin = clients["reviewer"].get(f"/admin/evaluation/report/{report.pk}/change/")
+    said = admin.content.decode()
+    assert 'class="province-review"' in said
+    assert "项目数偏低，请核实" in said and "情况属实，同意报部" in said
+    # Another province's reviewer and a visitor reach no report of Hefei.
+    yunnan = UserFactory(username="yunnan.reviewer")
+    people.province_bind(user=yunnan, province="53")
+    other = Client()
+    other.force_login(yunnan)
+    assert other.get(page).status_code == 404
+    assert Client().get(page).status_code == 302
+
+
+def test_a_programme_without_the_provincial_review_shows_no_province_on_the_report(
+    programme, reviewer
+):
+    from evaluation.scoring import Period
+    from evaluation.services import reporting
+    from tests.factories import complete
+
+    hefei = ParticipationFactory(programme=programme, city__code="340100")
+    official = UserFactory(username="li.wei")
+    OfficialAssignment.objects.create(user=official, participation=hefei)
+    report = reporting.report_create(participation=hefei, period=Period.parse("2022"), by=official)
+    report = reporting.report_values_set(
+        report=report, values=complete({}), version=report.version, by=official
+    )
+    reporting.report_submit(report=report, version=None, by=official)
+    reviewer.is_staff = True
+    reviewer.save()
+    client = Client()
+    client.force_login(reviewer)
+    shown = client.get(f"/admin/evaluation/report/{report.pk}/change/").content.decode()
+    assert "province-review" not in shown
