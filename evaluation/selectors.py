@@ -916,6 +916,7 @@ def audited_models() -> dict[str, type[Model]]:
         OfficialAssignment,
         PanelAssignment,
         PaymentSuspension,
+        SelfEvaluation,
         SpendingPlan,
         TaskChoice,
         TaskScore,
@@ -947,6 +948,8 @@ def audited_models() -> dict[str, type[Model]]:
         "expertprofile": ExpertProfile,
         "taskscore": TaskScore,
         "paymentsuspension": PaymentSuspension,
+        # A city's self-evaluation (自评) and its review.
+        "selfevaluation": SelfEvaluation,
         # A report's conversation and its files of evidence (shown in the report's history).
         "comment": ReportComment,
         "evidence": Evidence,

@@ -26,6 +26,7 @@ from evaluation.admin.common import (
     _user,
     indicator_figure,
     indicator_words,
+    opinions_html,
     person,
     value_flags,
     when,
@@ -38,6 +39,7 @@ from evaluation.models import (
     Report,
 )
 from evaluation.scoring import Granularity, Period, PeriodError
+from evaluation.self_evaluations import opinions_of
 from evaluation.services import reporting
 
 if TYPE_CHECKING:
@@ -120,6 +122,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         "reviewed_by_name",
         "reviewed",
         "review_comment",
+        "province_opinions",
         "city_answers",
         "changes_since_return",
         "values_table",
@@ -338,6 +341,12 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
         if response is not None:
             return response  # type: ignore[no-any-return]
         return redirect("admin:evaluation_report_change", object_id)
+
+    @admin.display(description=_("the province's opinions"))
+    def province_opinions(self, report: Report) -> str:
+        """What the city's province wrote when it forwarded the report to the ministry (its
+        opinion, 复核意见) or returned it to the city, who wrote it and when, oldest first."""
+        return opinions_html(opinions_of(report=report))
 
     @admin.display(description=_("conversation"))
     def city_answers(self, report: Report) -> str:
