@@ -40,3 +40,15 @@ def submitted_self_evaluation(participation: Participation, official: Any) -> Se
         by=official,
     )
     return service.self_evaluation_submit(self_evaluation=item, by=official)
+
+
+def prepared_and_explained(participation: Participation, official: Any) -> SelfEvaluation:
+    """The mid-term self-evaluation prepared, every shortfall given a reason and measures,
+    whatever the city's figures: ready to submit."""
+    item = service.self_evaluation_prepare(participation=participation, as_of=MIDTERM, by=official)
+    short = item.lines.filter(short=True).values_list("indicator__code", flat=True)
+    return service.self_evaluation_explain(
+        self_evaluation=item,
+        explanations={code: (REASON, MEASURES) for code in short},
+        by=official,
+    )

@@ -29,6 +29,7 @@ from evaluation.models import (
     Evidence,
     Participation,
     Report,
+    SelfEvaluation,
     TrancheDecision,
 )
 from evaluation.scoring import Period, PeriodError
@@ -118,6 +119,18 @@ class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]
     class Meta:
         model = Report
         fields = ["participation", "programme", "city", "year", "period", "status"]
+
+
+class SelfEvaluationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    programme = django_filters.CharFilter(
+        field_name="participation__programme__code", label=_("programme (its code, e.g. 2020)")
+    )
+    city = _city("participation__")
+    status = django_filters.ChoiceFilter(choices=SelfEvaluation.Status.choices, label=_("status"))
+
+    class Meta:
+        model = SelfEvaluation
+        fields = ["programme", "city", "status"]
 
 
 class RunFilter(django_filters.FilterSet):  # type: ignore[misc]
