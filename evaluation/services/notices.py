@@ -113,7 +113,7 @@ def returned_by_province(report: Report) -> bool:
     """Whether the report's last change was the province's return (省级复核), not the
     ministry's: its history row says so (the reasons' registry)."""
     last = (
-        report.history.order_by("-history_id")  # type: ignore[attr-defined]
+        report.history.order_by("-history_id")
         .values_list("history_change_reason", flat=True)
         .first()
     )
