@@ -205,3 +205,29 @@ def test_the_reports_page_shows_what_the_province_wrote_who_and_when(
     said = page_text(found.group(1))
     assert "数据已核实，同意报送" in said and "粤审" in said
     assert opinion.at.astimezone().strftime("%Y") in said
+
+
+def test_the_list_is_read_in_a_fixed_number_of_queries(reviewer, programme, city_a, official):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from evaluation.models import OfficialAssignment
+    from tests.factories import ParticipationFactory
+
+    provincial(programme)
+
+    def queries() -> tuple[int, int]:
+        client = logged_in(reviewer)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(LIST)
+        return len(captured), response.context["cl"].result_count
+
+    submitted_self_evaluation(with_a_shortfall(city_a), official)
+    few = queries()
+    for code in ("440100", "340100", "530100"):
+        participation = ParticipationFactory(programme=programme, city__code=code)
+        OfficialAssignment.objects.create(user=official, participation=participation)
+        submitted_self_evaluation(with_a_shortfall(participation), official)
+    many = queries()
+    assert (few[1], many[1]) == (1, 4)
+    assert many[0] == few[0]
