@@ -199,7 +199,11 @@ class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
 
 class EvidenceFilter(django_filters.FilterSet):  # type: ignore[misc]
     # A number, not a choice of reports: a browsable form must not list other cities' reports.
-    report = django_filters.NumberFilter(field_name="report_id", label=_("report (its id)"))
+    # Bounded like the column: a larger number is refused (400), not sent to the database,
+    # which cannot hold it.
+    report = django_filters.NumberFilter(
+        field_name="report_id", label=_("report (its id)"), min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = Evidence
