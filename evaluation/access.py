@@ -107,6 +107,14 @@ def reports_for(user: User | AnonymousUser) -> QuerySet[Report]:
     return queryset.filter(participation__officials__user=user)
 
 
+def province_reports_for(user: User | AnonymousUser) -> QuerySet[Report]:
+    """The reports a provincial reviewer reviews: its province's cities' in a programme with
+    the provincial review (none for anyone else)."""
+    return Report.objects.select_related("participation__programme", "participation__city").filter(
+        participation__in=province_participations_for(user)
+    )
+
+
 def city_results_for(user: User | AnonymousUser) -> QuerySet[CityResult]:
     """The one rule of who sees a city's result, called by the API (its list and filters), the
     portal, the scorecards and every document: only the results of a run that succeeded (a

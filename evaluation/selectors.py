@@ -788,6 +788,24 @@ def reviewer_emails() -> list[str]:
     )
 
 
+def province_reviewer_emails(*, province: str) -> list[str]:
+    """Where the reviewers of ``province`` (its two digits) are told of a report awaiting their
+    review (省级复核)."""
+    from django.contrib.auth.models import User
+
+    return sorted(
+        set(
+            User.objects.filter(
+                groups__name=PROVINCIAL_REVIEWERS,
+                is_active=True,
+                provincial_reviewer__province=province,
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+
+
 # People and their tokens ---------------------------------------------------------------------
 
 # Each ministry role and the group that carries it.
@@ -916,6 +934,7 @@ def audited_models() -> dict[str, type[Model]]:
         OfficialAssignment,
         PanelAssignment,
         PaymentSuspension,
+        SelfEvaluation,
         SpendingPlan,
         TaskChoice,
         TaskScore,
@@ -947,6 +966,8 @@ def audited_models() -> dict[str, type[Model]]:
         "expertprofile": ExpertProfile,
         "taskscore": TaskScore,
         "paymentsuspension": PaymentSuspension,
+        # A city's self-evaluation (自评) and its review.
+        "selfevaluation": SelfEvaluation,
         # A report's conversation and its files of evidence (shown in the report's history).
         "comment": ReportComment,
         "evidence": Evidence,

@@ -169,14 +169,12 @@ def opinions_of(**subject: object) -> list[OpinionRow]:
     ]
 
 
-def self_evaluation_view(
-    *, self_evaluation: SelfEvaluation, fetched_by: User | AnonymousUser
-) -> SelfEvaluationView:
-    """What a page or the document shows of a self-evaluation ``fetched_by`` may see."""
-    item = self_evaluation_get(pk=self_evaluation.pk, fetched_by=fetched_by)
+def self_evaluation_lines(*, self_evaluation: SelfEvaluation) -> list[LineRow]:
+    """Each indicator of a self-evaluation as a page or document shows it (the caller has
+    checked who is looking)."""
     indicators = {i.pk: i for i in Indicator.objects.all()}
     lines = []
-    for line in item.lines.all():
+    for line in self_evaluation.lines.all():
         indicator = indicators[line.indicator_id]
         kind = rule_kind(line.kind)
         unit = vocabulary.indicator_unit(indicator)
@@ -197,6 +195,32 @@ def self_evaluation_view(
                 measures=line.measures,
             )
         )
+    return lines
+
+
+def self_evaluation_review_steps(*, self_evaluation: SelfEvaluation) -> list[workflow.Step]:
+    """The ministry's steps (accept, return) on the self-evaluation now, by the workflow table:
+    in a programme with the provincial review, only once the province has forwarded it."""
+    return LIFECYCLE.steps_from(
+        self_evaluation.status,
+        workflow.Actor.REVIEWER,
+        provincial=self_evaluation.participation.programme.provincial_review,
+    )
+
+
+def awaits_province(*, self_evaluation: SelfEvaluation) -> bool:
+    """Whether the city's province must act on it before the ministry does."""
+    return self_evaluation.participation.programme.provincial_review and bool(
+        LIFECYCLE.steps_from(self_evaluation.status, workflow.Actor.PROVINCE, provincial=True)
+    )
+
+
+def self_evaluation_view(
+    *, self_evaluation: SelfEvaluation, fetched_by: User | AnonymousUser
+) -> SelfEvaluationView:
+    """What a page or the document shows of a self-evaluation ``fetched_by`` may see."""
+    item = self_evaluation_get(pk=self_evaluation.pk, fetched_by=fetched_by)
+    lines = self_evaluation_lines(self_evaluation=item)
     participation = item.participation
     provincial = participation.programme.provincial_review
     figures = item.figures
@@ -219,8 +243,7 @@ def self_evaluation_view(
         and bool(LIFECYCLE.steps_from(item.status, workflow.Actor.PROVINCE, provincial=True)),
         ministry_may_act=is_reviewer(fetched_by)
         and bool(LIFECYCLE.steps_from(item.status, workflow.Actor.REVIEWER, provincial=provincial)),
-        awaits_province=provincial
-        and bool(LIFECYCLE.steps_from(item.status, workflow.Actor.PROVINCE, provincial=True)),
+        awaits_province=awaits_province(self_evaluation=item),
     )
 
 
@@ -316,6 +339,7 @@ __all__ = [
     "OpinionRow",
     "ProvinceWork",
     "SelfEvaluationView",
+    "awaits_province",
     "city_self_evaluations",
     "engine_figures",
     "evaluation_dates",
@@ -324,6 +348,8 @@ __all__ = [
     "province_report",
     "province_work",
     "self_evaluation_get",
+    "self_evaluation_lines",
+    "self_evaluation_review_steps",
     "self_evaluation_view",
     "self_evaluations_for",
 ]

@@ -14,6 +14,7 @@ from evaluation.admin import (
     reporting,
     rulesets,
     runs,
+    self_evaluations,
     tokens,
 )
 
@@ -40,5 +41,6 @@ __all__ = [
     "reporting",
     "rulesets",
     "runs",
+    "self_evaluations",
     "tokens",
 ]

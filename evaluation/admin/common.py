@@ -12,8 +12,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,8 @@ from evaluation.vocabulary import indicator_name, indicator_unit, indicator_unit
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+    from evaluation.self_evaluations import OpinionRow
 
 
 def _user(request: HttpRequest) -> User:
@@ -211,3 +215,25 @@ class TaskFilter(IndicatorFilter):
     title = _("task")
     parameter_name = "task"
     field = "task_id"
+
+
+def opinions_html(rows: list[OpinionRow]) -> str:
+    """The province's opinions and returns, oldest first, each with who wrote it and when."""
+    if not rows:
+        return "—"
+    return format_html(
+        '<ol class="province-review">{}</ol>',
+        format_html_join(
+            "",
+            '<li class="opinion-{}"><strong>{}</strong> <em>{}</em><br>{}</li>',
+            (
+                (
+                    row.step,
+                    gettext("%(who)s, %(when)s:") % {"who": row.by, "when": when(row.at)},
+                    row.step_label,
+                    linebreaksbr(row.text),
+                )
+                for row in rows
+            ),
+        ),
+    )

@@ -26,6 +26,7 @@ from evaluation.admin.common import (
     _user,
     indicator_figure,
     indicator_words,
+    opinions_html,
     person,
     value_flags,
     when,
@@ -39,6 +40,7 @@ from evaluation.models import (
     Report,
 )
 from evaluation.scoring import Granularity, Period, PeriodError
+from evaluation.self_evaluations import opinions_of
 from evaluation.services import reporting
 
 if TYPE_CHECKING:
@@ -387,26 +389,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
     def province_review(self, report: Report) -> str:
         """What the province said on the report, oldest first: each return to the city and
         the opinion it forwarded the report with (复核意见), with who and when."""
-        from evaluation.self_evaluations import opinions_of
-
-        opinions = opinions_of(report=report)
-        if not opinions:
-            return "—"
-        return format_html(
-            '<ol class="province-review">{}</ol>',
-            format_html_join(
-                "",
-                "<li><strong>{}</strong> <em>{}</em><br>{}</li>",
-                (
-                    (
-                        gettext("%(who)s, %(when)s:") % {"who": o.by, "when": when(o.at)},
-                        o.step_label,
-                        linebreaksbr(o.text),
-                    )
-                    for o in opinions
-                ),
-            ),
-        )
+        return opinions_html(opinions_of(report=report))
 
     @admin.display(description=_("changes since the report went back to the city"))
     def changes_since_return(self, report: Report) -> str:

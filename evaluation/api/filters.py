@@ -29,6 +29,7 @@ from evaluation.models import (
     Evidence,
     Participation,
     Report,
+    SelfEvaluation,
     TrancheDecision,
 )
 from evaluation.scoring import Period, PeriodError
@@ -120,6 +121,18 @@ class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]
         fields = ["participation", "programme", "city", "year", "period", "status"]
 
 
+class SelfEvaluationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    programme = django_filters.CharFilter(
+        field_name="participation__programme__code", label=_("programme (its code, e.g. 2020)")
+    )
+    city = _city("participation__")
+    status = django_filters.ChoiceFilter(choices=SelfEvaluation.Status.choices, label=_("status"))
+
+    class Meta:
+        model = SelfEvaluation
+        fields = ["programme", "city", "status"]
+
+
 class RunFilter(django_filters.FilterSet):  # type: ignore[misc]
     programme = _programme()
     kind = django_filters.ChoiceFilter(choices=EvaluationRun.Kind.choices, label=_("kind"))
@@ -186,7 +199,11 @@ class StrictFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
 
 class EvidenceFilter(django_filters.FilterSet):  # type: ignore[misc]
     # A number, not a choice of reports: a browsable form must not list other cities' reports.
-    report = django_filters.NumberFilter(field_name="report_id", label=_("report (its id)"))
+    # Bounded like the column: a larger number is refused (400), not sent to the database,
+    # which cannot hold it.
+    report = django_filters.NumberFilter(
+        field_name="report_id", label=_("report (its id)"), min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = Evidence

@@ -5,10 +5,10 @@ refusals it can give (400, 401, 403, 404, 409, 415, 429), all in the one error s
 Which refusals an operation documents is decided here, in one place, from what the view does:
 every authenticated operation may answer 401 (no or an expired token) and 403 (a reviewer-only
 operation, or a session write without its CSRF token); lists and objects 404 (another city's
-object, an unknown page); writes 429 (the write rate); reports, uploads and decisions 409 (a
-locked report, a closed period, a stale version, a decision already signed off); a write that
-takes no JSON (the upload) 415. A view can
-name its own with an ``error_statuses`` attribute.
+object, an unknown page); writes 429 (the write rate); reports, uploads, decisions and
+self-evaluations 409 (a locked report, a closed period, a stale version, a decision already
+signed off, a self-evaluation's step out of turn); a write that takes no JSON (the upload)
+415. A view can name its own with an ``error_statuses`` attribute.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ REFUSALS: dict[int, Any] = {
     404: _("Not found, or another city's (the same answer)."),
     409: _(
         "Conflict with the object's state: a submitted or approved report, a closed period, a "
-        "stale version, a decision already signed off, or a restart of a run that has not "
-        "failed."
+        "stale version, a decision already signed off, a self-evaluation awaiting its "
+        "province's review, or a restart of a run that has not failed."
     ),
     415: _("Unsupported media type: send the file as multipart/form-data."),
     429: _("Too many requests: wait for the seconds in Retry-After."),
@@ -44,6 +44,7 @@ CONFLICTING_PATHS = (
     "/api/v1/expenditure/",
     "/api/v1/participations/{id}/plan/",
     "/api/v1/participations/{id}/tasks/",
+    "/api/v1/self-evaluations/",
 )
 
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from evaluation.api import evidence, parts, tokens, views
+from evaluation.api import evidence, parts, review, tokens, views
 from evaluation.api.audit import AuditView
 
 router = DefaultRouter()
@@ -14,6 +14,7 @@ router.register("results", views.ResultViewSet, basename="result")
 router.register("decisions", views.DecisionViewSet, basename="decision")
 router.register("expenditure", parts.ExpenditureViewSet, basename="expenditure")
 router.register("evidence", evidence.EvidenceViewSet, basename="evidence")
+router.register("self-evaluations", review.SelfEvaluationViewSet, basename="self_evaluation")
 
 urlpatterns = [
     path("auth/token/", tokens.TokenObtainView.as_view(), name="token"),

@@ -20,6 +20,7 @@ from evaluation import access
 from evaluation.api import filters
 from evaluation.api import serializers as s
 from evaluation.api.evidence import ReportConversationMixin
+from evaluation.api.review import PROVINCE_ACTIONS, ProvinceReviewMixin
 from evaluation.exceptions import FieldError, NoRuleset, NotFound, WorkflowError
 from evaluation.models import (
     CityResult,
@@ -124,6 +125,7 @@ class ParticipationViewSet(viewsets.ReadOnlyModelViewSet[Any]):
 
 class ReportViewSet(
     ReportConversationMixin,
+    ProvinceReviewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Report],
@@ -134,13 +136,16 @@ class ReportViewSet(
     filterset_class = filters.ReportFilter
 
     def get_queryset(self) -> QuerySet[Report]:
+        reports = access.reports_for(self.request.user)
+        if self.action in PROVINCE_ACTIONS:
+            # The province's steps reach its cities' reports too (its reviewers see no report
+            # otherwise through the API).
+            reports = reports | access.province_reports_for(self.request.user)
         return _none_for_schema(
             self,
-            access.reports_for(self.request.user)
-            .prefetch_related(
+            reports.prefetch_related(
                 Prefetch("values", queryset=MetricValue.objects.select_related("indicator"))
-            )
-            .order_by("participation__city__code", "year", "granularity", "number"),
+            ).order_by("participation__city__code", "year", "granularity", "number"),
         )
 
     def _respond(self, report: Report, code: int = status.HTTP_200_OK) -> Response:

@@ -1,7 +1,8 @@
 """What a city's officials are told by email, each in the language they use the portal in:
-that a report was returned (with the reviewer's comment) or approved. Sent after the change
-commits, through the outbox (``evaluation.tasks.notify_officials``); each (report, version,
-kind) is recorded first, so it goes out once. The emails link to the portal's form of the
+that a report was returned (with the reviewer's comment, the ministry's or the province's) or
+approved. Sent after the change commits, through the outbox
+(``evaluation.tasks.notify_officials``); each (report, version, kind) is recorded first, so it
+goes out once. The emails link to the portal's form of the
 period, found by its URL name: the domain names the page, never imports the portal."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from evaluation import vocabulary
 from evaluation.mail import mail_send
 from evaluation.models import OfficialNotice, OfficialProfile, Report, ReportComment
+from evaluation.reasons import reason_code
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
         .filter(user__is_active=True)
     )
     url = period_form_url(participation.pk, report.period.label)
+    by_province = returned_by_province(report)
     sent = 0
     try:
         for assignment in officials:
@@ -62,7 +65,18 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
             language = profile.language if profile is not None else settings.LANGUAGE_CODE
             with translation.override(language):
                 city = vocabulary.indicator_name(participation.city)
-                if kind == OfficialNotice.Kind.RETURNED:
+                if kind == OfficialNotice.Kind.RETURNED and by_province:
+                    subject = _("%(city)s: the province returned the report for %(period)s") % {
+                        "city": city,
+                        "period": report.period,
+                    }
+                    body = _(
+                        "The reviewer of your province returned the report for %(period)s "
+                        "with this reason:\n\n%(comment)s\n\nCorrect it and submit it "
+                        "again: %(url)s"
+                    ) % {"period": report.period, "comment": report.review_comment, "url": url}
+                    body += conversation_text(report.pk)
+                elif kind == OfficialNotice.Kind.RETURNED:
                     subject = _("%(city)s: the report for %(period)s was returned") % {
                         "city": city,
                         "period": report.period,
@@ -93,6 +107,18 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
         OfficialNotice.objects.filter(report=report, version=version, kind=kind).delete()
         raise
     return sent
+
+
+def returned_by_province(report: Report) -> bool:
+    """Whether the report's last change was the province's return (省级复核), not the
+    ministry's: its history row says so (the reasons' registry)."""
+    last = (
+        report.history.order_by("-history_id")
+        .values_list("history_change_reason", flat=True)
+        .first()
+    )
+    found = reason_code(last)
+    return found is not None and found[0] == "province_returned"
 
 
 def conversation_text(report_id: int) -> str:

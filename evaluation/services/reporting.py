@@ -453,48 +453,99 @@ def _flag_against_a_year_earlier(report: Report, values: list[MetricValue]) -> N
 
 
 def reviewers_notify(*, report_id: int, version: int) -> bool:
-    """Tell the ministry reviewers that this version of a report awaits review; at most once
-    per version, however often the task is delivered. Returns whether an email went out."""
+    """Tell whoever reviews this version of a report next that it awaits them: the ministry's
+    reviewers for a submitted report, or, where the province reviews first (省级复核), the
+    province's reviewers for a submitted one and the ministry's for what the province forwarded,
+    with its opinion. At most once per version, however often the task is delivered. Returns
+    whether an email went out."""
     from django.db import IntegrityError
 
     from evaluation.models import ReviewNotice
+    from evaluation.provinces import province_of
 
     report = Report.objects.select_related("participation__city", "participation__programme").get(
         pk=report_id
     )
-    if report.status != REPORT.target_of("submit") or report.version != version:
+    if report.status not in REPORT.awaiting(workflow.Actor.REVIEWER) or report.version != version:
         return False
+    province_first = bool(
+        REPORT.steps_from(
+            report.status,
+            workflow.Actor.PROVINCE,
+            provincial=report.participation.programme.provincial_review,
+        )
+    )
     try:
         with transaction.atomic():
             ReviewNotice.objects.create(report=report, version=version)
     except IntegrityError:
         return False
-    emails = selectors.reviewer_emails()
+    if province_first:
+        emails = selectors.province_reviewer_emails(
+            province=province_of(report.participation.city.code)
+        )
+    else:
+        emails = selectors.reviewer_emails()
     if emails:
         try:
             # Reviewers read the product's language (the notice has no browser to ask).
             with translation.override(settings.LANGUAGE_CODE):
-                subject = gettext(
-                    "[%(programme)s] %(city)s submitted its report for %(period)s"
-                ) % {
-                    "programme": report.participation.programme.code,
-                    "city": report.participation.city,
-                    "period": report.period,
-                }
-                message = gettext("%(report)s awaits review in the admin's review queue.") % {
-                    "report": report
-                }
+                subject, message = _review_notice(report, province_first=province_first)
             mail_send(
                 subject=subject,
                 message=message,
                 recipients=emails,
-                about=f"report {report.pk} v{version} submitted",
+                about=f"report {report.pk} v{version} {report.status}",
             )
         except Exception:
             # Not sent: forget the notice so that a retry of the task sends it.
             ReviewNotice.objects.filter(report=report, version=version).delete()
             raise
     return bool(emails)
+
+
+def _review_notice(report: Report, *, province_first: bool) -> tuple[str, str]:
+    """The subject and text telling the next reviewer a report awaits them."""
+    words = {
+        "programme": report.participation.programme.code,
+        "city": report.participation.city,
+        "period": report.period,
+        "report": report,
+    }
+    if report.status == REPORT.target_of("forward"):
+        opinion = (
+            ProvincialOpinion.objects.filter(report=report, step="forward")
+            .select_related("by")
+            .order_by("-at", "-id")
+            .first()
+        )
+        subject = (
+            gettext("[%(programme)s] The province forwarded %(city)s's report for %(period)s")
+            % words
+        )
+        message = gettext(
+            "%(who)s, the reviewer of the city's province, forwarded %(report)s to the ministry "
+            "with this opinion:\n\n%(opinion)s\n\nIt awaits review in the admin's review queue."
+        ) % {
+            **words,
+            "who": (opinion.by.get_full_name() or opinion.by.username) if opinion else "—",
+            "opinion": opinion.text if opinion else "—",
+        }
+        return subject, message
+    subject = gettext("[%(programme)s] %(city)s submitted its report for %(period)s") % words
+    if province_first:
+        return subject, gettext(
+            "%(report)s awaits the province's review (省级复核) on the portal: %(url)s"
+        ) % {**words, "url": province_report_url(report.pk)}
+    return subject, gettext("%(report)s awaits review in the admin's review queue.") % words
+
+
+def province_report_url(report_id: int) -> str:
+    """The full address of the province's page of a report on the portal (``PORTAL_URL``)."""
+    from django.urls import reverse
+
+    base: str = settings.PORTAL_URL
+    return base.rstrip("/") + reverse("cities:province_report", kwargs={"report_id": report_id})
 
 
 # Review ------------------------------------------------------------------------------------------
@@ -615,7 +666,10 @@ def report_forward(*, report: Report, opinion: str, by: User) -> Report:
     _move_values(
         report, values, by=by, reason=history_reason("report_values_forwarded", report=report.pk)
     )
-    return _record(report, by=by, reason=history_reason("province_forwarded", text=opinion))
+    _record(report, by=by, reason=history_reason("province_forwarded", text=opinion))
+    # The ministry's reviewers are told, with the province's opinion, once this commits.
+    outbox_enqueue("evaluation.tasks.notify_reviewers", report_id=report.pk, version=report.version)
+    return report
 
 
 @transaction.atomic

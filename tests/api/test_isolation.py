@@ -7,6 +7,7 @@ The walk reads the routes from the URL configuration and every route has an entr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from evaluation.models import CityResult, EvaluationRun, MetricValue, Report
+from evaluation.models import CityResult, EvaluationRun, MetricValue, Report, SelfEvaluation
 from evaluation.scoring import Period
 from evaluation.services import money, reporting, tokens
 from evaluation.services.runs import evaluation_run_request
@@ -88,6 +89,16 @@ ROUTES: dict[str, dict[str, str]] = {
     "expenditure-approve": {"post": HIDDEN},
     "expenditure-return-": {"post": HIDDEN},
     "expenditure-reopen": {"post": HIDDEN},
+    # The self-evaluations (自评) and their review; the province's steps on a report.
+    "self_evaluation-list": {"get": OWN_LIST},
+    "self_evaluation-detail": {"get": HIDDEN},
+    "self_evaluation-submit": {"post": HIDDEN},
+    "self_evaluation-forward": {"post": HIDDEN},
+    "self_evaluation-send-back": {"post": HIDDEN},
+    "self_evaluation-accept": {"post": HIDDEN},
+    "self_evaluation-return-": {"post": HIDDEN},
+    "report-forward": {"post": HIDDEN},
+    "report-send-back": {"post": HIDDEN},
 }
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -146,6 +157,7 @@ class Ids:
     token_key: str = "0123456789abcde"
     expenditure: int = 987_654
     evidence: int = 987_654
+    self_evaluation: int = 987_654
 
 
 MISSING = Ids(
@@ -214,6 +226,11 @@ def request_body(name: str, method: str, ids: Ids, city_code: str) -> tuple[Any,
         },
         ("expenditure-return-", "post"): {"comment": "please check March"},
         ("expenditure-reopen", "post"): {"reason": "a typo in March"},
+        ("self_evaluation-forward", "post"): {"opinion": "情况属实，同意报送"},
+        ("self_evaluation-send-back", "post"): {"comment": "请补充整改措施"},
+        ("self_evaluation-return-", "post"): {"comment": "请补充整改措施"},
+        ("report-forward", "post"): {"opinion": "数据已核实"},
+        ("report-send-back", "post"): {"comment": "请核对三月"},
     }
     return bodies.get((name, method), {}), "json"
 
@@ -278,6 +295,7 @@ def story(
         )
 
     report_b = report(city_b, official_b, submit=True)
+    self_evaluation_b, _ = submitted_self_evaluations(city_a, city_b)
     value_b = MetricValue.objects.get(report=report_b, indicator__code="pledge_projects")
     token_b, _ = tokens.token_issue(user=official_b)
     spent_b = money.expenditure_submit(
@@ -314,10 +332,23 @@ def story(
             ),
             token_key=token_b.token_key,
             expenditure=spent_b.pk,
+            self_evaluation=self_evaluation_b.pk,
         ),
         city_a_report=report(city_a, official_a, submit=False),
         city_b_report=report_b,
     )
+
+
+def submitted_self_evaluations(city_a: Any, city_b: Any) -> tuple[SelfEvaluation, SelfEvaluation]:
+    """City B's and city A's submitted mid-term self-evaluations (their lines do not matter
+    here): city A's official's own list is not empty."""
+    made = [
+        SelfEvaluation.objects.create(
+            participation=participation, as_of=dt.date(2021, 12, 31), status="submitted"
+        )
+        for participation in (city_b, city_a)
+    ]
+    return made[0], made[1]
 
 
 def test_every_route_of_the_api_has_a_rule_for_who_may_reach_it():
@@ -350,6 +381,7 @@ def _leaks(route: str, body: Any, ids: Ids) -> list[str]:
         "result-list": ids.result,
         "expenditure-list": ids.expenditure,
         "evidence-list": ids.evidence,
+        "self_evaluation-list": ids.self_evaluation,
     }[route]
     for item in body["results"]:
         if item["id"] == own_id:
@@ -425,6 +457,29 @@ def test_an_expert_reaches_nothing_of_a_city_they_do_not_score_on_any_route(
     problems += [f"changed: {table}" for table in changed_tables(before, database_state())]
     assert not problems, "\n".join(problems)
     assert walked == set(ROUTES)
+
+
+def test_a_provincial_reviewer_reaches_nothing_of_a_city_outside_its_province(
+    story: Story, programme
+):
+    """A reviewer of Guangdong (city A's province), in a programme with the provincial review:
+    city B (Beijing) is as unknown to them as to city A's official, its self-evaluation and
+    its report's province steps included; nothing changes."""
+    from evaluation.services.people import province_bind
+    from tests.factories import UserFactory
+    from tests.self_evaluations import provincial
+
+    provincial(programme)
+    guangdong = UserFactory(username="guangdong.reviewer")
+    province_bind(user=guangdong, province="44")
+    before = database_state()
+    problems, walked = walk(walking(client_for(guangdong)), story.city_b_ids, own_rows=False)
+    problems += [f"changed: {table}" for table in changed_tables(before, database_state())]
+    assert not problems, "\n".join(problems)
+    assert walked == set(ROUTES)
+    # Its own province's city is there: the walk's lists are not empty for nothing.
+    own = client_for(guangdong).get(reverse("self_evaluation-list")).json()["results"]
+    assert [item["city"] for item in own] == ["440300"]
 
 
 def walk(api_a: Any, ids: Ids, *, own_rows: bool) -> tuple[list[str], set[str]]:

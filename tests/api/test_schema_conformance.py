@@ -20,6 +20,7 @@ from evaluation.api.throttles import AuthThrottle
 from evaluation.models import CityResult, EvaluationRun, TrancheDecision
 from evaluation.services import tokens
 from tests.api.conformance_parts import exercise_parts
+from tests.api.conformance_review import exercise_review
 from tests.api.conftest import client_for
 from tests.conftest import csv_bytes
 
@@ -319,6 +320,16 @@ def test_every_operation_answers_as_the_schema_says(
     check(official, "get", files + "{id}/", 200, one)
     check(other_official, "get", files + "{id}/download/", 404, one + "download/")
     check(official, "delete", files + "{id}/", 200, one)
+
+    # The self-evaluations and the province's review (the programme's provincial review on).
+    exercise_review(
+        check,
+        city=a,
+        official_user=official_a,
+        official=official,
+        reviewer=api,
+        other=other_official,
+    )
 
     assert set(check.seen) == operations(document)
 
