@@ -1083,11 +1083,23 @@ class ReviewerTodo:
     late_cities: int
 
 
+def reports_awaiting_ministry() -> QuerySet[Report]:
+    """The reports a ministry reviewer may approve now, by the workflow table: in a programme
+    without the provincial review those the city submitted, in one with it only those the
+    province forwarded (a submitted report there awaits its province, not the ministry)."""
+    direct = workflow.REPORT.sources("approve", provincial=False)
+    provincial = workflow.REPORT.sources("approve", provincial=True)
+    return Report.objects.filter(
+        Q(participation__programme__provincial_review=False, status__in=direct)
+        | Q(participation__programme__provincial_review=True, status__in=provincial)
+    )
+
+
 def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
     """The reviewer's to-do counts, in a fixed number of queries (the periods rule reads each
     programme's ruleset), whatever the number of cities and periods. Reviewers only."""
     require_reviewer(by)
-    reports = Report.objects.filter(status__in=workflow.REPORT.awaiting(workflow.Actor.REVIEWER))
+    reports = reports_awaiting_ministry()
     decisions = decisions_sign_off(by=by).filter(sign_off=workflow.SignOff.OPEN)  # type: ignore[misc]
     participations = list(
         Participation.objects.select_related("programme", "city").order_by("programme", "city")

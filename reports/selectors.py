@@ -30,12 +30,16 @@ from evaluation.models import (
     IndicatorResult,
     Participation,
     Programme,
-    Report,
     TrancheDecision,
 )
-from evaluation.selectors import NOT_DUE, programme_periods, reminder_owed
+from evaluation.selectors import (
+    NOT_DUE,
+    programme_periods,
+    reminder_owed,
+    reports_awaiting_ministry,
+)
 from evaluation.vocabulary import Grade
-from evaluation.workflow import REPORT, SIGNED, Actor
+from evaluation.workflow import REPORT, SIGNED
 from reports.models import Document
 
 GRADES = [Grade.EXCELLENT, Grade.GOOD, Grade.FAIR, Grade.POOR]
@@ -254,11 +258,9 @@ class Dashboard:
 
     @property
     def awaiting_filter(self) -> str:
-        """The admin list's filter of the reports awaiting review (the workflow table's)."""
-        states = REPORT.awaiting(Actor.REVIEWER)
-        if len(states) == 1:
-            return f"status__exact={states[0]}"
-        return "status__in=" + ",".join(states)
+        """The admin list's filter of the reports awaiting the ministry's review (the same
+        rule as the count: ``evaluation.selectors.reports_awaiting_ministry``)."""
+        return "awaiting=ministry"
 
 
 def dashboard_get(
@@ -270,9 +272,8 @@ def dashboard_get(
     latest runs, the latest successful run's scores and each indicator's attainment, and the
     trend across successful runs."""
     awaiting = dict(
-        Report.objects.filter(
-            participation__programme=programme, status__in=REPORT.awaiting(Actor.REVIEWER)
-        )
+        reports_awaiting_ministry()
+        .filter(participation__programme=programme)
         .order_by()
         .values("participation_id")
         .annotate(n=Count("pk"))

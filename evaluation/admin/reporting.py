@@ -62,6 +62,22 @@ class FlaggedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AwaitingFilter(admin.SimpleListFilter):
+    """The reports the ministry may approve now (``selectors.reports_awaiting_ministry``): the
+    index's to-do count opens the list filtered by it."""
+
+    title = _("awaiting")
+    parameter_name = "awaiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("ministry", _("awaiting the ministry's review"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "ministry":
+            return queryset.filter(pk__in=selectors.reports_awaiting_ministry().values("pk"))
+        return queryset
+
+
 class PeriodFilter(admin.SimpleListFilter):
     title = _("period")
     parameter_name = "period"
@@ -102,6 +118,7 @@ class ReportAdmin(PeriodColumn, HistoryAdmin):
 
     list_display = ["city", "programme", "period", "status", "due_date", "submitted", "flag"]
     list_filter = [
+        AwaitingFilter,
         "status",
         "participation__programme",
         "participation__city",

@@ -231,3 +231,31 @@ def test_the_list_is_read_in_a_fixed_number_of_queries(reviewer, programme, city
     many = queries()
     assert (few[1], many[1]) == (1, 4)
     assert many[0] == few[0]
+
+
+def test_where_the_province_reviews_first_the_ministrys_to_do_counts_only_what_it_forwarded(
+    reviewer, reviewer_client, programme, city_a, official, guangdong
+):
+    """A report submitted in a programme with the provincial review awaits the province: the
+    index does not count it for the ministry, and its link lists it once forwarded."""
+    import datetime as dt
+
+    from evaluation import selectors
+
+    provincial(programme)
+    report = submitted_report(city_a, official, "2021-03", {"transfer_licence_count": "40"})
+    today = dt.date(2022, 6, 30)
+    awaiting = "/admin/evaluation/report/?awaiting=ministry"
+
+    assert selectors.reviewer_todo(by=reviewer, today=today).reports_to_review == 0
+    assert reviewer_client.get(awaiting).context["cl"].result_count == 0
+
+    reporting.report_forward(report=report, opinion="情况属实，同意报送", by=guangdong)
+
+    assert selectors.reviewer_todo(by=reviewer, today=today).reports_to_review == 1
+    listed = reviewer_client.get(awaiting)
+    assert [r.pk for r in listed.context["cl"].result_list] == [report.pk]
+    assert (
+        'href="/admin/evaluation/report/?awaiting=ministry"'
+        in reviewer_client.get("/admin/").content.decode()
+    )
