@@ -1060,6 +1060,9 @@ class ReviewerTodo:
     reports_to_review: int
     decisions_to_sign: int
     late_cities: int
+    # The programmes those cities are late in, each with its count, in the programmes' order:
+    # the to-do links each to its completeness page, showing the late cities only.
+    late_by_programme: tuple[tuple[Programme, int], ...] = ()
 
 
 def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
@@ -1072,13 +1075,20 @@ def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
         Participation.objects.select_related("programme", "city").order_by("programme", "city")
     )
     owed = _periods_owed(participations, today=today)
-    late = {
-        participation.city_id
+    late_participations = [
+        participation
         for participation in participations
         if any(row.late or row.missing for row in owed[participation.pk])
-    }
+    ]
+    by_programme: dict[int, tuple[Programme, int]] = {}
+    for participation in late_participations:
+        programme, count = by_programme.get(
+            participation.programme_id, (participation.programme, 0)
+        )
+        by_programme[participation.programme_id] = (programme, count + 1)
     return ReviewerTodo(
         reports_to_review=reports.count(),
         decisions_to_sign=decisions.count(),
-        late_cities=len(late),
+        late_cities=len({participation.city_id for participation in late_participations}),
+        late_by_programme=tuple(by_programme.values()),
     )
