@@ -360,6 +360,13 @@ def participation_periods(
     return _periods_owed([participation], today=today)[participation.pk]
 
 
+def late_with_a_report(rows: Iterable[PeriodStatus]) -> bool:
+    """Whether a city is late with a report: a period it owes is missing (due and not
+    submitted) or was submitted late. The reviewers' to-do counts these cities and the
+    completeness view shows them alone."""
+    return any(row.late or row.missing for row in rows)
+
+
 def programme_periods(
     *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
 ) -> list[tuple[Participation, list[PeriodStatus]]]:
@@ -1078,7 +1085,7 @@ def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
     late_participations = [
         participation
         for participation in participations
-        if any(row.late or row.missing for row in owed[participation.pk])
+        if late_with_a_report(owed[participation.pk])
     ]
     by_programme: dict[int, tuple[Programme, int]] = {}
     for participation in late_participations:

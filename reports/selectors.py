@@ -33,7 +33,7 @@ from evaluation.models import (
     Report,
     TrancheDecision,
 )
-from evaluation.selectors import NOT_DUE, programme_periods, reminder_owed
+from evaluation.selectors import NOT_DUE, late_with_a_report, programme_periods, reminder_owed
 from evaluation.vocabulary import Grade
 from evaluation.workflow import REPORT, SIGNED, Actor
 from reports.models import Document
@@ -413,11 +413,7 @@ def completeness_get(
     whatever the number of cities and periods. Ministry reviewers only (``Forbidden``)."""
     owed = programme_periods(programme=programme, today=today, fetched_by=fetched_by)
     if late_only:
-        owed = [
-            (participation, rows)
-            for participation, rows in owed
-            if any(row.late or row.missing for row in rows)
-        ]
+        owed = [(participation, rows) for participation, rows in owed if late_with_a_report(rows)]
     periods = {row.period for _, rows in owed for row in rows}
     # Chronological by the period's end; a month before the quarter or year it closes.
     columns = sorted(periods, key=lambda p: (p.end, -p.start.toordinal()))
