@@ -360,6 +360,13 @@ def participation_periods(
     return _periods_owed([participation], today=today)[participation.pk]
 
 
+def late_with_a_report(rows: Iterable[PeriodStatus]) -> bool:
+    """Whether a city is late with a report: a period it owes is missing (due and not
+    submitted) or was submitted late. The reviewers' to-do counts these cities and the
+    completeness view shows them alone."""
+    return any(row.late or row.missing for row in rows)
+
+
 def programme_periods(
     *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
 ) -> list[tuple[Participation, list[PeriodStatus]]]:
@@ -1081,6 +1088,9 @@ class ReviewerTodo:
     reports_to_review: int
     decisions_to_sign: int
     late_cities: int
+    # The programmes those cities are late in, each with its count, in the programmes' order:
+    # the to-do links each to its completeness page, showing the late cities only.
+    late_by_programme: tuple[tuple[Programme, int], ...] = ()
 
 
 def reports_awaiting_ministry() -> QuerySet[Report]:
@@ -1105,13 +1115,20 @@ def reviewer_todo(*, by: User, today: dt.date) -> ReviewerTodo:
         Participation.objects.select_related("programme", "city").order_by("programme", "city")
     )
     owed = _periods_owed(participations, today=today)
-    late = {
-        participation.city_id
+    late_participations = [
+        participation
         for participation in participations
-        if any(row.late or row.missing for row in owed[participation.pk])
-    }
+        if late_with_a_report(owed[participation.pk])
+    ]
+    by_programme: dict[int, tuple[Programme, int]] = {}
+    for participation in late_participations:
+        programme, count = by_programme.get(
+            participation.programme_id, (participation.programme, 0)
+        )
+        by_programme[participation.programme_id] = (programme, count + 1)
     return ReviewerTodo(
         reports_to_review=reports.count(),
         decisions_to_sign=decisions.count(),
-        late_cities=len(late),
+        late_cities=len({participation.city_id for participation in late_participations}),
+        late_by_programme=tuple(by_programme.values()),
     )

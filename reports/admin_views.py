@@ -60,7 +60,10 @@ def completeness(request: HttpRequest, programme_id: int) -> HttpResponse:
         raise PermissionDenied
     programme = get_object_or_404(Programme, pk=programme_id)
     grid = completeness_get(
-        programme=programme, today=timezone.localdate(), fetched_by=request.user
+        programme=programme,
+        today=timezone.localdate(),
+        fetched_by=request.user,
+        late_only=request.GET.get("late") == "1",
     )
     return TemplateResponse(
         request,

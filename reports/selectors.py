@@ -34,6 +34,7 @@ from evaluation.models import (
 )
 from evaluation.selectors import (
     NOT_DUE,
+    late_with_a_report,
     programme_periods,
     reminder_owed,
     reports_awaiting_ministry,
@@ -397,16 +398,24 @@ class Completeness:
     columns: list[str]
     rows: list[CompletenessRow]
     legend: list[tuple[str, str]]
+    late_only: bool = False
 
 
 def completeness_get(
-    *, programme: Programme, today: dt.date, fetched_by: User | AnonymousUser
+    *,
+    programme: Programme,
+    today: dt.date,
+    fetched_by: User | AnonymousUser,
+    late_only: bool = False,
 ) -> Completeness:
     """Every participating city's periods owed so far, by the one rule
     (``evaluation.selectors.programme_periods``), as a grid, with what a reminder would name
-    and the city's last reminder. A fixed number of queries whatever the number of cities and
-    periods. Ministry reviewers only (``Forbidden``)."""
+    and the city's last reminder; with ``late_only``, the cities late with a report only (a
+    period missing or late: those the reviewers' to-do counts). A fixed number of queries
+    whatever the number of cities and periods. Ministry reviewers only (``Forbidden``)."""
     owed = programme_periods(programme=programme, today=today, fetched_by=fetched_by)
+    if late_only:
+        owed = [(participation, rows) for participation, rows in owed if late_with_a_report(rows)]
     periods = {row.period for _, rows in owed for row in rows}
     # Chronological by the period's end; a month before the quarter or year it closes.
     columns = sorted(periods, key=lambda p: (p.end, -p.start.toordinal()))
@@ -447,6 +456,7 @@ def completeness_get(
         columns=[period.label for period in columns],
         rows=grid,
         legend=[(code, states[code]) for code in (NOT_DUE, *REPORT.states) if code in states],
+        late_only=late_only,
     )
 
 

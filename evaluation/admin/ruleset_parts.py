@@ -95,6 +95,8 @@ class RulesetTaskForm(forms.ModelForm):
     class Meta:
         model = RulesetTask
         fields = ["code", "name", "name_en", "compulsory", "weight", "position"]
+        # The inline's headers read these when the page only shows the tasks (a reviewer's).
+        labels = {"code": _("code"), "name": _("Chinese name"), "name_en": _("English name")}
 
     def __init__(self, *args: Any, by: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,6 +162,20 @@ class RulesetTaskInline(admin.TabularInline):
     extra = 0
     verbose_name = _("task scored by the expert panel")
     verbose_name_plural = _("tasks scored by the expert panel")
+
+    # A reviewer's page shows the tasks without their form: the code and names of each task's
+    # entry in the catalogue (its form's fields, which the task itself does not hold).
+    @admin.display(description=_("code"))
+    def code(self, task: RulesetTask) -> str:
+        return task.indicator.code
+
+    @admin.display(description=_("Chinese name"))
+    def name(self, task: RulesetTask) -> str:
+        return task.indicator.name_zh
+
+    @admin.display(description=_("English name"))
+    def name_en(self, task: RulesetTask) -> str:
+        return task.indicator.name_en
 
     # As the ruleset's other rows: reviewers see them, administrators change them (a model
     # newer than the roles' permissions, so said here rather than granted).

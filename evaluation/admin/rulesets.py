@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import scoring
-from evaluation.admin.common import _user
+from evaluation.admin.common import _user, indicator_words
 from evaluation.admin.history import HistoryAdmin
 from evaluation.admin.ruleset_parts import (
     PartsFormSet,
@@ -128,7 +128,11 @@ class IndicatorRuleInline(admin.TabularInline):
     ) -> forms.ModelChoiceField | None:
         if db_field.name == "indicator":
             kwargs["queryset"] = rule_indicators()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "indicator" and field is not None:
+            # Chosen by its name and unit in the reader's language, as the targets are.
+            field.label_from_instance = indicator_words  # type: ignore[method-assign,assignment]
+        return field
 
 
 class GradeBandInline(admin.TabularInline):

@@ -206,7 +206,11 @@ class Indicator(models.Model):
         ordering = ["position", "code"]
 
     def __str__(self) -> str:
-        return self.code
+        # By its name in the reader's language, wherever it is shown (choices, lists, titles,
+        # messages); what machines read (API fields, files, the ledger) names it by ``code``.
+        from evaluation.vocabulary import indicator_name
+
+        return indicator_name(self) or self.name_zh or self.code
 
     @property
     def decimal_places(self) -> int:

@@ -8,12 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from evaluation.exceptions import FrozenRulesetError
 from evaluation.models.programmes import Indicator, Programme
-from evaluation.vocabulary import Grade, rule_kind_choices
+from evaluation.vocabulary import Grade, grade_word, rule_kind_choices, rule_kind_label
 
 
 class Ruleset(models.Model):
@@ -209,7 +210,17 @@ class IndicatorRule(RulesetPart):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ruleset}: {self.indicator} ({self.kind}, weight {self.weight})"
+        # In the reader's words (the admin's inline rows, messages): the indicator by name.
+        try:
+            kind = rule_kind_label(self.kind)
+        except ValueError:
+            kind = self.kind
+        return gettext("%(ruleset)s: %(indicator)s (%(kind)s, weight %(weight)s)") % {
+            "ruleset": self.ruleset,
+            "indicator": self.indicator,
+            "kind": kind,
+            "weight": self.weight,
+        }
 
 
 class GradeBand(RulesetPart):
@@ -238,7 +249,11 @@ class GradeBand(RulesetPart):
         ]
 
     def __str__(self) -> str:
-        return f"{self.grade} from {self.min_score}: {self.release_share:%}"
+        return gettext("%(grade)s from %(min_score)s: %(share)s") % {
+            "grade": grade_word(self.grade),
+            "min_score": self.min_score,
+            "share": f"{self.release_share:%}",
+        }
 
 
 class RulesetTask(RulesetPart):

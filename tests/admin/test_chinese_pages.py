@@ -14,7 +14,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from evaluation.models import City, Indicator, TrancheDecision
+from evaluation.models import City, Indicator, Programme, Ruleset, TrancheDecision
 from tests.admin.conftest import logged_in
 from tests.story import Story, tell
 
@@ -22,15 +22,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.chinese]
 
 # Pages whose subject is the English text or the code itself: the catalogue of indicators
 # (where the code, the English name and unit words are edited), a city's page and list (its
-# English name and province are its record), the people's pages (logins), and the
-# administrators' configuration pages of a programme and a ruleset, whose stored names and
-# notes are English and whose rules are edited by indicator code (not yet in words).
+# English name and province are its record), the people's pages (logins).
 ENGLISH_RECORDS = (
     "/admin/evaluation/indicator/",
     "/admin/auth/",
     "/admin/evaluation/city/",
 )
-CONFIGURATION = re.compile(r"^/admin/evaluation/(programme|ruleset)/\d+/")
 # Words that stay as they are: formats and abbreviations the Chinese pages use too, the time
 # zone's setting, and Django's own visually hidden table headers for screen readers.
 ALLOWED = {
@@ -69,10 +66,17 @@ def visible(content: str) -> str:
 
 
 def data_words(story: Story) -> set[str]:
-    """The records' English fields and logins, which stay as stored."""
+    """The records' English fields and logins, which stay as stored. A programme's name and
+    release basis and a ruleset's notes are texts an administrator typed (the shipped ones in
+    English, as the notices were quoted): the configuration pages show and edit them as they
+    are, like a city's English name; their labels, help texts and choices are in Chinese."""
     words: set[str] = set()
     for city in City.objects.all():
         words |= set(re.findall(r"[A-Za-z]+", f"{city.name_en} {city.province}"))
+    for programme in Programme.objects.all():
+        words |= set(re.findall(r"[A-Za-z]+", f"{programme.name} {programme.release_basis}"))
+    for notes in Ruleset.objects.values_list("notes", flat=True):
+        words |= set(re.findall(r"[A-Za-z]+", notes))
     for user in (story.reviewer, story.signer, story.official, story.administrator):
         shown = f"{user.get_username()} {user.get_full_name()}"
         words |= set(re.findall(r"[A-Za-z]+", shown))
@@ -112,8 +116,6 @@ def test_every_admin_page_reads_in_chinese(story):
     for url in urls(story):
         if url.startswith(ENGLISH_RECORDS) and url != "/admin/evaluation/city/":
             continue
-        if CONFIGURATION.match(url):
-            continue
         found = english_on(client, url, allowed, codes)
         if found:
             offending[url] = sorted(set(found))[:12]
@@ -134,3 +136,38 @@ def test_every_admin_page_reads_in_chinese(story):
             offending[action] = sorted(set(found))
     if offending:
         pytest.fail("English on the Chinese pages: " + repr(offending))
+
+
+def test_the_configuration_pages_read_in_chinese_to_their_administrator(story):
+    """A programme's and a ruleset's pages as the administrator who edits them sees them: the
+    form's labels, help texts and choices, and the ruleset's inlines (rules, grade bands, tasks)
+    with every indicator to choose by its name and unit, not its code; and the add pages."""
+    client = logged_in(story.administrator)
+    codes = set(Indicator.objects.values_list("code", flat=True))
+    allowed = ALLOWED | data_words(story)
+    programme, ruleset = Programme.objects.order_by("pk").first(), story.provisional.ruleset
+    pages = [
+        f"/admin/evaluation/programme/{programme.pk}/change/",
+        f"/admin/evaluation/programme/{programme.pk}/history/",
+        "/admin/evaluation/programme/add/",
+        f"/admin/evaluation/ruleset/{ruleset.pk}/change/",
+        f"/admin/evaluation/ruleset/{ruleset.pk}/history/",
+        "/admin/evaluation/ruleset/add/",
+    ]
+    offending = {}
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found = english_on(client, url, allowed, codes)
+        if found:
+            offending[url] = sorted(set(found))
+    if offending:
+        pytest.fail("English on the configuration pages: " + repr(offending))
+    # The rules' indicators are chosen by name: the options of the rule inline's select.
+    content = client.get(f"/admin/evaluation/ruleset/{ruleset.pk}/change/").content.decode()
+    rule = ruleset.rules.select_related("indicator").first()
+    select = re.search(r'<select name="rules-0-indicator".*?</select>', content, re.S)
+    assert select is not None
+    option = re.search(rf'<option value="{rule.indicator.pk}"[^>]*>([^<]*)</option>', select[0])
+    assert option is not None
+    assert rule.indicator.name_zh in option.group(1) and rule.indicator.code not in content

@@ -75,6 +75,18 @@ def test_a_task_takes_an_indicators_code_nowhere(admin_client, programme):
     assert "pledge_amount is the code of an indicator; give the task its own code" in page(refused)
 
 
+def test_a_reviewer_reads_each_task_by_its_code_and_names(reviewer_client, programme):
+    """The reviewer's page shows the tasks without their form: each task's catalogue entry."""
+    parts = ruleset_with_parts(programme)
+    task = parts.tasks.select_related("indicator").get(indicator__code="talent")
+
+    response = reviewer_client.get(f"/admin/evaluation/ruleset/{parts.pk}/change/")
+
+    assert response.status_code == 200
+    assert "tasks-0-code" not in response.content.decode()  # no form: the reviewer reads
+    assert f"talent {task.indicator.name_zh} {task.indicator.name_en}" in page(response)
+
+
 def test_a_used_ruleset_with_parts_changes_its_task_weights_into_the_next_version(
     admin_client, programme
 ):

@@ -141,3 +141,16 @@ def test_the_index_counts_what_awaits_the_reviewer(
         text = page(signer_client.get("/admin/"))
     assert "Reports awaiting review 1" in text
     assert "Decisions you may sign off 2" in text
+    # The late cities' count links to their programme's completeness, the late cities only.
+    programme = city_b.programme
+    assert [(p.pk, n) for p, n in todo.late_by_programme] == [(programme.pk, 2)]
+    with translation.override("en"):
+        response = signer_client.get("/admin/")
+    completeness = f"/admin/reports/programmes/{programme.pk}/completeness/"
+    link = f'href="{completeness}?late=1" id="todo-late-link"'
+    assert link in response.content.decode()
+    assert "Cities late with a report 2" in page(response)
+    with translation.override("en"):
+        late = signer_client.get(f"{completeness}?late=1")
+    assert late.status_code == 200
+    assert "Only the cities late with a report" in page(late)

@@ -187,3 +187,23 @@ def test_a_reviewer_without_staff_access_is_refused(programme, reports):
     """Someone signed in to the admin without the reviewer's role gets 403."""
     staff = UserFactory(is_staff=True)
     assert logged_in(staff).get(url(programme)).status_code == 403
+
+
+def test_late_only_shows_the_cities_late_with_a_report(
+    reviewer, reviewer_client, programme, reports
+):
+    """The reviewers' to-do links here with ``?late=1``: the cities with a period missing or
+    submitted late, as the to-do counts them, and a way back to every city."""
+    today = timezone.localdate()
+    every = completeness_get(programme=programme, today=today, fetched_by=reviewer)
+    late = completeness_get(programme=programme, today=today, fetched_by=reviewer, late_only=True)
+    assert late.late_only and not every.late_only
+    assert [r.participation.pk for r in late.rows] == [
+        r.participation.pk for r in every.rows if r.missing or r.late
+    ]
+
+    response = reviewer_client.get(url(programme) + "?late=1")
+
+    assert response.status_code == 200
+    assert response.context["grid"].late_only
+    assert f'href="{url(programme)}"' in response.content.decode()
