@@ -345,7 +345,7 @@ def _send_back_values(
     }
     return _province_step(
         request,
-        lambda comment: reporting.report_return_values(
+        lambda _text: reporting.report_return_values(
             report=report,
             reasons=reasons,
             comment=request.POST.get("comment", ""),
