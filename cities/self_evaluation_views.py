@@ -250,12 +250,15 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
     refused: tuple[dict[str, list[str]], list[str]] | None = None
     if request.method == "POST":
         by = _user(request)
-        if request.POST.get("action") == "forward":
+        action = request.POST.get("action")
+        if action == "forward":
             refused = _province_step(
                 request,
                 lambda text: reporting.report_forward(report=report, opinion=text, by=by),
                 _("Forwarded to the ministry with the province's opinion."),
             )
+        elif action == "send_back_values":
+            refused = _send_back_values(request, report, by=by)
         else:
             refused = _province_step(
                 request,
@@ -267,6 +270,13 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
         report.refresh_from_db()
     values = selectors.period_values(city_id=report.participation.city_id, period=report.period)
     errors, general = refused or ({}, [])
+    steps = {
+        step.code
+        for step in workflow.REPORT.steps_from(
+            report.status, workflow.Actor.PROVINCE, provincial=True
+        )
+    }
+    posted = request.POST if request.POST.get("action") == "send_back_values" else None
     return render(
         request,
         "cities/province_report.html",
@@ -284,12 +294,64 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
                 for v in values
             ],
             "opinions": opinions_of(report=report),
-            "may_act": bool(
-                workflow.REPORT.steps_from(report.status, workflow.Actor.PROVINCE, provincial=True)
-            ),
-            "errors": errors,
+            "may_act": bool(steps - {"send_back_values"}),
+            # The single-value return: each of the report's own values, with what was typed.
+            "returnable": [
+                {
+                    "code": v.indicator.code,
+                    "name": vocabulary.indicator_name(v.indicator),
+                    "value": v.value,
+                    "unit": vocabulary.indicator_unit(v.indicator),
+                    "places": v.indicator.decimal_places,
+                    "reason": posted.get(f"reason-{v.indicator.code}", "") if posted else "",
+                    "errors": errors.get(f"reasons.{v.indicator.code}", []) if posted else [],
+                }
+                for v in values
+                if v.report_id == report.pk
+            ]
+            if "send_back_values" in steps
+            else [],
+            "errors": {} if posted else errors,
+            "value_errors": [
+                reason
+                for field, reasons in errors.items()
+                if not field.startswith("reasons.")
+                for reason in reasons
+            ]
+            if posted
+            else [],
             "general": general,
-            "typed": request.POST.get("text", ""),
+            "typed": "" if posted else request.POST.get("text", ""),
+            "comment": posted.get("comment", "") if posted else "",
             "province_nav": True,
         },
+    )
+
+
+def _send_back_values(
+    request: HttpRequest, report: Any, *, by: Any
+) -> tuple[dict[str, list[str]], list[str]] | None:
+    """The province returns the values given a reason, each with it, and the optional word on
+    the whole report (the ministry's single-value return, taken by the province)."""
+    names = {
+        v.indicator.code: vocabulary.indicator_name(v.indicator)
+        for v in selectors.period_values(city_id=report.participation.city_id, period=report.period)
+        if v.report_id == report.pk
+    }
+    reasons = {
+        code: request.POST.get(f"reason-{code}", "")
+        for code in names
+        if request.POST.get(f"reason-{code}", "").strip()
+    }
+    return _province_step(
+        request,
+        lambda _text: reporting.report_return_values(
+            report=report,
+            reasons=reasons,
+            comment=request.POST.get("comment", ""),
+            by=by,
+            step="send_back_values",
+        ),
+        _("Returned to the city: %(names)s.")
+        % {"names": _(", ").join(names[code] for code in names if code in reasons)},
     )

@@ -92,6 +92,11 @@ REASONS = (
         "returned by the province: {text}",
         _("returned to the city by the province: %(text)s"),
     ),
+    HistoryReason(
+        "province_returned_values",
+        "values returned by the province: {codes}",
+        _("single values returned to the city by the province: %(codes)s"),
+    ),
     # The city's self-evaluation (services/self_evaluation.py).
     HistoryReason("self_evaluation_begun", "self-evaluation begun", _("self-evaluation begun")),
     HistoryReason(

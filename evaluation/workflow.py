@@ -324,6 +324,19 @@ REPORT = Lifecycle(
             open_period=False,
             refused=_("only a submitted report can be returned; it is %(status)s"),
         ),
+        # The province's single-value return: as the ministry's ``return_values`` below, from
+        # what awaits the province.
+        Step(
+            "send_back_values",
+            _("Return single values…"),
+            Actor.PROVINCE,
+            sources=("submitted",),
+            target="returned",
+            needs="reason",
+            needs_missing=_("give the reason for each value you return"),
+            open_period=False,
+            refused=_("only a submitted report's values can be returned; it is %(status)s"),
+        ),
         Step(
             "approve",
             _("Approve"),

@@ -118,7 +118,7 @@ def returned_by_province(report: Report) -> bool:
         .first()
     )
     found = reason_code(last)
-    return found is not None and found[0] == "province_returned"
+    return found is not None and found[0] in ("province_returned", "province_returned_values")
 
 
 def conversation_text(report_id: int) -> str:

@@ -684,18 +684,41 @@ def report_send_back(*, report: Report, comment: str, by: User) -> Report:
 
 
 # Answer a comment --------------------------------------------------------------------------------
+# The steps that return single values, by who takes them (the table says who may take each,
+# from which states): the history reason of the report's row, and the province's opinion row
+# written with it (the ministry reads it among the province's opinions).
+VALUE_RETURNS = {
+    "return_values": ("report_values_returned_one_by_one", None),
+    "send_back_values": ("province_returned_values", ProvincialOpinion.Step.SEND_BACK),
+}
+
+
+def _returned_lines(returns: list[ValueReturn]) -> list[str]:
+    """Each returned value with its reason, as the stored comment says it: by the indicator's
+    Chinese name (the glossary's), the programme's working language, whoever reads it later."""
+    return [f"{r.value.indicator.name_zh}：{r.reason}" for r in returns]
+
+
 @transaction.atomic
 def report_return_values(
-    *, report: Report, reasons: Mapping[str, str], comment: str = "", by: User
+    *,
+    report: Report,
+    reasons: Mapping[str, str],
+    comment: str = "",
+    by: User,
+    step: str = "return_values",
 ) -> Report:
     """Send single values of a submitted report back to the city, a reason each
-    (``{indicator: reason}``), with an optional word on the whole. The report goes back to the
-    city, whose officials may then change only these values (and their evidence) before
-    submitting it again; the other values stay as they are. The reviewer's comment in the
-    conversation lists each value with its reason."""
-    require_reviewer(by)
+    (``{indicator: reason}``), with an optional word on the whole: by the ministry
+    (``return_values``) or, in a programme with the provincial review, by a reviewer of the
+    city's province before it forwards the report (``send_back_values``). The report goes back
+    to the city, whose officials may then change only these values (and their evidence)
+    before submitting it again; the other values stay as they are. The comment in the
+    conversation lists each value, by its Chinese name, with its reason."""
+    if step not in VALUE_RETURNS:
+        raise ValueError(f"{step} does not return single values")
     report = _locked_report(report)
-    _check_step(report, "return_values", by=by)
+    _check_step(report, step, by=by)
     values = {
         v.indicator.code: v
         for v in selectors.period_values(
@@ -716,7 +739,7 @@ def report_return_values(
                 )
             )
         elif not reason:
-            refusal = REPORT.missing("return_values", reason)
+            refusal = REPORT.missing(step, reason)
             assert refusal is not None
             errors.append(FieldError(f"reasons.{code}", refusal.reason, refusal.code))
         elif len(reason) > 1000:
@@ -752,9 +775,12 @@ def report_return_values(
     audited_bulk_create(
         returns, ValueReturn, by=by, reason=history_reason("value_returned", report=report.pk)
     )
-    lines = [f"{r.value.indicator.code}: {r.reason}" for r in returns]
+    lines = _returned_lines(returns)
     text = "\n".join([comment.strip(), *lines] if comment.strip() else lines)
-    report.status = REPORT.target_of("return_values")
+    history, opinion = VALUE_RETURNS[step]
+    if opinion is not None:
+        ProvincialOpinion.objects.create(report=report, step=opinion, text=text, by=by)
+    report.status = REPORT.target_of(step)
     report.reviewed_by, report.reviewed_at = by, now
     report.review_comment = text
     _every, own = _period_values(report)
@@ -769,7 +795,7 @@ def report_return_values(
     _record(
         report,
         by=by,
-        reason=history_reason("report_values_returned_one_by_one", codes=", ".join(sorted(chosen))),
+        reason=history_reason(history, codes=", ".join(sorted(chosen))),
     )
     _thread_add(report, ReportComment.Kind.RETURN, text, by=by)
     _notify_officials(report)

@@ -1,19 +1,20 @@
 """The whole chain as people do it, in Chinese, in a real browser, through the pages only: the
 city files its 2021 figures with a contract attached to a value; the province (省级复核) returns
-the report with a comment naming the value to fix; the official reads it, answers in the
-conversation, fixes the value, attaches the registration extract and submits again; the
-province forwards the report to the ministry with its opinion; the ministry, reading the
-province's review, returns one single value, the only one the official may then change (the
-others read-only on the page, saying why); fixed, forwarded again, the ministry approves it. On
-the approved figures the city submits its self-evaluation (自评) with the reason for its one
-shortfall (偏差原因) and its measures, which the province forwards. The ministry draws a spot
-check, a checker records a verified value that differs from the one the city filed, the
-ministry runs the evaluation, and the city's scorecard shows the lower points and why.
+one single value with its reason and a comment; the official reads it, answers in the
+conversation, fixes the value (the only one open to change), attaches the registration extract
+and submits again; the province forwards the report to the ministry with its opinion; the
+ministry, reading the province's review, returns another single value, the only one the
+official may then change (the others read-only on the page, saying why); fixed, forwarded
+again, the ministry approves it. On the approved figures the city submits its self-evaluation
+(自评) with the reason for its one shortfall (偏差原因) and its measures, which the province
+forwards. The ministry draws a spot check, a checker records a verified value that differs from
+the one the city filed, the ministry runs the evaluation, and the city's scorecard shows the
+lower points and why.
 
-Only the programme, the people and the earlier years' figures are set up by code. The province
-returns the report as a whole: a province cannot return one single value (only the ministry's
-reviewers can, ``reporting.report_return_values``). Screenshots of every page are kept under
-the test's temporary directory (and in docs/screenshots when ``SCREENSHOTS`` is set)."""
+Only the programme, the people and the earlier years' figures are set up by code. Both the
+province and the ministry return single values (``reporting.report_return_values``: the
+table's ``send_back_values`` and ``return_values`` steps). Screenshots of every page are kept
+under the test's temporary directory (and in docs/screenshots when ``SCREENSHOTS`` is set)."""
 
 from __future__ import annotations
 
@@ -178,7 +179,8 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     report = Report.objects.get()
     assert report.status == "submitted"
 
-    # 2. The province sees the report awaiting it, and returns it naming the value to fix.
+    # 2. The province sees the report awaiting it, and returns the one value to fix with its
+    # reason and a word on the whole report.
     province = window(page, live_server, "anhui.chen")
     assert re.search(r"/province/$", province.url)
     awaiting = text(province, "#awaiting-reports")
@@ -187,21 +189,24 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     go(province, "#awaiting-reports a", re.compile(rf"/province/reports/{report.pk}/$"))
     shown = text(province)
     assert "合肥市 2021 报表" in shown and "知识产权质押融资项目数 20 项" in shown
-    comment = (
-        "知识产权质押融资项目数填报为 20 项，与登记系统的 200 项不符，请核实更正并附登记摘录。"
-    )
-    province.fill("#province-text", comment)
-    shot(province, tmp_path, "chain-04-province-returns")
-    go(province, "button[value=send_back]", re.compile(r"/province/$"))
-    assert "已退回城市" in text(province, ".messages")
+    assert text(province, "label[for=id_reason-pledge_projects]") == "知识产权质押融资项目数"
+    reason = "填报为 20 项，与登记系统的 200 项不符，请核实更正并附登记摘录。"
+    comment = "请核实后重新报送。"
+    province.fill("#id_reason-pledge_projects", reason)
+    province.fill("#id_comment", comment)
+    shot(province, tmp_path, "chain-04-province-returns-one-value")
+    go(province, "button[value=send_back_values]", re.compile(r"/province/$"))
+    assert "已退回城市：知识产权质押融资项目数。" in text(province, ".messages")
     assert Report.objects.get().status == "returned"
 
-    # The official sees the comment, answers in the conversation, fixes the value, attaches
-    # the registration extract and submits again.
+    # The official sees the comment and the value's reason, answers in the conversation, fixes
+    # the value (the others read-only), attaches the registration extract and submits again.
     official.goto(year)
     note = text(official, ".returned-note")
-    assert comment in note
+    assert comment in note and f"知识产权质押融资项目数：{reason}" in note
+    assert reason in official.locator("#row-pledge_projects").inner_text()
     assert official.locator("#id_pledge_projects").get_attribute("readonly") is None
+    assert official.locator("#id_pledge_amount").get_attribute("readonly") is not None
     shot(official, tmp_path, "chain-05-city-sees-the-return")
     official.fill("#id_answer", "已按登记系统更正为 200 项，并附登记摘录。")
     go(official, "button[value=answer]", re.compile(r"#answers$"))
@@ -213,7 +218,7 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     evidence = official.inner_text("#evidence-pledge_projects")
     assert "质押合同.pdf" in evidence and "登记摘录.pdf" in evidence
     thread = text(official, "#answers")
-    assert comment in thread and "已按登记系统更正为 200 项" in thread
+    assert comment in thread and reason in thread and "已按登记系统更正为 200 项" in thread
     assert "陈静" in thread and "李伟" in thread
     shot(official, tmp_path, "chain-06-city-fixed")
     go(official, "button[value=submit]", periods)
@@ -246,9 +251,8 @@ def test_the_city_the_province_and_the_ministry_from_the_figures_to_the_scorecar
     assert "登记摘录.pdf" in content
     shot(ministry, tmp_path, "chain-08-ministry-reads")
 
-    # The ministry returns one single value (the province cannot: only the ministry's
-    # reviewers return single values); the official may change that one only: the others are
-    # read-only on the page, saying why.
+    # The ministry returns one single value too; the official may change that one only: the
+    # others are read-only on the page, saying why.
     ministry.click("input[formaction$='/review/return_values/']")
     ministry.wait_for_selector("#id_reason-pledge_amount")
     assert text(ministry, "label[for=id_reason-pledge_amount]") == "知识产权质押融资金额（万元）"

@@ -196,9 +196,11 @@ def test_a_reviewer_returns_one_value_the_city_fixes_only_it_and_the_reviewer_se
         )
     assert report.status == "returned"
     (email,) = mail.outbox
-    assert "项目数与登记系统不符" in email.body and "pledge_projects" in email.body
+    assert "项目数与登记系统不符" in email.body and "pledge_projects" not in email.body
     thread = list(ReportComment.objects.filter(report=report))
     assert [(c.kind, c.author) for c in thread] == [("return", reviewer)]
+    # The stored comment names the value in the programme's working language, Chinese.
+    assert thread[0].text == "请核对\n知识产权质押融资项目数：项目数与登记系统不符"
 
     # The other values are not the city's to change now.
     before = database_state()

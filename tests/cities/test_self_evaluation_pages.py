@@ -171,3 +171,104 @@ def test_a_programme_without_the_provincial_review_shows_no_province_on_the_repo
     client.force_login(reviewer)
     shown = client.get(f"/admin/evaluation/report/{report.pk}/change/").content.decode()
     assert "province-review" not in shown
+
+
+def test_the_province_returns_one_value_on_its_report_page_the_city_fixes_it_and_it_forwards(
+    world, reviewer, django_assert_max_num_queries
+):
+    from evaluation.models import OfficialAssignment, Report, ReportComment, ValueReturn
+    from evaluation.scoring import Period
+    from evaluation.services import reporting
+    from tests.factories import complete
+
+    hefei, clients = world
+    official = OfficialAssignment.objects.get(participation=hefei).user
+    report = reporting.report_create(participation=hefei, period=Period.parse("2022"), by=official)
+    report = reporting.report_values_set(
+        report=report,
+        values=complete({"pledge_projects": "20", "pledge_amount": "120.5"}),
+        version=report.version,
+        by=official,
+    )
+    reporting.report_submit(report=report, version=None, by=official)
+    page = reverse("cities:province_report", args=[report.pk])
+    province = clients["anhui"]
+    with django_assert_max_num_queries(30):
+        shown = province.get(page).content.decode()
+    assert 'id="return-values"' in shown and 'name="reason-pledge_projects"' in shown
+
+    # No reason: nothing goes back, and the page says why.
+    empty = province.post(page, {"action": "send_back_values", "comment": "请核对"})
+    assert empty.status_code == 200 and Report.objects.get().status == "submitted"
+    assert "请核对" in empty.content.decode()  # what was typed stays
+    assert '<p class="error">' in empty.content.decode()
+    assert not ValueReturn.objects.exists()
+
+    done = province.post(
+        page,
+        {
+            "action": "send_back_values",
+            "reason-pledge_projects": "项目数与登记系统不符",
+            "comment": "请核对后再报",
+        },
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == reverse("cities:province")
+    assert Report.objects.get().status == "returned"
+    (returned,) = ValueReturn.objects.all()
+    assert returned.value.indicator.code == "pledge_projects"
+    (said,) = ReportComment.objects.all()
+    assert said.text == "请核对后再报\n知识产权质押融资项目数：项目数与登记系统不符"
+
+    # The city sees the reason on its period page, replies and fixes the one value.
+    city = clients["official"]
+    period_page = f"/city/{hefei.pk}/periods/2022/"
+    assert "项目数与登记系统不符" in city.get(period_page).content.decode()
+    city.post(period_page, {"action": "answer", "answer": "已更正"})
+    report = Report.objects.get()
+    reporting.report_values_set(
+        report=report, values={"pledge_projects": "22"}, version=report.version, by=official
+    )
+    reporting.report_submit(report=Report.objects.get(), version=None, by=official)
+    assert [c.kind for c in ReportComment.objects.order_by("pk")] == ["return", "reply"]
+    province.post(page, {"action": "forward", "text": "已更正，同意报部"})
+    assert Report.objects.get().status == "forwarded"
+    # Once forwarded, the province has nothing left to return.
+    assert 'id="return-values"' not in province.get(page).content.decode()
+
+
+def test_the_provinces_value_return_is_closed_to_everyone_else(world, reviewer):
+    from evaluation.models import OfficialAssignment, Report, ValueReturn
+    from evaluation.scoring import Period
+    from evaluation.services import reporting
+    from tests.factories import complete
+
+    hefei, clients = world
+    official = OfficialAssignment.objects.get(participation=hefei).user
+    report = reporting.report_create(participation=hefei, period=Period.parse("2022"), by=official)
+    report = reporting.report_values_set(
+        report=report,
+        values=complete({"pledge_projects": "20"}),
+        version=report.version,
+        by=official,
+    )
+    reporting.report_submit(report=report, version=None, by=official)
+    page = reverse("cities:province_report", args=[report.pk])
+    posted = {"action": "send_back_values", "reason-pledge_projects": "不符"}
+    yunnan = UserFactory(username="yunnan.reviewer")
+    people.province_bind(user=yunnan, province="53")
+    other = Client()
+    other.force_login(yunnan)
+    reviewer.is_staff = True
+    reviewer.save()
+    clients["reviewer"].force_login(reviewer)
+    for name, client in (
+        ("another province", other),
+        ("the city's official", clients["official"]),
+        ("the ministry", clients["reviewer"]),
+    ):
+        assert client.get(page).status_code == 404, name
+        assert client.post(page, posted).status_code == 404, name
+    signed_out = Client().post(page, posted)
+    assert signed_out.status_code == 302 and reverse("cities:login") in signed_out["Location"]
+    assert Report.objects.get().status == "submitted" and not ValueReturn.objects.exists()

@@ -88,6 +88,10 @@ def take(step: str, report: Report, official, reviewer, province=None) -> Report
         return reporting.report_forward(report=report, opinion="同意", by=province)
     if step == "send_back":
         return reporting.report_send_back(report=report, comment="请补充", by=province)
+    if step == "send_back_values":
+        return reporting.report_return_values(
+            report=report, reasons={"pledge_projects": "请核对"}, by=province, step=step
+        )
     if step == "edit":
         return reporting.report_values_set(
             report=report, values={"pledge_projects": "5"}, version=report.version, by=official
