@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluation import access
-from evaluation.admin.common import _user
+from evaluation.admin.common import _user, person, when
 from evaluation.exceptions import Forbidden, NoRuleset, WorkflowError
 from evaluation.models import SpotCheck, SpotCheckItem
 from evaluation.services.checks import spot_check_draw
@@ -57,8 +57,8 @@ class ItemInline(admin.TabularInline):
         "found",
         "note",
         "evidence_link",
-        "checker",
-        "checked_at",
+        "checker_name",
+        "checked",
     )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -86,6 +86,14 @@ class ItemInline(admin.TabularInline):
         value = item.metric_value
         return f"{indicator_name(value.indicator)} {value.period}"
 
+    @admin.display(description=_("checker"))
+    def checker_name(self, item: SpotCheckItem) -> str:
+        return person(item.checker)
+
+    @admin.display(description=_("checked at"))
+    def checked(self, item: SpotCheckItem) -> str:
+        return when(item.checked_at) if item.checked_at else "—"
+
     @admin.display(description=_("found"))
     def found(self, item: SpotCheckItem) -> str:
         if item.verified_value is None:
@@ -108,8 +116,9 @@ class ItemInline(admin.TabularInline):
 class SpotCheckAdmin(admin.ModelAdmin):
     """Reviewers draw samples and read what was found; nobody edits or deletes one."""
 
-    list_display = ["__str__", "programme", "source", "share", "seed", "created_by", "created_at"]
+    list_display = ["__str__", "programme", "source", "share", "seed", "drawn_by", "drawn_at"]
     list_filter = ["programme", "source"]
+    list_select_related = ["programme", "created_by"]
     inlines = [ItemInline]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -142,9 +151,18 @@ class SpotCheckAdmin(admin.ModelAdmin):
             "seed",
             "file_name",
             "note",
-            "created_by",
-            "created_at",
+            "drawn_by",
+            "drawn_at",
         )
+
+    @admin.display(description=_("drawn by"))
+    def drawn_by(self, check: SpotCheck) -> str:
+        """Someone by their name, not their login."""
+        return person(check.created_by)
+
+    @admin.display(description=_("drawn at"), ordering="created_at")
+    def drawn_at(self, check: SpotCheck) -> str:
+        return when(check.created_at)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

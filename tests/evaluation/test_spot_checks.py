@@ -292,3 +292,23 @@ def test_a_check_of_a_value_not_approved_changes_and_marks_nothing(
         [],
         Decimal(0),
     )
+
+
+def test_the_admin_names_who_drew_and_who_checked_by_their_names(programme, client):
+    """People by their names on the reviewers' pages, not their logins."""
+    hefei(programme)
+    reviewer, checker = reviewer_named("lin.reviewer"), checker_named("zhao.checker")
+    reviewer.first_name, checker.first_name = "林审", "赵核"
+    reviewer.save()
+    checker.save()
+    check = spot_check_draw(programme=programme, share=Decimal("1"), seed="s", by=reviewer)
+    item = check.items.order_by("pk").first()
+    spot_check_record(item=item, verified_value="15", by=checker)
+    client.force_login(reviewer)
+
+    listed = client.get("/admin/evaluation/spotcheck/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = client.get(f"/admin/evaluation/spotcheck/{check.pk}/change/").content.decode()
+
+    assert "林审" in listed.content.decode() and "lin.reviewer" not in listed.content.decode()
+    assert "林审" in page and "赵核" in page
+    assert "lin.reviewer" not in page and "zhao.checker" not in page
