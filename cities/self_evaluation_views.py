@@ -239,6 +239,22 @@ def province_self_evaluation(request: HttpRequest, work: Any, item_id: int) -> H
 
 
 @for_province
+@require_http_methods(["GET"])
+def province_evidence(request: HttpRequest, work: Any, report_id: int, evidence_id: int) -> Any:
+    """A file of evidence of a report the province reviews (anything else: 404)."""
+    from evaluation.evidence_files import evidence_response
+
+    found = (
+        selectors.evidence_for(request.user)
+        .filter(pk=evidence_id, report_id=report_id, removed_at__isnull=True)
+        .first()
+    )
+    if found is None:
+        raise Http404()
+    return evidence_response(found)
+
+
+@for_province
 @require_http_methods(["GET", "POST"])
 def province_report_page(request: HttpRequest, work: Any, report_id: int) -> HttpResponse:
     """A city's report: its values, the opinions so far; returned to the city with a comment
@@ -269,6 +285,10 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
             return redirect("cities:province")
         report.refresh_from_db()
     values = selectors.period_values(city_id=report.participation.city_id, period=report.period)
+    evidence = selectors.report_evidence(report_id=report.pk)
+    files: dict[int | None, list[Any]] = {}
+    for found in evidence:
+        files.setdefault(found.value_id, []).append(found)
     errors, general = refused or ({}, [])
     steps = {
         step.code
@@ -290,10 +310,15 @@ def province_report_page(request: HttpRequest, work: Any, report_id: int) -> Htt
                     v.value,
                     vocabulary.indicator_unit(v.indicator),
                     v.indicator.decimal_places,
+                    files.get(v.pk, []),
                 )
                 for v in values
             ],
+            "report_files": files.get(None, []),
             "opinions": opinions_of(report=report),
+            # What the city said: the conversation (its replies to a return); each value's files
+            # beside it above, the report's own below.
+            "conversation": selectors.report_comments(report_id=report.pk),
             "may_act": bool(steps - {"send_back_values"}),
             # The single-value return: each of the report's own values, with what was typed.
             "returnable": [

@@ -124,6 +124,11 @@ urlpatterns = [
         self_evaluation_views.province_report_page,
         name="province_report",
     ),
+    path(
+        "province/reports/<int:report_id>/evidence/<int:evidence_id>/",
+        self_evaluation_views.province_evidence,
+        name="province_evidence",
+    ),
     path("panel/", panel_views.panel_home, name="panel"),
     path("panel/<int:pk>/", panel_views.panel_city, name="panel_city"),
     path("checks/", check_views.checks_home, name="checks"),

@@ -643,15 +643,19 @@ def report_comments(*, report_id: int) -> list[ReportComment]:
 
 def evidence_for(user: User | AnonymousUser) -> QuerySet[Evidence]:
     """The files of evidence ``user`` may read: a reviewer every city's, an official their own
-    cities' (by the report's participation); nobody else any."""
-    from evaluation.access import is_reviewer
+    cities' (by the report's participation), a provincial reviewer those of the cities it
+    reviews (``access.province_participations_for``); nobody else any."""
+    from evaluation.access import is_reviewer, province_participations_for
 
     queryset = Evidence.objects.select_related("report", "value__indicator", "uploaded_by")
     if not user.is_authenticated:
         return queryset.none()
     if is_reviewer(user):
         return queryset
-    return queryset.filter(report__participation__officials__user=user)
+    return queryset.filter(
+        Q(report__participation__in=Participation.objects.filter(officials__user=user))
+        | Q(report__participation__in=province_participations_for(user).values("pk"))
+    )
 
 
 def report_evidence(*, report_id: int) -> list[Evidence]:

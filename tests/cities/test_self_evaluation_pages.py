@@ -272,3 +272,67 @@ def test_the_provinces_value_return_is_closed_to_everyone_else(world, reviewer):
     signed_out = Client().post(page, posted)
     assert signed_out.status_code == 302 and reverse("cities:login") in signed_out["Location"]
     assert Report.objects.get().status == "submitted" and not ValueReturn.objects.exists()
+
+
+def test_the_province_reads_the_citys_files_and_replies_and_nobody_else_downloads_them(
+    world, reviewer, django_assert_max_num_queries
+):
+    """The province reviews a report with what the city sent: each value's files beside it (a
+    download only its reviewers get) and the conversation."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluation.models import OfficialAssignment, Report
+    from evaluation.scoring import Period
+    from evaluation.services import reporting
+    from evaluation.services.evidence import evidence_attach
+    from tests.factories import complete
+
+    hefei, clients = world
+    official = OfficialAssignment.objects.get(participation=hefei).user
+    report = reporting.report_create(participation=hefei, period=Period.parse("2022"), by=official)
+    report = reporting.report_values_set(
+        report=report,
+        values=complete({"pledge_projects": "20"}),
+        version=report.version,
+        by=official,
+    )
+    contract = evidence_attach(
+        report=report,
+        indicator="pledge_projects",
+        upload=SimpleUploadedFile("质押合同.pdf", b"%PDF-1.4 contract"),
+        by=official,
+    )
+    whole = evidence_attach(
+        report=report,
+        indicator=None,
+        upload=SimpleUploadedFile("说明.pdf", b"%PDF-1.4 note"),
+        by=official,
+    )
+    reporting.report_submit(report=report, version=None, by=official)
+    page = reverse("cities:province_report", args=[report.pk])
+    clients["anhui"].post(page, {"action": "send_back", "text": "项目数偏低，请核实"})
+    reporting.report_comment_add(
+        report=Report.objects.get(), text="已核对登记系统，数字无误", by=official
+    )
+    reporting.report_submit(report=Report.objects.get(), version=None, by=official)
+
+    with django_assert_max_num_queries(32):
+        shown = clients["anhui"].get(page).content.decode()
+    download = reverse("cities:province_evidence", args=[report.pk, contract.pk])
+    assert f'href="{download}"' in shown and "质押合同.pdf" in shown
+    assert "说明.pdf" in shown and 'id="report-files"' in shown
+    assert "项目数偏低，请核实" in shown and "已核对登记系统，数字无误" in shown
+    got = clients["anhui"].get(download)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == b"%PDF-1.4 contract"
+
+    yunnan = UserFactory(username="yunnan.reviewer")
+    people.province_bind(user=yunnan, province="53")
+    other = Client()
+    other.force_login(yunnan)
+    for name, client in (("another province", other), ("the city's official", clients["official"])):
+        assert client.get(download).status_code == 404, name
+    signed_out = Client().get(download)
+    assert signed_out.status_code == 302 and reverse("cities:login") in signed_out["Location"]
+    # A file of another report is not reached through this report's address.
+    elsewhere = reverse("cities:province_evidence", args=[report.pk + 1, whole.pk])
+    assert clients["anhui"].get(elsewhere).status_code == 404
