@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.db.prepared import fetch_all_prepared
 from evaluation import scoring, vocabulary, workflow
-from evaluation.access import NotFound, city_results_for
+from evaluation.access import PROVINCIAL_REVIEWERS, NotFound, city_results_for
 from evaluation.inputs import period_closed_reason, reported_elsewhere
 from evaluation.models import (
     CityResult,
@@ -573,6 +573,8 @@ class PeriodEntry:
     # Single values returned (open): the city may change only these (codes, and their names).
     returned_values: tuple[str, ...] = ()
     returned_names: tuple[str, ...] = ()
+    # Whether the comment awaiting the city is the province's (省级复核), not the ministry's.
+    comment_from_province: bool = False
 
     @property
     def evidence_open(self) -> bool:
@@ -697,6 +699,7 @@ def period_entry(
     elif any(r.status == MetricValue.Status.APPROVED for r in rows):
         locked = _("The figures of this period are already approved.")
     awaits_city = workflow.REPORT.state(status).awaits == workflow.Actor.OFFICIAL
+    comment = report.review_comment if report is not None and awaits_city else ""
     return PeriodEntry(
         participation=participation,
         period=period,
@@ -706,7 +709,13 @@ def period_entry(
         editable=locked is None,
         locked_reason=locked,
         state_label=workflow.REPORT.label(status) if report is not None else "",
-        comment=report.review_comment if report is not None and awaits_city else "",
+        comment=comment,
+        comment_from_province=bool(comment)
+        and report is not None
+        and report.reviewed_by_id is not None
+        and User.objects.filter(
+            pk=report.reviewed_by_id, groups__name=PROVINCIAL_REVIEWERS
+        ).exists(),
         review_comment=report.review_comment if report is not None else "",
         answers=report_answers(report=report),
         report_evidence=tuple(f for f in files if f.value_id is None),

@@ -223,7 +223,10 @@ def test_the_province_returns_one_value_on_its_report_page_the_city_fixes_it_and
     # The city sees the reason on its period page, replies and fixes the one value.
     city = clients["official"]
     period_page = f"/city/{hefei.pk}/periods/2022/"
-    assert "项目数与登记系统不符" in city.get(period_page).content.decode()
+    seen = city.get(period_page, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "项目数与登记系统不符" in seen
+    # The city is told whose comment it is: the province's, not the ministry's.
+    assert "<strong>省级复核意见:</strong>" in seen and "<strong>审核意见:" not in seen
     city.post(period_page, {"action": "answer", "answer": "已更正"})
     report = Report.objects.get()
     reporting.report_values_set(
