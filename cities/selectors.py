@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from config.db.prepared import fetch_all_prepared
 from evaluation import scoring, vocabulary, workflow
-from evaluation.access import PROVINCIAL_REVIEWERS, NotFound, city_results_for
+from evaluation.access import NotFound, city_results_for
 from evaluation.inputs import period_closed_reason, reported_elsewhere
 from evaluation.models import (
     CityResult,
@@ -49,6 +49,7 @@ from evaluation.selectors import (
     programme_spec,
     report_evidence,
     reports_gaps,
+    returned_by_province,
     ruleset_current,
     values_a_year_earlier,
 )
@@ -710,12 +711,7 @@ def period_entry(
         locked_reason=locked,
         state_label=workflow.REPORT.label(status) if report is not None else "",
         comment=comment,
-        comment_from_province=bool(comment)
-        and report is not None
-        and report.reviewed_by_id is not None
-        and User.objects.filter(
-            pk=report.reviewed_by_id, groups__name=PROVINCIAL_REVIEWERS
-        ).exists(),
+        comment_from_province=bool(comment) and report is not None and returned_by_province(report),
         review_comment=report.review_comment if report is not None else "",
         answers=report_answers(report=report),
         report_evidence=tuple(f for f in files if f.value_id is None),

@@ -58,6 +58,7 @@ from evaluation.models import (
     ValueReturn,
 )
 from evaluation.models import IndicatorRule as RuleRow
+from evaluation.reasons import reason_code
 from evaluation.scoring import (
     CityInput,
     GradeBand,
@@ -630,6 +631,19 @@ def reports_gaps(
         )
         for report in reports
     }
+
+
+def returned_by_province(report: Report) -> bool:
+    """Whether the report went back to the city by its province (省级复核: a return of the
+    whole report or of single values), not by the ministry: its last history row says so (the
+    reasons' registry). Read by the city's period page and the return email alike."""
+    last = (
+        report.history.order_by("-history_id")
+        .values_list("history_change_reason", flat=True)
+        .first()
+    )
+    found = reason_code(last)
+    return found is not None and found[0] in ("province_returned", "province_returned_values")
 
 
 def report_comments(*, report_id: int) -> list[ReportComment]:

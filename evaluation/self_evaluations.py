@@ -16,9 +16,11 @@ from django.db.models import Q, QuerySet
 
 from evaluation import vocabulary, workflow
 from evaluation.access import (
+    get_or_not_found,
     is_reviewer,
     participations_for,
     province_participations_for,
+    province_reports_for,
     reviewer_province,
 )
 from evaluation.exceptions import NotFound
@@ -322,15 +324,9 @@ def province_work(*, fetched_by: User | AnonymousUser) -> ProvinceWork:
 
 
 def province_report(*, pk: int, fetched_by: User | AnonymousUser) -> Report:
-    """A report of the province's cities, for its provincial reviewer (else ``NotFound``)."""
-    found = (
-        Report.objects.filter(pk=pk, participation__in=province_participations_for(fetched_by))
-        .select_related("participation__city", "participation__programme")
-        .first()
-    )
-    if found is None:
-        raise NotFound()
-    return found
+    """A report of the province's cities, for its provincial reviewer (else ``NotFound``):
+    ``access.province_reports_for``, the one rule of which reports a province reviews."""
+    return get_or_not_found(province_reports_for(fetched_by), pk=pk)  # type: ignore[no-any-return]
 
 
 __all__ = [

@@ -6,7 +6,7 @@ same predecessor is refused by the database all the same (``previous`` is unique
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -36,7 +36,14 @@ def ledger_append(
 ) -> None:
     """One entry per changed record, with its state after the change, who did it and why."""
     records = [changed] if isinstance(changed, models.Model) else list(changed)
-    _append([(subject_of(record), record.pk, _state(record)) for record in records], action, by)
+    if records:
+        # The states are read under the ledger's lock (a ruleset's reads its rules, bands and
+        # tasks from the database).
+        _append(
+            lambda: [(subject_of(record), record.pk, _state(record)) for record in records],
+            action,
+            by,
+        )
 
 
 def ledger_append_rows(
@@ -51,11 +58,16 @@ def ledger_append_rows(
         for field in model._meta.concrete_fields
         if field.attname in FIELDS[subject]
     }
-    _append(
-        [(subject, row["id"], row_state(subject, model, {**defaults, **row})) for row in rows],
-        action,
-        by,
-    )
+    given = list(rows)
+    if given:
+        _append(
+            lambda: [
+                (subject, row["id"], row_state(subject, model, {**defaults, **row}))
+                for row in given
+            ],
+            action,
+            by,
+        )
 
 
 def _state(record: models.Model) -> dict[str, Any]:
@@ -71,13 +83,16 @@ def _state(record: models.Model) -> dict[str, Any]:
     return state_of(subject, record)
 
 
-def _append(entries: list[tuple[str, int, dict[str, Any]]], action: str, by: User | None) -> None:
-    if not entries:
-        return
+def _append(
+    entries_of: Callable[[], list[tuple[str, int, dict[str, Any]]]], action: str, by: User | None
+) -> None:
+    """Chain the entries ``entries_of`` gives (subject, object id, state), made once the
+    ledger's head is locked."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HEAD_LOCK])
+        entries = entries_of()
         seq, previous = LedgerEntry.objects.order_by("-seq").values_list(
             "seq", "digest"
         ).first() or (

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from evaluation import vocabulary
 from evaluation.mail import mail_send
 from evaluation.models import OfficialNotice, OfficialProfile, Report, ReportComment
-from evaluation.reasons import reason_code
+from evaluation.selectors import returned_by_province
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +107,6 @@ def officials_notify(*, report_id: int, version: int, kind: str) -> int:
         OfficialNotice.objects.filter(report=report, version=version, kind=kind).delete()
         raise
     return sent
-
-
-def returned_by_province(report: Report) -> bool:
-    """Whether the report's last change was the province's return (省级复核), not the
-    ministry's: its history row says so (the reasons' registry)."""
-    last = (
-        report.history.order_by("-history_id")
-        .values_list("history_change_reason", flat=True)
-        .first()
-    )
-    found = reason_code(last)
-    return found is not None and found[0] in ("province_returned", "province_returned_values")
 
 
 def conversation_text(report_id: int) -> str:

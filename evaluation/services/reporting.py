@@ -620,12 +620,34 @@ def _back_to_city(report: Report, step: str, *, text: str, by: User) -> Report:
     return report
 
 
+# The longest comment or opinion a reviewer writes on a report (the conversation's message,
+# which also lists single values' reasons, holds at most 20,000).
+REVIEW_TEXT_LENGTH = 5000
+
+
 def _review_text(step: str, text: str) -> str:
     text = text.strip()
     refusal = REPORT.missing(step, text)
     if refusal is not None:
         _raise(refusal)
+    empty = REPORT.missing(step, "")
+    _not_too_long(text, field=empty.field if empty is not None else "comment")
     return text
+
+
+def _not_too_long(text: str, *, field: str | None) -> None:
+    """A refusal naming ``field`` for a text longer than a review's (not a server error)."""
+    if len(text) > REVIEW_TEXT_LENGTH:
+        raise WorkflowError(
+            [
+                FieldError(
+                    field,
+                    gettext("at most %(limit)s characters; this text has %(n)s")
+                    % {"limit": REVIEW_TEXT_LENGTH, "n": len(text)},
+                    "text_too_long",
+                )
+            ]
+        )
 
 
 @transaction.atomic
@@ -717,6 +739,7 @@ def report_return_values(
     conversation lists each value, by its Chinese name, with its reason."""
     if step not in VALUE_RETURNS:
         raise ValueError(f"{step} does not return single values")
+    _not_too_long(comment.strip(), field="comment")
     report = _locked_report(report)
     _check_step(report, step, by=by)
     values = {

@@ -209,6 +209,26 @@ def test_the_province_forwards_a_report_or_sends_it_back_and_nobody_else_does(
     assert province.get("/api/v1/reports/").json()["results"] == []
 
 
+def test_the_provinces_steps_reach_a_report_of_a_city_with_several_officials_once(
+    programme, city_a, official_a, guangdong
+):
+    """A city has several officials: the province's step finds its report once (not once per
+    official), and a comment longer than a review's is refused, not a server error."""
+    provincial(programme)
+    OfficialAssignment.objects.create(
+        user=UserFactory(username="second.official"), participation=city_a
+    )
+    report = submitted_report(city_a, official_a)
+    url = f"/api/v1/reports/{report.pk}/"
+    province = client_for(guangdong)
+
+    long = province.post(url + "send-back/", {"comment": "长" * 5001}, format="json")
+    assert long.status_code == 400 and long.json()["errors"][0]["code"] == "text_too_long"
+    assert Report.objects.get(pk=report.pk).status == "submitted"
+    forwarded = province.post(url + "forward/", {"opinion": "数据已核实"}, format="json")
+    assert forwarded.status_code == 200 and forwarded.json()["status"] == "forwarded"
+
+
 def test_the_list_is_read_in_a_fixed_number_of_queries(programme, reviewer):
     provincial(programme)
 

@@ -174,6 +174,10 @@ def test_a_province_value_return_without_a_reason_or_an_unknown_value_changes_no
         with pytest.raises(WorkflowError) as refused:
             send_back_values(report, province, reasons=reasons)
         assert refused.value.errors[0].code == code
+    # A comment longer than a review's is refused (the conversation could not hold it).
+    with pytest.raises(WorkflowError) as too_long:
+        send_back_values(report, province, comment="长" * 5001)
+    assert [(e.field, e.code) for e in too_long.value.errors] == [("comment", "text_too_long")]
     with pytest.raises(ValueError):
         reporting.report_return_values(
             report=report, reasons={"pledge_projects": "x"}, by=province, step="send_back"
