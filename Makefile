@@ -12,10 +12,10 @@ demo:  ## migrate, load the synthetic 2020 demo data and evaluate it
 	$(PY) manage.py demo
 
 test:  ## the whole suite on SQLite (real-worker tests skip)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 test-all:  ## the whole suite on local PostgreSQL and Redis
-	DATABASE_URL=postgres://postgres@localhost:5432/ipcities CELERY_BROKER_URL=redis://localhost:6379/0 $(PY) -m pytest
+	DATABASE_URL=postgres://postgres@localhost:5432/ipcities CELERY_BROKER_URL=redis://localhost:6379/0 $(PY) -m pytest -n auto
 
 lint:  ## ruff lint and format check
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -47,6 +47,18 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def own_media(tmp_path_factory, settings, monkeypatch):
+    """Each test writes its files (evidence, kept documents) under a directory of its own, never
+    the checkout's ``media/``: a file left by an earlier test or run, or written at the same
+    time by another xdist worker, would otherwise be renamed by the storage (``_AbCdEf1``) or
+    read by the wrong test. The environment carries it to any worker process a test starts."""
+    media = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = media
+    monkeypatch.setenv("MEDIA_ROOT", str(media))
+    return media
+
+
+@pytest.fixture(autouse=True)
 def english(request: pytest.FixtureRequest, settings, monkeypatch):
     """Tests speak English unless marked ``chinese``.
 
