@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from evaluation.models import MetricValue, Report
-from tests.factories import add_value
+from tests.factories import INDICATORS_2020, add_value
 
 pytestmark = pytest.mark.django_db
 
@@ -261,6 +261,39 @@ def test_the_submit_page_reads_a_fixed_number_of_queries(portal_a, city_a):
         page = portal_a.get(url)
     assert len(page.context["rows"]) == 5
     assert len(many) == len(few)
+
+
+def _metrics_csv(months: range, codes: tuple[str, ...]) -> bytes:
+    lines = ["city_code,period,indicator,value"]
+    lines += [f"210100,2021-{m:02d},{code},3" for m in months for code in codes]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _upload_queries(client, participation, data: bytes) -> tuple[int, int]:
+    """The queries of a file's check (the preview) and of its load."""
+    with CaptureQueriesContext(connection) as check:
+        assert upload(client, participation, "x.csv", data).status_code == 200
+    with CaptureQueriesContext(connection) as load:
+        loaded = client.post(f"/city/{participation.pk}/excel/", {"action": "load"})
+    assert loaded.status_code in (200, 302)
+    return len(check), len(load)
+
+
+def test_an_upload_takes_the_same_queries_for_one_indicator_or_all_and_a_fixed_few_a_period(
+    portal_a, city_a
+):
+    """A file's check and load cost the same whatever the number of indicators a period holds
+    (its values are written set-based), and a fixed number of queries more for each period it
+    fills (a report opened and filled per period; see docs/benchmarks.md)."""
+    portal_a.get(f"/city/{city_a.pk}/excel/")  # the first visit records the official's language
+    assert _upload_queries(portal_a, city_a, _metrics_csv(range(1, 4), INDICATORS_2020[:1])) == (
+        _upload_queries(portal_a, city_a, _metrics_csv(range(4, 7), INDICATORS_2020))
+    )
+    one = _upload_queries(portal_a, city_a, _metrics_csv(range(7, 8), INDICATORS_2020))
+    three = _upload_queries(portal_a, city_a, _metrics_csv(range(8, 11), INDICATORS_2020))
+    per_period = [(b - a) / 2 for a, b in zip(one, three, strict=True)]
+    assert per_period[0] == per_period[1] <= 36, (one, three)
+    assert MetricValue.objects.filter(city=city_a.city).count() == 3 + 3 * 10 + 10 + 3 * 10
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,36 @@ def test_queries_do_not_grow_with_the_periods(url, portal_a, city_a):
     assert len(many) == len(few), [*few, "----", *many]
 
 
+def _saved(client, participation, period: str, values: dict[str, str]) -> list[str]:
+    """The SQL of one save of the period's form (a redirect: saved)."""
+    report = Report.objects.filter(participation=participation).order_by("-pk").first()
+    version = report.version if report is not None and report.period.label == period else 0
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            entry_url(participation, period), {"action": "save", "version": version, **values}
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_save_takes_the_same_queries_for_one_value_or_every_one_and_more_periods(
+    portal_a, city_a
+):
+    """The period form's save is set-based: a new report with one value or with ten, a change
+    to one value or to all ten, before or after a year of other periods, cost the same."""
+    portal_a.get(entry_url(city_a))
+    opened_one = _saved(portal_a, city_a, "2021-03", {"pledge_projects": "1"})
+    changed_one = _saved(portal_a, city_a, "2021-03", {"pledge_projects": "2"})
+    for n in range(1, 13):
+        for code in ("sme_transformations", "pledge_projects", "navigation_projects"):
+            add_value(city_a.city, code, f"2020-{n:02d}", "3")
+    opened_every = _saved(portal_a, city_a, "2021-04", complete({}, rest="1"))
+    changed_every = _saved(portal_a, city_a, "2021-04", complete({}, rest="2"))
+    assert len(opened_every) == len(opened_one), [*opened_one, "----", *opened_every]
+    assert len(changed_every) == len(changed_one), [*changed_one, "----", *changed_every]
+    assert MetricValue.objects.filter(report__isnull=False, value=2).count() == 11
+
+
 def test_a_cached_dashboard_costs_a_fixed_handful_of_queries(portal_a, city_a):
     """Read again with nothing changed, the dashboard is the session, the user, the official's
     cities, the one query that says whether the standing changed, and the session's save: the
