@@ -557,6 +557,21 @@ def period_values(*, city_id: int, period: Period, lock: bool = False) -> list[M
     return list(values)
 
 
+def values_of_periods(
+    *, city_id: int, periods: list[Period], lock: bool = False
+) -> list[MetricValue]:
+    """``period_values`` of several periods in one query."""
+    if not periods:
+        return []
+    which = Q()
+    for period in periods:
+        which |= Q(year=period.year, granularity=str(period.granularity), number=period.number)
+    values = MetricValue.objects.filter(which, city_id=city_id).select_related("indicator")
+    if lock:
+        values = values.select_for_update(of=("self",))
+    return list(values)
+
+
 def values_a_year_earlier(*, city_id: int, period: Period) -> dict[int, MetricValue]:
     """The city's values of the same period a year earlier, submitted or approved (a draft is
     not a figure yet), by indicator id: what a reported value is compared with (its
@@ -684,12 +699,17 @@ def report_evidence(*, report_id: int) -> list[Evidence]:
 def open_value_returns(*, report_id: int) -> dict[int, ValueReturn]:
     """The values of the report a reviewer returned one by one that the city has not sent back
     yet, by value id (one query). Empty: the report as a whole is the city's to change."""
-    return {
-        r.value_id: r
-        for r in ValueReturn.objects.filter(
-            report_id=report_id, resubmitted_at__isnull=True
-        ).select_related("value__indicator")
-    }
+    return open_value_returns_of(report_ids=[report_id]).get(report_id, {})
+
+
+def open_value_returns_of(*, report_ids: list[int]) -> dict[int, dict[int, ValueReturn]]:
+    """``open_value_returns`` of several reports, by report id, in one query."""
+    returns: dict[int, dict[int, ValueReturn]] = {}
+    for r in ValueReturn.objects.filter(
+        report_id__in=report_ids, resubmitted_at__isnull=True
+    ).select_related("value__indicator"):
+        returns.setdefault(r.report_id, {})[r.value_id] = r
+    return returns
 
 
 @dataclass(frozen=True)

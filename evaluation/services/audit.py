@@ -10,7 +10,7 @@ a protected record can forget its ledger entry (``services.ledger``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
@@ -30,8 +30,16 @@ def _reason(reason: str | None) -> str | None:
     return None if reason is None else reason[:REASON_LENGTH]
 
 
+# A reason for every row alike, or each row's own (a set-based write across several reports).
+Reasons = str | Callable[[Any], str]
+
+
 def _ledger(
-    instances: Sequence[models.Model], *, by: User | None, reason: str | None, ledger: bool | str
+    instances: Sequence[models.Model],
+    *,
+    by: User | None,
+    reason: Reasons | None,
+    ledger: bool | str,
 ) -> None:
     """The ledger entries of the protected records the change touched (a ruleset for a change
     of one of its rules or bands), in the same transaction. ``ledger`` is True for an entry
@@ -100,19 +108,34 @@ def audited_delete(instance: models.Model, *, by: User | None, reason: str) -> N
     instance.delete()
 
 
+def _each_reason(instances: Sequence[models.Model], reason: Reasons) -> str | None:
+    """The history's default reason; a reason of each row's own is set on the row, where
+    django-simple-history reads it first."""
+    if isinstance(reason, str):
+        return _reason(reason)
+    for instance in instances:
+        instance._change_reason = _reason(reason(instance))  # type: ignore[attr-defined]
+    return None
+
+
 def audited_bulk_update(
     instances: Sequence[Model],
     model: type[Model],
     fields: Sequence[str],
     *,
     by: User | None,
-    reason: str,
+    reason: Reasons,
     ledger: bool | str = True,
 ) -> None:
-    """Update ``fields`` of many rows in a few statements, with one history row each."""
+    """Update ``fields`` of many rows in a few statements, with one history row each
+    (``reason``: the same for every row, or a function giving each row's)."""
     if instances:
         bulk_update_with_history(
-            instances, model, list(fields), default_user=by, default_change_reason=_reason(reason)
+            instances,
+            model,
+            list(fields),
+            default_user=by,
+            default_change_reason=_each_reason(instances, reason),
         )
         _ledger(instances, by=by, reason=reason, ledger=ledger)
 
@@ -122,15 +145,20 @@ def audited_bulk_create(
     model: type[Model],
     *,
     by: User | None,
-    reason: str,
+    reason: Reasons,
     ledger: bool | str = True,
     **options: Any,
 ) -> list[Model]:
-    """Create many rows in a few statements, with one history row each."""
+    """Create many rows in a few statements, with one history row each (``reason``: the same
+    for every row, or a function giving each row's)."""
     if not instances:
         return []
     created: list[Model] = bulk_create_with_history(
-        instances, model, default_user=by, default_change_reason=_reason(reason), **options
+        instances,
+        model,
+        default_user=by,
+        default_change_reason=_each_reason(instances, reason),
+        **options,
     )
     _ledger(created, by=by, reason=reason, ledger=ledger)
     return created

@@ -32,16 +32,27 @@ HEAD_LOCK = 0x1ED6E5
 
 
 def ledger_append(
-    changed: models.Model | Iterable[models.Model], *, action: str, by: User | None
+    changed: models.Model | Iterable[models.Model],
+    *,
+    action: str | Callable[[models.Model], str],
+    by: User | None,
 ) -> None:
-    """One entry per changed record, with its state after the change, who did it and why."""
+    """One entry per changed record, with its state after the change, who did it and why
+    (``action``: the same words for every record, or each record's own, as one append)."""
     records = [changed] if isinstance(changed, models.Model) else list(changed)
     if records:
         # The states are read under the ledger's lock (a ruleset's reads its rules, bands and
         # tasks from the database).
         _append(
-            lambda: [(subject_of(record), record.pk, _state(record)) for record in records],
-            action,
+            lambda: [
+                (
+                    subject_of(record),
+                    record.pk,
+                    _state(record),
+                    action if isinstance(action, str) else action(record),
+                )
+                for record in records
+            ],
             by,
         )
 
@@ -62,10 +73,9 @@ def ledger_append_rows(
     if given:
         _append(
             lambda: [
-                (subject, row["id"], row_state(subject, model, {**defaults, **row}))
+                (subject, row["id"], row_state(subject, model, {**defaults, **row}), action)
                 for row in given
             ],
-            action,
             by,
         )
 
@@ -84,10 +94,10 @@ def _state(record: models.Model) -> dict[str, Any]:
 
 
 def _append(
-    entries_of: Callable[[], list[tuple[str, int, dict[str, Any]]]], action: str, by: User | None
+    entries_of: Callable[[], list[tuple[str, int, dict[str, Any], str]]], by: User | None
 ) -> None:
-    """Chain the entries ``entries_of`` gives (subject, object id, state), made once the
-    ledger's head is locked."""
+    """Chain the entries ``entries_of`` gives (subject, object id, state, action), made once
+    the ledger's head is locked."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -101,16 +111,15 @@ def _append(
         )
         at = ledger_moment(timezone.now())
         actor, actor_name = (by.pk, by.get_username()) if by is not None else (None, "")
-        action = action[:200]
         rows = []
-        for subject, object_id, state in entries:
+        for subject, object_id, state, action in entries:
             seq += 1
             row: dict[str, Any] = {
                 "seq": seq,
                 "at": at,
                 "subject": subject,
                 "object_id": object_id,
-                "action": action,
+                "action": action[:200],
                 "actor": actor,
                 "actor_name": actor_name,
                 "state": state_text(state),

@@ -7,9 +7,11 @@ A refused request changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -96,14 +98,25 @@ def _check_step(report: Report, step: str, *, by: User) -> bool:
         require_province_of(by, report.participation)
     else:
         require_reviewer(by)
+    return _check_state(
+        report,
+        step,
+        closed=lambda: inputs.period_closed_reason(
+            city_id=report.participation.city_id, period=report.period
+        ),
+    )
+
+
+def _check_state(report: Report, step: str, *, closed: Callable[[], str | None]) -> bool:
+    """``_check_step`` once the person is known to be one who may take it: the period still
+    open if the step needs it (``closed`` gives the reason it is not, if any) and the report's
+    state. Raises the refusal; True when the step has already been taken."""
     if REPORT.is_done(step, report.status):
         return True
-    if chosen.open_period:
-        closed = inputs.period_closed_reason(
-            city_id=report.participation.city_id, period=report.period
-        )
-        if closed is not None:
-            raise Locked(closed)
+    if REPORT.step(step).open_period:
+        why = closed()
+        if why is not None:
+            raise Locked(why)
     refusal = REPORT.refusal(
         step,
         report.status,
@@ -190,7 +203,19 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     ]
     if errors:
         raise WorkflowError(errors)
-    report = Report(
+    # Every constraint is a check above (one report a period and city, a valid period) or the
+    # locked participation's key: only the fields are checked again (``fields_clean``).
+    return audited_save(
+        _new_report(participation, period, by=by),
+        by=by,
+        reason=history_reason("report_created"),
+        clean="fields",
+    )
+
+
+def _new_report(participation: Participation, period: Period, *, by: User) -> Report:
+    """A report of ``period`` as the city opens it (not saved)."""
+    return Report(
         participation=participation,
         city_id=participation.city_id,
         year=period.year,
@@ -199,9 +224,6 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         due_date=inputs.due_date(programme=participation.programme, period=period),
         created_by=by,
     )
-    # Every constraint is a check above (one report a period and city, a valid period) or the
-    # locked participation's key: only the fields are checked again (``fields_clean``).
-    return audited_save(report, by=by, reason=history_reason("report_created"), clean="fields")
 
 
 # Fill it in ----------------------------------------------------------------------------------
@@ -289,6 +311,40 @@ def report_values_check(
             city_id=participation.city_id, period=report.period, lock=True
         )
     }
+    returned = (
+        selectors.open_value_returns(report_id=report.pk) if _changed(parsed, current) else {}
+    )
+    return _values_plan(
+        report,
+        parsed,
+        current=current,
+        returned=returned,
+        rules=rules,
+        version=version,
+        by=by,
+        now=timezone.now(),
+    )
+
+
+def _changed(parsed: Mapping[str, Decimal], current: Mapping[str, MetricValue]) -> list[str]:
+    """The indicators whose value ``parsed`` changes (or adds)."""
+    return [code for code in parsed if code not in current or current[code].value != parsed[code]]
+
+
+def _values_plan(
+    report: Report,
+    parsed: Mapping[str, Decimal],
+    *,
+    current: Mapping[str, MetricValue],
+    returned: Mapping[int, ValueReturn],
+    rules: Mapping[str, IndicatorRule],
+    version: int,
+    by: User,
+    now: dt.datetime,
+) -> ValuesPlan:
+    """The rest of ``report_values_check``, from what it read: approved values untouched, only
+    the values a reviewer returned one by one changed while there are such, the version, and
+    each value to create or change with its flags. Reads nothing."""
     for code, value in current.items():
         if code in parsed and value.status == MetricValue.Status.APPROVED:
             raise Locked(
@@ -301,10 +357,7 @@ def report_values_check(
                     "value_approved",
                 )
             )
-    changed = [
-        code for code in parsed if code not in current or current[code].value != parsed[code]
-    ]
-    returned = selectors.open_value_returns(report_id=report.pk) if changed else {}
+    changed = _changed(parsed, current)
     refused = sorted(
         code
         for code in changed
@@ -329,7 +382,6 @@ def report_values_check(
         return plan
     if version != report.version:
         raise StaleVersion(report, version)
-    now = timezone.now()
     for code in changed:
         existing = current.get(code)
         flags = []
@@ -346,7 +398,7 @@ def report_values_check(
             )
         if existing is None:
             existing = MetricValue(
-                city_id=participation.city_id,
+                city_id=report.city_id,
                 indicator=rules[code].indicator,
                 year=report.year,
                 granularity=report.granularity,
@@ -904,6 +956,108 @@ def report_comment_add(*, report: Report, text: str, by: User) -> ReportComment:
 # Upload a file -----------------------------------------------------------------------------------
 
 
+def _reports_fill(
+    *,
+    participation: Participation,
+    by_period: Mapping[Period, list[ParsedMetric]],
+    reports: Mapping[Period, Report],
+    closed: inputs.ClosedPeriods,
+    by: User,
+    name: str,
+) -> int:
+    """A file's periods, set-based: what ``report_create`` then ``report_values_set`` do for
+    each period (the same checks, the same rows, history rows and ledger entries, each with its
+    report's reason), in a fixed number of queries whatever the number of periods. The caller
+    has checked the person, the periods (closed, not ended, mixed, reported elsewhere, before
+    the baseline), the approved values, and locked the reports. Returns how many reports
+    changed."""
+    opened = [
+        _new_report(participation, period, by=by)
+        for period in sorted(by_period)
+        if period not in reports
+    ]
+    for report in opened:
+        fields_clean(report)
+    audited_bulk_create(opened, Report, by=by, reason=history_reason("report_created"))
+    every = {**reports, **{report.period: report for report in opened}}
+    for report in every.values():
+        report.participation = participation  # what the checks read, not read again
+    rules = selectors.ruleset_rules(programme=participation.programme)
+    stored: dict[Period, dict[str, MetricValue]] = {}
+    for value in selectors.values_of_periods(
+        city_id=participation.city_id, periods=list(by_period), lock=True
+    ):
+        stored.setdefault(value.period, {})[value.indicator.code] = value
+    returned = selectors.open_value_returns_of(
+        report_ids=[every[period].pk for period in by_period]
+    )
+    now = timezone.now()
+    plans = []
+    for period, members in sorted(by_period.items()):
+        report = every[period]
+        try:
+            _check_state(
+                report,
+                "edit",
+                closed=partial(closed.reason, city_id=participation.city_id, period=period),
+            )
+            parsed, errors = _parse_values(
+                {m.indicator.code: str(m.value) for m in members},
+                rules,
+                participation.programme.code,
+            )
+            if errors:
+                raise WorkflowError(errors)
+            plans.append(
+                _values_plan(
+                    report,
+                    parsed,
+                    current=stored.get(period, {}),
+                    returned=returned.get(report.pk, {}),
+                    rules=rules,
+                    version=report.version,
+                    by=by,
+                    now=now,
+                )
+            )
+        except WorkflowError as refused:
+            # Every rule is checked by line first (``reports_upload``); one the workflow adds
+            # here still names the file's lines of that period rather than the request.
+            raise ImportRefused(
+                name,
+                [
+                    RowError(m.line, "period", item.reason)
+                    for item in refused.errors
+                    for m in members
+                ],
+            ) from None
+    changing = [plan for plan in plans if plan.changes]
+    reasons = {
+        plan.report.pk: history_reason("report_values_set", report=plan.report.pk)
+        for plan in changing
+    }
+    created = [value for plan in changing for value in plan.to_create]
+    # Built from the locked reports and the checked figures (``fields_clean``, as a save's).
+    for value in created:
+        fields_clean(value)
+    audited_bulk_create(created, MetricValue, by=by, reason=lambda value: reasons[value.report_id])
+    audited_bulk_update(
+        [value for plan in changing for value in plan.to_update],
+        MetricValue,
+        VALUE_FIELDS,
+        by=by,
+        reason=lambda value: reasons[value.report_id],
+    )
+    touched = [plan.report for plan in changing]
+    for report in touched:
+        report.version += 1  # ``_record``'s step, for every report at once
+        fields_clean(report)
+    audited_bulk_update(
+        touched, Report, ["version"], by=by, reason=lambda report: reasons[report.pk]
+    )
+    return len(touched)
+
+
 @transaction.atomic
 def reports_upload(
     *,
@@ -1006,29 +1160,14 @@ def reports_upload(
     if errors:
         raise ImportRefused(name, errors)
 
-    changed = 0
-    for period, members in sorted(by_period.items()):
-        try:
-            report = report_create(participation=participation, period=period, by=by)
-            before = report.version
-            report = report_values_set(
-                report=report,
-                values={m.indicator.code: str(m.value) for m in members},
-                version=report.version,
-                by=by,
-            )
-        except WorkflowError as refused:
-            # Every rule above is checked by line first; one the workflow adds later still
-            # names the file's lines of that period rather than the request.
-            raise ImportRefused(
-                name,
-                [
-                    RowError(m.line, "period", item.reason)
-                    for item in refused.errors
-                    for m in members
-                ],
-            ) from None
-        changed += report.version != before
+    changed = _reports_fill(
+        participation=participation,
+        by_period=by_period,
+        reports=reports,
+        closed=closed,
+        by=by,
+        name=name,
+    )
     outcome: dict[str, int | bool | list[str]] = {
         "rows": len(metrics),
         "rows_left_empty": len(left_empty),

@@ -5,10 +5,13 @@ over, and one mailbox cannot be flooded with reset emails."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.core import mail
 from django.test import Client
 
+from evaluation import throttling
 from evaluation.api.throttles import AuthThrottle
 from tests.cities.conftest import PASSWORD, _official
 from tests.factories import ParticipationFactory
@@ -17,7 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rates(settings):
+def rates(settings, monkeypatch):
+    """The rates under test, counted at one moment: the windows are fixed (a minute, an hour)
+    and a test that ran across the end of one would start counting again."""
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     settings.THROTTLE_SIGN_IN_ACCOUNT = "10/min"
     settings.THROTTLE_SIGN_IN_ADDRESS = "100/min"
     settings.THROTTLE_PASSWORD_RESET_ACCOUNT = "3/hour"
