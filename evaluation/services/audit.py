@@ -50,6 +50,11 @@ def _ledger(
         return
     action = reason if ledger is True else ledger
     touched = protected_records(instances)
+    # A reason of each row's own names that row: it is for rows the ledger keeps themselves,
+    # not parts standing for their whole (a rule for its ruleset).
+    assert isinstance(action, str | None) or {id(r) for r in touched} <= {
+        id(i) for i in instances
+    }, instances
     if touched:
         ledger_append(touched, action=action or "", by=by)
 
@@ -60,10 +65,11 @@ def _mark(instance: models.Model, *, by: User | None, reason: str | None) -> Non
 
 
 def fields_clean(instance: models.Model) -> None:
-    """``full_clean`` without what only the database can answer: each field's own checks and
-    the model's ``clean``, not that a related row exists nor the model's unique and check
-    constraints (a query or two each). For rows a service builds from a locked parent and input
-    it has already checked; the database still enforces every constraint."""
+    """``full_clean`` without what only the database can answer: the checks of every field but
+    the keys, and the model's ``clean``; not the keys (that a related row exists, a query
+    each), nor the model's unique and check constraints (a query or two each). For rows a
+    service builds itself, its keys from rows it has read and its other fields from input it
+    has already checked; the database still enforces every key and constraint."""
     keys = [f.name for f in instance._meta.concrete_fields if f.is_relation]
     instance.full_clean(exclude=keys, validate_unique=False, validate_constraints=False)
 
@@ -109,13 +115,14 @@ def audited_delete(instance: models.Model, *, by: User | None, reason: str) -> N
 
 
 def _each_reason(instances: Sequence[models.Model], reason: Reasons) -> str | None:
-    """The history's default reason; a reason of each row's own is set on the row, where
-    django-simple-history reads it first."""
-    if isinstance(reason, str):
-        return _reason(reason)
+    """Each row's reason, set on the row, where django-simple-history reads it first (so that
+    none left on it by an earlier write is taken for this one's); returned as the history's
+    default when it is the same for every row."""
     for instance in instances:
-        instance._change_reason = _reason(reason(instance))  # type: ignore[attr-defined]
-    return None
+        instance._change_reason = _reason(  # type: ignore[attr-defined]
+            reason if isinstance(reason, str) else reason(instance)
+        )
+    return _reason(reason) if isinstance(reason, str) else None
 
 
 def audited_bulk_update(
@@ -130,12 +137,9 @@ def audited_bulk_update(
     """Update ``fields`` of many rows in a few statements, with one history row each
     (``reason``: the same for every row, or a function giving each row's)."""
     if instances:
+        default = _each_reason(instances, reason)
         bulk_update_with_history(
-            instances,
-            model,
-            list(fields),
-            default_user=by,
-            default_change_reason=_each_reason(instances, reason),
+            instances, model, list(fields), default_user=by, default_change_reason=default
         )
         _ledger(instances, by=by, reason=reason, ledger=ledger)
 
@@ -153,12 +157,9 @@ def audited_bulk_create(
     for every row, or a function giving each row's)."""
     if not instances:
         return []
+    default = _each_reason(instances, reason)
     created: list[Model] = bulk_create_with_history(
-        instances,
-        model,
-        default_user=by,
-        default_change_reason=_each_reason(instances, reason),
-        **options,
+        instances, model, default_user=by, default_change_reason=default, **options
     )
     _ledger(created, by=by, reason=reason, ledger=ledger)
     return created

@@ -203,8 +203,10 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
     ]
     if errors:
         raise WorkflowError(errors)
-    # Every constraint is a check above (one report a period and city, a valid period) or the
-    # locked participation's key: only the fields are checked again (``fields_clean``).
+    # Every constraint is a check above (one report a period and city, a valid period) or a key
+    # the service sets from rows it read (the participation, its city, the person): only the
+    # fields are checked again (``fields_clean``). Two requests opening the same period at the
+    # same moment still meet the unique constraint, as they did before.
     return audited_save(
         _new_report(participation, period, by=by),
         by=by,
@@ -966,10 +968,13 @@ def _reports_fill(
     name: str,
 ) -> int:
     """A file's periods, set-based: what ``report_create`` then ``report_values_set`` do for
-    each period (the same checks, the same rows, history rows and ledger entries, each with its
-    report's reason), in a fixed number of queries whatever the number of periods. The caller
-    has checked the person, the periods (closed, not ended, mixed, reported elsewhere, before
-    the baseline), the approved values, and locked the reports. Returns how many reports
+    each period (the same rows, history rows and ledger entries, each with its report's
+    reason), in a fixed number of queries whatever the number of periods. The caller
+    (``reports_upload``) has checked what ``report_create`` checks, for every period of the
+    file at once (the person, closed, not ended, one granularity a year among the stored
+    reports and the file's own, reported elsewhere, before the baseline), and the approved
+    values, and has locked the reports; the report's state, the returned values and the
+    figures are checked here by the functions a single save uses. Returns how many reports
     changed."""
     opened = [
         _new_report(participation, period, by=by)
@@ -1129,9 +1134,12 @@ def reports_upload(
     for period, members in by_period.items():
         why = closed.reason(city_id=participation.city_id, period=period)
         why = why or inputs.period_not_ended_error(period=period, today=today)
-        # The city's reports of the year (2023-Q1 beside a file's 2023-02).
+        # The city's reports of the year (2023-Q1 beside a file's 2023-02), and the reports the
+        # file itself opens beside this one (2023-Q1 and 2023-02 in one file): every period is
+        # opened at once (``_reports_fill``), so none is "stored" before another.
         figure = inputs.Figure(city_code, None, period)
-        why = why or inputs.mixed_granularity([figure], other_reports).get(figure)
+        mates = [inputs.Figure(city_code, None, other) for other in by_period if other != period]
+        why = why or inputs.mixed_granularity([figure], other_reports + mates).get(figure)
         report = reports.get(period)
         if why is None and report is not None:
             why = REPORT.locked_reason(report.status, period=period)

@@ -16,7 +16,11 @@ from tests.factories import ParticipationFactory, UserFactory, meet_every_target
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = "/tmp/h17a-browser"
+
+@pytest.fixture
+def shots(tmp_path) -> str:
+    """Where the screenshots go: the test's own temporary directory."""
+    return str(tmp_path / "sign-off")
 
 
 def person(username: str, name: str):
@@ -55,18 +59,18 @@ def sign_in(page, live_server) -> None:
     page.wait_for_url(re.compile(r"/admin/$"))
 
 
-def test_the_sign_off_shows_what_is_signed_before_it_is_signed(page, live_server, run):
+def test_the_sign_off_shows_what_is_signed_before_it_is_signed(page, live_server, run, shots):
     sign_in(page, live_server)
     todo = page.inner_text("#reviewer-todo")
     assert "待您签批的资金决定" in todo and page.inner_text("#todo-decisions") == "2"
-    page.screenshot(path=f"{SHOTS}-index.png", full_page=True)
+    page.screenshot(path=f"{shots}-index.png", full_page=True)
 
     page.goto(live_server.url + "/admin/evaluation/tranchedecision/")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "confirm")
     page.click("button[name=index]")
     page.wait_for_selector("#sign-off-rows")
-    page.screenshot(path=f"{SHOTS}-confirm.png", full_page=True)
+    page.screenshot(path=f"{shots}-confirm.png", full_page=True)
     rows = page.inner_text("#sign-off-rows")
     assert "签批这些资金决定？" in page.inner_text("#content")
     assert "210100 沈阳市" in rows and "530100 昆明市" in rows
@@ -78,7 +82,7 @@ def test_the_sign_off_shows_what_is_signed_before_it_is_signed(page, live_server
 
     page.click("input[name=apply]")
     page.wait_for_selector("ul.messagelist")
-    page.screenshot(path=f"{SHOTS}-signed.png", full_page=True)
+    page.screenshot(path=f"{shots}-signed.png", full_page=True)
     said = page.inner_text("ul.messagelist")
     assert "已按建议签批 2 项资金决定，合计 50,000,000.00 元。" in said
     assert f"评价 #{run.pk} 已定稿" in said
@@ -89,7 +93,7 @@ def test_the_sign_off_shows_what_is_signed_before_it_is_signed(page, live_server
     assert {d.decided_by.username for d in TrancheDecision.objects.all()} == {"wang.fang"}
 
 
-def test_an_override_in_yuan_refuses_a_slip_of_unit_until_confirmed(page, live_server, run):
+def test_an_override_in_yuan_refuses_a_slip_of_unit_until_confirmed(page, live_server, run, shots):
     shenyang = TrancheDecision.objects.get(city_result__participation__city__code="210100")
     sign_in(page, live_server)
     page.goto(live_server.url + "/admin/evaluation/tranchedecision/")
@@ -105,14 +109,14 @@ def test_an_override_in_yuan_refuses_a_slip_of_unit_until_confirmed(page, live_s
     page.fill("#id_reason", "审计发现重复计算的质押项目")
     page.click("input[name=apply]")
     page.wait_for_selector(".errorlist")
-    page.screenshot(path=f"{SHOTS}-override-refused.png", full_page=True)
+    page.screenshot(path=f"{shots}-override-refused.png", full_page=True)
     assert "3,000.00 元不足剩余资金 50,000,000.00 元的 1%" in page.inner_text(".errorlist")
     assert TrancheDecision.objects.get(pk=shenyang.pk).status == "recommended"
 
     page.fill("#id_amount", "30000000")
     page.click("input[name=apply]")
     page.wait_for_selector("ul.messagelist")
-    page.screenshot(path=f"{SHOTS}-overridden.png", full_page=True)
+    page.screenshot(path=f"{shots}-overridden.png", full_page=True)
     assert "已改定：210100 沈阳市" in page.inner_text("ul.messagelist")
     assert "30,000,000.00 元" in page.inner_text("ul.messagelist")
     decision = TrancheDecision.objects.get(pk=shenyang.pk)

@@ -164,3 +164,21 @@ def test_a_value_not_returned_is_refused_by_its_lines_and_nothing_changes(progra
     assert _what_is_left(participation) == before
     assert not Report.objects.filter(participation=participation, number=4).exists()
     assert set(INDICATORS_2020) >= {"pledge_projects", "pledge_amount"}
+
+
+def test_a_file_mixing_a_quarter_and_a_month_of_one_year_is_refused_on_both(programme, reviewer):
+    """The file's periods are opened at once, so each is checked against the others as well as
+    against the stored reports: a quarter and a month of one year are refused together."""
+    participation, official = _city(programme, "210100")
+    rows = [
+        "city_code,period,indicator,value",
+        "210100,2021-Q1,pledge_projects,1",
+        "210100,2021-02,pledge_amount,7",
+    ]
+    with pytest.raises(ImportRefused) as refused:
+        reports_upload(
+            participation=participation, name="f.csv", data=csv_bytes(*rows), by=official
+        )
+    assert {(e.line, e.column) for e in refused.value.errors} == {(2, "period"), (3, "period")}
+    assert not Report.objects.filter(participation=participation).exists()
+    assert not MetricValue.objects.filter(city=participation.city).exists()
