@@ -15,7 +15,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -205,14 +205,22 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
         raise WorkflowError(errors)
     # Every constraint is a check above (one report a period and city, a valid period) or a key
     # the service sets from rows it read (the participation, its city, the person): only the
-    # fields are checked again (``fields_clean``). Two requests opening the same period at the
-    # same moment still meet the unique constraint, as they did before.
-    return audited_save(
-        _new_report(participation, period, by=by),
-        by=by,
-        reason=history_reason("report_created"),
-        clean="fields",
-    )
+    # fields are checked again (``fields_clean``).
+    try:
+        with transaction.atomic():
+            return audited_save(
+                _new_report(participation, period, by=by),
+                by=by,
+                reason=history_reason("report_created"),
+                clean="fields",
+            )
+    except IntegrityError:
+        # Opened meanwhile by another request (a second click, a retried call): the database
+        # kept one report a period, and asking again returns it, as above.
+        opened = selectors.report_of_period(participation=participation, period=period)
+        if opened is None:
+            raise
+        return opened
 
 
 def _new_report(participation: Participation, period: Period, *, by: User) -> Report:
