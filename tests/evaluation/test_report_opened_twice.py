@@ -2,7 +2,9 @@
 provincial system retrying its call) get the same report, not a server error: the database
 keeps one report a period and city, and the second request finds the first one's report once
 it is committed. Real concurrency needs two connections to one database that lock each other:
-PostgreSQL (SQLite takes one writer at a time, so the two never meet)."""
+PostgreSQL (SQLite takes one writer at a time, so the two never meet). Committed for real, so
+the data the migrations ship is restored afterwards for the tests that follow
+(``serialized_rollback``), as for every other test of real transactions here."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from tests.factories import ParticipationFactory, UserFactory
 MARCH = Period.parse("2021-03")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_requests_opening_one_period_get_the_same_report():
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections that lock each other: PostgreSQL")
