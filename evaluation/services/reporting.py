@@ -436,16 +436,41 @@ def report_values_set(
     accepted whatever the version, so repeating a request is harmless."""
     report = _locked_report(report)
     plan = report_values_check(report=report, values=values, version=version, by=by)
-    if not plan.changes:
-        return report
-    reason = history_reason("report_values_set", report=report.pk)
-    # Built from the locked report and the checked figures: each field checked, the keys and
+    _plans_write([plan], by=by)
+    return report
+
+
+def _plans_write(plans: list[ValuesPlan], *, by: User) -> int:
+    """Write what the plans say, for one report (a save) or many (an upload) alike: each
+    report's new and changed values, then its version, every row with its history row and
+    ledger entry naming the report whose values were set. A plan without changes writes
+    nothing. Returns how many reports changed."""
+    changing = [plan for plan in plans if plan.changes]
+    reasons = {
+        plan.report.pk: history_reason("report_values_set", report=plan.report.pk)
+        for plan in changing
+    }
+    created = [value for plan in changing for value in plan.to_create]
+    # Built from the locked reports and the checked figures: each field checked, the keys and
     # the constraints left to the database (``fields_clean``: 11 queries a value otherwise).
-    for value in plan.to_create:
+    for value in created:
         fields_clean(value)
-    audited_bulk_create(plan.to_create, MetricValue, by=by, reason=reason)
-    audited_bulk_update(plan.to_update, MetricValue, VALUE_FIELDS, by=by, reason=reason)
-    return _record(report, by=by, reason=reason)
+    audited_bulk_create(created, MetricValue, by=by, reason=lambda value: reasons[value.report_id])
+    audited_bulk_update(
+        [value for plan in changing for value in plan.to_update],
+        MetricValue,
+        VALUE_FIELDS,
+        by=by,
+        reason=lambda value: reasons[value.report_id],
+    )
+    touched = [plan.report for plan in changing]
+    for report in touched:
+        report.version += 1  # as ``_record`` does for a single step
+        fields_clean(report)
+    audited_bulk_update(
+        touched, Report, ["version"], by=by, reason=lambda report: reasons[report.pk]
+    )
+    return len(touched)
 
 
 # Submit ------------------------------------------------------------------------------------------
@@ -1044,31 +1069,7 @@ def _reports_fill(
                     for m in members
                 ],
             ) from None
-    changing = [plan for plan in plans if plan.changes]
-    reasons = {
-        plan.report.pk: history_reason("report_values_set", report=plan.report.pk)
-        for plan in changing
-    }
-    created = [value for plan in changing for value in plan.to_create]
-    # Built from the locked reports and the checked figures (``fields_clean``, as a save's).
-    for value in created:
-        fields_clean(value)
-    audited_bulk_create(created, MetricValue, by=by, reason=lambda value: reasons[value.report_id])
-    audited_bulk_update(
-        [value for plan in changing for value in plan.to_update],
-        MetricValue,
-        VALUE_FIELDS,
-        by=by,
-        reason=lambda value: reasons[value.report_id],
-    )
-    touched = [plan.report for plan in changing]
-    for report in touched:
-        report.version += 1  # ``_record``'s step, for every report at once
-        fields_clean(report)
-    audited_bulk_update(
-        touched, Report, ["version"], by=by, reason=lambda report: reasons[report.pk]
-    )
-    return len(touched)
+    return _plans_write(plans, by=by)
 
 
 @transaction.atomic
