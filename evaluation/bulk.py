@@ -15,6 +15,22 @@ from typing import Any
 
 from django.db import connection, models
 
+# Fields whose preparation gives back a value of this type as it is (text as text, a whole
+# number as the same number: the driver writes it the same): such values skip it, which matters
+# for columns where every value differs (a ledger's digests, numbers and states).
+PLAIN: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.SmallIntegerField: int,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
+
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts of field attname to Python value, all with the same keys); a
@@ -48,9 +64,13 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
         if isinstance(field, models.JSONField):
             columns.append([prepare(value, connection) for value in given_values])
             continue
+        plain = PLAIN.get(type(field))
         cache: dict[Any, Any] = {}
         column = []
         for value in given_values:
+            if type(value) is plain:
+                column.append(value)
+                continue
             try:
                 column.append(cache[value])
             except KeyError:

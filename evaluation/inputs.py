@@ -99,8 +99,11 @@ def parse_number(
         )
     if positive and number == 0:
         raise ValueError(Reason(gettext("must be above 0"), "not_positive"))
-    exponent = number.normalize().as_tuple().exponent
-    decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if "." in text or "e" in text or "E" in text:
+        exponent = number.normalize().as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    else:
+        decimals = 0  # digits only (grouped or not): a whole number
     if decimals > places:
         if places == 0:
             raise ValueError(

@@ -244,6 +244,35 @@ def state_text(state: dict[str, Any]) -> str:
     return json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+# ``json.dumps`` with the options of ``state_text`` and ``entry_digest``, made once.
+_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+class RowStateTexts:
+    """``state_text(row_state(subject, model, row))`` for many rows of one model, each distinct
+    value of a field written once: JSON with sorted keys is its members' texts joined, so the
+    text is the same, character for character (asserted in the ledger's tests)."""
+
+    def __init__(self, subject: str, model: type[models.Model]) -> None:
+        self.model = model
+        self.names = sorted(FIELDS[subject])
+        self.keys = [_json(name) + ":" for name in self.names]
+        self.written: list[dict[tuple[type, Any], str]] = [{} for _ in self.names]
+
+    def __call__(self, row: Mapping[str, Any]) -> str:
+        parts = []
+        for name, key, written in zip(self.names, self.keys, self.written, strict=True):
+            value = row[name]
+            try:
+                text = written[(type(value), value)]
+            except KeyError:
+                text = written[(type(value), value)] = _json(value_text(self.model, name, value))
+            except TypeError:  # a JSON column's list or dict: written each time
+                text = _json(value_text(self.model, name, value))
+            parts.append(key + text)
+        return "{" + ",".join(parts) + "}"
+
+
 def ledger_moment(moment: dt.datetime) -> dt.datetime:
     """An entry's time, to the millisecond: Django's serializers keep no more, so an entry
     dumped and loaded again (a copy made with ``dumpdata``, the test runner's serialized
@@ -255,6 +284,35 @@ def ledger_moment(moment: dt.datetime) -> dt.datetime:
 def at_text(at: dt.datetime) -> str:
     """A time in UTC, ISO 8601 with microseconds (many records of one step share theirs)."""
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def entry_digests(
+    entries: Iterable[tuple[str, int, str, str]],
+    *,
+    seq: int,
+    previous: str,
+    at: dt.datetime,
+    actor: int | None,
+    actor_name: str,
+) -> Iterator[tuple[int, str, str]]:
+    """The chain of ``entries`` (subject, object id, action, state text) appended by one actor
+    at one moment after entry ``seq`` whose digest is ``previous``: each entry's number, its
+    predecessor's digest and its own digest, exactly :func:`entry_digest`'s (the fields all
+    entries share written once; asserted in the ledger's tests)."""
+    shared_at = _json(at_text(at))
+    shared_actor = f"{_json(actor)},{_json(actor_name)}"
+    words: dict[str, str] = {}
+    for subject, object_id, action, state in entries:
+        seq += 1
+        subject_text = words.get(subject) or words.setdefault(subject, _json(subject))
+        action_text = words.get(action) or words.setdefault(action, _json(action))
+        payload = (
+            f"[{_json(seq)},{_json(previous)},{shared_at},{subject_text},{_json(object_id)},"
+            f"{action_text},{shared_actor},{_json(state)}]"
+        )
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        yield seq, previous, digest
+        previous = digest
 
 
 def entry_digest(

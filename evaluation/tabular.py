@@ -35,7 +35,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 
 from evaluation.exceptions import FileRefused, ImportRefused, RowError
-from evaluation.inputs import control_character_error
+from evaluation.inputs import CONTROL, control_character_error
 
 __all__ = [
     "ImportRefused",
@@ -660,6 +660,13 @@ def _cell_error(text: str) -> str | None:
     return control_character_error(text)
 
 
+def _clean(texts: Iterable[str]) -> bool:
+    """Whether no cell of a row has anything ``_cell_error`` refuses, asked of the row at once
+    (the common case; a row where this is False is checked cell by cell for the reasons)."""
+    joined = "".join(texts)
+    return len(joined) <= MAX_FIELD and CONTROL.search(joined) is None
+
+
 def read_table(
     name: str,
     data: bytes,
@@ -684,7 +691,7 @@ def read_table(
     records = (
         (start, end, cells)
         for start, end, cells in _records(name, data, allowed, limits)
-        if any(cell.strip() for cell in cells)
+        if "".join(cells).strip()  # a blank row: no cell holds anything but spaces
     )
 
     # A title row above the header (a single filled cell, as spreadsheets have them) is
@@ -752,7 +759,10 @@ def read_table(
             )
             continue
         padded = cells + [""] * (len(header) - len(cells))
-        values = {column: padded[i].strip() for i, column in enumerate(header)}
+        values = dict(zip(header, map(str.strip, padded), strict=False))  # trailing blanks
+        if _clean(values.values()):
+            rows.append(Row(line, values))
+            continue
         bad = [
             RowError(line, column, why)
             for column, text in values.items()

@@ -35,8 +35,12 @@ class LedgerEntry(models.Model):
     actor = models.PositiveIntegerField(null=True, blank=True)
     actor_name = models.CharField(max_length=150, blank=True)
     state = models.TextField(help_text=_("The record's protected fields after the change (JSON)."))
-    previous = models.CharField(max_length=64, unique=True)
-    digest = models.CharField(max_length=64, unique=True)
+    # ``previous`` is unique (a constraint of the table: two entries cannot claim the same
+    # predecessor, so the chain cannot fork); a digest is unique because it covers ``seq``,
+    # the key. Neither is searched by: no index beyond the constraint's (an index on random
+    # digests is costly to grow, and each entry of a large load writes every one of them).
+    previous = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["seq"]
@@ -45,6 +49,7 @@ class LedgerEntry(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seq__gte=1), name="ledger_numbered_from_one"),
+            models.UniqueConstraint(fields=["previous"], name="ledger_one_successor"),
             models.CheckConstraint(
                 condition=Q(previous__regex=r"^[0-9a-f]{64}$") & Q(digest__regex=r"^[0-9a-f]{64}$"),
                 name="ledger_digests_are_sha256",

@@ -8,11 +8,13 @@ created or changed row has a history record with who, when and why.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import partial
+from typing import NamedTuple, Protocol
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -53,7 +55,7 @@ from evaluation.models import (
 )
 from evaluation.models.cities import City
 from evaluation.reasons import history_reason
-from evaluation.scoring import Period, PeriodError, rule_kind
+from evaluation.scoring import Granularity, Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
 from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
 from evaluation.services.ledger import ledger_append_rows
@@ -169,13 +171,13 @@ class FirstLines:
         self, check: RowCheck, key: object, *, column: str | None, reason: str, **words: object
     ) -> bool:
         """Whether ``key`` appeared on an earlier line: then the row is refused with ``reason``
-        (a translated template naming ``%(line)s``, the first line, and ``words``). The first
-        appearance is recorded."""
-        first = self.lines.get(key)
-        if first is None:
-            self.lines[key] = check.row.line
+        (a translated template naming ``%(line)s``, the first line, and ``words``; a word given
+        as a function is asked for only then). The first appearance is recorded."""
+        first = self.lines.setdefault(key, check.row.line)
+        if first == check.row.line:
             return False
-        check.refuse(column, reason % {"line": first, **words}, "duplicate")
+        said = {name: word() if callable(word) else word for name, word in words.items()}
+        check.refuse(column, reason % {"line": first, **said}, "duplicate")
         return True
 
     def __contains__(self, key: object) -> bool:
@@ -431,23 +433,40 @@ def targets_import(
 # Metrics --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParsedMetric:
+class StoredValue(NamedTuple):
+    """A stored value as the import's checks read it: a row, not a model object."""
+
+    id: int
+    city_id: int
+    indicator_id: int
+    year: int
+    granularity: str
+    number: int
+    value: Decimal
+    status: str
+    report_id: int | None
+
+    @property
+    def key(self) -> tuple[int, int, int, str, int]:
+        return (self.city_id, self.indicator_id, self.year, self.granularity, self.number)
+
+    @property
+    def period(self) -> Period:
+        return Period(self.year, Granularity(self.granularity), self.number)
+
+
+class ParsedMetric(NamedTuple):
     line: int
     city: City
     indicator: Indicator
     period: Period
     value: Decimal
+    # (city, indicator, year, granularity, number): the stored value's key (``metric_key``).
+    key: tuple[int, int, int, str, int]
 
-    @cached_property
-    def key(self) -> tuple[int, int, int, str, int]:
-        return (
-            self.city.pk,
-            self.indicator.pk,
-            self.period.year,
-            str(self.period.granularity),
-            self.period.number,
-        )
+
+def metric_key(city: City, indicator: Indicator, period: Period) -> tuple[int, int, int, str, int]:
+    return (city.pk, indicator.pk, period.year, period.granularity.value, period.number)
 
 
 def parse_metric_rows(
@@ -500,13 +519,15 @@ def parse_metric_rows(
         if not check.ok or city is None or indicator is None or period is None or value is None:
             errors += check.errors
             continue
-        metric = ParsedMetric(row.line, city, indicator, period, value)
+        metric = ParsedMetric(
+            row.line, city, indicator, period, value, metric_key(city, indicator, period)
+        )
         if seen.repeated(
             check,
             metric.key,
             column=None,
             reason=duplicate,
-            row=f"{code} {indicator_code} {period}",
+            row=partial("{} {} {}".format, code, indicator_code, period),
         ):
             errors += check.errors
             continue
@@ -540,10 +561,14 @@ def metrics_import(
     metrics, row_errors = parse_metric_rows(rows, cities=cities)
     errors += row_errors
     years = {m.period.year for m in metrics}
+    # The stored values as plain rows (a model object is made only for a value that changes).
     stored = {
-        (v.city_id, v.indicator_id, v.year, v.granularity, v.number): v
-        for v in MetricValue.objects.filter(
-            city__in=[c.pk for c in cities.values()], year__in=years
+        v.key: v
+        for v in map(
+            StoredValue._make,
+            MetricValue.objects.filter(
+                city__in=[c.pk for c in cities.values()], year__in=years
+            ).values_list(*StoredValue._fields),
         )
     }
     errors += mixed_granularity_errors(metrics, stored.values())
@@ -573,27 +598,30 @@ def metrics_import(
     now = timezone.now()
     summary = ImportSummary()
     to_create: list[ParsedMetric] = []
-    to_update: list[MetricValue] = []
+    changes: dict[int, Decimal] = {}
     for metric in metrics:
-        current = stored.get(metric.key)
-        if current is None:
+        known = stored.get(metric.key)
+        if known is None:
             to_create.append(metric)
             continue
-        changed = current.value != metric.value
-        newly_approved = approve and current.status != MetricValue.Status.APPROVED
+        changed = known.value != metric.value
+        newly_approved = approve and known.status != MetricValue.Status.APPROVED
         if not changed and not newly_approved:
             summary.unchanged += 1
             continue
-        current.value = metric.value
+        changes[known.id] = metric.value
+    found = MetricValue.objects.in_bulk(list(changes)) if changes else {}
+    to_update = [found[pk] for pk in changes]  # in the file's order
+    for value in to_update:
+        value.value = changes[value.pk]
         if approve:
-            current.status = MetricValue.Status.APPROVED
-            current.approved_by = by
-            current.approved_at = now
+            value.status = MetricValue.Status.APPROVED
+            value.approved_by = by
+            value.approved_at = now
         else:
-            current.status = MetricValue.Status.SUBMITTED
-            current.submitted_by = by
-            current.submitted_at = now
-        to_update.append(current)
+            value.status = MetricValue.Status.SUBMITTED
+            value.submitted_by = by
+            value.submitted_at = now
 
     reason = history_reason("metrics_import_approved" if approve else "metrics_import", file=name)
     _create_values(to_create, approve=approve, by=by, now=now, reason=reason)
@@ -664,7 +692,7 @@ def _create_values(
 
 
 def _workflow_errors(
-    metrics: list[ParsedMetric], stored: dict[tuple[int, int, int, str, int], MetricValue]
+    metrics: list[ParsedMetric], stored: dict[tuple[int, int, int, str, int], StoredValue]
 ) -> list[RowError]:
     """A file does not overtake the reporting workflow: a value in a city's report that is not
     approved changes through that report, a period closed by a finalised evaluation does not
@@ -700,19 +728,55 @@ def _workflow_errors(
             )
     closed = ClosedPeriods({m.city.pk for m in metrics})
     today = timezone.localdate()
+    # A file names a few dozen periods for many cities: each city's period is asked once.
+    reasons: dict[tuple[int, Period], str | None] = {}
     for metric in metrics:
-        why = closed.reason(city_id=metric.city.pk, period=metric.period)
-        why = why or period_not_ended_error(period=metric.period, today=today)
+        asked = (metric.city.pk, metric.period)
+        if asked in reasons:
+            why = reasons[asked]
+        else:
+            why = closed.reason(city_id=metric.city.pk, period=metric.period)
+            why = reasons[asked] = why or period_not_ended_error(period=metric.period, today=today)
         if why is not None:
             errors.append(RowError(metric.line, "period", why))
     return errors
 
 
+class StoredPeriod(Protocol):
+    """A stored value's city, indicator and period (a model object or a row)."""
+
+    @property
+    def city_id(self) -> int: ...
+    @property
+    def indicator_id(self) -> int: ...
+    @property
+    def year(self) -> int: ...
+    @property
+    def granularity(self) -> str: ...
+    @property
+    def period(self) -> Period: ...
+
+
 def mixed_granularity_errors(
-    metrics: list[ParsedMetric], stored: Iterable[MetricValue]
+    metrics: list[ParsedMetric], stored: Iterable[StoredPeriod]
 ) -> list[RowError]:
     """The file's rows that would mix granularities (``inputs.mixed_granularity``), counting
     the values already stored."""
+    # ``mixed_granularity`` judges each city, indicator and year on its own: only those where
+    # the file and the stored values name two granularities or more are handed to it (the
+    # same refusals, without a figure made of every row of a large file).
+    stored = list(stored)
+    kinds: dict[tuple[int, int, int], set[str]] = defaultdict(set)
+    for m in metrics:
+        kinds[(m.city.pk, m.indicator.pk, m.period.year)].add(str(m.period.granularity))
+    for v in stored:
+        group = (v.city_id, v.indicator_id, v.year)
+        if group in kinds:
+            kinds[group].add(str(v.granularity))
+    mixed = {group for group, seen in kinds.items() if len(seen) > 1}
+    if not mixed:
+        return []
+    metrics = [m for m in metrics if (m.city.pk, m.indicator.pk, m.period.year) in mixed]
     codes = {m.city.pk: m.city.code for m in metrics}
     indicators = {m.indicator.pk: m.indicator.code for m in metrics}
     new = [Figure(m.city.code, m.indicator.code, m.period, str(m.line)) for m in metrics]
@@ -720,7 +784,7 @@ def mixed_granularity_errors(
     kept = [
         Figure(codes[v.city_id], indicators[v.indicator_id], v.period)
         for v in stored
-        if v.city_id in codes and v.indicator_id in indicators
+        if (v.city_id, v.indicator_id, v.year) in mixed
     ]
     return [
         RowError(lines[figure], "period", why)

@@ -18,9 +18,9 @@ from evaluation.ledger import (
     FIELDS,
     GENESIS,
     SUBJECTS,
-    entry_digest,
+    RowStateTexts,
+    entry_digests,
     ledger_moment,
-    row_state,
     state_of,
     state_text,
     subject_of,
@@ -48,7 +48,7 @@ def ledger_append(
                 (
                     subject_of(record),
                     record.pk,
-                    _state(record),
+                    state_text(_state(record)),
                     action if isinstance(action, str) else action(record),
                 )
                 for record in records
@@ -71,11 +71,9 @@ def ledger_append_rows(
     }
     given = list(rows)
     if given:
+        text_of = RowStateTexts(subject, model)
         _append(
-            lambda: [
-                (subject, row["id"], row_state(subject, model, {**defaults, **row}), action)
-                for row in given
-            ],
+            lambda: [(subject, row["id"], text_of({**defaults, **row}), action) for row in given],
             by,
         )
 
@@ -93,16 +91,17 @@ def _state(record: models.Model) -> dict[str, Any]:
     return state_of(subject, record)
 
 
-def _append(
-    entries_of: Callable[[], list[tuple[str, int, dict[str, Any], str]]], by: User | None
-) -> None:
-    """Chain the entries ``entries_of`` gives (subject, object id, state, action), made once
-    the ledger's head is locked."""
+def _append(entries_of: Callable[[], list[tuple[str, int, str, str]]], by: User | None) -> None:
+    """Chain the entries ``entries_of`` gives (subject, object id, state text, action), made
+    once the ledger's head is locked."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HEAD_LOCK])
-        entries = entries_of()
+        entries = [
+            (subject, object_id, action[:200], state)
+            for subject, object_id, state, action in entries_of()
+        ]
         seq, previous = LedgerEntry.objects.order_by("-seq").values_list(
             "seq", "digest"
         ).first() or (
@@ -111,20 +110,26 @@ def _append(
         )
         at = ledger_moment(timezone.now())
         actor, actor_name = (by.pk, by.get_username()) if by is not None else (None, "")
-        rows = []
-        for subject, object_id, state, action in entries:
-            seq += 1
-            row: dict[str, Any] = {
-                "seq": seq,
-                "at": at,
-                "subject": subject,
-                "object_id": object_id,
-                "action": action[:200],
-                "actor": actor,
-                "actor_name": actor_name,
-                "state": state_text(state),
-                "previous": previous,
-            }
-            row["digest"] = previous = entry_digest(**row)
-            rows.append(row)
-        insert_rows(LedgerEntry, rows)
+        chain = entry_digests(
+            entries, seq=seq, previous=previous, at=at, actor=actor, actor_name=actor_name
+        )
+        insert_rows(
+            LedgerEntry,
+            [
+                {
+                    "seq": seq,
+                    "at": at,
+                    "subject": subject,
+                    "object_id": object_id,
+                    "action": action,
+                    "actor": actor,
+                    "actor_name": actor_name,
+                    "state": state,
+                    "previous": previous,
+                    "digest": digest,
+                }
+                for (subject, object_id, action, state), (seq, previous, digest) in zip(
+                    entries, chain, strict=True
+                )
+            ],
+        )
