@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -66,8 +66,7 @@ CHUNK = 1 << 20
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     line: int
     values: dict[str, str]
 
@@ -334,15 +333,13 @@ def _csv_records(
     head = data[: 1 << 16].decode(encoding, errors="ignore")
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(stream, delimiter=_delimiter(head, allowed))
-    while True:
-        start = reader.line_num + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _refused(name, _csv_problem(exc), start) from None
-        yield start, reader.line_num, record
+    start = 1
+    try:
+        for record in reader:
+            yield start, reader.line_num, record
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _refused(name, _csv_problem(exc), start) from None
 
 
 # Workbooks -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from evaluation.ledger import protected_records
@@ -125,6 +125,14 @@ def _each_reason(instances: Sequence[models.Model], reason: Reasons) -> str | No
     return _reason(reason) if isinstance(reason, str) else None
 
 
+# Up to this many rows, ``audited_bulk_update`` writes with Django's ``bulk_update``: one
+# statement whose CASE per field the ORM builds row by row (about 2 ms a row to compile, and
+# the database walks it row by row, so its cost grows with the square of the rows). Beyond it,
+# with an upsert (``INSERT … ON CONFLICT (id) DO UPDATE`` of the same fields), compiled like
+# an insert: a corrected file of 28,800 values took 76 s the first way.
+UPDATE_BATCH = 500
+
+
 def audited_bulk_update(
     instances: Sequence[Model],
     model: type[Model],
@@ -136,12 +144,35 @@ def audited_bulk_update(
 ) -> None:
     """Update ``fields`` of many rows in a few statements, with one history row each
     (``reason``: the same for every row, or a function giving each row's)."""
-    if instances:
-        default = _each_reason(instances, reason)
+    if not instances:
+        return
+    default = _each_reason(instances, reason)
+    if len(instances) <= UPDATE_BATCH or _sets_itself(model):
         bulk_update_with_history(
             instances, model, list(fields), default_user=by, default_change_reason=default
         )
-        _ledger(instances, by=by, reason=reason, ledger=ledger)
+    else:
+        with transaction.atomic(savepoint=False):
+            model._default_manager.bulk_create(
+                instances,
+                update_conflicts=True,
+                unique_fields=[model._meta.pk.name],
+                update_fields=list(fields),
+                batch_size=UPDATE_BATCH,
+            )
+            model.history.bulk_history_create(  # type: ignore[attr-defined]
+                instances, update=True, default_user=by, default_change_reason=default
+            )
+    _ledger(instances, by=by, reason=reason, ledger=ledger)
+
+
+def _sets_itself(model: type[models.Model]) -> bool:
+    """Whether a field of ``model`` sets its own value when the row is written (``auto_now``):
+    an upsert writes every field of the row, so it would change it."""
+    return any(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        for field in model._meta.concrete_fields
+    )
 
 
 def audited_bulk_create(

@@ -105,6 +105,8 @@ class RowCheck:
     """The checks of one row of a file, each fault kept (a row can break several rules at once,
     and the file's refusal lists them all): the one row checker every import uses."""
 
+    __slots__ = ("errors", "row")
+
     def __init__(self, row: Row) -> None:
         self.row = row
         self.errors: list[RowError] = []
