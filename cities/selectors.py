@@ -42,6 +42,7 @@ from evaluation.schedules import next_provisional_run
 from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
+    current_rules_list,
     evaluation_inputs,
     open_value_returns,
     participation_periods,
@@ -56,14 +57,19 @@ from evaluation.selectors import (
 
 
 def official_participations(*, fetched_by: User | AnonymousUser) -> list[Participation]:
-    """The cities (participations) ``fetched_by`` is an official of, in code order."""
+    """The cities (participations) ``fetched_by`` is an official of, in code order. Each
+    carries whom it was read for, so the selectors below that are handed one of them in the
+    same request take it as checked (:func:`_own`) instead of reading it again."""
     if not fetched_by.is_authenticated:
         return []
-    return list(
+    found = list(
         Participation.objects.filter(officials__user=fetched_by)
         .select_related("programme", "city")
         .order_by("programme__code", "city__code")
     )
+    for participation in found:
+        participation._official_of = fetched_by.pk  # type: ignore[attr-defined]
+    return found
 
 
 def official_participation(*, fetched_by: User | AnonymousUser, pk: int) -> Participation:
@@ -77,7 +83,20 @@ def official_participation(*, fetched_by: User | AnonymousUser, pk: int) -> Part
     )
     if found is None:
         raise NotFound()
+    found._official_of = fetched_by.pk  # type: ignore[attr-defined]
     return found
+
+
+def _own(participation: Participation, fetched_by: User | AnonymousUser) -> Participation:
+    """``participation`` as one of ``fetched_by``'s own: as it is if it was read for them by
+    :func:`official_participations` or :func:`official_participation` (the portal reads the
+    official's cities once per request), otherwise read again by that rule (``NotFound``)."""
+    if (
+        fetched_by.is_authenticated
+        and getattr(participation, "_official_of", None) == fetched_by.pk
+    ):
+        return participation
+    return official_participation(fetched_by=fetched_by, pk=participation.pk)
 
 
 # Where my city stands ---------------------------------------------------------------------
@@ -184,7 +203,7 @@ def city_results(
 ) -> list[RunSummary]:
     """Every result of the city the official may see (the one rule,
     ``access.city_results_for``), newest first: what their scorecards show. One query."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     return [
         _summary(result)
         for result in city_results_for(fetched_by)
@@ -231,16 +250,13 @@ def city_standing(
     needed by the next evaluation date, and the attainment and status of the latest result
     the official may see (``_latest_result``). A fixed number of queries, whatever the number
     of periods or indicators."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     programme = participation.programme
     spec = programme_spec(programme=programme)
     by = next_evaluation_date(spec, [programme.midterm_as_of], today)
-    ruleset = ruleset_current(programme=programme)
-    rules = list(
-        ruleset.rules.reported().select_related("indicator").order_by("indicator__position")
-    )
+    rules = current_rules_list(programme=programme)
     inputs, _ = evaluation_inputs(
-        programme=programme, as_of=max(by, today), participation_ids=[participation.pk]
+        programme=programme, as_of=max(by, today), participations=[participation]
     )
     city_input = inputs[0]
     committed = dict(city_input.targets)
@@ -438,17 +454,9 @@ def city_periods(
     submitted, returned, approved), due date and lateness; a returned report carries the
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
-    rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
-    comments = dict(
-        Report.objects.filter(
-            participation=participation,
-            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
-        )
-        .exclude(review_comment="")
-        .order_by()
-        .values_list("pk", "review_comment")
-    )
+    participation = _own(participation, fetched_by)
+    # Their own city, checked just now: asked as the system, not checked a second time.
+    rows = participation_periods(participation=participation, today=today, fetched_by=None)
     out: list[PeriodRow] = []
     for row in rows:
         out.append(
@@ -459,7 +467,7 @@ def city_periods(
                 due_date=row.due_date,
                 late=row.late and not workflow.REPORT.state(row.status).final,
                 report_id=row.report,
-                comment=comments.get(row.report, "") if row.report is not None else "",
+                comment=row.review_comment if row.awaits_city else "",
                 fillable=row.fillable,
             )
         )
@@ -495,7 +503,7 @@ def reports_to_submit(
     """The city's reports the official may still submit (the workflow table: open to the city,
     and opened), oldest first, of ``periods`` if given; each says whether it is complete (the
     rule ``report_submit`` applies). A fixed number of queries whatever their number."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     reports = [
         report
         for report in Report.objects.filter(participation=participation).order_by(
@@ -633,7 +641,7 @@ def period_entry(
     year earlier beside it, and whether (and why not) the official may still change it."""
     from django.utils.translation import gettext as _
 
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     programme = participation.programme
     if (
         not programme.baseline_year
@@ -647,12 +655,7 @@ def period_entry(
         granularity=str(period.granularity),
         number=period.number,
     ).first()
-    rules = list(
-        ruleset_current(programme=programme)
-        .rules.reported()
-        .select_related("indicator")
-        .order_by("indicator__position")
-    )
+    rules = current_rules_list(programme=programme)
     values = {
         v.indicator_id: v for v in period_values(city_id=participation.city_id, period=period)
     }
@@ -778,15 +781,9 @@ def value_history(
     """Each value's history (who, when, old, new, why in words), newest first, of ``period``
     and ``indicator`` if given; the reviewers' comments (returns and reopenings) and the
     officials' answers on the reports of those periods. A fixed number of queries."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     indicators = {i.pk: i for i in Indicator.objects.all()}
-    scored = [
-        rule.indicator
-        for rule in ruleset_current(programme=participation.programme)
-        .rules.reported()
-        .select_related("indicator")
-        .order_by("indicator__position")
-    ]
+    scored = [rule.indicator for rule in current_rules_list(programme=participation.programme)]
     records = MetricValue.history.filter(city_id=participation.city_id)
     comments = Report.history.filter(participation_id=participation.pk)
     answers = ReportComment.objects.filter(report__participation_id=participation.pk)
