@@ -635,10 +635,16 @@ def report_answers(*, report: Report | None) -> list[AnswerRow]:
 
 
 def period_entry(
-    *, participation: Participation, period: Period, fetched_by: User | AnonymousUser
+    *,
+    participation: Participation,
+    period: Period,
+    fetched_by: User | AnonymousUser,
+    shown: bool = True,
 ) -> PeriodEntry:
     """The period's form: every indicator of the ruleset with its value, the same period a
-    year earlier beside it, and whether (and why not) the official may still change it."""
+    year earlier beside it, and whether (and why not) the official may still change it.
+    ``shown=False``: what a save of the form reads, not what the page shows around it (the
+    figures a year earlier, the files of evidence, the answers are left out)."""
     from django.utils.translation import gettext as _
 
     participation = _own(participation, fetched_by)
@@ -659,8 +665,10 @@ def period_entry(
     values = {
         v.indicator_id: v for v in period_values(city_id=participation.city_id, period=period)
     }
-    earlier_values = values_a_year_earlier(city_id=participation.city_id, period=period)
-    files = report_evidence(report_id=report.pk) if report is not None else []
+    earlier_values = (
+        values_a_year_earlier(city_id=participation.city_id, period=period) if shown else {}
+    )
+    files = report_evidence(report_id=report.pk) if report is not None and shown else []
     returns = open_value_returns(report_id=report.pk) if report is not None else {}
     # While single values are returned, the others stay as they are (the server refuses a
     # change to them): their fields are shown read-only, saying why.
@@ -716,7 +724,7 @@ def period_entry(
         comment=comment,
         comment_from_province=bool(comment) and report is not None and returned_by_province(report),
         review_comment=report.review_comment if report is not None else "",
-        answers=report_answers(report=report),
+        answers=report_answers(report=report) if shown else [],
         report_evidence=tuple(f for f in files if f.value_id is None),
         returned_values=tuple(sorted(r.value.indicator.code for r in returns.values())),
         returned_names=tuple(
