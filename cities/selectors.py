@@ -25,7 +25,6 @@ from evaluation.models import (
     EvaluationRun,
     Evidence,
     Indicator,
-    IndicatorResult,
     IndicatorRule,
     MetricValue,
     OfficialAssignment,
@@ -42,6 +41,7 @@ from evaluation.schedules import next_provisional_run
 from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
+    GRANULARITIES,
     current_rules_list,
     evaluation_inputs,
     open_value_returns,
@@ -217,14 +217,19 @@ def returned_reports(*, participation: Participation) -> list[ReturnedRow]:
     """The city's reports awaiting its correction with the reviewer's comment (returned, or
     reopened), newest return first."""
     return [
-        ReturnedRow(period=report.period.label, returned_on=report.reviewed_at, comment=comment)
-        for report in Report.objects.filter(
+        ReturnedRow(
+            period=Period(year, GRANULARITIES[granularity], number).label,
+            returned_on=reviewed_at,
+            comment=comment,
+        )
+        for year, granularity, number, reviewed_at, comment in Report.objects.filter(
             participation=participation,
             status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
         )
         .exclude(review_comment="")
         .order_by("-reviewed_at", "-id")
-        if (comment := report.review_comment)
+        .values_list("year", "granularity", "number", "reviewed_at", "review_comment")
+        if comment
     ]
 
 
@@ -233,13 +238,16 @@ def _latest_result(
 ) -> CityResult | None:
     """The city's latest result ``fetched_by`` may see, by the one rule of who sees a result
     (``access.city_results_for``): a provisional run's, or an official run's once finalised."""
-    return (
+    result = (
         city_results_for(fetched_by)
         .filter(participation=participation)
-        .select_related("run", "decision", "participation__city")
+        .select_related("run", "decision")
         .order_by("-run__finished_at", "-run_id")
         .first()
     )
+    if result is not None:
+        result.participation = participation  # with its city, as read
+    return result
 
 
 def city_standing(
@@ -269,15 +277,21 @@ def city_standing(
             year__gt=programme.baseline_year,
         )
         .order_by()
-        .values("indicator__code")
+        .values("indicator_id")
         .annotate(total=Sum("value"))
-        .values_list("indicator__code", "total")
+        .values_list("indicator_id", "total")
     )
     result = _latest_result(participation, fetched_by)
-    shown: dict[int, IndicatorResult] = {}
+    # Each indicator's attainment and status in that result.
+    shown: dict[int, tuple[Decimal, str]] = {}
     run: RunSummary | None = None
     if result is not None:
-        shown = {r.indicator_id: r for r in result.indicator_results.all()}
+        shown = {
+            indicator_id: (attainment, status)
+            for indicator_id, attainment, status in result.indicator_results.values_list(
+                "indicator_id", "attainment", "status"
+            )
+        }
         run = _summary(result)
 
     by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
@@ -320,12 +334,12 @@ def city_standing(
                 target_source=source.value,
                 target_source_label=str(vocabulary.TargetSource(source).label),
                 approved=approved,
-                pending=pending.get(code, Decimal(0)),
+                pending=pending.get(indicator.pk, Decimal(0)),
                 need=need,
-                attainment=outcome.attainment if outcome is not None else None,
-                status=outcome.status if outcome is not None else None,
+                attainment=outcome[0] if outcome is not None else None,
+                status=outcome[1] if outcome is not None else None,
                 status_label=(
-                    str(vocabulary.IndicatorStatus(outcome.status).label)
+                    str(vocabulary.IndicatorStatus(outcome[1]).label)
                     if outcome is not None
                     else None
                 ),
