@@ -211,6 +211,9 @@ def test_periods_show_states_and_a_returned_report_shows_the_comment_first(
     assert rows["2019"].due_date == dt.date(2020, 1, 15)
     page = portal_a.get(f"/city/{city_a.pk}/periods/").content.decode()
     assert page.index("三月的数字偏低请核对") < page.index("<table")
+    # The comment links to the period's form, as each row of the table does.
+    link = f'<a href="/city/{city_a.pk}/periods/2020-03/">'
+    assert page.index(link) < page.index("<table") and page.count(link) == 2
 
 
 # Enter a period ---------------------------------------------------------------------------
