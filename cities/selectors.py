@@ -25,7 +25,6 @@ from evaluation.models import (
     EvaluationRun,
     Evidence,
     Indicator,
-    IndicatorResult,
     IndicatorRule,
     MetricValue,
     OfficialAssignment,
@@ -42,6 +41,8 @@ from evaluation.schedules import next_provisional_run
 from evaluation.scoring import Granularity, Period, PeriodTotal, Text, rule_kind
 from evaluation.scoring.needs import StillNeeded, next_evaluation_date, still_needed
 from evaluation.selectors import (
+    GRANULARITIES,
+    current_rules_list,
     evaluation_inputs,
     open_value_returns,
     participation_periods,
@@ -56,14 +57,19 @@ from evaluation.selectors import (
 
 
 def official_participations(*, fetched_by: User | AnonymousUser) -> list[Participation]:
-    """The cities (participations) ``fetched_by`` is an official of, in code order."""
+    """The cities (participations) ``fetched_by`` is an official of, in code order. Each
+    carries whom it was read for, so the selectors below that are handed one of them in the
+    same request take it as checked (:func:`_own`) instead of reading it again."""
     if not fetched_by.is_authenticated:
         return []
-    return list(
+    found = list(
         Participation.objects.filter(officials__user=fetched_by)
         .select_related("programme", "city")
         .order_by("programme__code", "city__code")
     )
+    for participation in found:
+        participation._official_of = fetched_by.pk  # type: ignore[attr-defined]
+    return found
 
 
 def official_participation(*, fetched_by: User | AnonymousUser, pk: int) -> Participation:
@@ -77,7 +83,20 @@ def official_participation(*, fetched_by: User | AnonymousUser, pk: int) -> Part
     )
     if found is None:
         raise NotFound()
+    found._official_of = fetched_by.pk  # type: ignore[attr-defined]
     return found
+
+
+def _own(participation: Participation, fetched_by: User | AnonymousUser) -> Participation:
+    """``participation`` as one of ``fetched_by``'s own: as it is if it was read for them by
+    :func:`official_participations` or :func:`official_participation` (the portal reads the
+    official's cities once per request), otherwise read again by that rule (``NotFound``)."""
+    if (
+        fetched_by.is_authenticated
+        and getattr(participation, "_official_of", None) == fetched_by.pk
+    ):
+        return participation
+    return official_participation(fetched_by=fetched_by, pk=participation.pk)
 
 
 # Where my city stands ---------------------------------------------------------------------
@@ -184,7 +203,7 @@ def city_results(
 ) -> list[RunSummary]:
     """Every result of the city the official may see (the one rule,
     ``access.city_results_for``), newest first: what their scorecards show. One query."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     return [
         _summary(result)
         for result in city_results_for(fetched_by)
@@ -198,14 +217,19 @@ def returned_reports(*, participation: Participation) -> list[ReturnedRow]:
     """The city's reports awaiting its correction with the reviewer's comment (returned, or
     reopened), newest return first."""
     return [
-        ReturnedRow(period=report.period.label, returned_on=report.reviewed_at, comment=comment)
-        for report in Report.objects.filter(
+        ReturnedRow(
+            period=Period(year, GRANULARITIES[granularity], number).label,
+            returned_on=reviewed_at,
+            comment=comment,
+        )
+        for year, granularity, number, reviewed_at, comment in Report.objects.filter(
             participation=participation,
             status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
         )
         .exclude(review_comment="")
         .order_by("-reviewed_at", "-id")
-        if (comment := report.review_comment)
+        .values_list("year", "granularity", "number", "reviewed_at", "review_comment")
+        if comment
     ]
 
 
@@ -214,13 +238,16 @@ def _latest_result(
 ) -> CityResult | None:
     """The city's latest result ``fetched_by`` may see, by the one rule of who sees a result
     (``access.city_results_for``): a provisional run's, or an official run's once finalised."""
-    return (
+    result = (
         city_results_for(fetched_by)
         .filter(participation=participation)
-        .select_related("run", "decision", "participation__city")
+        .select_related("run", "decision")
         .order_by("-run__finished_at", "-run_id")
         .first()
     )
+    if result is not None:
+        result.participation = participation  # with its city, as read
+    return result
 
 
 def city_standing(
@@ -231,16 +258,13 @@ def city_standing(
     needed by the next evaluation date, and the attainment and status of the latest result
     the official may see (``_latest_result``). A fixed number of queries, whatever the number
     of periods or indicators."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     programme = participation.programme
     spec = programme_spec(programme=programme)
     by = next_evaluation_date(spec, [programme.midterm_as_of], today)
-    ruleset = ruleset_current(programme=programme)
-    rules = list(
-        ruleset.rules.reported().select_related("indicator").order_by("indicator__position")
-    )
+    rules = current_rules_list(programme=programme)
     inputs, _ = evaluation_inputs(
-        programme=programme, as_of=max(by, today), participation_ids=[participation.pk]
+        programme=programme, as_of=max(by, today), participations=[participation]
     )
     city_input = inputs[0]
     committed = dict(city_input.targets)
@@ -253,15 +277,21 @@ def city_standing(
             year__gt=programme.baseline_year,
         )
         .order_by()
-        .values("indicator__code")
+        .values("indicator_id")
         .annotate(total=Sum("value"))
-        .values_list("indicator__code", "total")
+        .values_list("indicator_id", "total")
     )
     result = _latest_result(participation, fetched_by)
-    shown: dict[int, IndicatorResult] = {}
+    # Each indicator's attainment and status in that result.
+    shown: dict[int, tuple[Decimal, str]] = {}
     run: RunSummary | None = None
     if result is not None:
-        shown = {r.indicator_id: r for r in result.indicator_results.all()}
+        shown = {
+            indicator_id: (attainment, status)
+            for indicator_id, attainment, status in result.indicator_results.values_list(
+                "indicator_id", "attainment", "status"
+            )
+        }
         run = _summary(result)
 
     by_indicator: dict[str, list[PeriodTotal]] = defaultdict(list)
@@ -304,12 +334,12 @@ def city_standing(
                 target_source=source.value,
                 target_source_label=str(vocabulary.TargetSource(source).label),
                 approved=approved,
-                pending=pending.get(code, Decimal(0)),
+                pending=pending.get(indicator.pk, Decimal(0)),
                 need=need,
-                attainment=outcome.attainment if outcome is not None else None,
-                status=outcome.status if outcome is not None else None,
+                attainment=outcome[0] if outcome is not None else None,
+                status=outcome[1] if outcome is not None else None,
                 status_label=(
-                    str(vocabulary.IndicatorStatus(outcome.status).label)
+                    str(vocabulary.IndicatorStatus(outcome[1]).label)
                     if outcome is not None
                     else None
                 ),
@@ -438,17 +468,9 @@ def city_periods(
     submitted, returned, approved), due date and lateness; a returned report carries the
     reviewer's comment. A period whose values were all approved outside a report (an audited
     file) counts as approved, not missing."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
-    rows = participation_periods(participation=participation, today=today, fetched_by=fetched_by)
-    comments = dict(
-        Report.objects.filter(
-            participation=participation,
-            status__in=workflow.REPORT.awaiting(workflow.Actor.OFFICIAL),
-        )
-        .exclude(review_comment="")
-        .order_by()
-        .values_list("pk", "review_comment")
-    )
+    participation = _own(participation, fetched_by)
+    # Their own city, checked just now: asked as the system, not checked a second time.
+    rows = participation_periods(participation=participation, today=today, fetched_by=None)
     out: list[PeriodRow] = []
     for row in rows:
         out.append(
@@ -459,7 +481,7 @@ def city_periods(
                 due_date=row.due_date,
                 late=row.late and not workflow.REPORT.state(row.status).final,
                 report_id=row.report,
-                comment=comments.get(row.report, "") if row.report is not None else "",
+                comment=row.review_comment if row.awaits_city else "",
                 fillable=row.fillable,
             )
         )
@@ -495,7 +517,7 @@ def reports_to_submit(
     """The city's reports the official may still submit (the workflow table: open to the city,
     and opened), oldest first, of ``periods`` if given; each says whether it is complete (the
     rule ``report_submit`` applies). A fixed number of queries whatever their number."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     reports = [
         report
         for report in Report.objects.filter(participation=participation).order_by(
@@ -627,13 +649,19 @@ def report_answers(*, report: Report | None) -> list[AnswerRow]:
 
 
 def period_entry(
-    *, participation: Participation, period: Period, fetched_by: User | AnonymousUser
+    *,
+    participation: Participation,
+    period: Period,
+    fetched_by: User | AnonymousUser,
+    shown: bool = True,
 ) -> PeriodEntry:
     """The period's form: every indicator of the ruleset with its value, the same period a
-    year earlier beside it, and whether (and why not) the official may still change it."""
+    year earlier beside it, and whether (and why not) the official may still change it.
+    ``shown=False``: what a save of the form reads, not what the page shows around it (the
+    figures a year earlier, the files of evidence, the answers are left out)."""
     from django.utils.translation import gettext as _
 
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     programme = participation.programme
     if (
         not programme.baseline_year
@@ -647,17 +675,14 @@ def period_entry(
         granularity=str(period.granularity),
         number=period.number,
     ).first()
-    rules = list(
-        ruleset_current(programme=programme)
-        .rules.reported()
-        .select_related("indicator")
-        .order_by("indicator__position")
-    )
+    rules = current_rules_list(programme=programme)
     values = {
         v.indicator_id: v for v in period_values(city_id=participation.city_id, period=period)
     }
-    earlier_values = values_a_year_earlier(city_id=participation.city_id, period=period)
-    files = report_evidence(report_id=report.pk) if report is not None else []
+    earlier_values = (
+        values_a_year_earlier(city_id=participation.city_id, period=period) if shown else {}
+    )
+    files = report_evidence(report_id=report.pk) if report is not None and shown else []
     returns = open_value_returns(report_id=report.pk) if report is not None else {}
     # While single values are returned, the others stay as they are (the server refuses a
     # change to them): their fields are shown read-only, saying why.
@@ -713,7 +738,7 @@ def period_entry(
         comment=comment,
         comment_from_province=bool(comment) and report is not None and returned_by_province(report),
         review_comment=report.review_comment if report is not None else "",
-        answers=report_answers(report=report),
+        answers=report_answers(report=report) if shown else [],
         report_evidence=tuple(f for f in files if f.value_id is None),
         returned_values=tuple(sorted(r.value.indicator.code for r in returns.values())),
         returned_names=tuple(
@@ -778,15 +803,9 @@ def value_history(
     """Each value's history (who, when, old, new, why in words), newest first, of ``period``
     and ``indicator`` if given; the reviewers' comments (returns and reopenings) and the
     officials' answers on the reports of those periods. A fixed number of queries."""
-    participation = official_participation(fetched_by=fetched_by, pk=participation.pk)
+    participation = _own(participation, fetched_by)
     indicators = {i.pk: i for i in Indicator.objects.all()}
-    scored = [
-        rule.indicator
-        for rule in ruleset_current(programme=participation.programme)
-        .rules.reported()
-        .select_related("indicator")
-        .order_by("indicator__position")
-    ]
+    scored = [rule.indicator for rule in current_rules_list(programme=participation.programme)]
     records = MetricValue.history.filter(city_id=participation.city_id)
     comments = Report.history.filter(participation_id=participation.pk)
     answers = ReportComment.objects.filter(report__participation_id=participation.pk)

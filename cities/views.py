@@ -225,13 +225,15 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
     """Every indicator on one form beside the same period a year earlier; save as draft, or
     submit. A stale form (someone saved meanwhile) says so and keeps what was typed."""
     chosen = _period(period)
+    saving = request.method == "POST" and request.POST.get("action") != "answer"
     try:
+        # A save reads the form alone; the page around it is read only if it is shown.
         entry = selectors.period_entry(
-            participation=participation, period=chosen, fetched_by=request.user
+            participation=participation, period=chosen, fetched_by=request.user, shown=not saving
         )
     except NotFound:
         raise Http404() from None
-    if request.method == "POST" and request.POST.get("action") == "answer":
+    if request.method == "POST" and not saving:
         return _answer(request, participation, entry)
     version = entry.report.version if entry.report is not None else 0
     form = PeriodForm(
@@ -246,7 +248,8 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
         posted_version = form.cleaned_data.get("version") or 0
         try:
             with transaction.atomic():
-                report = reporting.report_create(
+                # The period's report as the form read it; opened now if it had none.
+                report = entry.report or reporting.report_create(
                     participation=participation, period=chosen, by=user
                 )
                 typed = form.typed_values()
@@ -301,6 +304,10 @@ def period_entry(request: HttpRequest, participation: Participation, period: str
             messages.success(request, _("Saved as a draft: %(period)s.") % {"period": chosen})
             return redirect("cities:period", pk=participation.pk, period=chosen.label)
     status = 400 if request.method == "POST" else 200
+    if saving:
+        entry = selectors.period_entry(
+            participation=participation, period=chosen, fetched_by=request.user
+        )
     return render(
         request,
         "cities/period_entry.html",

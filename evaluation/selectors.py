@@ -21,6 +21,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -78,29 +79,43 @@ def programme_get(*, code: str) -> Programme:
     return Programme.objects.get(code=code)
 
 
+def _published(programme: Programme) -> QuerySet[Ruleset]:
+    """The programme's published rulesets, the current one (the highest version) first."""
+    return Ruleset.objects.filter(programme=programme, is_draft=False).order_by("-version")
+
+
 def ruleset_current(*, programme: Programme) -> Ruleset:
     """The programme's current ruleset: its highest published version (never a draft)."""
-    ruleset = (
-        Ruleset.objects.filter(programme=programme, is_draft=False)
-        .select_related("programme")
-        .order_by("-version")
-        .first()
-    )
+    ruleset = _published(programme).select_related("programme").first()
     if ruleset is None:
         raise NoRuleset(programme)
     return ruleset
 
 
+def current_rules(*, programme: Programme) -> QuerySet[RuleRow]:
+    """The rules of the indicators cities report (``reported()``) of the programme's current
+    ruleset (:func:`ruleset_current`'s, chosen inside the same query), in the catalogue's order;
+    none when the programme has no published ruleset."""
+    return (
+        RuleRow.objects.reported()
+        .filter(ruleset=Subquery(_published(programme).values("pk")[:1]))
+        .order_by("indicator__position")
+    )
+
+
+def current_rules_list(*, programme: Programme) -> list[RuleRow]:
+    """:func:`current_rules` with their indicators, in one query (``NoRuleset`` when the
+    programme has no published ruleset)."""
+    rules = list(current_rules(programme=programme).select_related("indicator"))
+    if not rules:
+        ruleset_current(programme=programme)  # NoRuleset, if that is why there are none
+    return rules
+
+
 def ruleset_rules(*, programme: Programme) -> dict[str, RuleRow]:
     """The rules of the programme's current ruleset by indicator code, with their indicators,
-    in the catalogue's order (two queries)."""
-    return {
-        rule.indicator.code: rule
-        for rule in ruleset_current(programme=programme)
-        .rules.reported()
-        .select_related("indicator")
-        .order_by("indicator__position")
-    }
+    in the catalogue's order (one query)."""
+    return {rule.indicator.code: rule for rule in current_rules_list(programme=programme)}
 
 
 def ruleset_spec(*, ruleset: Ruleset) -> RulesetSpec:
@@ -140,6 +155,7 @@ def evaluation_inputs(
     programme: Programme,
     as_of: dt.date,
     participation_ids: Sequence[int] | None = None,
+    participations: Sequence[Participation] | None = None,
     ruleset: RulesetSpec | None = None,
     checked_by: dt.datetime | None = None,
 ) -> tuple[list[CityInput], dict[str, Participation]]:
@@ -151,23 +167,31 @@ def evaluation_inputs(
     The database sums the approved values per city, indicator, year and granularity (from the
     baseline year, periods that ended by ``as_of``), with a bitmask of the periods present, so
     the evaluation reads a few rows per city instead of every monthly value. Four queries,
-    whatever the number of cities."""
-    chosen = Participation.objects.filter(programme=programme)
-    if participation_ids is not None:
-        chosen = chosen.filter(pk__in=participation_ids)
-    participations = {p.city.code: p for p in chosen.select_related("city")}
+    whatever the number of cities; three when the caller has read the ``participations``
+    already (with their cities)."""
+    if participations is not None:
+        by_code = {p.city.code: p for p in participations if p.programme_id == programme.pk}
+        # Their ids, not a subquery: simpler to plan.
+        chosen_ids: Any = [p.pk for p in by_code.values()]
+        city_ids: Any = [p.city_id for p in by_code.values()]
+    else:
+        chosen = Participation.objects.filter(programme=programme)
+        if participation_ids is not None:
+            chosen = chosen.filter(pk__in=participation_ids)
+        by_code = {p.city.code: p for p in chosen.select_related("city")}
+        chosen_ids, city_ids = chosen.values("pk"), chosen.values("city_id")
     targets: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
     for participation_id, indicator, value in Target.objects.filter(
-        participation__in=chosen
+        participation_id__in=chosen_ids
     ).values_list("participation_id", "indicator__code", "value"):
         targets[participation_id].append((indicator, value))
 
     # Grouped on ids, not codes, and with no join: the codes are mapped back here.
-    city_codes = {p.city_id: code for code, p in participations.items()}
+    city_codes = {p.city_id: code for code, p in by_code.items()}
     indicator_codes = dict(Indicator.objects.values_list("id", "code"))
     values = periods_ended_by(
         MetricValue.objects.filter(
-            city_id__in=chosen.values("city_id"),
+            city_id__in=city_ids,
             status=MetricValue.Status.APPROVED,
             year__gte=programme.baseline_year,
         ),
@@ -199,20 +223,20 @@ def evaluation_inputs(
             targets=tuple(sorted(targets[participation.pk])),
             totals=tuple(totals[code]),
         )
-        for code, participation in sorted(participations.items())
+        for code, participation in sorted(by_code.items())
     ]
     if ruleset is not None:
         from evaluation.part_selectors import with_parts
 
         cities = with_parts(
             cities,
-            participations=participations,
+            participations=by_code,
             programme=programme,
             as_of=as_of,
             ruleset=ruleset,
             checked_by=checked_by,
         )
-    return cities, participations
+    return cities, by_code
 
 
 GRANULARITIES = {str(g): g for g in Granularity}
@@ -298,6 +322,8 @@ class PeriodStatus:
     status: str
     late: bool
     missing: bool
+    # The reviewer's comment on its report (empty when none, or no report).
+    review_comment: str = ""
 
     @property
     def label(self) -> str:
@@ -388,7 +414,7 @@ def _periods_owed(
     participations: Sequence[Participation], *, today: dt.date
 ) -> dict[int, list[PeriodStatus]]:
     """The rule of the periods owed, for participations of one programme or several: one query
-    for their reports, one for their stored values (counted per period), and two per
+    for their reports, one for their stored values (counted per period), and one per
     programme for its ruleset's indicators."""
     if not participations:
         return {}
@@ -398,14 +424,9 @@ def _periods_owed(
         reports[report.city_id][report.period] = report
     indicators: dict[int, list[int]] = {}
     for programme in {p.programme_id: p.programme for p in participations}.values():
-        try:
-            indicators[programme.pk] = list(
-                ruleset_current(programme=programme)
-                .rules.reported()
-                .values_list("indicator_id", flat=True)
-            )
-        except NoRuleset:
-            indicators[programme.pk] = []
+        indicators[programme.pk] = list(
+            current_rules(programme=programme).values_list("indicator_id", flat=True)
+        )
     # Per city and period: which granularities hold values, and how many of each programme's
     # indicators have an approved value (one value per indicator and period, so "every
     # indicator approved" is a count).
@@ -487,6 +508,7 @@ def _periods_of(
                 status=report.status if report else MISSING,
                 late=inputs.is_late(due=due, submitted_at=submitted_at, today=today),
                 missing=submitted_at is None and today > due,
+                review_comment=report.review_comment if report else "",
             )
         )
     return out

@@ -193,3 +193,30 @@ def test_a_user_with_no_city_is_told_so(reviewer):
     page = browser(reviewer).get("/city/")
     assert page.status_code == 200
     assert browser(reviewer).get("/city/1/").status_code == 404
+
+
+def test_a_city_read_for_one_official_is_not_taken_as_checked_for_another(
+    official_a, official_b, city_a, django_assert_num_queries
+):
+    """The selectors take a participation read as the official's own in the same request as
+    checked (no second read); handed to anyone else, or read some other way, it is checked
+    again, and another city's official finds nothing."""
+    import datetime as dt
+
+    from cities import selectors
+    from evaluation.access import NotFound
+    from evaluation.models import Participation
+
+    today = dt.date(2022, 6, 15)
+    (mine,) = selectors.official_participations(fetched_by=official_a)
+    with django_assert_num_queries(3):  # the reports, the rules, the values, nothing else
+        selectors.city_periods(participation=mine, fetched_by=official_a, today=today)
+    with pytest.raises(NotFound):
+        selectors.city_periods(participation=mine, fetched_by=official_b, today=today)
+    with pytest.raises(NotFound):
+        selectors.city_standing(participation=mine, fetched_by=official_b, today=today)
+    plain = Participation.objects.select_related("programme", "city").get(pk=city_a.pk)
+    with pytest.raises(NotFound):
+        selectors.city_periods(participation=plain, fetched_by=official_b, today=today)
+    with django_assert_num_queries(4):  # the participation checked first
+        selectors.city_periods(participation=plain, fetched_by=official_a, today=today)

@@ -115,8 +115,13 @@ def _queries(client, url: str, *, cached: bool) -> list[str]:
     return [q["sql"] for q in queries.captured_queries]
 
 
-@pytest.mark.parametrize("url", ["/city/{pk}/", "/city/{pk}/periods/"])
-def test_queries_do_not_grow_with_the_periods(url, portal_a, city_a):
+@pytest.mark.parametrize(
+    ("url", "at_most"),
+    # The session, the user and the session's save (5 statements), the official's cities once,
+    # then what the page shows: the dashboard drawn (the cache emptied), the periods page.
+    [("/city/{pk}/", 16), ("/city/{pk}/periods/", 9)],
+)
+def test_queries_do_not_grow_with_the_periods(url, at_most, portal_a, city_a):
     url = url.format(pk=city_a.pk)
     _grow(city_a, 1)
     portal_a.get(url)  # the first visit records the official's language
@@ -125,7 +130,7 @@ def test_queries_do_not_grow_with_the_periods(url, portal_a, city_a):
         add_value(city_a.city, "navigation_projects", f"2022-{n:02d}", "1")
     _grow(city_a, 12, first=2)
     many = _queries(portal_a, url, cached=False)
-    assert len(many) == len(few), [*few, "----", *many]
+    assert len(many) == len(few) <= at_most, [*few, "----", *many]
 
 
 def _saved(client, participation, period: str, values: dict[str, str]) -> list[str]:
@@ -153,15 +158,17 @@ def test_a_save_takes_the_same_queries_for_one_value_or_every_one_and_more_perio
             add_value(city_a.city, code, f"2020-{n:02d}", "3")
     opened_every = _saved(portal_a, city_a, "2021-04", complete({}, rest="1"))
     changed_every = _saved(portal_a, city_a, "2021-04", complete({}, rest="2"))
-    assert len(opened_every) == len(opened_one), [*opened_one, "----", *opened_every]
-    assert len(changed_every) == len(changed_one), [*changed_one, "----", *changed_every]
+    assert len(opened_every) == len(opened_one) <= 49, [*opened_one, "----", *opened_every]
+    # A change to a report the form has read: the form alone is read (not the figures a year
+    # earlier, the files or the answers), and the report is not opened again.
+    assert len(changed_every) == len(changed_one) <= 34, [*changed_one, "----", *changed_every]
     assert MetricValue.objects.filter(report__isnull=False, value=2).count() == 11
 
 
 def test_a_cached_dashboard_costs_a_fixed_handful_of_queries(portal_a, city_a):
     """Read again with nothing changed, the dashboard is the session, the user, the official's
     cities, the one query that says whether the standing changed, and the session's save: the
-    standing itself (17 queries when drawn) comes from the cache."""
+    standing itself (10 more statements when drawn) comes from the cache."""
     url = f"/city/{city_a.pk}/"
     _grow(city_a, 1)
     portal_a.get(url)
@@ -204,6 +211,9 @@ def test_periods_show_states_and_a_returned_report_shows_the_comment_first(
     assert rows["2019"].due_date == dt.date(2020, 1, 15)
     page = portal_a.get(f"/city/{city_a.pk}/periods/").content.decode()
     assert page.index("三月的数字偏低请核对") < page.index("<table")
+    # The comment links to the period's form, as each row of the table does.
+    link = f'<a href="/city/{city_a.pk}/periods/2020-03/">'
+    assert page.index(link) < page.index("<table") and page.count(link) == 2
 
 
 # Enter a period ---------------------------------------------------------------------------
@@ -246,6 +256,17 @@ def test_the_file_rules_apply_as_typed_each_message_by_its_field(portal_a, city_
         entry_url(city_a) + "check/", {"field": "pledge_projects", "pledge_projects": "3"}
     )
     assert 'class="field-message"' in fine.content.decode()
+
+
+def test_a_refused_save_shows_the_whole_page_again(portal_a, city_a):
+    """A save reads only the form; refused, the page around it (the figures a year earlier,
+    the answers) is shown as on a visit, with what was typed."""
+    add_value(city_a.city, "pledge_amount", "2020-03", "123.45")
+    shown = portal_a.get(entry_url(city_a))
+    refused = portal_a.post(entry_url(city_a), {"action": "save", "pledge_projects": "2.5"})
+    assert refused.status_code == 400
+    assert "123.45" in refused.content.decode() and 'value="2.5"' in refused.content.decode()
+    assert refused.context["entry"].rows == shown.context["entry"].rows
 
 
 def test_save_a_draft_then_an_incomplete_report_is_not_submitted(portal_a, city_a):
