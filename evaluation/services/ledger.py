@@ -93,8 +93,9 @@ def _state(record: models.Model) -> dict[str, Any]:
 
 def _append(entries_of: Callable[[], list[tuple[str, int, str, str]]], by: User | None) -> None:
     """Chain the entries ``entries_of`` gives (subject, object id, state text, action), made
-    once the ledger's head is locked."""
-    with transaction.atomic():
+    once the ledger's head is locked. In the caller's transaction, without a savepoint of its
+    own (two statements fewer per append): an entry that fails fails the whole change."""
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HEAD_LOCK])
