@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from config.db.streamed import streamed
 from evaluation.models import CityResult, EvaluationRun, IndicatorResult
 from evaluation.selectors import run_results
 from evaluation.vocabulary import grade_word, indicator_name
@@ -25,7 +26,8 @@ def _fixed(value: Decimal, places: Decimal) -> str:
 
 def run_document(run: EvaluationRun) -> dict[str, Any]:
     """Exactly the document of interfaces.md: every number a string of exact decimals."""
-    return {**_document_head(run), "cities": list(run_document_cities(run))}
+    with streamed():
+        return {**_document_head(run), "cities": list(run_document_cities(run))}
 
 
 def _document_head(run: EvaluationRun) -> dict[str, Any]:
@@ -99,10 +101,11 @@ def run_document_write(run: EvaluationRun, write: Callable[[str], object]) -> No
     head = json.dumps(_document_head(run), ensure_ascii=False, indent=2)
     write(head[: -len("\n}")] + ',\n  "cities": [')
     first = True
-    for city in run_document_cities(run):
-        text = json.dumps(city, ensure_ascii=False, indent=2).replace("\n", "\n    ")
-        write(("\n    " if first else ",\n    ") + text)
-        first = False
+    with streamed():
+        for city in run_document_cities(run):
+            text = json.dumps(city, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            write(("\n    " if first else ",\n    ") + text)
+            first = False
     write("]\n}" if first else "\n  ]\n}")
 
 

@@ -279,3 +279,27 @@ def test_starting_a_command_does_not_import_the_charts_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "False"
+
+
+def test_the_documents_streamed_reads_are_planned_for_every_row_within_its_transaction_only(
+    programme,
+):
+    """PostgreSQL plans a cursor for its first rows unless told; the document's reads are read
+    to the end, so within ``streamed()`` they are planned whole, and only there."""
+    from django.db import connection
+
+    from config.db.streamed import streamed
+
+    def fraction() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW cursor_tuple_fraction")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        with streamed():  # nothing to set: SQLite has no server-side cursors
+            assert EvaluationRun.objects.count() == 0
+        return
+    before = fraction()
+    with streamed():
+        assert fraction() == "1"
+    assert fraction() == before == "0.1"
