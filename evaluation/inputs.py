@@ -90,6 +90,10 @@ def parse_number(
         raise ValueError(
             Reason(gettext("%(text)r is not a number") % {"text": text}, "not_a_number")
         )
+    if number.is_zero():
+        # "-0" is zero: kept without its sign, as the database keeps it (a value's history and
+        # ledger entry must say what is stored).
+        number = number.copy_abs()
     if number < 0:
         raise ValueError(
             Reason(

@@ -257,16 +257,20 @@ class RowStateTexts:
         self.model = model
         self.names = sorted(FIELDS[subject])
         self.keys = [_json(name) + ":" for name in self.names]
-        self.written: list[dict[tuple[type, Any], str]] = [{} for _ in self.names]
+        self.written: list[dict[tuple[Any, ...], str]] = [{} for _ in self.names]
 
     def __call__(self, row: Mapping[str, Any]) -> str:
         parts = []
         for name, key, written in zip(self.names, self.keys, self.written, strict=True):
             value = row[name]
+            # Equal values written alike share a key; a decimal's sign is part of it (-0 and 0
+            # are equal, and hash alike, but are not written alike).
+            signed = type(value) is Decimal and value.is_signed()
+            seen = (type(value), value, signed)
             try:
-                text = written[(type(value), value)]
+                text = written[seen]
             except KeyError:
-                text = written[(type(value), value)] = _json(value_text(self.model, name, value))
+                text = written[seen] = _json(value_text(self.model, name, value))
             except TypeError:  # a JSON column's list or dict: written each time
                 text = _json(value_text(self.model, name, value))
             parts.append(key + text)

@@ -19,7 +19,16 @@ from django.db import connection, transaction
 @contextmanager
 def streamed() -> Iterator[None]:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL cursor_tuple_fraction = 1")
+        if connection.vendor != "postgresql":
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('cursor_tuple_fraction')")
+            (before,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('cursor_tuple_fraction', '1', true)")
         yield
+        # Nested in a caller's transaction this block is a savepoint, and releasing it keeps a
+        # transaction-local setting until the whole transaction ends: put the caller's back.
+        # (When the block fails, the savepoint's rollback undoes the setting itself.)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('cursor_tuple_fraction', %s, true)", [before])

@@ -152,6 +152,11 @@ def audited_bulk_update(
             instances, model, list(fields), default_user=by, default_change_reason=default
         )
     else:
+        # An upsert would insert a row ``bulk_update`` refuses or leaves alone: one not saved
+        # yet, or the same row twice.
+        keys = [instance.pk for instance in instances]
+        if None in keys or len(set(keys)) != len(keys):
+            raise ValueError(f"{model.__name__}: an update of saved rows, each once")
         with transaction.atomic(savepoint=False):
             model._default_manager.bulk_create(
                 instances,

@@ -72,6 +72,13 @@ def test_numbers_are_read_with_their_thousands_grouped_by_commas_or_not(
     assert inputs.parse_number(text, places=places) == Decimal(read)
 
 
+@pytest.mark.parametrize(("text", "places"), [("-0", 0), ("-0.00", 2), ("-0E+3", 0)])
+def test_a_negative_zero_is_zero_without_its_sign(text: str, places: int) -> None:
+    """As the database keeps it: a value's history and ledger entry say what is stored."""
+    read = inputs.parse_number(text, places=places)
+    assert read == 0 and not read.is_signed()
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [

@@ -85,3 +85,16 @@ def test_many_changes_leave_what_few_changes_leave(programme, reviewer, monkeypa
 def test_a_model_that_sets_its_own_fields_keeps_bulk_update():
     assert audit._sets_itself(TaskScore)
     assert not audit._sets_itself(MetricValue)
+
+
+def test_an_upsert_refuses_rows_not_saved_or_given_twice(programme, reviewer, monkeypatch):
+    """Where ``bulk_update`` would refuse an unsaved row or take a row once, an upsert would
+    insert it or fail in the database: refused before anything is written."""
+    city = ParticipationFactory(programme=programme, city=CityFactory(code="130100")).city
+    load(rows("130100", 10), reviewer, "first.csv")
+    values = list(MetricValue.objects.filter(city=city))
+    monkeypatch.setattr(audit, "UPDATE_BATCH", 1)
+    for given in (values[:2] + values[:1], [*values[:2], MetricValue(city=city)]):
+        with pytest.raises(ValueError, match="each once"):
+            audit.audited_bulk_update(given, MetricValue, ["value"], by=reviewer, reason="x")
+    assert MetricValue.objects.filter(city=city).count() == len(values)

@@ -55,6 +55,11 @@ def test_a_rows_state_text_is_the_one_entry_rule_character_for_character():
         value_row(3, status="提交"),
         value_row(4, granularity='q"\\'),
         value_row(5, flags={"b": 1, "a": [1, "二"]}),
+        # Equal decimals written differently: the sign of a zero is not lost to the one before.
+        value_row(6, value=Decimal("0")),
+        value_row(7, value=Decimal("-0")),
+        value_row(8, value=Decimal("-0.00")),
+        value_row(9, value=Decimal("0E+2")),
     ]
     assert {tuple(sorted(row)) for row in rows} == {tuple(sorted(FIELDS["metricvalue"]))}
     for row in rows:

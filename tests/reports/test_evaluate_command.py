@@ -286,7 +286,7 @@ def test_the_documents_streamed_reads_are_planned_for_every_row_within_its_trans
 ):
     """PostgreSQL plans a cursor for its first rows unless told; the document's reads are read
     to the end, so within ``streamed()`` they are planned whole, and only there."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     from config.db.streamed import streamed
 
@@ -303,3 +303,11 @@ def test_the_documents_streamed_reads_are_planned_for_every_row_within_its_trans
     with streamed():
         assert fraction() == "1"
     assert fraction() == before == "0.1"
+    # Inside a caller's transaction (a savepoint), the caller's setting comes back too.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 0.25")
+        with streamed():
+            assert fraction() == "1"
+        assert fraction() == "0.25"
+    assert fraction() == "0.1"
