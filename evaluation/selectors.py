@@ -568,15 +568,7 @@ def value_periods_of_year(
 def period_values(*, city_id: int, period: Period, lock: bool = False) -> list[MetricValue]:
     """The city's values of ``period`` (every indicator, whatever their report), with their
     indicators; ``lock``: locked for the caller's transaction."""
-    values = MetricValue.objects.filter(
-        city_id=city_id,
-        year=period.year,
-        granularity=str(period.granularity),
-        number=period.number,
-    ).select_related("indicator")
-    if lock:
-        values = values.select_for_update(of=("self",))
-    return list(values)
+    return values_of_periods(city_id=city_id, periods=[period], lock=lock)
 
 
 def values_of_periods(
