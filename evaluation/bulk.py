@@ -9,8 +9,10 @@ constraints apply as usual.
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
@@ -91,3 +93,22 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             cursor.executemany(
                 f"INSERT INTO {table} ({names_sql}) VALUES ({placeholders})", list(prepared)
             )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a large file is read, checked and written.
+
+    Reading 144,000 rows makes about a million small objects that live until the end; the
+    collector, started by their number alone, walks all of them again and again and found
+    nothing to free: a quarter of a re-import's time. Reference counting still frees what the
+    rows leave behind; anything in a cycle is collected once the collector runs again. (The
+    collector is one for the process: the first block to pause it starts it again, so a
+    nested or concurrent block never leaves it off.)"""
+    paused_here = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused_here:
+            gc.enable()

@@ -389,6 +389,10 @@ class ClosedPeriods:
                 ClosingRun(run_id, programme, as_of, timezone.localdate(finalised_at))
             )
 
+    def any(self) -> bool:
+        """Whether any period of these cities is closed."""
+        return bool(self._runs)
+
     def reason(self, *, city_id: int, period: Period) -> str | None:
         """Why nobody may change the city's figures of ``period`` any more (the first run that
         closed it), or None while it is open."""

@@ -657,11 +657,22 @@ def _cell_error(text: str) -> str | None:
     return control_character_error(text)
 
 
-def _clean(texts: Iterable[str]) -> bool:
-    """Whether no cell of a row has anything ``_cell_error`` refuses, asked of the row at once
-    (the common case; a row where this is False is checked cell by cell for the reasons)."""
-    joined = "".join(texts)
+def _clean(joined: str) -> bool:
+    """Whether no cell of a row has anything ``_cell_error`` refuses, asked of its cells' text
+    joined (as read, spaces and all: when that is clean, so is each cell without its spaces).
+    The common case; a row where this is False is checked cell by cell for the reasons."""
     return len(joined) <= MAX_FIELD and CONTROL.search(joined) is None
+
+
+def _filled(
+    records: Iterable[tuple[int, int, list[str]]],
+) -> Iterator[tuple[int, int, list[str], str]]:
+    """The records that are not blank (a blank row: no cell holds anything but spaces), each
+    with its cells' text joined."""
+    for start, end, cells in records:
+        joined = "".join(cells)
+        if joined.strip():
+            yield start, end, cells, joined
 
 
 def read_table(
@@ -685,11 +696,7 @@ def read_table(
         raise _too_large(name, len(data), limits)
     required = list(required)
     allowed = set(required) | set(optional)
-    records = (
-        (start, end, cells)
-        for start, end, cells in _records(name, data, allowed, limits)
-        if "".join(cells).strip()  # a blank row: no cell holds anything but spaces
-    )
+    records = _filled(_records(name, data, allowed, limits))
 
     # A title row above the header (a single filled cell, as spreadsheets have them) is
     # skipped when a header follows; a row with several cells is the header, right or wrong.
@@ -703,7 +710,7 @@ def read_table(
         if following is None:
             break
         first = following
-    header_line, _end, raw_header = first
+    header_line, _end, raw_header, _joined = first
     raw_header = [HEADER_ALIASES.get(cell.strip(), cell) for cell in raw_header]
     # Trailing empty cells are common in spreadsheets; they are not columns.
     while raw_header and not raw_header[-1].strip():
@@ -732,7 +739,8 @@ def read_table(
 
     rows: list[Row] = []
     count = 0
-    for line, _last, cells in records:
+    width = len(header)
+    for line, _last, cells, joined in records:
         count += 1
         if count > limits.max_rows:
             raise _refused(
@@ -744,20 +752,23 @@ def read_table(
                 % {"limit": limits.max_rows},
                 line,
             )
-        extra = [cell for cell in cells[len(header) :] if cell.strip()]
-        if extra:
-            errors.append(
-                RowError(
-                    line,
-                    None,
-                    gettext("%(fields)s fields, but the header has %(header)s")
-                    % {"fields": len(header) + len(extra), "header": len(header)},
+        if len(cells) > width:
+            extra = [cell for cell in cells[width:] if cell.strip()]
+            if extra:
+                errors.append(
+                    RowError(
+                        line,
+                        None,
+                        gettext("%(fields)s fields, but the header has %(header)s")
+                        % {"fields": width + len(extra), "header": width},
+                    )
                 )
-            )
-            continue
-        padded = cells + [""] * (len(header) - len(cells))
-        values = dict(zip(header, map(str.strip, padded), strict=False))  # trailing blanks
-        if _clean(values.values()):
+                continue
+            # Trailing blank cells: left out by the zip below.
+        elif len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        values = dict(zip(header, map(str.strip, cells), strict=False))
+        if _clean(joined):
             rows.append(Row(line, values))
             continue
         bad = [

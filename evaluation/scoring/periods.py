@@ -81,11 +81,15 @@ class Period:
 
     @property
     def end(self) -> dt.date:
-        last_day = calendar.monthrange(self.year, self.last_month)[1]
-        return dt.date(self.year, self.last_month, last_day)
+        return _month_end(self.year, self.last_month)
 
     def __str__(self) -> str:
         return self.label
+
+
+@cache
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 @cache

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation.access import is_reviewer
-from evaluation.bulk import insert_rows
+from evaluation.bulk import collector_paused, insert_rows
 from evaluation.exceptions import (
     Forbidden,
     ImportRefused,
@@ -466,6 +466,10 @@ class ParsedMetric(NamedTuple):
     # (city, indicator, year, granularity, number): the stored value's key (``metric_key``).
     key: tuple[int, int, int, str, int]
 
+    @property
+    def city_id(self) -> int:
+        return self.key[0]
+
 
 def metric_key(city: City, indicator: Indicator, period: Period) -> tuple[int, int, int, str, int]:
     return (city.pk, indicator.pk, period.year, period.granularity.value, period.number)
@@ -480,9 +484,38 @@ def parse_metric_rows(
     indicators = {code: i for code, i in every.items() if i.reported}
     errors: list[RowError] = []
     seen = FirstLines()
+    first_lines = seen.lines
     metrics: list[ParsedMetric] = []
     duplicate = gettext("duplicate of line %(line)s (%(row)s)")
+    # What each distinct text of a column was read as, once a row holding it was accepted: a
+    # file of 144,000 rows names a few hundred cities, ten indicators, a few dozen periods and
+    # some thousand numbers. A row whose every text is known (and whose value is new) is taken
+    # as it is; any other row is checked whole by ``RowCheck``, which says all that is wrong.
+    # (Each check depends on its text alone, the number also on the indicator's places.)
+    # Each with its part of the key.
+    known_cities: dict[str, tuple[City, tuple[int]]] = {}
+    known_indicators: dict[str, tuple[Indicator, tuple[int], int]] = {}
+    known_periods: dict[str, tuple[Period, tuple[int, str, int]]] = {}
+    known_numbers: dict[tuple[str, int], Decimal] = {}
     for row in rows:
+        texts = row.values
+        try:
+            known_city, city_key = known_cities[texts["city_code"]]
+            known_indicator, indicator_key, known_places = known_indicators[texts["indicator"]]
+            known_period, period_key = known_periods[texts["period"]]
+            known_value = known_numbers[(texts["value"], known_places)]
+        except KeyError:
+            pass
+        else:
+            key: tuple[int, int, int, str, int] = city_key + indicator_key + period_key
+            if key not in first_lines:
+                first_lines[key] = row.line
+                metrics.append(
+                    ParsedMetric(
+                        row.line, known_city, known_indicator, known_period, known_value, key
+                    )
+                )
+                continue
         check = RowCheck(row)
         code = check.city_code("city_code")
         city = cities.get(code)
@@ -524,6 +557,10 @@ def parse_metric_rows(
         metric = ParsedMetric(
             row.line, city, indicator, period, value, metric_key(city, indicator, period)
         )
+        known_cities[code] = (city, metric.key[:1])
+        known_indicators[indicator_code] = (indicator, metric.key[1:2], places)
+        known_periods[period_text] = (period, metric.key[2:])
+        known_numbers[(texts.get("value", ""), places)] = value
         if seen.repeated(
             check,
             metric.key,
@@ -538,6 +575,7 @@ def parse_metric_rows(
     return metrics, errors
 
 
+@collector_paused()
 @transaction.atomic
 def metrics_import(
     *,
@@ -568,9 +606,11 @@ def metrics_import(
         v.key: v
         for v in map(
             StoredValue._make,
-            MetricValue.objects.filter(
-                city__in=[c.pk for c in cities.values()], year__in=years
-            ).values_list(*StoredValue._fields),
+            # Unordered: the model's order joins two tables and sorts every row (on disk, for
+            # a large file), and nothing here needs it.
+            MetricValue.objects.filter(city__in=[c.pk for c in cities.values()], year__in=years)
+            .order_by()
+            .values_list(*StoredValue._fields),
         )
     }
     errors += mixed_granularity_errors(metrics, stored.values())
@@ -649,11 +689,11 @@ def _create_values(
     user_id = by.pk if by is not None else None
     rows = [
         {
-            "city_id": m.city.pk,
-            "indicator_id": m.indicator.pk,
-            "year": m.period.year,
-            "granularity": str(m.period.granularity),
-            "number": m.period.number,
+            "city_id": m.key[0],
+            "indicator_id": m.key[1],
+            "year": m.key[2],
+            "granularity": m.key[3],
+            "number": m.key[4],
             "value": m.value,
             "status": MetricValue.Status.APPROVED if approve else MetricValue.Status.SUBMITTED,
             "submitted_by_id": user_id,
@@ -667,8 +707,10 @@ def _create_values(
     ids = {
         (city, indicator, year, granularity, number): pk
         for pk, city, indicator, year, granularity, number in MetricValue.objects.filter(
-            city__in={m.city.pk for m in metrics}, year__in={m.period.year for m in metrics}
-        ).values_list("id", "city_id", "indicator_id", "year", "granularity", "number")
+            city__in={m.city_id for m in metrics}, year__in={m.key[2] for m in metrics}
+        )
+        .order_by()
+        .values_list("id", "city_id", "indicator_id", "year", "granularity", "number")
     }
     insert_rows(
         MetricValue.history.model,
@@ -706,7 +748,7 @@ def _workflow_errors(
             pk__in={v.report_id for v in stored.values() if v.report_id is not None}
         )
     }
-    for metric in metrics:
+    for metric in metrics if reports else ():
         current = stored.get(metric.key)
         if current is None or current.report_id is None:
             continue
@@ -728,9 +770,15 @@ def _workflow_errors(
                     },
                 )
             )
-    closed = ClosedPeriods({m.city.pk for m in metrics})
+    closed = ClosedPeriods({m.city_id for m in metrics})
     today = timezone.localdate()
-    # A file names a few dozen periods for many cities: each city's period is asked once.
+    # A file names a few dozen periods for many cities. Mostly no city of it has a period
+    # closed and every period has ended: then there is nothing to say of any row.
+    if not closed.any() and not any(
+        period_not_ended_error(period=period, today=today) for period in {m.period for m in metrics}
+    ):
+        return errors
+    # Otherwise each city's period is asked once.
     reasons: dict[tuple[int, Period], str | None] = {}
     for metric in metrics:
         asked = (metric.city.pk, metric.period)
@@ -770,7 +818,8 @@ def mixed_granularity_errors(
     stored = list(stored)
     kinds: dict[tuple[int, int, int], set[str]] = defaultdict(set)
     for m in metrics:
-        kinds[(m.city.pk, m.indicator.pk, m.period.year)].add(str(m.period.granularity))
+        # The key is (city, indicator, year, granularity, number).
+        kinds[m.key[:3]].add(m.key[3])
     for v in stored:
         group = (v.city_id, v.indicator_id, v.year)
         if group in kinds:
