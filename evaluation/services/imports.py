@@ -600,7 +600,7 @@ def metrics_import(
     cities = {c.code: c for c in City.objects.select_for_update().filter(code__in=codes)}
     metrics, row_errors = parse_metric_rows(rows, cities=cities)
     errors += row_errors
-    years = {m.period.year for m in metrics}
+    years = {m.key[2] for m in metrics}
     # The stored values as plain rows (a model object is made only for a value that changes).
     stored = {
         v.key: v
@@ -816,14 +816,18 @@ def mixed_granularity_errors(
     # the file and the stored values name two granularities or more are handed to it (the
     # same refusals, without a figure made of every row of a large file).
     stored = list(stored)
+    # Each (city, indicator, year, granularity) once: the file's (its key's first four), and
+    # the stored ones of the same city, indicator and year.
+    named = {m.key[:4] for m in metrics}
+    groups = {kind[:3] for kind in named}
+    named.update(
+        kind
+        for kind in {(v.city_id, v.indicator_id, v.year, str(v.granularity)) for v in stored}
+        if kind[:3] in groups
+    )
     kinds: dict[tuple[int, int, int], set[str]] = defaultdict(set)
-    for m in metrics:
-        # The key is (city, indicator, year, granularity, number).
-        kinds[m.key[:3]].add(m.key[3])
-    for v in stored:
-        group = (v.city_id, v.indicator_id, v.year)
-        if group in kinds:
-            kinds[group].add(str(v.granularity))
+    for kind in named:
+        kinds[kind[:3]].add(kind[3])
     mixed = {group for group, seen in kinds.items() if len(seen) > 1}
     if not mixed:
         return []
