@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 # Fields whose preparation gives back a value of this type as it is (text as text, a whole
 # number as the same number: the driver writes it the same): such values skip it, which matters
@@ -53,6 +53,9 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     }
     names = given + list(defaults)
     fields = [columns_by_name[name] for name in names]
+    # The connection itself, not ``django.db.connection``, which looks it up again (a
+    # context-local read) on every use: once per distinct value of every column below.
+    connection = connections[DEFAULT_DB_ALIAS]
     # Column by column: each distinct value prepared once; a column the rows leave out is one
     # value for all of them. (A JSON column's lists and dicts cannot key a cache: prepared
     # one by one.)
