@@ -657,13 +657,6 @@ def _cell_error(text: str) -> str | None:
     return control_character_error(text)
 
 
-def _clean(joined: str) -> bool:
-    """Whether no cell of a row has anything ``_cell_error`` refuses, asked of its cells' text
-    joined (as read, spaces and all: when that is clean, so is each cell without its spaces).
-    The common case; a row where this is False is checked cell by cell for the reasons."""
-    return len(joined) <= MAX_FIELD and CONTROL.search(joined) is None
-
-
 def _filled(
     records: Iterable[tuple[int, int, list[str]]],
 ) -> Iterator[tuple[int, int, list[str], str]]:
@@ -696,7 +689,8 @@ def read_table(
         raise _too_large(name, len(data), limits)
     required = list(required)
     allowed = set(required) | set(optional)
-    records = _filled(_records(name, data, allowed, limits))
+    raw = _records(name, data, allowed, limits)
+    records = _filled(raw)
 
     # A title row above the header (a single filled cell, as spreadsheets have them) is
     # skipped when a header follows; a row with several cells is the header, right or wrong.
@@ -738,9 +732,15 @@ def read_table(
         raise ImportRefused(name, errors)
 
     rows: list[Row] = []
+    append = rows.append
     count = 0
     width = len(header)
-    for line, _last, cells, joined in records:
+    # The rows after the header, read straight from the records (``_filled`` holds none back):
+    # the loop below runs once per row of a file of any size, so it does its work inline.
+    for line, _last, cells in raw:
+        joined = "".join(cells)
+        if not joined.strip():
+            continue  # a blank row
         count += 1
         if count > limits.max_rows:
             raise _refused(
@@ -752,7 +752,8 @@ def read_table(
                 % {"limit": limits.max_rows},
                 line,
             )
-        if len(cells) > width:
+        found = len(cells)
+        if found > width:
             extra = [cell for cell in cells[width:] if cell.strip()]
             if extra:
                 errors.append(
@@ -765,11 +766,14 @@ def read_table(
                 )
                 continue
             # Trailing blank cells: left out by the zip below.
-        elif len(cells) < width:
-            cells = cells + [""] * (width - len(cells))
+        elif found < width:
+            cells = cells + [""] * (width - found)
         values = dict(zip(header, map(str.strip, cells), strict=False))
-        if _clean(joined):
-            rows.append(Row(line, values))
+        # Whether any cell holds what ``_cell_error`` refuses, asked of the row's cells joined
+        # as read (spaces and all: when that is clean, so is each cell without its spaces).
+        # The common case; any other row is checked cell by cell for the reasons.
+        if len(joined) <= MAX_FIELD and CONTROL.search(joined) is None:
+            append(Row(line, values))
             continue
         bad = [
             RowError(line, column, why)

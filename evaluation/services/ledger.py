@@ -41,20 +41,41 @@ def ledger_append(
     (``action``: the same words for every record, or each record's own, as one append)."""
     records = [changed] if isinstance(changed, models.Model) else list(changed)
     if records:
-        # The states are read under the ledger's lock (a ruleset's reads its rules, bands and
-        # tasks from the database).
-        _append(
-            lambda: [
+
+        def entries() -> list[tuple[str, int, str, str]]:
+            # Read under the ledger's lock (a ruleset's state reads its rules, bands and tasks
+            # from the database).
+            text_of = _StateTexts()
+            return [
                 (
                     subject_of(record),
                     record.pk,
-                    state_text(_state(record)),
+                    text_of(record),
                     action if isinstance(action, str) else action(record),
                 )
                 for record in records
-            ],
-            by,
-        )
+            ]
+
+        _append(entries, by)
+
+
+class _StateTexts:
+    """``state_text(_state(record))`` of many records: a ruleset's with its parts; any other's
+    as its fields' row (``RowStateTexts``, one per model: ``state_of`` writes each field as
+    ``value_text`` of its value, as ``row_state`` does of a row of the same values)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type[models.Model], RowStateTexts] = {}
+
+    def __call__(self, record: models.Model) -> str:
+        if isinstance(record, Ruleset):
+            return state_text(_state(record))
+        model = type(record)
+        try:
+            text_of = self.rows[model]
+        except KeyError:
+            text_of = self.rows[model] = RowStateTexts(subject_of(record), model)
+        return text_of({name: getattr(record, name) for name in text_of.names})
 
 
 def ledger_append_rows(

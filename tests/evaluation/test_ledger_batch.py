@@ -10,19 +10,24 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from evaluation.ledger import (
     FIELDS,
     GENESIS,
+    SUBJECTS,
     RowStateTexts,
     entry_digest,
     entry_digests,
     ledger_moment,
     row_state,
+    state_of,
     state_text,
+    subject_of,
 )
-from evaluation.models import LedgerEntry, MetricValue
+from evaluation.models import LedgerEntry, MetricValue, Ruleset
+from evaluation.services.ledger import _StateTexts
 
 AT = ledger_moment(dt.datetime(2026, 12, 7, 5, 6, 7, 891234, tzinfo=dt.UTC))
 
@@ -105,3 +110,36 @@ def test_two_entries_claiming_one_predecessor_are_refused():
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(seq=seq + 2, previous=previous, digest="b" * 64, **fields)
     assert LedgerEntry.objects.filter(previous=previous).count() == 1
+
+
+def test_records_appended_together_are_written_as_each_record_alone():
+    """``ledger_append`` of many records writes each one's state as ``state_of`` does, for
+    every kind of record the ledger keeps as its fields alone (a ruleset keeps its parts too,
+    and is written by ``state_of`` itself)."""
+    texts = _StateTexts()
+    checked = set()
+    for label, subject in SUBJECTS.items():
+        model = apps.get_model(label)
+        records = []
+        for n in range(6):
+            record = model()
+            for name in FIELDS[subject]:
+                field = model._meta.get_field(name.removesuffix("_id"))
+                options: list[object] = {
+                    "DecimalField": [Decimal("12.5"), Decimal("-0"), Decimal("1E+2"), None],
+                    "DateTimeField": [AT, dt.datetime(2021, 1, 1, tzinfo=dt.UTC), None],
+                    "DateField": [dt.date(2022, 12, 31), None],
+                    "JSONField": [[], [{"说明": 'a "q" \\'}], {"b": 1, "a": [1, "二"]}],
+                    "BooleanField": [True, False],
+                    "CharField": ["", '提交 "q" \\', "approved"],
+                    "TextField": ["", "多行\n文本"],
+                }.get(field.get_internal_type(), [n, n * 7, None])
+                setattr(record, name, options[n % len(options)])
+            record.pk = n + 1
+            records.append(record)
+        if model is Ruleset:
+            continue
+        for record in records:
+            assert texts(record) == state_text(state_of(subject_of(record), record)), label
+        checked.add(subject)
+    assert checked == set(SUBJECTS.values()) - {"ruleset"}
