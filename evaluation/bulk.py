@@ -98,6 +98,32 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             )
 
 
+def insert_rows_returning_ids(
+    model: type[models.Model], rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """:func:`insert_rows`, giving back each row's new primary key, in the rows' order.
+
+    On PostgreSQL the keys are taken from the table's own sequence first (one query) and
+    written with the rows: nothing is read back. Elsewhere (SQLite) the rows are made model
+    objects and written with ``bulk_create``, which gives the keys back."""
+    if not rows:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        created = model._default_manager.bulk_create([model(**row) for row in rows])
+        return [instance.pk for instance in created]
+    pk = model._meta.pk
+    assert pk is not None and isinstance(pk, models.AutoField), model
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), pk.column, len(rows)],
+        )
+        ids = [key for (key,) in cursor.fetchall()]
+    insert_rows(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
+    return ids
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector paused while a large file is read, checked and written.

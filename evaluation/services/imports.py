@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation.access import is_reviewer
-from evaluation.bulk import collector_paused, insert_rows
+from evaluation.bulk import collector_paused
 from evaluation.exceptions import (
     Forbidden,
     ImportRefused,
@@ -57,8 +57,12 @@ from evaluation.models.cities import City
 from evaluation.reasons import history_reason
 from evaluation.scoring import Granularity, Period, PeriodError, rule_kind
 from evaluation.selectors import ruleset_current
-from evaluation.services.audit import audited_bulk_create, audited_bulk_update, audited_save
-from evaluation.services.ledger import ledger_append_rows
+from evaluation.services.audit import (
+    audited_bulk_create,
+    audited_bulk_update,
+    audited_insert_rows,
+    audited_save,
+)
 from evaluation.tabular import Row, UploadLimits, read_table
 from evaluation.workflow import REPORT
 
@@ -683,7 +687,8 @@ def metrics_import(
 def _create_values(
     metrics: list[ParsedMetric], *, approve: bool, by: User | None, now: datetime, reason: str
 ) -> None:
-    """Insert new values and their history rows ("+", who, when, why), in three queries."""
+    """Insert new values with their history rows ("+", who, when, why) and ledger entries, in
+    a few statements whatever their number (``audit.audited_insert_rows``)."""
     if not metrics:
         return
     user_id = by.pk if by is not None else None
@@ -703,36 +708,7 @@ def _create_values(
         }
         for m in metrics
     ]
-    insert_rows(MetricValue, rows)
-    ids = {
-        (city, indicator, year, granularity, number): pk
-        for pk, city, indicator, year, granularity, number in MetricValue.objects.filter(
-            city__in={m.city_id for m in metrics}, year__in={m.key[2] for m in metrics}
-        )
-        .order_by()
-        .values_list("id", "city_id", "indicator_id", "year", "granularity", "number")
-    }
-    insert_rows(
-        MetricValue.history.model,
-        [
-            {
-                "id": ids[key],
-                **row,
-                "history_date": now,
-                "history_change_reason": reason,
-                "history_type": "+",
-                "history_user_id": user_id,
-            }
-            for key, row in zip((m.key for m in metrics), rows, strict=True)
-        ],
-    )
-    keys = (m.key for m in metrics)
-    ledger_append_rows(
-        MetricValue,
-        [{"id": ids[k], **row} for k, row in zip(keys, rows, strict=True)],
-        action=reason,
-        by=by,
-    )
+    audited_insert_rows(MetricValue, rows, by=by, reason=reason, at=now)
 
 
 def _workflow_errors(

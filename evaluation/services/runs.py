@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation import scoring, testhook
-from evaluation.bulk import insert_rows
+from evaluation.bulk import insert_rows, insert_rows_returning_ids
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -46,7 +46,7 @@ from evaluation.selectors import (
     ruleset_spec,
     run_previous_identical,
 )
-from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.audit import audited_insert_rows, audited_save
 from evaluation.services.ledger import ledger_append
 from evaluation.services.panel_results import choices_missing, panel_marks_store
 from evaluation.services.rulesets import ruleset_freeze
@@ -469,28 +469,32 @@ def _store_outcome(
     outcome: scoring.ProgrammeOutcome,
     participations: dict[str, Participation],
 ) -> None:
-    """Three inserts whatever the number of cities (four when experts scored tasks)."""
+    """A few statements whatever the number of cities: the results, their indicators' numbers,
+    the decisions with their history rows and ledger entries (and the experts' marks, when
+    experts scored tasks). Rows, not model objects: each distinct value prepared once, and on
+    PostgreSQL the keys taken from the tables' sequences, so nothing is read back."""
     indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
-    city_results = CityResult.objects.bulk_create(
+    city_results = insert_rows_returning_ids(
+        CityResult,
         [
-            CityResult(
-                run=run,
-                participation=participations[city.city],
+            dict(
+                run_id=run.pk,
+                participation_id=participations[city.city].pk,
                 score=city.score,
-                grade=city.grade,
+                grade=str(city.grade),
                 release_share=city.release_share,
                 reason=city.reason,
                 input_digest=city.input_digest,
                 result_digest=city_outcome_digest(city),
             )
             for city in outcome.cities
-        ]
+        ],
     )
     # One COPY (PostgreSQL) of every indicator's numbers, each distinct value prepared once:
     # the largest table of a run (no history is kept of it).
     rows: list[dict[str, Any]] = [
         dict(
-            city_result_id=city_result.pk,
+            city_result_id=city_result,
             indicator_id=indicator_ids[item.indicator],
             position=position,
             kind=item.kind,
@@ -520,25 +524,21 @@ def _store_outcome(
         for city, city_result in zip(outcome.cities, city_results, strict=True)
         for position, item in enumerate(city.indicators)
     ]
-    insert_rows(IndicatorResult, rows)
     outcomes = [item for city in outcome.cities for item in city.indicators]
     if any(item.panel for item in outcomes):
-        # The experts' marks point at their results: read the new rows' keys back (one query).
-        keys = {
-            (city_result_id, position): pk
-            for pk, city_result_id, position in IndicatorResult.objects.filter(
-                city_result__in=city_results
-            ).values_list("pk", "city_result_id", "position")
-        }
+        # The experts' marks point at their results: the rows' keys are needed.
         panel_marks_store(
-            [IndicatorResult(pk=keys[(row["city_result_id"], row["position"])]) for row in rows],
+            [IndicatorResult(pk=key) for key in insert_rows_returning_ids(IndicatorResult, rows)],
             outcomes,
         )
+    else:
+        insert_rows(IndicatorResult, rows)
     # With history, so the audit trail of a decision starts at its recommendation.
-    audited_bulk_create(
+    audited_insert_rows(
+        TrancheDecision,
         [
-            TrancheDecision(
-                city_result=city_result,
+            dict(
+                city_result_id=city_result,
                 remaining_amount=city.remaining_amount,
                 recommended_decision=str(city.decision),
                 recommended_amount=city.amount,
@@ -546,7 +546,6 @@ def _store_outcome(
             )
             for city, city_result in zip(outcome.cities, city_results, strict=True)
         ],
-        TrancheDecision,
         by=None,
         reason=history_reason("decision_recommended", run=run.pk),
         ledger=f"recommended by run #{run.pk}",
