@@ -194,7 +194,7 @@ def audited_insert_rows(
 ) -> list[int]:
     """Insert many new rows given as rows (field attname to value; a field a row leaves out
     takes its default), each with its history row ("+", ``by``, ``at`` or now, ``reason``)
-    and, for a protected record, its ledger entry, in three statements and the keys' query,
+    and, for a protected record, its ledger entry, in a few statements whatever their number,
     without a model object of each (``bulk.insert_rows``). Gives back the new keys, in order.
 
     The same history and entries as :func:`audited_bulk_create` of the model objects: every
