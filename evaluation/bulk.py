@@ -132,8 +132,9 @@ def collector_paused() -> Iterator[None]:
     collector, started by their number alone, walks all of them again and again and found
     nothing to free: a quarter of a re-import's time. Reference counting still frees what the
     rows leave behind; anything in a cycle is collected once the collector runs again. (The
-    collector is one for the process: the first block to pause it starts it again, so a
-    nested or concurrent block never leaves it off.)"""
+    collector is one for the process, so other threads of a server go without it for the
+    load's seconds too; the first block to pause it starts it again, so a nested or
+    concurrent block never leaves it off.)"""
     paused_here = gc.isenabled()
     gc.disable()
     try:

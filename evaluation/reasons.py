@@ -211,9 +211,27 @@ TRIGGERS = {
 }
 
 
+# django-simple-history's change-reason column holds at most 100 characters.
+REASON_LENGTH = 100
+
+
 def history_reason(code: str, **figures: object) -> str:
-    """The reason to store with a history row: the phrase of ``code`` with its figures."""
-    return BY_CODE[code].stored.format(**figures)
+    """The reason to store with a history row: the phrase of ``code`` with its figures.
+
+    A reason longer than the history's column has its longest figure (a file's name) shortened
+    to its end after an ellipsis, so that the words around it, which say what was done
+    (``--approve``), are kept and the stored reason still reads as its phrase."""
+    phrase = BY_CODE[code].stored
+    text = phrase.format(**figures)
+    over = len(text) - REASON_LENGTH
+    texts = {name: value for name, value in figures.items() if isinstance(value, str)}
+    if over <= 0 or not texts:
+        return text
+    longest = max(texts, key=lambda name: len(texts[name]))
+    keep = len(texts[longest]) - over - 1
+    if keep < 1:
+        return text  # the phrase alone is too long: cut where it is stored
+    return phrase.format(**{**figures, longest: "…" + texts[longest][-keep:]})
 
 
 def reason_code(stored: str | None) -> tuple[str, dict[str, str]] | None:

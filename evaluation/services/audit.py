@@ -21,12 +21,10 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from evaluation.bulk import insert_rows, insert_rows_returning_ids
 from evaluation.ledger import PARTS, is_protected, protected_records
+from evaluation.reasons import REASON_LENGTH
 from evaluation.services.ledger import ledger_append, ledger_append_rows
 
 Model = TypeVar("Model", bound=models.Model)
-
-# simple-history's change-reason column holds at most 100 characters.
-REASON_LENGTH = 100
 
 
 def _reason(reason: str | None) -> str | None:

@@ -175,3 +175,29 @@ def test_keys_given_back_are_the_rows_own_in_their_order(programme, reviewer):
     assert len(set(keys)) == len(rows)
     assert [MetricValue.objects.get(pk=key).number for key in keys] == [r["number"] for r in rows]
     assert insert_rows_returning_ids(MetricValue, []) == []
+
+
+def test_a_runs_recommendations_name_no_person_even_run_inside_a_reviewers_request(
+    programme, reviewer, rf
+):
+    """With no broker a run requested from the admin runs inside the reviewer's request, where
+    django-simple-history would take the request's user for a history row given none: the
+    recommendation is the system's all the same (the reviewer is in the run's own row)."""
+    from simple_history.models import HistoricalRecords
+
+    ParticipationFactory(programme=programme, city__code="110105")
+    request = rf.post("/admin/evaluation/programme/")
+    request.user = reviewer
+    HistoricalRecords.context.request = request
+    try:
+        run = evaluation_run_request(programme=programme, trigger="admin", by=reviewer)
+        evaluation_run_execute(run_id=run.pk)
+    finally:
+        del HistoricalRecords.context.request
+
+    history = TrancheDecision.objects.get(city_result__run=run).history.get()
+    assert (history.history_user, history.history_change_reason) == (
+        None,
+        f"recommended by run #{run.pk}",
+    )
+    assert EvaluationRun.objects.get(pk=run.pk).triggered_by == reviewer

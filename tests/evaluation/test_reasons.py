@@ -100,3 +100,33 @@ def test_the_services_write_the_registrys_phrases(reviewer, programme):
         "report_returned",
         "metrics_import_approved",
     }
+
+
+def test_a_reason_too_long_for_the_history_keeps_its_words_and_the_end_of_its_file():
+    name = "市级知识产权运营服务体系建设" * 6 + "-2021年度数据.csv"
+    stored = history_reason("metrics_import_approved", file=name)
+
+    assert len(stored) == 100
+    assert stored.startswith("import_metrics …") and stored.endswith("-2021年度数据.csv --approve")
+    code, figures = reason_code(stored)
+    assert code == "metrics_import_approved" and name.endswith(figures["file"][1:])
+    assert history_reason("metrics_import_approved", file="a.csv") == (
+        "import_metrics a.csv --approve"
+    )
+
+
+@pytest.mark.django_db
+def test_values_loaded_from_a_file_with_a_long_name_keep_a_reason_that_says_approved(reviewer):
+    ParticipationFactory(city__code="440300")
+    name = "a" * 120 + ".csv"
+
+    metrics_import(
+        name=name,
+        data=csv_bytes("city_code,period,indicator,value", "440300,2021-03,pledge_projects,4"),
+        approve=True,
+        by=reviewer,
+    )
+
+    history = MetricValue.objects.get().history.get()
+    assert history.history_change_reason.endswith("aaa.csv --approve")
+    assert reason_code(history.history_change_reason)[0] == "metrics_import_approved"

@@ -343,3 +343,24 @@ def test_a_bomb_whose_directory_lies_is_refused_with_flat_memory() -> None:
 
     assert "unpacks to more than it says" in caught.value.errors[0].reason
     assert peak < 8 << 20, f"{peak / 2**20:.1f} MB"
+
+
+def test_spaces_around_a_cell_are_dropped_and_a_control_character_inside_it_is_refused() -> None:
+    # A tab, a line separator or an ideographic space around a value is only space (the row
+    # is judged cell by cell once its text as read holds such a character); inside a value,
+    # a tab or a line separator is a character no value may hold.
+    data = csv_bytes(
+        "city_code,indicator,target",
+        '440300,pledge_amount,"\t0.25\u2028"',
+        "440300,\u3000contract_turnover ,0.4",
+        '440300,pledge_projects,"0.\t5"',
+        '440300,trusteeship_smes,"0.\u20285"',
+    )
+
+    rows, errors = read_table("targets.csv", data, required=REQUIRED)
+
+    assert rows == [
+        Row(2, {"city_code": "440300", "indicator": "pledge_amount", "target": "0.25"}),
+        Row(3, {"city_code": "440300", "indicator": "contract_turnover", "target": "0.4"}),
+    ]
+    assert [(error.line, error.column) for error in errors] == [(4, "target"), (5, "target")]
