@@ -34,6 +34,17 @@ PLAIN: dict[type[models.Field[Any, Any]], type] = {
 }
 
 
+def left_out_defaults(model: type[models.Model], given: Iterable[str]) -> dict[str, Any]:
+    """The default of each column rows giving ``given`` (attnames) leave out, as with save();
+    an auto-incremented primary key is left to the database."""
+    given = set(given)
+    return {
+        field.attname: field.get_default()
+        for field in model._meta.concrete_fields
+        if field.attname not in given and not isinstance(field, models.AutoField)
+    }
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT ``rows`` (dicts of field attname to Python value, all with the same keys); a
     column the rows leave out gets its field's default."""
@@ -44,13 +55,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     unknown = [name for name in given if name not in columns_by_name]
     if unknown:
         raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
-    # Columns the rows leave out take their field's default, as with save(); an
-    # auto-incremented primary key is left to the database.
-    defaults = {
-        name: field.get_default()
-        for name, field in columns_by_name.items()
-        if name not in given and not isinstance(field, models.AutoField)
-    }
+    defaults = left_out_defaults(model, given)
     names = given + list(defaults)
     fields = [columns_by_name[name] for name in names]
     # The connection itself, not ``django.db.connection``, which looks it up again (a

@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from evaluation.bulk import insert_rows, insert_rows_returning_ids
+from evaluation.bulk import insert_rows, insert_rows_returning_ids, left_out_defaults
 from evaluation.ledger import PARTS, is_protected, protected_records
 from evaluation.reasons import REASON_LENGTH
 from evaluation.services.ledger import ledger_append, ledger_append_rows
@@ -203,11 +203,7 @@ def audited_insert_rows(
     assert model._meta.label_lower not in PARTS, model
     pk = model._meta.pk
     assert pk is not None
-    defaults = {
-        field.attname: field.get_default()
-        for field in model._meta.concrete_fields
-        if field is not pk and field.attname not in rows[0]
-    }
+    defaults = left_out_defaults(model, rows[0])
     full = [{**defaults, **row} for row in rows] if defaults else list(rows)
     ids = insert_rows_returning_ids(model, full)
     history = model.history.model  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from evaluation.bulk import insert_rows
+from evaluation.bulk import insert_rows, left_out_defaults
 from evaluation.ledger import (
     FIELDS,
     GENESIS,
@@ -86,9 +86,9 @@ def ledger_append_rows(
     model object of each: the same entries, for the set-based writes of an import."""
     subject = SUBJECTS[model._meta.label_lower]
     defaults = {
-        field.attname: field.get_default()
-        for field in model._meta.concrete_fields
-        if field.attname in FIELDS[subject]
+        name: value
+        for name, value in left_out_defaults(model, ()).items()
+        if name in FIELDS[subject]
     }
     given = list(rows)
     if given:
