@@ -657,15 +657,11 @@ def _cell_error(text: str) -> str | None:
     return control_character_error(text)
 
 
-def _filled(
-    records: Iterable[tuple[int, int, list[str]]],
-) -> Iterator[tuple[int, int, list[str], str]]:
-    """The records that are not blank (a blank row: no cell holds anything but spaces), each
-    with its cells' text joined."""
+def _filled(records: Iterable[tuple[int, int, list[str]]]) -> Iterator[tuple[int, int, list[str]]]:
+    """The records that are not blank (a blank row: no cell holds anything but spaces)."""
     for start, end, cells in records:
-        joined = "".join(cells)
-        if joined.strip():
-            yield start, end, cells, joined
+        if "".join(cells).strip():
+            yield start, end, cells
 
 
 def read_table(
@@ -704,7 +700,7 @@ def read_table(
         if following is None:
             break
         first = following
-    header_line, _end, raw_header, _joined = first
+    header_line, _end, raw_header = first
     raw_header = [HEADER_ALIASES.get(cell.strip(), cell) for cell in raw_header]
     # Trailing empty cells are common in spreadsheets; they are not columns.
     while raw_header and not raw_header[-1].strip():

@@ -495,8 +495,8 @@ def parse_metric_rows(
     # file of 144,000 rows names a few hundred cities, ten indicators, a few dozen periods and
     # some thousand numbers. A row whose every text is known (and whose value is new) is taken
     # as it is; any other row is checked whole by ``RowCheck``, which says all that is wrong.
-    # (Each check depends on its text alone, the number also on the indicator's places.)
-    # Each with its part of the key.
+    # (Each check depends on its text alone, the number also on the indicator's places.) Each
+    # is kept with its part of the key.
     known_cities: dict[str, tuple[City, tuple[int]]] = {}
     known_indicators: dict[str, tuple[Indicator, tuple[int], int]] = {}
     known_periods: dict[str, tuple[Period, tuple[int, str, int]]] = {}
