@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation import scoring, testhook
-from evaluation.bulk import insert_rows, insert_rows_returning_ids
+from evaluation.bulk import collector_paused, insert_rows, insert_rows_returning_ids
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -337,9 +337,15 @@ def _chunk_delivered(run_id: int, number: int) -> RunChunk | None:
     return chunk
 
 
+@collector_paused()
 def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     """Score the cities of the plan's chunk ``number`` that are not scored yet, then finish
-    the run if it was the last."""
+    the run if it was the last.
+
+    With Python's cycle collector paused: a chunk's totals, outcomes and rows live until it is
+    stored, and a full collection walking them (and every object of the worker) freed nothing
+    and took a seventh of a 300-city run; what the chunk leaves is freed by reference counting,
+    anything in a cycle once the collector runs again after it."""
     chunk = _chunk_delivered(run_id, number)
     if chunk is None:
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from evaluation.bulk import insert_rows
 from evaluation.models import MetricValue
@@ -67,3 +68,45 @@ def test_a_later_change_is_recorded_against_the_creation(reviewer):
 def test_insert_rows_refuses_a_name_that_is_not_a_column():
     with pytest.raises(ValueError, match="has no column city"):
         insert_rows(MetricValue, [{"city": 1}])
+
+
+@pytest.mark.parametrize("value", ["5", "5.250", "-0", "0.00", "123456789012.34", "1E+2", "7.005"])
+def test_insert_rows_stores_a_decimal_as_bulk_create_does(value):
+    city = CityFactory(code="440300")
+    from evaluation.models import Indicator
+
+    indicator = Indicator.objects.get(code="pledge_projects")
+    fields = dict(
+        city_id=city.pk,
+        indicator_id=indicator.pk,
+        granularity="month",
+        number=1,
+        submitted_at=timezone.now(),
+    )
+    MetricValue.objects.bulk_create([MetricValue(year=2020, value=Decimal(value), **fields)])
+    insert_rows(MetricValue, [dict(year=2021, value=Decimal(value), **fields)])
+
+    created, inserted = MetricValue.objects.order_by("year")
+    assert str(inserted.value) == str(created.value)
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "sNaN"])
+def test_insert_rows_refuses_a_decimal_that_is_not_a_number_as_the_field_does(value):
+    from django.core.exceptions import ValidationError
+
+    from evaluation.models import Indicator
+
+    city = CityFactory(code="440300")
+    indicator = Indicator.objects.get(code="pledge_projects")
+    row = dict(
+        city_id=city.pk,
+        indicator_id=indicator.pk,
+        year=2021,
+        granularity="month",
+        number=1,
+        value=Decimal(value),
+        submitted_at=timezone.now(),
+    )
+    with pytest.raises(ValidationError):
+        insert_rows(MetricValue, [row])
+    assert not MetricValue.objects.exists()

@@ -324,3 +324,43 @@ def test_scoring_in_chunks_gives_the_same_run_as_scoring_at_once(
     assert run.input_digest == at_once.input_digest
     assert run.result_digest == scoring.outcome_digest(at_once)
     assert CityResult.objects.filter(run=run).count() == 3
+
+
+def test_a_chunk_is_scored_with_the_cycle_collector_paused_and_left_running_after(
+    programme, request_run, monkeypatch, django_capture_on_commit_callbacks
+):
+    import gc
+
+    from evaluation import scoring
+    from evaluation.services import runs
+
+    strong_city(programme, "110105")
+    seen: list[bool] = []
+    evaluate = scoring.evaluate
+
+    def watched(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return evaluate(**kwargs)
+
+    monkeypatch.setattr(runs.scoring, "evaluate", watched)
+    assert gc.isenabled()
+
+    run = request_run(programme)
+
+    # Once by the start (which checks the ruleset, collector running), once by the chunk.
+    assert run.status == "succeeded"
+    assert seen[-1] is False
+    assert gc.isenabled()
+
+    # A chunk whose scoring raises leaves it running too.
+    with django_capture_on_commit_callbacks(execute=False):
+        second = runs.evaluation_run_request(programme=programme, trigger="command", by=None)
+    (number,) = runs.evaluation_run_start(run_id=second.pk)
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the scoring core failed")
+
+    monkeypatch.setattr(runs.scoring, "evaluate", broken)
+    with pytest.raises(RuntimeError):
+        runs.evaluation_chunk_execute(run_id=second.pk, number=number)
+    assert gc.isenabled()
