@@ -175,6 +175,27 @@ def _record(report: Report, *, by: User | None, reason: str) -> Report:
 def report_create(*, participation: Participation, period: Period, by: User) -> Report:
     """Open the report of ``period``; asking again for the same period returns the same one."""
     require_official_of(by, participation)
+    with transaction.atomic():
+        # After an upload opening the same period (or another request opening it) has
+        # committed, and before a later one reads the city's reports.
+        city_reports_lock(participation)
+        return _report_open(participation=participation, period=period, by=by)
+
+
+def city_reports_lock(participation: Participation) -> None:
+    """Reports of one city are opened one request at a time: the participation's row is locked
+    until the caller's transaction ends (``FOR NO KEY UPDATE``, so rows pointing at it are
+    still written meanwhile). Without it, an upload and a form save opening the same new
+    period at the same moment both found it unopened and the later insert met the one report
+    a period constraint as a server error."""
+    list(
+        Participation.objects.select_for_update(no_key=True)
+        .filter(pk=participation.pk)
+        .values_list("pk", flat=True)
+    )
+
+
+def _report_open(*, participation: Participation, period: Period, by: User) -> Report:
     existing = selectors.report_of_period(participation=participation, period=period)
     if existing is not None:
         return existing
@@ -1124,6 +1145,8 @@ def reports_upload(
     by_period: dict[Period, list[ParsedMetric]] = {}
     for metric in metrics:
         by_period.setdefault(metric.period, []).append(metric)
+    # The periods a form save or another upload opens meanwhile are read below, once it ends.
+    city_reports_lock(participation)
     reports = {
         r.period: r
         for r in Report.objects.select_for_update().filter(

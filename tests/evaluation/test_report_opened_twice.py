@@ -73,3 +73,125 @@ def test_two_requests_opening_one_period_get_the_same_report():
     assert results["second"].pk == results["first"].pk
     assert Report.objects.filter(participation=participation).count() == 1
     assert Report.history.filter(participation=participation).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_upload_and_a_form_save_opening_one_period_at_once_fill_the_same_report():
+    """The form opens March and has not committed; the upload of a file with March waits for
+    it, then fills the report the form opened (before, its insert met the constraint: a server
+    error, the file lost)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    from evaluation.models import MetricValue, Programme
+    from tests.conftest import csv_bytes
+
+    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    official = UserFactory(username="li.wei")
+    OfficialAssignment.objects.create(user=official, participation=participation)
+    code = participation.city.code
+    data = csv_bytes(
+        "city_code,period,indicator,value",
+        f"{code},2021-03,pledge_projects,4",
+        f"{code},2021-04,pledge_projects,5",
+    )
+    opened, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def form() -> None:
+        try:
+            with transaction.atomic():
+                results["form"] = reporting.report_create(
+                    participation=participation, period=MARCH, by=official
+                )
+                opened.set()
+                release.wait(20)
+        except Exception as error:
+            results["form"] = error
+        finally:
+            opened.set()
+            connections.close_all()
+
+    def upload() -> None:
+        try:
+            results["upload"] = reporting.reports_upload(
+                participation=participation, name="m.csv", data=data, by=official
+            )
+        except Exception as error:
+            results["upload"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=form)
+    one.start()
+    assert opened.wait(20)
+    two = threading.Thread(target=upload)
+    two.start()
+    two.join(1.0)
+    assert two.is_alive(), results  # waiting until the form's request ends
+    release.set()
+    one.join(20)
+    two.join(20)
+
+    assert isinstance(results["form"], Report), results
+    assert isinstance(results["upload"], dict), results
+    assert results["upload"]["periods"] == ["2021-03", "2021-04"]
+    march = Report.objects.get(participation=participation, number=3)
+    assert march.pk == results["form"].pk
+    assert Report.objects.filter(participation=participation).count() == 2
+    assert MetricValue.objects.get(report=march).value == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_form_save_opening_a_period_an_upload_is_opening_gets_the_uploads_report():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    from evaluation.models import Programme
+    from tests.conftest import csv_bytes
+
+    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    official = UserFactory(username="li.wei")
+    OfficialAssignment.objects.create(user=official, participation=participation)
+    data = csv_bytes(
+        "city_code,period,indicator,value", f"{participation.city.code},2021-03,pledge_projects,4"
+    )
+    loaded, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def upload() -> None:
+        try:
+            with transaction.atomic():
+                results["upload"] = reporting.reports_upload(
+                    participation=participation, name="m.csv", data=data, by=official
+                )
+                loaded.set()
+                release.wait(20)
+        except Exception as error:
+            results["upload"] = error
+        finally:
+            loaded.set()
+            connections.close_all()
+
+    def form() -> None:
+        try:
+            results["form"] = reporting.report_create(
+                participation=participation, period=MARCH, by=official
+            )
+        except Exception as error:
+            results["form"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=upload)
+    one.start()
+    assert loaded.wait(20)
+    two = threading.Thread(target=form)
+    two.start()
+    two.join(1.0)
+    assert two.is_alive(), results
+    release.set()
+    one.join(20)
+    two.join(20)
+
+    assert isinstance(results["upload"], dict), results
+    assert isinstance(results["form"], Report), results
+    assert Report.objects.get(participation=participation).pk == results["form"].pk
