@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # A translator's step that rewrites the committed catalogue (tests/i18n checks it on a copy).
@@ -65,12 +66,6 @@ def readme_commands() -> list[str]:
     return [line for block in readme_blocks() for line in block]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_readme_has_the_commands_a_new_user_needs():
     commands = readme_commands()
     assert commands[0].endswith("manage.py demo")
@@ -90,7 +85,7 @@ def test_every_readme_command_works_when_pasted_after_the_first(tmp_path):
         "EVALUATION_WAIT_SECONDS": "120",
     }
     server: subprocess.Popen[bytes] | None = None
-    port = _free_port()
+    port = free_port()
     ran: list[str] = []
     python = shlex.quote(sys.executable)
     manage = shlex.quote(str(ROOT / "manage.py"))

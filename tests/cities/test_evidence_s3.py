@@ -7,7 +7,6 @@ requirement: without it these tests FAIL, they do not skip."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -26,17 +25,12 @@ from evaluation.services import reporting
 from evaluation.services.evidence import evidence_attach
 from tests.cities.conftest import browser
 from tests.factories import complete
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 BUCKET = "evidence-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,7 @@ def s3_endpoint() -> Iterator[str]:
     server = Path(sys.executable).parent / "moto_server"
     if not server.exists():
         pytest.fail(f"moto_server is not installed in {server.parent} (requirements/dev.txt)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(server), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from tests.ports import free_port
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -51,15 +52,9 @@ def test_the_admin_is_styled():
     assert b"".join(response.streaming_content).strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_runserver_with_the_readme_defaults_serves_the_docs_script(tmp_path):
     """What a new user does after the first command: runserver, DEBUG off (the default)."""
-    port = _free_port()
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()

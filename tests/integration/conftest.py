@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import redis
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -212,12 +212,6 @@ def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 20) -> No
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
