@@ -265,11 +265,15 @@ def chunk_size(cities: int) -> int:
     """How many cities a chunk of a run of ``cities`` holds: EVALUATION_CHUNK_SIZE when set,
     else enough chunks to keep every worker busy (EVALUATION_CHUNKS_PER_WORKER for each of the
     EVALUATION_WORKERS), none smaller than EVALUATION_CHUNK_MIN nor larger than
-    EVALUATION_CHUNK_MAX. Each chunk costs a fixed few queries, so fewer, larger chunks are
-    cheaper, while more chunks than workers let a fast worker take over a slow one's share."""
+    EVALUATION_CHUNK_MAX. Each chunk costs a fixed few queries (about 30 ms), so fewer, larger
+    chunks are cheaper, while more chunks than workers let a fast worker take over a slow
+    one's share: a single worker has no one to share with, and takes the run in one chunk
+    (or as few as the maximum allows)."""
     if settings.EVALUATION_CHUNK_SIZE > 0:
         return int(settings.EVALUATION_CHUNK_SIZE)
-    chunks = max(1, int(settings.EVALUATION_WORKERS) * int(settings.EVALUATION_CHUNKS_PER_WORKER))
+    workers = int(settings.EVALUATION_WORKERS)
+    chunks = workers * int(settings.EVALUATION_CHUNKS_PER_WORKER) if workers > 1 else 1
+    chunks = max(1, chunks)
     size: int = -(-cities // chunks)
     return max(int(settings.EVALUATION_CHUNK_MIN), min(int(settings.EVALUATION_CHUNK_MAX), size), 1)
 

@@ -240,6 +240,9 @@ def test_the_chunk_size_is_chosen_for_the_workers(settings):
     assert chunk_size(100_000) == 1000  # nor larger than the maximum
     settings.EVALUATION_WORKERS = 8
     assert chunk_size(3000) == 188  # more workers, more chunks: 16
+    settings.EVALUATION_WORKERS = 1
+    assert chunk_size(300) == 300  # one worker shares with no one: one chunk
+    assert chunk_size(3000) == 1000  # within the maximum
     settings.EVALUATION_CHUNK_SIZE = 7
     assert chunk_size(3000) == 7  # a size set fixes it
 
