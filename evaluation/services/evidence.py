@@ -152,7 +152,8 @@ def evidence_file_stored(checked: CheckedFile) -> tuple[str, ContentFile[bytes]]
 
 def _value_of(report: Report, indicator: str) -> MetricValue:
     value = (
-        MetricValue.objects.select_for_update()
+        # The value's row only, not its indicator's (shared by every city).
+        MetricValue.objects.select_for_update(of=("self",))
         .select_related("indicator")
         .filter(
             city_id=report.city_id,

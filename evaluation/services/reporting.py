@@ -78,9 +78,11 @@ VALUE_FIELDS = (
 
 
 def _locked_report(report: Report) -> Report:
-    """The report, locked for this transaction, with what its checks read."""
+    """The report, locked for this transaction, with what its checks read (only the report's
+    row is locked: locking its participation too, as a join does by default, met an upload's
+    lock on it the other way round, ``city_reports_lock``)."""
     return (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("participation__programme", "participation__city")
         .get(pk=report.pk)
     )
@@ -175,19 +177,22 @@ def _record(report: Report, *, by: User | None, reason: str) -> Report:
 def report_create(*, participation: Participation, period: Period, by: User) -> Report:
     """Open the report of ``period``; asking again for the same period returns the same one."""
     require_official_of(by, participation)
-    with transaction.atomic():
-        # After an upload opening the same period (or another request opening it) has
-        # committed, and before a later one reads the city's reports.
-        city_reports_lock(participation)
-        return _report_open(participation=participation, period=period, by=by)
+    existing = selectors.report_of_period(participation=participation, period=period)
+    if existing is not None:
+        return existing
+    # Opened after an upload opening the same period (or another request opening it) has
+    # committed, and before a later one reads the city's reports: read again once locked.
+    city_reports_lock(participation)
+    return _report_open(participation=participation, period=period, by=by)
 
 
 def city_reports_lock(participation: Participation) -> None:
     """Reports of one city are opened one request at a time: the participation's row is locked
     until the caller's transaction ends (``FOR NO KEY UPDATE``, so rows pointing at it are
-    still written meanwhile). Without it, an upload and a form save opening the same new
-    period at the same moment both found it unopened and the later insert met the one report
-    a period constraint as a server error."""
+    still written meanwhile, and a step on a report, which locks only the report, is not held
+    up). Without it, an upload and a form save opening the same new period at the same moment
+    both found it unopened and the later insert met the one report a period constraint as a
+    server error. Taken before any report of the city is locked in the transaction."""
     list(
         Participation.objects.select_for_update(no_key=True)
         .filter(pk=participation.pk)

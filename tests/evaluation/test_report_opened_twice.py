@@ -143,6 +143,8 @@ def test_an_upload_and_a_form_save_opening_one_period_at_once_fill_the_same_repo
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_form_save_opening_a_period_an_upload_is_opening_gets_the_uploads_report():
+    """The other order. (The code before the city's lock passed this too: its insert waited on
+    the upload's uncommitted report and, on the constraint, read it back.)"""
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections that lock each other: PostgreSQL")
     from evaluation.models import Programme
@@ -195,3 +197,56 @@ def test_a_form_save_opening_a_period_an_upload_is_opening_gets_the_uploads_repo
     assert isinstance(results["upload"], dict), results
     assert isinstance(results["form"], Report), results
     assert Report.objects.get(participation=participation).pk == results["form"].pk
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_step_on_a_report_is_not_held_up_by_an_upload_holding_the_citys_lock():
+    """An upload locks the city's participation, then the reports of its years. A step on a
+    report (a save, a submission, a reviewer's approval) locks only the report: had it locked
+    the participation too, as a join does by default, it would wait here, and an upload then
+    waiting on that report would make a deadlock (one of the two a server error)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    from evaluation.models import MetricValue, Programme
+
+    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    official = UserFactory(username="li.wei")
+    OfficialAssignment.objects.create(user=official, participation=participation)
+    march = reporting.report_create(participation=participation, period=MARCH, by=official)
+    locked, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def upload() -> None:
+        try:
+            with transaction.atomic():
+                reporting.city_reports_lock(participation)
+                locked.set()
+                release.wait(20)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    def save() -> None:
+        try:
+            results["save"] = reporting.report_values_set(
+                report=march, values={"pledge_projects": "6"}, version=march.version, by=official
+            )
+        except Exception as error:
+            results["save"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=upload)
+    one.start()
+    assert locked.wait(20)
+    two = threading.Thread(target=save)
+    two.start()
+    two.join(10)
+    finished = not two.is_alive()
+    release.set()
+    one.join(20)
+    two.join(20)
+
+    assert finished, "the save waited on the upload's lock on the city"
+    assert isinstance(results["save"], Report), results
+    assert MetricValue.objects.get(report=march).value == 6
