@@ -57,7 +57,9 @@ def _raise(refusal: workflow.Refusal) -> None:
 
 def _locked(item: SelfEvaluation) -> SelfEvaluation:
     return (
-        SelfEvaluation.objects.select_for_update()
+        # Its own row only: not its participation, city and programme (which every city shares)
+        # that the join reaches.
+        SelfEvaluation.objects.select_for_update(of=("self",))
         .select_related("participation__programme", "participation__city")
         .get(pk=item.pk)
     )
