@@ -148,7 +148,7 @@ def plan_set(
     evaluation no longer changes."""
     _may_plan(by, participation)
     participation = (
-        Participation.objects.select_for_update()
+        Participation.objects.select_for_update(of=("self",))
         .select_related("programme", "city")
         .get(pk=participation.pk)
     )

@@ -38,7 +38,7 @@ def payment_suspend(*, participation: Participation, reason: str, by: User) -> P
     suspension."""
     require_reviewer(by)
     _reason_required(reason, "reason", gettext("a written reason is required to suspend a payment"))
-    participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    participation = Participation.objects.select_for_update(of=("self",)).get(pk=participation.pk)
     if PaymentSuspension.objects.filter(
         participation=participation, lifted_at__isnull=True
     ).exists():

@@ -189,7 +189,7 @@ def task_choices_set(
     experts have already scored removed; fixed once an official evaluation of the programme
     has been finalised."""
     _may_choose(by, participation)
-    participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    participation = Participation.objects.select_for_update(of=("self",)).get(pk=participation.pk)
     programme = participation.programme
     known = programme_tasks(programme=programme)
     wanted = {code.strip() for code in tasks if code.strip()}

@@ -43,6 +43,7 @@ from evaluation.models import (
     ReportComment,
     ValueReturn,
 )
+from evaluation.models.cities import City
 from evaluation.reasons import history_reason
 from evaluation.scoring import Period, rule_kind
 from evaluation.services.audit import (
@@ -187,15 +188,21 @@ def report_create(*, participation: Participation, period: Period, by: User) -> 
 
 
 def city_reports_lock(participation: Participation) -> None:
-    """Reports of one city are opened one request at a time: the participation's row is locked
-    until the caller's transaction ends (``FOR NO KEY UPDATE``, so rows pointing at it are
-    still written meanwhile, and a step on a report, which locks only the report, is not held
-    up). Without it, an upload and a form save opening the same new period at the same moment
-    both found it unopened and the later insert met the one report a period constraint as a
-    server error. Taken before any report of the city is locked in the transaction."""
+    """Reports of one city are opened one request at a time, whichever of its batches they
+    belong to (a city reports a period once, in one batch): the city's row is locked until the
+    caller's transaction ends (``FOR NO KEY UPDATE``, so rows pointing at it are still written
+    meanwhile, and a step on a report, which locks only the report, is not held up). Without
+    it, an upload and a form save opening the same new period at the same moment both found it
+    unopened, and the later insert met the one report a period constraint as a server error
+    (so did two batches' officials opening the same period: the later one now reads the
+    report the other batch opened and is told so). Taken before any report of the city is
+    locked in the transaction."""
+    # The city's row alone (``of``, and no ordering that would join other tables, whose rows
+    # a lock would take too: a programme's row is every city's).
     list(
-        Participation.objects.select_for_update(no_key=True)
-        .filter(pk=participation.pk)
+        City.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=participation.city_id)
+        .order_by()
         .values_list("pk", flat=True)
     )
 

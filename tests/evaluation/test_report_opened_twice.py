@@ -250,3 +250,119 @@ def test_a_step_on_a_report_is_not_held_up_by_an_upload_holding_the_citys_lock()
     assert finished, "the save waited on the upload's lock on the city"
     assert isinstance(results["save"], Report), results
     assert MetricValue.objects.get(report=march).value == 6
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_batches_opening_one_period_of_their_city_at_once_get_a_clear_refusal():
+    """A city in two batches reports a period once. Its officials of both batches opening the
+    same period at the same moment: the later one is told which batch reports it (before, its
+    insert met the one report a city and period constraint: a server error)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    from decimal import Decimal
+
+    from evaluation.exceptions import WorkflowError
+    from evaluation.models import Programme
+    from tests.factories import with_the_2020_rules
+
+    in_2020 = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    batch = Programme.objects.get(code="2019")
+    with_the_2020_rules(batch)
+    in_2019 = ParticipationFactory(
+        programme=batch,
+        city=in_2020.city,
+        total_amount=Decimal("150000000.00"),
+        first_tranche=Decimal("100000000.00"),
+    )
+    official = UserFactory(username="li.wei")
+    for participation in (in_2020, in_2019):
+        OfficialAssignment.objects.create(user=official, participation=participation)
+    opened, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = reporting.report_create(
+                    participation=in_2020, period=MARCH, by=official
+                )
+                opened.set()
+                release.wait(20)
+        except Exception as error:
+            results["first"] = error
+        finally:
+            opened.set()
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            results["second"] = reporting.report_create(
+                participation=in_2019, period=MARCH, by=official
+            )
+        except Exception as error:
+            results["second"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert opened.wait(20)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(1.0)
+    assert two.is_alive(), results
+    release.set()
+    one.join(20)
+    two.join(20)
+
+    assert isinstance(results["first"], Report), results
+    refused = results["second"]
+    assert isinstance(refused, WorkflowError), results
+    (error,) = refused.errors
+    assert error.field == "period" and "2020" in str(error.reason), error
+    assert Report.objects.get().participation == in_2020
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_citys_lock_holds_the_citys_row_and_no_other():
+    """Not its participation's, nor its programme's, which every city shares (a lock taken
+    through a join, as a participation's default order makes one, locks the joined rows too).
+    (Every audited write of any city still waits for the ledger's turn: one chain.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    from django.db import DatabaseError
+
+    from evaluation.models import Participation, Programme
+    from evaluation.models.cities import City
+
+    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                reporting.city_reports_lock(participation)
+                locked.set()
+                release.wait(20)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    def taken(queryset) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            with transaction.atomic():
+                list(queryset.select_for_update(nowait=True, of=("self",)).order_by())
+        except DatabaseError:
+            return True
+        return False
+
+    one = threading.Thread(target=hold)
+    one.start()
+    try:
+        assert locked.wait(20)
+        assert taken(City.objects.filter(pk=participation.city_id))
+        assert not taken(Programme.objects.filter(pk=participation.programme_id))
+        assert not taken(Participation.objects.filter(pk=participation.pk))
+    finally:
+        release.set()
+        one.join(20)
