@@ -48,18 +48,26 @@ class BandEdit:
     release_share: Decimal
 
 
+def _latest_version_locked(programme_id: int) -> int | None:
+    """The programme's latest ruleset version, its versions locked until the transaction ends
+    (its row, ``FOR NO KEY UPDATE``), so two drafts made or published at once do not take the
+    same number. (A lock asked for with an aggregate is dropped: Django leaves ``FOR UPDATE``
+    out of an aggregate's query, so two drafts at once both took the next number and the
+    later met the unique version constraint as a server error.)"""
+    Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).order_by().get()
+    latest: int | None = Ruleset.objects.filter(programme_id=programme_id).aggregate(
+        latest=Max("version")
+    )["latest"]
+    return latest
+
+
 @transaction.atomic
 def ruleset_draft_create(*, programme: Programme, by: User, notes: str = "") -> Ruleset:
     """A new draft: a copy of the programme's current ruleset (rules, bands and rectification
     threshold) under the next version number, changing nothing until it is published."""
     require_reviewer(by)
     source = ruleset_current(programme=programme)
-    # Lock the programme's versions so two drafts made at once do not take the same number.
-    latest = (
-        Ruleset.objects.select_for_update()
-        .filter(programme=programme)
-        .aggregate(latest=Max("version"))["latest"]
-    )
+    latest = _latest_version_locked(programme.pk)
     draft = audited_save(
         Ruleset(
             programme=programme,
@@ -263,12 +271,8 @@ def ruleset_publish(*, draft: Ruleset, by: User) -> Ruleset:
     number if a newer version was published since it was made). Administrators only; a draft
     that is not a valid ruleset is refused."""
     require_administrator(by)
-    # The programme's versions, locked: publishing takes the next number.
-    latest = (
-        Ruleset.objects.select_for_update()
-        .filter(programme_id=draft.programme_id)
-        .aggregate(latest=Max("version"))["latest"]
-    )
+    # Publishing takes the next number.
+    latest = _latest_version_locked(draft.programme_id)
     draft = _locked_draft(draft)
     try:
         scoring.engine.check_ruleset(ruleset_spec(ruleset=draft))

@@ -302,7 +302,7 @@ class StaleExpenditure(StaleVersion):
 
 def _locked(expenditure: Expenditure) -> Expenditure:
     return (
-        Expenditure.objects.select_for_update()
+        Expenditure.objects.select_for_update(of=("self",))
         .select_related("participation__programme", "participation__city")
         .get(pk=expenditure.pk)
     )
@@ -359,7 +359,7 @@ def expenditure_save(
         pk=participation.pk
     )
     existing = (
-        Expenditure.objects.select_for_update()
+        Expenditure.objects.select_for_update(of=("self",))
         .filter(
             participation=participation,
             year=period.year,

@@ -491,7 +491,7 @@ def task_score_set(
     if errors:
         raise WorkflowError(errors)
     existing = (
-        TaskScore.objects.select_for_update()
+        TaskScore.objects.select_for_update(of=("self",))
         .filter(participation=participation, task__code=task, expert=by)
         .first()
     )

@@ -1161,7 +1161,9 @@ def reports_upload(
     city_reports_lock(participation)
     reports = {
         r.period: r
-        for r in Report.objects.select_for_update().filter(
+        # The reports' rows alone (their default order joins the participation, programme and
+        # city, whose rows a lock would take too).
+        for r in Report.objects.select_for_update(of=("self",)).filter(
             participation=participation, year__in={p.year for p in by_period}
         )
     }
