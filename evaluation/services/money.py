@@ -41,6 +41,7 @@ from evaluation.services.part_files import (
     participations_of_rows,
     required,
 )
+from evaluation.services.races import once_more_after_a_race
 from evaluation.tabular import Row, read_table
 
 EXPENDITURE = workflow.EXPENDITURE
@@ -342,6 +343,7 @@ def _record(expenditure: Expenditure, *, by: User | None, reason: str) -> Expend
 
 
 @transaction.atomic
+@once_more_after_a_race
 def expenditure_save(
     *,
     participation: Participation,

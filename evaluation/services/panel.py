@@ -54,6 +54,7 @@ from evaluation.services.part_files import (
     participations_of_rows,
     required,
 )
+from evaluation.services.races import once_more_after_a_race
 from evaluation.tabular import read_table
 
 CHOICE_COLUMNS = ("city_code", "task")
@@ -469,6 +470,7 @@ def _not_the_citys(code: str, participation: Participation) -> Reason:
 
 
 @transaction.atomic
+@once_more_after_a_race
 def task_score_set(
     *, participation: Participation, task: str, score: str, comment: str, by: User
 ) -> TaskScore:

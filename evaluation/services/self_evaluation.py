@@ -31,6 +31,7 @@ from evaluation.reasons import history_reason
 from evaluation.scoring import EvaluationError
 from evaluation.self_evaluations import engine_figures, evaluation_dates, is_short
 from evaluation.services.audit import audited_save
+from evaluation.services.races import once_more_after_a_race
 
 LIFECYCLE = workflow.SELF_EVALUATION
 PROVINCE_REASONS = {"forward": "province_forwarded", "send_back": "province_returned"}
@@ -158,6 +159,7 @@ def _refresh(item: SelfEvaluation, *, by: User) -> None:
 
 
 @transaction.atomic
+@once_more_after_a_race
 def self_evaluation_prepare(
     *, participation: Participation, as_of: dt.date, by: User
 ) -> SelfEvaluation:

@@ -1,0 +1,33 @@
+import pytest
+from django.db import IntegrityError
+
+from evaluation.services.races import once_more_after_a_race
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_refusal_that_is_no_race_is_raised_after_one_more_try():
+    calls: list[int] = []
+
+    @once_more_after_a_race
+    def always_refused() -> None:
+        calls.append(1)
+        raise IntegrityError("a constraint the service did not check")
+
+    with pytest.raises(IntegrityError):
+        always_refused()
+    assert len(calls) == 2
+
+
+def test_a_race_lost_once_is_asked_again_and_its_answer_given():
+    calls: list[int] = []
+
+    @once_more_after_a_race
+    def lost_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("inserted meanwhile")
+        return "found"
+
+    assert lost_once() == "found"
+    assert len(calls) == 2
