@@ -96,6 +96,9 @@ def evidence_file_check(
                 )
             ]
         )
+    # From its start, whatever read it before (a save asked once more after a race reads the
+    # same upload again).
+    upload.seek(0)
     content = upload.read()
     if len(content) > limit * MB:  # a size the client misstated
         raise WorkflowError(

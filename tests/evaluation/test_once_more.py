@@ -31,3 +31,14 @@ def test_a_race_lost_once_is_asked_again_and_its_answer_given():
 
     assert lost_once() == "found"
     assert len(calls) == 2
+
+
+def test_an_evidence_file_is_read_from_its_start_each_time_it_is_checked():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluation.services.evidence import evidence_file_check
+
+    upload = SimpleUploadedFile("c.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    first = evidence_file_check(upload, field="evidence_file")
+    again = evidence_file_check(upload, field="evidence_file")
+    assert again.content == first.content and again.sha256 == first.sha256
