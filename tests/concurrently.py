@@ -1,26 +1,39 @@
 """Two requests at the same moment, for real, on PostgreSQL: the first does its work in a
-transaction held open until the second is under way; the second runs on its own connection
-meanwhile. What each gave (or raised) is returned, and whether the second finished before the
-first was let go. (SQLite takes one writer at a time: the two never meet.)"""
+transaction held open; the second runs on its own connection meanwhile, and the first is let
+go only once the second waits on a lock the first holds (seen in ``pg_stat_activity``), so a
+test of a race is never won by the second simply arriving late. What each gave (or raised) is
+returned, and whether the second waited. (SQLite takes one writer at a time: the two never
+meet.)"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 
 @dataclass
 class Outcome:
     first: object
     second: object
-    second_finished_alone: bool
+    second_waited: bool
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        (count,) = cursor.fetchone()
+    return bool(count)
 
 
 def at_once(
-    first: Callable[[], object], second: Callable[[], object], wait: float = 1.0
+    first: Callable[[], object], second: Callable[[], object], patience: float = 20.0
 ) -> Outcome:
     results: dict[str, object] = {}
     done, release = threading.Event(), threading.Event()
@@ -30,7 +43,7 @@ def at_once(
             with transaction.atomic():
                 results["first"] = first()
                 done.set()
-                release.wait(20)
+                release.wait(patience)
         except Exception as error:
             results["first"] = error
         finally:
@@ -46,13 +59,21 @@ def at_once(
             connections.close_all()
 
     one = threading.Thread(target=run_first)
-    one.start()
-    assert done.wait(20)
     two = threading.Thread(target=run_second)
-    two.start()
-    two.join(wait)
-    alone = not two.is_alive()
-    release.set()
-    one.join(20)
-    two.join(20)
-    return Outcome(results.get("first"), results.get("second"), alone)
+    waited = False
+    one.start()
+    try:
+        assert done.wait(patience), "the first request did not finish its work"
+        two.start()
+        deadline = time.monotonic() + patience
+        while two.is_alive() and time.monotonic() < deadline:
+            if _someone_waits_on_a_lock():
+                waited = True
+                break
+            time.sleep(0.02)
+    finally:
+        release.set()
+        one.join(patience)
+        if two.is_alive() or two.ident is not None:
+            two.join(patience)
+    return Outcome(results.get("first"), results.get("second"), waited)

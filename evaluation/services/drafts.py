@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext
 
 from evaluation import scoring
@@ -27,6 +26,7 @@ from evaluation.models import GradeBand, IndicatorRule, Programme, Ruleset
 from evaluation.scoring import RULE_KINDS
 from evaluation.selectors import ruleset_current, ruleset_spec
 from evaluation.services.audit import audited_bulk_create, audited_save
+from evaluation.services.ruleset_parts import ruleset_versions_locked
 
 MAX_RECTIFICATION_DAYS = 3650
 
@@ -48,26 +48,15 @@ class BandEdit:
     release_share: Decimal
 
 
-def _latest_version_locked(programme_id: int) -> int | None:
-    """The programme's latest ruleset version, its versions locked until the transaction ends
-    (its row, ``FOR NO KEY UPDATE``), so two drafts made or published at once do not take the
-    same number. (A lock asked for with an aggregate is dropped: Django leaves ``FOR UPDATE``
-    out of an aggregate's query, so two drafts at once both took the next number and the
-    later met the unique version constraint as a server error.)"""
-    Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).order_by().get()
-    latest: int | None = Ruleset.objects.filter(programme_id=programme_id).aggregate(
-        latest=Max("version")
-    )["latest"]
-    return latest
-
-
 @transaction.atomic
 def ruleset_draft_create(*, programme: Programme, by: User, notes: str = "") -> Ruleset:
     """A new draft: a copy of the programme's current ruleset (rules, bands and rectification
     threshold) under the next version number, changing nothing until it is published."""
     require_reviewer(by)
+    # Locked before the current ruleset is read: a draft made while another is published
+    # copies the one published.
+    latest = ruleset_versions_locked(programme.pk)
     source = ruleset_current(programme=programme)
-    latest = _latest_version_locked(programme.pk)
     draft = audited_save(
         Ruleset(
             programme=programme,
@@ -115,7 +104,11 @@ def ruleset_draft_create(*, programme: Programme, by: User, notes: str = "") -> 
 
 
 def _locked_draft(draft: Ruleset) -> Ruleset:
-    locked = Ruleset.objects.select_for_update().select_related("programme").get(pk=draft.pk)
+    # The draft's row alone: not its programme's, which the versions' lock takes first
+    # (``ruleset_versions_locked``); a join's lock on it too met that one the other way round.
+    locked = (
+        Ruleset.objects.select_for_update(of=("self",)).select_related("programme").get(pk=draft.pk)
+    )
     if not locked.is_draft:
         raise Locked(
             gettext("ruleset %(ruleset)s is published: only a draft is edited or published")
@@ -272,7 +265,7 @@ def ruleset_publish(*, draft: Ruleset, by: User) -> Ruleset:
     that is not a valid ruleset is refused."""
     require_administrator(by)
     # Publishing takes the next number.
-    latest = _latest_version_locked(draft.programme_id)
+    latest = ruleset_versions_locked(draft.programme_id)
     draft = _locked_draft(draft)
     try:
         scoring.engine.check_ruleset(ruleset_spec(ruleset=draft))

@@ -12,7 +12,14 @@ from django.db.models import Max
 from django.utils.translation import gettext
 
 from evaluation.access import require_administrator
-from evaluation.models import GradeBand, Indicator, IndicatorRule, Ruleset, RulesetTask
+from evaluation.models import (
+    GradeBand,
+    Indicator,
+    IndicatorRule,
+    Programme,
+    Ruleset,
+    RulesetTask,
+)
 from evaluation.reasons import history_reason
 from evaluation.scoring.budget import BUDGET_INDICATOR
 from evaluation.services.audit import audited_bulk_create, audited_save
@@ -115,6 +122,20 @@ def rows_copy(
     tasks_copy(source=source, target=target, by=by, reason=reason)
 
 
+def ruleset_versions_locked(programme_id: int) -> int | None:
+    """The programme's latest ruleset version, its versions locked until the transaction ends
+    (the programme's row, ``FOR NO KEY UPDATE``), so two new versions made at once (drafts,
+    publications, copies, revisions) do not take the same number. Taken before any ruleset of
+    the programme is locked. (A lock asked for with an aggregate is dropped: Django leaves
+    ``FOR UPDATE`` out of an aggregate's query, so two drafts at once both took the next
+    number and the later met the unique version constraint as a server error.)"""
+    Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).order_by().get()
+    latest: int | None = Ruleset.objects.filter(programme_id=programme_id).aggregate(
+        latest=Max("version")
+    )["latest"]
+    return latest
+
+
 @transaction.atomic
 def ruleset_copy(*, ruleset: Ruleset, by: User | None, notes: str = "") -> Ruleset:
     """The next version of ``ruleset``'s programme as a copy of it, not yet used by any run,
@@ -123,13 +144,13 @@ def ruleset_copy(*, ruleset: Ruleset, by: User | None, notes: str = "") -> Rules
     one did until it is changed."""
     if by is not None:
         require_administrator(by)
+    latest = ruleset_versions_locked(ruleset.programme_id)
     ruleset = Ruleset.objects.select_for_update().get(pk=ruleset.pk)
-    latest = Ruleset.objects.filter(programme=ruleset.programme).order_by("-version").first()
     assert latest is not None
     copy = audited_save(
         Ruleset(
             programme=ruleset.programme,
-            version=latest.version + 1,
+            version=latest + 1,
             notes=notes or f"Copied from {ruleset.label}.",
             created_by=by,
             **{name: getattr(ruleset, name) for name in RULESET_NUMBERS},

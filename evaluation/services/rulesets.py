@@ -16,7 +16,7 @@ from evaluation.reasons import history_reason
 from evaluation.selectors import ruleset_spec
 from evaluation.services.audit import audited_save
 from evaluation.services.ledger import ledger_append
-from evaluation.services.ruleset_parts import RULESET_NUMBERS, rows_copy
+from evaluation.services.ruleset_parts import RULESET_NUMBERS, rows_copy, ruleset_versions_locked
 
 
 def ruleset_freeze(*, ruleset: Ruleset) -> None:
@@ -47,14 +47,16 @@ def ruleset_revise(
     weights, floors = weights or {}, floors or {}
     release_shares, min_scores = release_shares or {}, min_scores or {}
     task_weights, settings = task_weights or {}, settings or {}
+    # The programme's versions first (a revision of a frozen ruleset takes the next number),
+    # then the ruleset, in the order every new version takes them.
+    latest = ruleset_versions_locked(ruleset.programme_id)
     ruleset = Ruleset.objects.select_for_update().get(pk=ruleset.pk)
     target = ruleset
     if ruleset.is_frozen:
-        latest = Ruleset.objects.filter(programme=ruleset.programme).order_by("-version").first()
         assert latest is not None
         target = Ruleset(
             programme=ruleset.programme,
-            version=latest.version + 1,
+            version=latest + 1,
             notes=notes or f"Revised from {ruleset.label}.",
             created_by=by,
             rectification_below=ruleset.rectification_below,

@@ -274,14 +274,13 @@ def test_the_admin_neither_makes_a_draft_nor_moves_the_threshold(programme, admi
 def test_two_reviewers_making_drafts_at_once_get_two_versions():
     """The second waits for the first's version, then takes the next (Django drops a lock asked
     for with an aggregate: both took the same number and the second met the constraint)."""
-    import threading
+    from django.db import connection
 
-    from django.db import connection, connections
+    from evaluation.models import Programme
+    from tests.concurrently import at_once
 
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from evaluation.models import Programme
-
     programme = Programme.objects.get(code="2020")
     first_reviewer, second_reviewer = (
         UserFactory(username="wang.fang"),
@@ -289,39 +288,13 @@ def test_two_reviewers_making_drafts_at_once_get_two_versions():
     )
     for user in (first_reviewer, second_reviewer):
         role_grant(user=user, role="reviewer")
-    made, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = ruleset_draft_create(programme=programme, by=first_reviewer)
-                made.set()
-                release.wait(20)
-        except Exception as error:
-            results["first"] = error
-        finally:
-            made.set()
-            connections.close_all()
+    outcome = at_once(
+        lambda: ruleset_draft_create(programme=programme, by=first_reviewer),
+        lambda: ruleset_draft_create(programme=programme, by=second_reviewer),
+    )
 
-    def second() -> None:
-        try:
-            results["second"] = ruleset_draft_create(programme=programme, by=second_reviewer)
-        except Exception as error:
-            results["second"] = error
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert made.wait(20)
-    two = threading.Thread(target=second)
-    two.start()
-    two.join(1.0)
-    release.set()
-    one.join(20)
-    two.join(20)
-
-    assert isinstance(results["first"], Ruleset), results
-    assert isinstance(results["second"], Ruleset), results
-    assert results["second"].version == results["first"].version + 1
+    assert outcome.second_waited, outcome
+    assert isinstance(outcome.first, Ruleset), outcome
+    assert isinstance(outcome.second, Ruleset), outcome
+    assert outcome.second.version == outcome.first.version + 1

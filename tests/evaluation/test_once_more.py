@@ -42,3 +42,18 @@ def test_an_evidence_file_is_read_from_its_start_each_time_it_is_checked():
     first = evidence_file_check(upload, field="evidence_file")
     again = evidence_file_check(upload, field="evidence_file")
     assert again.content == first.content and again.sha256 == first.sha256
+
+
+def test_a_race_seen_by_the_models_constraint_check_is_asked_again():
+    from django.core.exceptions import ValidationError
+
+    calls: list[int] = []
+
+    @once_more_after_a_race
+    def lost_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValidationError("already exists", code="unique_together")
+        return "found"
+
+    assert lost_once() == "found"

@@ -45,6 +45,7 @@ def test_a_self_evaluation_prepared_twice_at_once_is_one(programme):
 
     outcome = at_once(prepare, prepare)
 
+    assert outcome.second_waited, outcome
     assert isinstance(outcome.first, SelfEvaluation), outcome
     assert isinstance(outcome.second, SelfEvaluation), outcome
     assert outcome.second.pk == outcome.first.pk
@@ -67,6 +68,7 @@ def test_an_expenditure_entered_twice_at_once_is_one(programme):
 
     outcome = at_once(enter, enter)
 
+    assert outcome.second_waited, outcome
     assert isinstance(outcome.first, Expenditure), outcome
     assert isinstance(outcome.second, Expenditure), outcome
     assert Expenditure.objects.get(participation=city).amount == Decimal("1200000")
@@ -85,6 +87,7 @@ def test_an_experts_score_given_twice_at_once_is_one(programme):
 
     outcome = at_once(score, score)
 
+    assert outcome.second_waited, outcome
     assert isinstance(outcome.first, TaskScore), outcome
     assert isinstance(outcome.second, TaskScore), outcome
     assert TaskScore.objects.get(participation=city).score == Decimal("0.80")
