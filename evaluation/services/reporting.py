@@ -61,6 +61,7 @@ from evaluation.services.imports import (
     parse_metric_rows,
 )
 from evaluation.services.outbox import outbox_enqueue
+from evaluation.services.races import once_more_after_a_race
 from evaluation.tabular import UploadLimits, read_table, upload_limits
 
 REPORT = workflow.REPORT
@@ -175,6 +176,7 @@ def _record(report: Report, *, by: User | None, reason: str) -> Report:
 
 
 @transaction.atomic
+@once_more_after_a_race
 def report_create(*, participation: Participation, period: Period, by: User) -> Report:
     """Open the report of ``period``; asking again for the same period returns the same one."""
     require_official_of(by, participation)
@@ -239,21 +241,14 @@ def _report_open(*, participation: Participation, period: Period, by: User) -> R
     # Every constraint is a check above (one report a period and city, a valid period) or a key
     # the service sets from rows it read (the participation, its city, the person): only the
     # fields are checked again (``fields_clean``).
-    try:
-        with transaction.atomic():
-            return audited_save(
-                _new_report(participation, period, by=by),
-                by=by,
-                reason=history_reason("report_created"),
-                clean="fields",
-            )
-    except IntegrityError:
-        # Opened meanwhile by another request (a second click, a retried call): the database
-        # kept one report a period, and asking again returns it, as above.
-        opened = selectors.report_of_period(participation=participation, period=period)
-        if opened is None:
-            raise
-        return opened
+    # Opened meanwhile by another request (a second click, a retried call, another batch of
+    # the city): the database keeps one report a period, and ``report_create`` is asked again.
+    return audited_save(
+        _new_report(participation, period, by=by),
+        by=by,
+        reason=history_reason("report_created"),
+        clean="fields",
+    )
 
 
 def _new_report(participation: Participation, period: Period, *, by: User) -> Report:
@@ -590,7 +585,6 @@ def reviewers_notify(*, report_id: int, version: int) -> bool:
     province's reviewers for a submitted one and the ministry's for what the province forwarded,
     with its opinion. At most once per version, however often the task is delivered. Returns
     whether an email went out."""
-    from django.db import IntegrityError
 
     from evaluation.models import ReviewNotice
     from evaluation.provinces import province_of

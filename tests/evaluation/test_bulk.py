@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from evaluation.bulk import insert_rows
 from evaluation.models import MetricValue
+from evaluation.models.cities import City
 from evaluation.services.imports import metrics_import
 from tests.conftest import csv_bytes
 from tests.factories import CityFactory
@@ -70,21 +71,26 @@ def test_insert_rows_refuses_a_name_that_is_not_a_column():
         insert_rows(MetricValue, [{"city": 1}])
 
 
-@pytest.mark.parametrize("value", ["5", "5.250", "-0", "0.00", "123456789012.34", "1E+2", "7.005"])
-def test_insert_rows_stores_a_decimal_as_bulk_create_does(value):
-    city = CityFactory(code="440300")
+def _a_months_value(year: int, value: str) -> dict[str, object]:
+    """The columns of one approved month's value of a city, as ``insert_rows`` takes them."""
     from evaluation.models import Indicator
 
-    indicator = Indicator.objects.get(code="pledge_projects")
-    fields = dict(
+    city = City.objects.get_or_create(code="440300", defaults={"name_en": "Shenzhen"})[0]
+    return dict(
         city_id=city.pk,
-        indicator_id=indicator.pk,
+        indicator_id=Indicator.objects.get(code="pledge_projects").pk,
+        year=year,
         granularity="month",
         number=1,
+        value=Decimal(value),
         submitted_at=timezone.now(),
     )
-    MetricValue.objects.bulk_create([MetricValue(year=2020, value=Decimal(value), **fields)])
-    insert_rows(MetricValue, [dict(year=2021, value=Decimal(value), **fields)])
+
+
+@pytest.mark.parametrize("value", ["5", "5.250", "-0", "0.00", "123456789012.34", "1E+2", "7.005"])
+def test_insert_rows_stores_a_decimal_as_bulk_create_does(value):
+    MetricValue.objects.bulk_create([MetricValue(**_a_months_value(2020, value))])
+    insert_rows(MetricValue, [_a_months_value(2021, value)])
 
     created, inserted = MetricValue.objects.order_by("year")
     assert str(inserted.value) == str(created.value)
@@ -94,19 +100,6 @@ def test_insert_rows_stores_a_decimal_as_bulk_create_does(value):
 def test_insert_rows_refuses_a_decimal_that_is_not_a_number_as_the_field_does(value):
     from django.core.exceptions import ValidationError
 
-    from evaluation.models import Indicator
-
-    city = CityFactory(code="440300")
-    indicator = Indicator.objects.get(code="pledge_projects")
-    row = dict(
-        city_id=city.pk,
-        indicator_id=indicator.pk,
-        year=2021,
-        granularity="month",
-        number=1,
-        value=Decimal(value),
-        submitted_at=timezone.now(),
-    )
     with pytest.raises(ValidationError):
-        insert_rows(MetricValue, [row])
+        insert_rows(MetricValue, [_a_months_value(2021, value)])
     assert not MetricValue.objects.exists()

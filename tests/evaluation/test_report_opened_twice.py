@@ -9,68 +9,48 @@ the data the migrations ship is restored afterwards for the tests that follow
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
 
-from evaluation.models import OfficialAssignment, Report
+from evaluation.exceptions import WorkflowError
+from evaluation.models import MetricValue, OfficialAssignment, Programme, Report
 from evaluation.scoring import Period
 from evaluation.services import reporting
-from tests.factories import ParticipationFactory, UserFactory
+from tests.concurrently import at_once
+from tests.conftest import csv_bytes
+from tests.factories import ParticipationFactory, UserFactory, with_the_2020_rules
 
 MARCH = Period.parse("2021-03")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_requests_opening_one_period_get_the_same_report():
+@pytest.fixture(autouse=True)
+def _postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from evaluation.models import Programme
 
+
+def _city_and_official():  # type: ignore[no-untyped-def]
     participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
     official = UserFactory(username="li.wei")
     OfficialAssignment.objects.create(user=official, participation=participation)
-    opened, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+    return participation, official
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = reporting.report_create(
-                    participation=participation, period=MARCH, by=official
-                )
-                opened.set()
-                release.wait(20)  # committed only once the second request is under way
-        except Exception as error:
-            results["first"] = error
-        finally:
-            opened.set()
-            connections.close_all()
 
-    def second() -> None:
-        try:
-            results["second"] = reporting.report_create(
-                participation=participation, period=MARCH, by=official
-            )
-        except Exception as error:
-            results["second"] = error
-        finally:
-            connections.close_all()
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_requests_opening_one_period_get_the_same_report():
+    participation, official = _city_and_official()
 
-    one = threading.Thread(target=first)
-    one.start()
-    assert opened.wait(20)
-    two = threading.Thread(target=second)
-    two.start()
-    two.join(1.0)
-    assert two.is_alive(), results  # waiting on the first request's uncommitted report
-    release.set()
-    one.join(20)
-    two.join(20)
+    def open_march():  # type: ignore[no-untyped-def]
+        return reporting.report_create(participation=participation, period=MARCH, by=official)
 
-    assert isinstance(results["first"], Report), results
-    assert isinstance(results["second"], Report), results
-    assert results["second"].pk == results["first"].pk
+    outcome = at_once(open_march, open_march)
+
+    assert outcome.second_waited, outcome  # on the first request's uncommitted report
+    assert isinstance(outcome.first, Report), outcome
+    assert isinstance(outcome.second, Report), outcome
+    assert outcome.second.pk == outcome.first.pk
     assert Report.objects.filter(participation=participation).count() == 1
     assert Report.history.filter(participation=participation).count() == 1
 
@@ -80,63 +60,27 @@ def test_an_upload_and_a_form_save_opening_one_period_at_once_fill_the_same_repo
     """The form opens March and has not committed; the upload of a file with March waits for
     it, then fills the report the form opened (before, its insert met the constraint: a server
     error, the file lost)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from evaluation.models import MetricValue, Programme
-    from tests.conftest import csv_bytes
-
-    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
-    official = UserFactory(username="li.wei")
-    OfficialAssignment.objects.create(user=official, participation=participation)
+    participation, official = _city_and_official()
     code = participation.city.code
     data = csv_bytes(
         "city_code,period,indicator,value",
         f"{code},2021-03,pledge_projects,4",
         f"{code},2021-04,pledge_projects,5",
     )
-    opened, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
 
-    def form() -> None:
-        try:
-            with transaction.atomic():
-                results["form"] = reporting.report_create(
-                    participation=participation, period=MARCH, by=official
-                )
-                opened.set()
-                release.wait(20)
-        except Exception as error:
-            results["form"] = error
-        finally:
-            opened.set()
-            connections.close_all()
+    outcome = at_once(
+        lambda: reporting.report_create(participation=participation, period=MARCH, by=official),
+        lambda: reporting.reports_upload(
+            participation=participation, name="m.csv", data=data, by=official
+        ),
+    )
 
-    def upload() -> None:
-        try:
-            results["upload"] = reporting.reports_upload(
-                participation=participation, name="m.csv", data=data, by=official
-            )
-        except Exception as error:
-            results["upload"] = error
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=form)
-    one.start()
-    assert opened.wait(20)
-    two = threading.Thread(target=upload)
-    two.start()
-    two.join(1.0)
-    assert two.is_alive(), results  # waiting until the form's request ends
-    release.set()
-    one.join(20)
-    two.join(20)
-
-    assert isinstance(results["form"], Report), results
-    assert isinstance(results["upload"], dict), results
-    assert results["upload"]["periods"] == ["2021-03", "2021-04"]
+    assert outcome.second_waited, outcome  # until the form's request ends
+    assert isinstance(outcome.first, Report), outcome
+    assert isinstance(outcome.second, dict), outcome
+    assert outcome.second["periods"] == ["2021-03", "2021-04"]
     march = Report.objects.get(participation=participation, number=3)
-    assert march.pk == results["form"].pk
+    assert march.pk == outcome.first.pk
     assert Report.objects.filter(participation=participation).count() == 2
     assert MetricValue.objects.get(report=march).value == 4
 
@@ -145,110 +89,42 @@ def test_an_upload_and_a_form_save_opening_one_period_at_once_fill_the_same_repo
 def test_a_form_save_opening_a_period_an_upload_is_opening_gets_the_uploads_report():
     """The other order. (The code before the city's lock passed this too: its insert waited on
     the upload's uncommitted report and, on the constraint, read it back.)"""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from evaluation.models import Programme
-    from tests.conftest import csv_bytes
-
-    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
-    official = UserFactory(username="li.wei")
-    OfficialAssignment.objects.create(user=official, participation=participation)
+    participation, official = _city_and_official()
     data = csv_bytes(
         "city_code,period,indicator,value", f"{participation.city.code},2021-03,pledge_projects,4"
     )
-    loaded, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
 
-    def upload() -> None:
-        try:
-            with transaction.atomic():
-                results["upload"] = reporting.reports_upload(
-                    participation=participation, name="m.csv", data=data, by=official
-                )
-                loaded.set()
-                release.wait(20)
-        except Exception as error:
-            results["upload"] = error
-        finally:
-            loaded.set()
-            connections.close_all()
+    outcome = at_once(
+        lambda: reporting.reports_upload(
+            participation=participation, name="m.csv", data=data, by=official
+        ),
+        lambda: reporting.report_create(participation=participation, period=MARCH, by=official),
+    )
 
-    def form() -> None:
-        try:
-            results["form"] = reporting.report_create(
-                participation=participation, period=MARCH, by=official
-            )
-        except Exception as error:
-            results["form"] = error
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=upload)
-    one.start()
-    assert loaded.wait(20)
-    two = threading.Thread(target=form)
-    two.start()
-    two.join(1.0)
-    assert two.is_alive(), results
-    release.set()
-    one.join(20)
-    two.join(20)
-
-    assert isinstance(results["upload"], dict), results
-    assert isinstance(results["form"], Report), results
-    assert Report.objects.get(participation=participation).pk == results["form"].pk
+    assert outcome.second_waited, outcome
+    assert isinstance(outcome.first, dict), outcome
+    assert isinstance(outcome.second, Report), outcome
+    assert Report.objects.get(participation=participation).pk == outcome.second.pk
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_step_on_a_report_is_not_held_up_by_an_upload_holding_the_citys_lock():
-    """An upload locks the city's participation, then the reports of its years. A step on a
-    report (a save, a submission, a reviewer's approval) locks only the report: had it locked
-    the participation too, as a join does by default, it would wait here, and an upload then
+    """An upload locks the city, then the reports of its years. A step on a report (a save, a
+    submission, a reviewer's approval) locks only the report: had it locked the participation
+    and the city too, as a join does by default, it would wait here, and an upload then
     waiting on that report would make a deadlock (one of the two a server error)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from evaluation.models import MetricValue, Programme
-
-    participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
-    official = UserFactory(username="li.wei")
-    OfficialAssignment.objects.create(user=official, participation=participation)
+    participation, official = _city_and_official()
     march = reporting.report_create(participation=participation, period=MARCH, by=official)
-    locked, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
 
-    def upload() -> None:
-        try:
-            with transaction.atomic():
-                reporting.city_reports_lock(participation)
-                locked.set()
-                release.wait(20)
-        finally:
-            locked.set()
-            connections.close_all()
+    outcome = at_once(
+        lambda: reporting.city_reports_lock(participation),
+        lambda: reporting.report_values_set(
+            report=march, values={"pledge_projects": "6"}, version=march.version, by=official
+        ),
+    )
 
-    def save() -> None:
-        try:
-            results["save"] = reporting.report_values_set(
-                report=march, values={"pledge_projects": "6"}, version=march.version, by=official
-            )
-        except Exception as error:
-            results["save"] = error
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=upload)
-    one.start()
-    assert locked.wait(20)
-    two = threading.Thread(target=save)
-    two.start()
-    two.join(10)
-    finished = not two.is_alive()
-    release.set()
-    one.join(20)
-    two.join(20)
-
-    assert finished, "the save waited on the upload's lock on the city"
-    assert isinstance(results["save"], Report), results
+    assert not outcome.second_waited, "the save waited on the upload's lock on the city"
+    assert isinstance(outcome.second, Report), outcome
     assert MetricValue.objects.get(report=march).value == 6
 
 
@@ -257,15 +133,7 @@ def test_two_batches_opening_one_period_of_their_city_at_once_get_a_clear_refusa
     """A city in two batches reports a period once. Its officials of both batches opening the
     same period at the same moment: the later one is told which batch reports it (before, its
     insert met the one report a city and period constraint: a server error)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs two connections that lock each other: PostgreSQL")
-    from decimal import Decimal
-
-    from evaluation.exceptions import WorkflowError
-    from evaluation.models import Programme
-    from tests.factories import with_the_2020_rules
-
-    in_2020 = ParticipationFactory(programme=Programme.objects.get(code="2020"))
+    in_2020, official = _city_and_official()
     batch = Programme.objects.get(code="2019")
     with_the_2020_rules(batch)
     in_2019 = ParticipationFactory(
@@ -274,50 +142,17 @@ def test_two_batches_opening_one_period_of_their_city_at_once_get_a_clear_refusa
         total_amount=Decimal("150000000.00"),
         first_tranche=Decimal("100000000.00"),
     )
-    official = UserFactory(username="li.wei")
-    for participation in (in_2020, in_2019):
-        OfficialAssignment.objects.create(user=official, participation=participation)
-    opened, release = threading.Event(), threading.Event()
-    results: dict[str, object] = {}
+    OfficialAssignment.objects.create(user=official, participation=in_2019)
 
-    def first() -> None:
-        try:
-            with transaction.atomic():
-                results["first"] = reporting.report_create(
-                    participation=in_2020, period=MARCH, by=official
-                )
-                opened.set()
-                release.wait(20)
-        except Exception as error:
-            results["first"] = error
-        finally:
-            opened.set()
-            connections.close_all()
+    outcome = at_once(
+        lambda: reporting.report_create(participation=in_2020, period=MARCH, by=official),
+        lambda: reporting.report_create(participation=in_2019, period=MARCH, by=official),
+    )
 
-    def second() -> None:
-        try:
-            results["second"] = reporting.report_create(
-                participation=in_2019, period=MARCH, by=official
-            )
-        except Exception as error:
-            results["second"] = error
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=first)
-    one.start()
-    assert opened.wait(20)
-    two = threading.Thread(target=second)
-    two.start()
-    two.join(1.0)
-    assert two.is_alive(), results
-    release.set()
-    one.join(20)
-    two.join(20)
-
-    assert isinstance(results["first"], Report), results
-    refused = results["second"]
-    assert isinstance(refused, WorkflowError), results
+    assert outcome.second_waited, outcome
+    assert isinstance(outcome.first, Report), outcome
+    refused = outcome.second
+    assert isinstance(refused, WorkflowError), outcome
     (error,) = refused.errors
     assert error.field == "period" and "2020" in str(error.reason), error
     assert Report.objects.get().participation == in_2020
@@ -328,11 +163,9 @@ def test_the_citys_lock_holds_the_citys_row_and_no_other():
     """Not its participation's, nor its programme's, which every city shares (a lock taken
     through a join, as a participation's default order makes one, locks the joined rows too).
     (Every audited write of any city still waits for the ledger's turn: one chain.)"""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs two connections that lock each other: PostgreSQL")
     from django.db import DatabaseError
 
-    from evaluation.models import Participation, Programme
+    from evaluation.models import Participation
     from evaluation.models.cities import City
 
     participation = ParticipationFactory(programme=Programme.objects.get(code="2020"))
