@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -169,53 +170,15 @@ def evaluation_inputs(
     the evaluation reads a few rows per city instead of every monthly value. Four queries,
     whatever the number of cities; three when the caller has read the ``participations``
     already (with their cities)."""
-    if participations is not None:
-        by_code = {p.city.code: p for p in participations if p.programme_id == programme.pk}
-        # Their ids, not a subquery: simpler to plan.
-        chosen_ids: Any = [p.pk for p in by_code.values()]
-        city_ids: Any = [p.city_id for p in by_code.values()]
-    else:
-        chosen = Participation.objects.filter(programme=programme)
-        if participation_ids is not None:
-            chosen = chosen.filter(pk__in=participation_ids)
-        by_code = {p.city.code: p for p in chosen.select_related("city")}
-        chosen_ids, city_ids = chosen.values("pk"), chosen.values("city_id")
-    targets: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for participation_id, indicator, value in Target.objects.filter(
-        participation_id__in=chosen_ids
-    ).values_list("participation_id", "indicator__code", "value"):
-        targets[participation_id].append((indicator, value))
-
+    by_code, targets, city_ids = _inputs_frame(
+        programme=programme, participation_ids=participation_ids, participations=participations
+    )
     # Grouped on ids, not codes, and with no join: the codes are mapped back here.
-    city_codes = {p.city_id: code for code, p in by_code.items()}
-    indicator_codes = dict(Indicator.objects.values_list("id", "code"))
-    values = periods_ended_by(
-        MetricValue.objects.filter(
-            city_id__in=city_ids,
-            status=MetricValue.Status.APPROVED,
-            year__gte=programme.baseline_year,
-        ),
-        as_of,
+    totals = _totals(
+        _grouped_values(programme=programme, as_of=as_of, city_ids=city_ids),
+        city_codes={p.city_id: code for code, p in by_code.items()},
+        indicator_codes=dict(Indicator.objects.values_list("id", "code")),
     )
-    rows = (
-        values.order_by()
-        .values("city_id", "indicator_id", "year", "granularity")
-        # Each period number appears once per group (a unique constraint), so the sum of
-        # 1 << number is the set of periods present.
-        .annotate(total=Sum("value"), mask=PERIODS_PRESENT)
-        .values_list("city_id", "indicator_id", "year", "granularity", "total", "mask")
-    )
-    totals: dict[str, list[PeriodTotal]] = defaultdict(list)
-    for city_id, indicator_id, year, granularity, total, mask in rows:
-        totals[city_codes[city_id]].append(
-            PeriodTotal(
-                indicator=indicator_codes[indicator_id],
-                year=year,
-                granularity=GRANULARITIES[granularity],
-                total=total,
-                numbers=_periods_present(mask),
-            )
-        )
     cities = [
         CityInput(
             city=code,
@@ -237,6 +200,155 @@ def evaluation_inputs(
             checked_by=checked_by,
         )
     return cities, by_code
+
+
+# A run reads its chunk's approved totals a part of the cities at a time, so that the database
+# sums the next part while the worker scores one: parts of about READ_PART_CITIES cities, at
+# most READ_PARTS_MAX of them (so the queries stay bounded whatever the number of cities).
+READ_PART_CITIES = 50
+READ_PARTS_MAX = 8
+
+
+def evaluation_inputs_in_parts(
+    *,
+    programme: Programme,
+    as_of: dt.date,
+    participation_ids: Sequence[int],
+    ruleset: RulesetSpec,
+    checked_by: dt.datetime | None = None,
+) -> tuple[dict[str, Participation], Generator[list[CityInput], None, None]]:
+    """:func:`evaluation_inputs` of ``participation_ids``, handed over a part of the cities
+    at a time (in city order) for ``scoring.evaluate_in_parts``: each city's inputs are
+    exactly those ``evaluation_inputs`` gives. Everything but the totals is read first; on
+    PostgreSQL the totals of the next part are asked for (pipeline mode, on this connection)
+    before a part is handed over, so the database sums them while the caller scores, and their
+    rows are taken as the driver gives them (the ORM's conversions give the same values there).
+    The caller scores without querying until the parts are all taken (or closes the iterator).
+    The queries of ``evaluation_inputs`` less one, plus one per part."""
+    by_code, targets, _city_ids = _inputs_frame(
+        programme=programme, participation_ids=participation_ids, participations=None
+    )
+    cities = [
+        CityInput(
+            city=code,
+            remaining_amount=participation.remaining_amount,
+            targets=tuple(sorted(targets[participation.pk])),
+        )
+        for code, participation in sorted(by_code.items())
+    ]
+    from evaluation.part_selectors import with_parts
+
+    cities = with_parts(
+        cities,
+        participations=by_code,
+        programme=programme,
+        as_of=as_of,
+        ruleset=ruleset,
+        checked_by=checked_by,
+    )
+    count = max(1, min(READ_PARTS_MAX, -(-len(cities) // READ_PART_CITIES)))
+    size = max(1, -(-len(cities) // count))
+    parts = [cities[i : i + size] for i in range(0, len(cities), size)]
+    return by_code, _with_totals(programme=programme, as_of=as_of, parts=parts, by_code=by_code)
+
+
+def _with_totals(
+    *,
+    programme: Programme,
+    as_of: dt.date,
+    parts: list[list[CityInput]],
+    by_code: dict[str, Participation],
+) -> Generator[list[CityInput], None, None]:
+    city_codes = {p.city_id: code for code, p in by_code.items()}
+    indicator_codes = dict(Indicator.objects.values_list("id", "code"))
+
+    def grouped(part: list[CityInput]) -> QuerySet[Any]:
+        return _grouped_values(
+            programme=programme, as_of=as_of, city_ids=[by_code[c.city].city_id for c in part]
+        )
+
+    def filled(part: list[CityInput], rows: Iterable[Sequence[Any]]) -> list[CityInput]:
+        totals = _totals(rows, city_codes=city_codes, indicator_codes=indicator_codes)
+        return [replace(city, totals=tuple(totals[city.city])) for city in part]
+
+    if connection.vendor != "postgresql" or len(parts) < 2:
+        for part in parts:
+            yield filled(part, grouped(part))
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline(), connection.cursor() as cursor:
+        cursor.execute(*grouped(parts[0]).query.sql_with_params())
+        for number, part in enumerate(parts, start=1):
+            rows = cursor.fetchall()
+            if number < len(parts):
+                cursor.execute(*grouped(parts[number]).query.sql_with_params())
+            yield filled(part, rows)
+
+
+def _inputs_frame(
+    *,
+    programme: Programme,
+    participation_ids: Sequence[int] | None,
+    participations: Sequence[Participation] | None,
+) -> tuple[dict[str, Participation], dict[int, list[tuple[str, Decimal]]], Any]:
+    """The participations read (by city code, with their cities), their targets and the ids
+    of their cities (a list, or a subquery)."""
+    if participations is not None:
+        by_code = {p.city.code: p for p in participations if p.programme_id == programme.pk}
+        # Their ids, not a subquery: simpler to plan.
+        chosen_ids: Any = [p.pk for p in by_code.values()]
+        city_ids: Any = [p.city_id for p in by_code.values()]
+    else:
+        chosen = Participation.objects.filter(programme=programme)
+        if participation_ids is not None:
+            chosen = chosen.filter(pk__in=participation_ids)
+        by_code = {p.city.code: p for p in chosen.select_related("city")}
+        chosen_ids, city_ids = chosen.values("pk"), chosen.values("city_id")
+    targets: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for participation_id, indicator, value in Target.objects.filter(
+        participation_id__in=chosen_ids
+    ).values_list("participation_id", "indicator__code", "value"):
+        targets[participation_id].append((indicator, value))
+    return by_code, targets, city_ids
+
+
+def _grouped_values(*, programme: Programme, as_of: dt.date, city_ids: Any) -> QuerySet[Any]:
+    """The approved values of ``city_ids`` an evaluation at ``as_of`` reads, summed per city,
+    indicator, year and granularity, with the bitmask of the periods present."""
+    values = periods_ended_by(
+        MetricValue.objects.filter(
+            city_id__in=city_ids,
+            status=MetricValue.Status.APPROVED,
+            year__gte=programme.baseline_year,
+        ),
+        as_of,
+    )
+    grouped: QuerySet[Any] = (
+        values.order_by()
+        .values("city_id", "indicator_id", "year", "granularity")
+        # Each period number appears once per group (a unique constraint), so the sum of
+        # 1 << number is the set of periods present.
+        .annotate(total=Sum("value"), mask=PERIODS_PRESENT)
+        .values_list("city_id", "indicator_id", "year", "granularity", "total", "mask")
+    )
+    return grouped
+
+
+def _totals(
+    rows: Iterable[Sequence[Any]], *, city_codes: dict[int, str], indicator_codes: dict[int, str]
+) -> dict[str, list[PeriodTotal]]:
+    totals: dict[str, list[PeriodTotal]] = defaultdict(list)
+    for city_id, indicator_id, year, granularity, total, mask in rows:
+        totals[city_codes[city_id]].append(
+            PeriodTotal(
+                indicator=indicator_codes[indicator_id],
+                year=year,
+                granularity=GRANULARITIES[granularity],
+                total=total,
+                numbers=_periods_present(mask),
+            )
+        )
+    return totals
 
 
 GRANULARITIES = {str(g): g for g in Granularity}

@@ -7,6 +7,7 @@ from .engine import (
     NothingToEvaluate,
     RulesetError,
     evaluate,
+    evaluate_in_parts,
     years_elapsed,
 )
 from .periods import Granularity, Period, PeriodError
@@ -66,6 +67,7 @@ __all__ = [
     "annual_value",
     "city_totals",
     "evaluate",
+    "evaluate_in_parts",
     "input_digest",
     "last_ended_month",
     "outcome_digest",

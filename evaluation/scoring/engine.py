@@ -316,6 +316,20 @@ def evaluate(
     cities: Sequence[CityInput],
 ) -> ProgrammeOutcome:
     """Evaluate every city; raise ``EvaluationError`` listing every reason it cannot run."""
+    return evaluate_in_parts(programme=programme, ruleset=ruleset, as_of=as_of, parts=(cities,))
+
+
+def evaluate_in_parts(
+    *,
+    programme: ProgrammeSpec,
+    ruleset: RulesetSpec,
+    as_of: dt.date,
+    parts: Iterable[Sequence[CityInput]],
+) -> ProgrammeOutcome:
+    """``evaluate`` of the cities of every part, taken a part at a time (so that the next part
+    can be read while one is scored): the same outcome as one call with all the cities,
+    whatever the split, and when inputs break a rule the same reasons in the same order (every
+    part is checked, none scored once a reason is found)."""
     check_ruleset(ruleset)
     n = years_elapsed(programme, as_of)
     if n == 0:
@@ -329,39 +343,47 @@ def evaluate(
         )
     context = Context(programme=programme, as_of=as_of, years_elapsed=n)
     problems: list[str] = []
-    totals: dict[str, tuple[PeriodTotal, ...]] = {}
-    for city in cities:
-        totals[city.city], city_problems = city_totals(
-            city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+    read, seen = 0, set[str]()
+    outcomes: list[CityOutcome] = []
+    for cities in parts:
+        totals: dict[str, tuple[PeriodTotal, ...]] = {}
+        for city in cities:
+            totals[city.city], city_problems = city_totals(
+                city.observations, city.totals, as_of=as_of, from_year=programme.baseline_year
+            )
+            city_problems += check_targets(city, ruleset)
+            if city.remaining_amount < ZERO:
+                city_problems.append("the remaining amount is negative")
+            city_problems += check_city_tasks(city, ruleset)
+            city_problems += [
+                f"negative verified value for {v.indicator} in {v.period.label}"
+                for v in city.verified
+                if v.verified < ZERO
+            ]
+            if not city_problems:
+                for rule in city_rules(ruleset, city):
+                    city_problems += RULE_KINDS[rule.kind].input_problems(
+                        context=context, rule=rule, city=city
+                    )
+            problems += [f"city {city.city}: {problem}" for problem in city_problems]
+        read += len(cities)
+        seen.update(totals)
+        if problems or len(seen) != read:
+            continue  # nothing more is scored; every part is still checked
+        outcomes += (
+            replace(
+                evaluate_city(city, totals[city.city], ruleset, context),
+                input_digest=city_input_digest(
+                    programme=programme, as_of=as_of, city=city, totals=totals[city.city]
+                ),
+            )
+            for city in cities
         )
-        city_problems += check_targets(city, ruleset)
-        if city.remaining_amount < ZERO:
-            city_problems.append("the remaining amount is negative")
-        city_problems += check_city_tasks(city, ruleset)
-        city_problems += [
-            f"negative verified value for {v.indicator} in {v.period.label}"
-            for v in city.verified
-            if v.verified < ZERO
-        ]
-        if not city_problems:
-            for rule in city_rules(ruleset, city):
-                city_problems += RULE_KINDS[rule.kind].input_problems(
-                    context=context, rule=rule, city=city
-                )
-        problems += [f"city {city.city}: {problem}" for problem in city_problems]
-    if len(totals) != len(cities):
+    if len(seen) != read:
         problems.append("a city appears twice in the input")
     if problems:
         raise InputError(problems)
-    outcomes = tuple(
-        replace(
-            evaluate_city(city, totals[city.city], ruleset, context),
-            input_digest=city_input_digest(
-                programme=programme, as_of=as_of, city=city, totals=totals[city.city]
-            ),
-        )
-        for city in sorted(cities, key=lambda c: c.city)
-    )
+    outcomes.sort(key=lambda c: c.city)
     return ProgrammeOutcome(
         programme=programme.code,
         ruleset=ruleset.label,
@@ -370,7 +392,7 @@ def evaluate(
         input_digest=combine(
             inputs_header(programme, as_of), ((c.city, c.input_digest) for c in outcomes)
         ),
-        cities=outcomes,
+        cities=tuple(outcomes),
     )
 
 

@@ -8,6 +8,7 @@ score should two deliveries race."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,7 @@ from evaluation.scoring.digest import (
     outcome_header,
 )
 from evaluation.selectors import (
-    evaluation_inputs,
+    evaluation_inputs_in_parts,
     programme_spec,
     ruleset_current,
     ruleset_spec,
@@ -370,8 +371,10 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     todo = [pk for pk in participation_ids if pk not in scored]
     if todo:
         rules = ruleset_spec(ruleset=run.ruleset)
-        # The spot checks recorded by the time the run started, in every chunk alike.
-        cities, participations = evaluation_inputs(
+        # The spot checks recorded by the time the run started, in every chunk alike. The
+        # cities come a part at a time: the database sums the next part's values while one
+        # part is scored.
+        participations, parts = evaluation_inputs_in_parts(
             programme=run.programme,
             as_of=run.as_of,
             participation_ids=todo,
@@ -379,12 +382,13 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
             checked_by=run.started_at,
         )
         try:
-            outcome = scoring.evaluate(
-                programme=programme_spec(programme=run.programme),
-                ruleset=rules,
-                as_of=run.as_of,
-                cities=cities,
-            )
+            with closing(parts):  # the connection's own again, even if scoring raises
+                outcome = scoring.evaluate_in_parts(
+                    programme=programme_spec(programme=run.programme),
+                    ruleset=rules,
+                    as_of=run.as_of,
+                    parts=parts,
+                )
         except scoring.EvaluationError as exc:
             with transaction.atomic():
                 locked = EvaluationRun.objects.select_for_update().get(pk=run_id)

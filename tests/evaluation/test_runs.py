@@ -339,18 +339,18 @@ def test_a_chunk_is_scored_with_the_cycle_collector_paused_and_left_running_afte
 
     strong_city(programme, "110105")
     seen: list[bool] = []
-    evaluate = scoring.evaluate
+    evaluate = scoring.evaluate_in_parts
 
     def watched(**kwargs):  # type: ignore[no-untyped-def]
         seen.append(gc.isenabled())
         return evaluate(**kwargs)
 
-    monkeypatch.setattr(runs.scoring, "evaluate", watched)
+    monkeypatch.setattr(runs.scoring, "evaluate_in_parts", watched)
     assert gc.isenabled()
 
     run = request_run(programme)
 
-    # Once by the start (which checks the ruleset, collector running), once by the chunk.
+    # By the chunk.
     assert run.status == "succeeded"
     assert seen[-1] is False
     assert gc.isenabled()
@@ -363,7 +363,7 @@ def test_a_chunk_is_scored_with_the_cycle_collector_paused_and_left_running_afte
     def broken(**kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the scoring core failed")
 
-    monkeypatch.setattr(runs.scoring, "evaluate", broken)
+    monkeypatch.setattr(runs.scoring, "evaluate_in_parts", broken)
     with pytest.raises(RuntimeError):
         runs.evaluation_chunk_execute(run_id=second.pk, number=number)
     assert gc.isenabled()

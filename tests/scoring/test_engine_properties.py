@@ -4,6 +4,7 @@ matters, digests identify inputs, and every number stays within its bounds."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import replace
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
 
@@ -20,6 +21,7 @@ from evaluation.scoring import (
     ProgrammeOutcome,
     Status,
     evaluate,
+    evaluate_in_parts,
     input_digest,
     outcome_digest,
 )
@@ -224,6 +226,76 @@ def test_row_and_city_order_change_nothing(
     assert input_digest(programme=PROGRAMME_2020, as_of=as_of, cities=shuffled) == input_digest(
         programme=PROGRAMME_2020, as_of=as_of, cities=cities
     )
+
+
+@PROPERTY
+@given(cities=city_lists(min_size=1, max_size=4), as_of=AS_OF_DATES, data=st.data())
+def test_scoring_in_parts_gives_what_scoring_at_once_gives(
+    cities: list[CityInput], as_of: dt.date, data: st.DataObject
+) -> None:
+    """The same outcome, digests included, or the same reasons in the same order, whatever
+    the split into parts (empty parts too)."""
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(cities)), max_size=4)))
+    bounds = [0, *cuts, len(cities)]
+    parts = [cities[a:b] for a, b in itertools.pairwise(bounds)]
+
+    def outcome(how):  # type: ignore[no-untyped-def]
+        try:
+            return how()
+        except InputError as exc:
+            return exc.messages
+
+    at_once = outcome(lambda: run(cities, as_of))
+    in_parts = outcome(
+        lambda: evaluate_in_parts(
+            programme=PROGRAMME_2020, ruleset=RULESET, as_of=as_of, parts=iter(parts)
+        )
+    )
+    assert in_parts == at_once
+    if isinstance(at_once, ProgrammeOutcome):
+        assert outcome_digest(in_parts) == outcome_digest(at_once)
+
+
+def test_every_part_is_checked_once_a_reason_is_found() -> None:
+    """Reasons in the first and the last part: both are given, as for the cities at once."""
+    broken = [
+        CityInput(city=code, remaining_amount=Decimal(-1) if code in (BINHAI, HEFEI) else 0)
+        for code in (BINHAI, CHAOYANG, HEFEI)
+    ]
+    as_of = dt.date(2021, 12, 31)
+    try:
+        run(broken, as_of)
+    except InputError as exc:
+        at_once = exc.messages
+    try:
+        evaluate_in_parts(
+            programme=PROGRAMME_2020, ruleset=RULESET, as_of=as_of, parts=([b] for b in broken)
+        )
+    except InputError as exc:
+        assert exc.messages == at_once
+        assert [m.split(":")[0] for m in exc.messages] == [f"city {BINHAI}", f"city {HEFEI}"]
+    else:
+        raise AssertionError("not refused")
+
+
+def test_a_city_in_two_parts_is_refused_as_in_one_list() -> None:
+    city = CityInput(city=CHAOYANG, remaining_amount=Decimal(0))
+    try:
+        run([city, city], dt.date(2021, 12, 31))
+    except InputError as exc:
+        at_once = exc.messages
+    try:
+        evaluate_in_parts(
+            programme=PROGRAMME_2020,
+            ruleset=RULESET,
+            as_of=dt.date(2021, 12, 31),
+            parts=[[city], [city]],
+        )
+    except InputError as exc:
+        assert exc.messages == at_once
+        assert exc.messages[-1] == "a city appears twice in the input"
+    else:
+        raise AssertionError("not refused")
 
 
 def rebuilt(city: CityInput, places: Decimal | None = None) -> CityInput:
