@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -186,14 +186,15 @@ def audited_insert_rows(
     rows: Sequence[dict[str, Any]],
     *,
     by: User | None,
-    reason: str,
+    reason: str | Callable[[dict[str, Any]], str],
     ledger: bool | str = True,
     at: datetime | None = None,
 ) -> list[int]:
     """Insert many new rows given as rows (field attname to value; a field a row leaves out
-    takes its default), each with its history row ("+", ``by``, ``at`` or now, ``reason``)
-    and, for a protected record, its ledger entry, in a few statements whatever their number,
-    without a model object of each (``bulk.insert_rows``). Gives back the new keys, in order.
+    takes its default), each with its history row ("+", ``by``, ``at`` or now, ``reason``:
+    the same for every row, or a function giving each row's) and, for a protected record, its
+    ledger entry, in a few statements whatever their number, without a model object of each
+    (``bulk.insert_rows``). Gives back the new keys, in order.
 
     The same history and entries as :func:`audited_bulk_create` of the model objects: every
     field's value as written (defaults filled in before, so the history holds them too)."""
@@ -209,19 +210,22 @@ def audited_insert_rows(
     history = model.history.model  # type: ignore[attr-defined]
     marks = {
         "history_date": at or timezone.now(),
-        "history_change_reason": _reason(reason),
         "history_type": "+",
         "history_user_id": by.pk if by is not None else None,
     }
+    reasons = [reason] * len(rows) if isinstance(reason, str) else [reason(row) for row in rows]
     insert_rows(
         history,
-        [{pk.attname: key, **row, **marks} for key, row in zip(ids, full, strict=True)],
+        [
+            {pk.attname: key, **row, **marks, "history_change_reason": _reason(why)}
+            for key, row, why in zip(ids, full, reasons, strict=True)
+        ],
     )
     if ledger is not False and is_protected(model):
         ledger_append_rows(
             model,
             [{pk.attname: key, **row} for key, row in zip(ids, full, strict=True)],
-            action=reason if ledger is True else ledger,
+            action=ledger if isinstance(ledger, str) else reasons,
             by=by,
         )
     return ids
@@ -237,12 +241,53 @@ def audited_bulk_create(
     **options: Any,
 ) -> list[Model]:
     """Create many rows in a few statements, with one history row each (``reason``: the same
-    for every row, or a function giving each row's)."""
+    for every row, or a function giving each row's).
+
+    New objects of a model written whole (not a ruleset's part, whose entry is its ruleset's)
+    go as rows (:func:`audited_insert_rows`: each field's value as ``bulk_create`` would
+    write it, ``auto_now`` ones included; the keys set on the objects after), without the
+    ORM's compiling of every value; with ``options`` (``bulk_create``'s) through
+    django-simple-history's ``bulk_create_with_history``."""
     if not instances:
         return []
+    if (
+        not options
+        and model._meta.label_lower not in PARTS
+        and all(i.pk is None for i in instances)
+    ):
+        return _created_as_rows(instances, model, by=by, reason=reason, ledger=ledger)
     default = _each_reason(instances, reason)
     created: list[Model] = bulk_create_with_history(
         instances, model, default_user=by, default_change_reason=default, **options
     )
     _ledger(created, by=by, reason=reason, ledger=ledger)
     return created
+
+
+def _created_as_rows(
+    instances: Sequence[Model],
+    model: type[Model],
+    *,
+    by: User | None,
+    reason: Reasons,
+    ledger: bool | str,
+) -> list[Model]:
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    rows = [{f.attname: f.pre_save(instance, True) for f in fields} for instance in instances]
+    by_row = (
+        reason
+        if isinstance(reason, str)
+        else {id(row): reason(instance) for row, instance in zip(rows, instances, strict=True)}
+    )
+    ids = audited_insert_rows(
+        model,
+        rows,
+        by=by,
+        reason=by_row if isinstance(by_row, str) else lambda row: by_row[id(row)],
+        ledger=ledger,
+    )
+    for instance, key in zip(instances, ids, strict=True):
+        instance.pk = key
+        instance._state.adding = False
+        instance._state.db = DEFAULT_DB_ALIAS
+    return list(instances)

@@ -6,7 +6,7 @@ same predecessor is refused by the database all the same (``previous`` is unique
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -79,11 +79,16 @@ class _StateTexts:
 
 
 def ledger_append_rows(
-    model: type[models.Model], rows: Iterable[Mapping[str, Any]], *, action: str, by: User | None
+    model: type[models.Model],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    action: str | Sequence[str],
+    by: User | None,
 ) -> None:
     """:func:`ledger_append` for records written as rows (field attname to value, with the
     ``id`` the database gave; a field a row leaves out has its default), without making a
-    model object of each: the same entries, for the set-based writes of an import."""
+    model object of each: the same entries, for the set-based writes of an import. ``action``:
+    the same words for every row, or each row's, in order."""
     subject = SUBJECTS[model._meta.label_lower]
     defaults = {
         name: value
@@ -91,10 +96,16 @@ def ledger_append_rows(
         if name in FIELDS[subject]
     }
     given = list(rows)
+    actions = [action] * len(given) if isinstance(action, str) else list(action)
+    if len(actions) != len(given):
+        raise ValueError(f"{len(given)} rows, {len(actions)} actions")
     if given:
         text_of = RowStateTexts(subject, model)
         _append(
-            lambda: [(subject, row["id"], text_of({**defaults, **row}), action) for row in given],
+            lambda: [
+                (subject, row["id"], text_of({**defaults, **row}), why)
+                for row, why in zip(given, actions, strict=True)
+            ],
             by,
         )
 

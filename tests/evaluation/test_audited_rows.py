@@ -87,11 +87,14 @@ def left(model: type[models.Model], pks: list[int], *, apart: tuple[str, ...]) -
 def test_values_inserted_as_rows_leave_what_model_objects_leave(programme, reviewer):
     one, other = (CityFactory(code=code) for code in ("110100", "120100"))
 
+    # The model objects through django-simple-history (``bulk_create``'s options take that
+    # path), the reference.
     created = audited_bulk_create(
         [MetricValue(**row) for row in value_rows(one.pk, reviewer)],
         MetricValue,
         by=reviewer,
         reason="import_metrics b.csv",
+        batch_size=100,
     )
     inserted = audited_insert_rows(
         MetricValue, value_rows(other.pk, reviewer), by=reviewer, reason="import_metrics b.csv"
@@ -119,6 +122,43 @@ def test_values_inserted_as_rows_leave_what_model_objects_leave(programme, revie
         reviewer,
         "import_metrics b.csv",
     )
+    assert ledger_check().holds
+
+
+def test_new_objects_created_as_rows_leave_what_model_objects_leave(programme, reviewer):
+    """``audited_bulk_create`` of new objects writes them as rows: the same rows, history rows
+    (each with its own reason) and ledger entries as django-simple-history's path, and the
+    objects get their keys."""
+    one, other = (CityFactory(code=code) for code in ("110100", "120100"))
+
+    def why(value: MetricValue) -> str:
+        return f"report_values_set report={value.number % 3}"
+
+    reference = audited_bulk_create(
+        [MetricValue(**row) for row in value_rows(one.pk, reviewer)],
+        MetricValue,
+        by=reviewer,
+        reason=why,
+        batch_size=100,
+    )
+    objects = [MetricValue(**row) for row in value_rows(other.pk, reviewer)]
+    created = audited_bulk_create(objects, MetricValue, by=reviewer, reason=why)
+
+    assert created == objects and all(v.pk is not None for v in objects)
+    assert not any(v._state.adding for v in objects)
+    assert [v.pk for v in created] == list(
+        MetricValue.objects.filter(city=other).order_by("number").values_list("pk", flat=True)
+    )
+    apart = ("city_id",)
+    assert left(MetricValue, [v.pk for v in created], apart=apart) == left(
+        MetricValue, [v.pk for v in reference], apart=apart
+    )
+    reasons = list(
+        MetricValue.history.filter(city_id=other.pk)  # type: ignore[attr-defined]
+        .order_by("number")
+        .values_list("history_change_reason", flat=True)
+    )
+    assert reasons == [f"report_values_set report={n % 3}" for n in range(1, 11)]
     assert ledger_check().holds
 
 
