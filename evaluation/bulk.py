@@ -117,13 +117,27 @@ def insert_rows_returning_ids(
 
     On PostgreSQL the keys are taken from the table's own sequence first (one query) and
     written with the rows: nothing is read back. Elsewhere (SQLite) the rows are made model
-    objects and written with ``bulk_create``, which gives the keys back."""
+    objects and inserted as ``bulk_create`` does, returning their keys, but as they are
+    (``raw``): a field that sets itself (``auto_now_add``) keeps the value the row gives, the
+    one its history row and ledger entry hold."""
     if not rows:
         return []
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
-        created = model._default_manager.bulk_create([model(**row) for row in rows])
-        return [instance.pk for instance in created]
+        objects = [model(**row) for row in rows]
+        fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+        size = max(1, connection.ops.bulk_batch_size(fields, objects))
+        keys: list[int] = []
+        for start in range(0, len(objects), size):
+            returned = model._base_manager._insert(  # type: ignore[attr-defined]
+                objects[start : start + size],
+                fields=fields,
+                returning_fields=[model._meta.pk],
+                raw=True,
+                using=DEFAULT_DB_ALIAS,
+            )
+            keys += [int(key) for (key,) in returned]
+        return keys
     pk = model._meta.pk
     assert pk is not None and isinstance(pk, models.AutoField), model
     with connection.cursor() as cursor:

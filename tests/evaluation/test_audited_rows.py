@@ -241,3 +241,24 @@ def test_a_runs_recommendations_name_no_person_even_run_inside_a_reviewers_reque
         f"recommended by run #{run.pk}",
     )
     assert EvaluationRun.objects.get(pk=run.pk).triggered_by == reviewer
+
+
+def test_a_field_that_sets_itself_keeps_one_value_in_row_history_and_ledger(programme, reviewer):
+    """A report's ``created_at`` (``auto_now_add``) is set once: the table, the history row,
+    the ledger entry and the object hold the same moment, on both databases."""
+    from evaluation.models import Report
+    from evaluation.scoring import Period
+    from evaluation.services.reporting import _new_report
+
+    participation = ParticipationFactory(programme=programme, city__code="110100")
+    reports = [
+        _new_report(participation, Period.parse(f"2022-{m:02d}"), by=reviewer) for m in (1, 2)
+    ]
+    audited_bulk_create(reports, Report, by=reviewer, reason="report_created")
+
+    for report in reports:
+        stored = Report.objects.get(pk=report.pk)
+        history = stored.history.get()  # type: ignore[attr-defined]
+        assert report.created_at is not None
+        assert stored.created_at == history.created_at == report.created_at
+    assert ledger_check().holds
