@@ -179,27 +179,50 @@ def evaluation_inputs(
         city_codes={p.city_id: code for code, p in by_code.items()},
         indicator_codes=dict(Indicator.objects.values_list("id", "code")),
     )
+    cities = _city_inputs(
+        by_code,
+        targets,
+        totals,
+        programme=programme,
+        as_of=as_of,
+        ruleset=ruleset,
+        checked_by=checked_by,
+    )
+    return cities, by_code
+
+
+def _city_inputs(
+    by_code: dict[str, Participation],
+    targets: dict[int, list[tuple[str, Decimal]]],
+    totals: dict[str, list[PeriodTotal]],
+    *,
+    programme: Programme,
+    as_of: dt.date,
+    ruleset: RulesetSpec | None,
+    checked_by: dt.datetime | None,
+) -> list[CityInput]:
+    """Each city's input in city order, with what ``ruleset``'s optional parts read."""
     cities = [
         CityInput(
             city=code,
             remaining_amount=participation.remaining_amount,
             targets=tuple(sorted(targets[participation.pk])),
-            totals=tuple(totals[code]),
+            totals=tuple(totals.get(code, ())),
         )
         for code, participation in sorted(by_code.items())
     ]
-    if ruleset is not None:
-        from evaluation.part_selectors import with_parts
+    if ruleset is None:
+        return cities
+    from evaluation.part_selectors import with_parts
 
-        cities = with_parts(
-            cities,
-            participations=by_code,
-            programme=programme,
-            as_of=as_of,
-            ruleset=ruleset,
-            checked_by=checked_by,
-        )
-    return cities, by_code
+    return with_parts(
+        cities,
+        participations=by_code,
+        programme=programme,
+        as_of=as_of,
+        ruleset=ruleset,
+        checked_by=checked_by,
+    )
 
 
 # A run reads its chunk's approved totals a part of the cities at a time, so that the database
@@ -228,19 +251,11 @@ def evaluation_inputs_in_parts(
     by_code, targets, _city_ids = _inputs_frame(
         programme=programme, participation_ids=participation_ids, participations=None
     )
-    cities = [
-        CityInput(
-            city=code,
-            remaining_amount=participation.remaining_amount,
-            targets=tuple(sorted(targets[participation.pk])),
-        )
-        for code, participation in sorted(by_code.items())
-    ]
-    from evaluation.part_selectors import with_parts
-
-    cities = with_parts(
-        cities,
-        participations=by_code,
+    # Their totals come with each part.
+    cities = _city_inputs(
+        by_code,
+        targets,
+        {},
         programme=programme,
         as_of=as_of,
         ruleset=ruleset,

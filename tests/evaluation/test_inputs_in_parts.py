@@ -47,6 +47,16 @@ def cities(programme) -> list[Participation]:
     return made
 
 
+def in_parts(programme, chosen: list[Participation]):  # type: ignore[no-untyped-def]
+    """The parts of ``chosen``, under the programme's current ruleset."""
+    return evaluation_inputs_in_parts(
+        programme=programme,
+        as_of=AS_OF,
+        participation_ids=[p.pk for p in chosen],
+        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
+    )
+
+
 @pytest.mark.parametrize("part_cities", [1, 2, 50])
 @pytest.mark.parametrize("with_parts", [False, True], ids=["plain ruleset", "ruleset with parts"])
 def test_the_parts_give_each_city_what_evaluation_inputs_gives(
@@ -79,12 +89,7 @@ def test_the_number_of_parts_is_bounded(programme, monkeypatch):
     chosen = cities(programme)
     monkeypatch.setattr(selectors, "READ_PART_CITIES", 1)
     monkeypatch.setattr(selectors, "READ_PARTS_MAX", 2)
-    _, parts = evaluation_inputs_in_parts(
-        programme=programme,
-        as_of=AS_OF,
-        participation_ids=[p.pk for p in chosen],
-        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
-    )
+    _, parts = in_parts(programme, chosen)
     assert [len(part) for part in parts] == [3, 2]
 
 
@@ -93,12 +98,7 @@ def test_the_next_parts_totals_are_asked_for_before_a_part_is_handed_over(progra
     handed over; elsewhere each part's query is sent when it is asked for."""
     chosen = cities(programme)
     monkeypatch.setattr(selectors, "READ_PART_CITIES", 2)
-    _, parts = evaluation_inputs_in_parts(
-        programme=programme,
-        as_of=AS_OF,
-        participation_ids=[p.pk for p in chosen],
-        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
-    )
+    _, parts = in_parts(programme, chosen)
 
     def grouped(queries: CaptureQueriesContext) -> int:
         return sum(1 for q in queries.captured_queries if '"evaluation_metricvalue"' in q["sql"])
@@ -160,12 +160,7 @@ def test_parts_left_untaken_leave_the_connection_usable(programme, monkeypatch):
     still on its way: its result is taken and dropped, and the connection answers again."""
     chosen = cities(programme)
     monkeypatch.setattr(selectors, "READ_PART_CITIES", 2)
-    _, parts = evaluation_inputs_in_parts(
-        programme=programme,
-        as_of=AS_OF,
-        participation_ids=[p.pk for p in chosen],
-        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
-    )
+    _, parts = in_parts(programme, chosen)
     assert len(next(parts)) == 2
     parts.close()
     assert Participation.objects.filter(programme=programme).count() == len(CODES)
