@@ -8,6 +8,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from evaluation import testhook
 from evaluation.services.runs import (
+    evaluation_chunk_alone,
     evaluation_chunk_execute,
     evaluation_chunk_queued,
     evaluation_run_start,
@@ -77,8 +78,9 @@ def _arg(args: Any, kwargs: Any, position: int, name: str) -> int:
     max_retries=5,
 )
 def run_evaluation(run_id: int) -> int:
-    """Start a run and fan it out: one task per chunk of its plan, shared by the workers."""
-    numbers = evaluation_run_start(run_id=run_id)
+    """Start a run and fan it out: one task per chunk of its plan, shared by the workers (a
+    plan of one chunk is scored here, by this worker)."""
+    numbers = evaluation_chunk_alone(run_id=run_id, numbers=evaluation_run_start(run_id=run_id))
     for sent, number in enumerate(numbers, start=1):
         evaluate_chunk.delay(run_id, number)
         evaluation_chunk_queued(run_id=run_id, number=number)

@@ -413,6 +413,32 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     evaluation_run_finish(run_id=run_id)
 
 
+def evaluation_chunk_alone(*, run_id: int, numbers: list[int]) -> list[int]:
+    """What the start must still send of the chunks ``numbers`` it has to send. A plan of one
+    chunk (a run sized for one worker) that no delivery has taken yet is scored here, by the
+    start's own worker, as its first delivery: handing it to the same worker through the
+    broker would only add a round trip. Should that delivery raise, its error is recorded as
+    the chunk's, as a chunk task's would be, and the chunk is sent like any other; should the
+    worker die, the start is delivered again, finds the chunk taken once, and sends it, whose
+    delivery then says the first did not come back."""
+    if len(numbers) != 1:
+        return numbers
+    (number,) = numbers
+    plan = list(RunChunk.objects.filter(run_id=run_id).values_list("number", "deliveries")[:2])
+    if plan != [(number, 0)]:
+        return numbers
+    try:
+        evaluation_chunk_execute(run_id=run_id, number=number)
+    except Exception as exc:
+        from evaluation.services.recovery import evaluation_chunk_failed
+
+        evaluation_chunk_failed(
+            run_id=run_id, number=number, error=f"{type(exc).__name__}: {exc}", final=False
+        )
+        return numbers
+    return []
+
+
 def _chunk_done(chunk: RunChunk) -> None:
     # The run's row before the chunk's, as everywhere: two deliveries never wait on each other.
     _beat(chunk.run_id)

@@ -25,6 +25,19 @@ def test_a_run_starts_and_fans_out_one_task_per_chunk_recording_each_as_sent():
     assert queued.call_args_list == [mock.call(run_id=42, number=n) for n in (1, 2, 3)]
 
 
+def test_a_plan_of_one_chunk_is_scored_by_the_start_and_nothing_is_sent():
+    with (
+        mock.patch("evaluation.tasks.evaluation_run_start", return_value=[1]),
+        mock.patch("evaluation.tasks.evaluation_chunk_alone", return_value=[]) as alone,
+        mock.patch("evaluation.tasks.evaluate_chunk.delay") as delay,
+        mock.patch("evaluation.tasks.evaluation_chunk_queued") as queued,
+    ):
+        assert run_evaluation.apply(args=[42]).get() == 0
+    alone.assert_called_once_with(run_id=42, numbers=[1])
+    delay.assert_not_called()
+    queued.assert_not_called()
+
+
 def test_a_chunk_task_calls_the_chunk_service():
     with mock.patch("evaluation.tasks.evaluation_chunk_execute") as execute:
         evaluate_chunk.apply(args=[42, 2]).get()
@@ -37,6 +50,10 @@ def test_a_lost_database_connection_is_retried():
         mock.patch("evaluation.tasks.evaluate_chunk.delay"),
         mock.patch("evaluation.tasks.evaluation_chunk_queued"),
         mock.patch("evaluation.services.recovery.evaluation_start_retried") as retried,
+        # A plan of one chunk would be scored in the start itself: not here.
+        mock.patch(
+            "evaluation.tasks.evaluation_chunk_alone", side_effect=lambda run_id, numbers: numbers
+        ),
     ):
         start.side_effect = [OperationalError("server closed the connection"), [1]]
         with mock.patch.object(run_evaluation, "retry_backoff", False):

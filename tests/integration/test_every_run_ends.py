@@ -292,3 +292,65 @@ def test_a_start_delivered_twice_with_a_city_added_between_completes_on_the_firs
     assert not CityResult.objects.filter(run=run, participation=late).exists()
     late.delete()
     assert_identical_to_an_uninterrupted_run(run, participations, monkeypatch)
+
+
+def test_a_worker_killed_while_its_start_scores_a_plan_of_one_chunk_leaves_a_run_another_completes(
+    services, monkeypatch
+):
+    """A run sized for one worker is one chunk, scored by the start's worker without going
+    through the broker: killed there, the start comes back (or the sweep), sends the chunk, and
+    its delivery says the first, in the start, did not come back."""
+    monkeypatch.setenv("EVALUATION_CHUNK_SIZE", str(CITIES))
+    programme = Programme.objects.get(code="2020")
+    participations = programme_of_many_cities(programme, CITIES)
+    worker_a = services.worker("a", pool="prefork", hook="stop:chunk-scoring:1")
+    worker_b = None
+    try:
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+        wait_stopped(worker_a)
+        assert CityResult.objects.filter(run=run).count() == 0
+        # Scored in the start: no chunk task was ever sent.
+        assert chunk_messages(services.broker, services.queue) == {"queued": [], "unacked": []}
+        assert RunChunk.objects.get(run=run).queued_at is None
+        kill_group(worker_a)
+
+        worker_b = services.worker("b")
+        wait_until("worker B completes the run", lambda: finished(run.pk), seconds=60 + STALL * 3)
+    finally:
+        kill_group(worker_a)
+        if worker_b is not None:
+            stop_worker(worker_b)
+
+    chunk = RunChunk.objects.get(run=run)
+    probe = RunChunk(deliveries=1)
+    chunk_delivery_lost(probe)
+    assert chunk.deliveries == 2
+    assert (chunk.last_error, chunk.last_error_delivery) == (probe.last_error, 1)
+    assert_identical_to_an_uninterrupted_run(run, participations, monkeypatch)
+
+
+def test_a_plan_of_one_chunk_that_always_fails_fails_the_run_after_its_deliveries(
+    services, monkeypatch
+):
+    """Its first delivery, in the start, raises: counted like any other, with its error; the
+    chunk is then sent until it has had its deliveries."""
+    monkeypatch.setenv("EVALUATION_CHUNK_SIZE", str(CITIES))
+    programme = Programme.objects.get(code="2020")
+    programme_of_many_cities(programme, CITIES)
+    worker = services.worker("a", hook="raise:chunk-scoring:1")
+    try:
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+        wait_until("the run ends", lambda: finished(run.pk), seconds=60)
+        time.sleep(STALL + 2 * SWEEP)  # time for a loop to show, were there one
+        raised = worker.output().count("TestHookError: test hook: chunk-scoring 1")
+    finally:
+        stop_worker(worker)
+
+    run.refresh_from_db()
+    chunk = RunChunk.objects.get(run=run)
+    assert run.status == EvaluationRun.Status.FAILED
+    assert (chunk.deliveries, chunk.last_error_delivery) == (MAX_DELIVERIES, MAX_DELIVERIES)
+    assert chunk.last_error == "TestHookError: test hook: chunk-scoring 1"
+    assert run.error == in_the_workers_language(chunk_over_limit, chunk, 1, MAX_DELIVERIES)
+    # The start's own delivery is not logged as a task failure; the chunk tasks' are.
+    assert raised >= MAX_DELIVERIES - 1
