@@ -103,3 +103,28 @@ def test_insert_rows_refuses_a_decimal_that_is_not_a_number_as_the_field_does(va
     with pytest.raises(ValidationError):
         insert_rows(MetricValue, [_a_months_value(2021, value)])
     assert not MetricValue.objects.exists()
+
+
+def test_insert_rows_stores_json_as_bulk_create_does_empty_containers_included():
+    """An empty list or object is prepared once for every row that holds one (an indicator
+    result without spot checks): each row still reads back what it was given, and what
+    ``bulk_create`` stores for it."""
+    from evaluation.models import OutboxTask
+
+    values = [[], {}, [], {"a": [1, {"b": None}]}, [{}], {}, [[]], {"x": "中"}, []]
+    OutboxTask.objects.bulk_create(
+        OutboxTask(task=f"created-{i}", kwargs=v) for i, v in enumerate(values)
+    )
+    now = timezone.now()
+    insert_rows(
+        OutboxTask,
+        [{"task": f"inserted-{i}", "kwargs": v, "created_at": now} for i, v in enumerate(values)],
+    )
+
+    stored = dict(OutboxTask.objects.values_list("task", "kwargs"))
+    assert [stored[f"inserted-{i}"] for i in range(len(values))] == values
+    assert [stored[f"created-{i}"] for i in range(len(values))] == values
+    # Nothing shared between rows once read: each is its own value.
+    rows = list(OutboxTask.objects.filter(task__startswith="inserted").order_by("pk"))
+    rows[0].kwargs.append("changed")
+    assert rows[2].kwargs == []
