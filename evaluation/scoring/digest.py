@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from .totals import city_totals
 from .types import CityInput, CityOutcome, PeriodTotal, ProgrammeOutcome, ProgrammeSpec
@@ -22,8 +22,13 @@ from .types import CityInput, CityOutcome, PeriodTotal, ProgrammeOutcome, Progra
 _CANONICAL = Context(prec=60)
 
 
+@lru_cache(maxsize=1 << 14, typed=True)
 def canonical_decimal(value: Decimal) -> str:
-    """``1000``, ``1000.0`` and ``1E+3`` all become ``"1000"``."""
+    """``1000``, ``1000.0`` and ``1E+3`` all become ``"1000"``.
+
+    Kept for values seen before (a run gives this tens of thousands of figures, many the same:
+    points, weights, shares): equal decimals, whatever their exponent or the sign of a zero,
+    have one text, so the first one's stands for all."""
     text = format(value.normalize(_CANONICAL), "f")
     return "0" if text in {"-0", "0"} else text
 

@@ -451,3 +451,34 @@ def test_numbers_stay_within_bounds_and_follow_the_bands(
             CENT, rounding=ROUND_HALF_UP
         )
         assert (city.decision is Decision.RELEASE) == (city.amount > 0)
+
+
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=None, min_value=-(10**15), max_value=10**15
+    ),
+    st.integers(min_value=0, max_value=6),
+)
+def test_a_figure_has_one_text_in_a_digest_whatever_was_seen_before(value, extra_zeros):
+    """The digests' text of a decimal is kept for values seen before: an equal value written
+    otherwise (trailing zeros, an exponent, the sign of a zero), seen first or second, gives
+    the text the value itself gives when nothing was seen."""
+    from evaluation.scoring.digest import canonical_decimal
+
+    with localcontext() as wide:
+        wide.prec = 60
+        other = value.quantize(Decimal(1).scaleb(value.as_tuple().exponent - extra_zeros))
+        exponent = value.normalize()  # 1000 as 1E+3
+    negated_zero = -value if value == 0 else value
+    canonical_decimal.cache_clear()
+    fresh = canonical_decimal.__wrapped__(value)
+    for first, second in (
+        (value, other),
+        (other, negated_zero),
+        (negated_zero, value),
+        (exponent, value),
+    ):
+        canonical_decimal.cache_clear()
+        assert canonical_decimal(first) == canonical_decimal(second) == fresh
+    if value == 0:
+        assert fresh == "0"
