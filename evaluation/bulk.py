@@ -80,10 +80,10 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             empty: dict[type, Any] = {}
             json_column = []
             for value in given_values:
-                if type(value) in (list, dict) and not value:
+                if type(value) in (list, dict) and not value and type(field) is models.JSONField:
                     if type(value) not in empty:
                         empty[type(value)] = (
-                            json.dumps(value)
+                            json.dumps(value, cls=field.encoder)
                             if connection.vendor == "postgresql"
                             else prepare(value, connection)
                         )

@@ -8,13 +8,14 @@ score should two deliveries race."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -51,6 +52,8 @@ from evaluation.services.audit import audited_insert_rows, audited_save
 from evaluation.services.ledger import ledger_append
 from evaluation.services.panel_results import choices_missing, panel_marks_store
 from evaluation.services.rulesets import ruleset_freeze
+
+log = logging.getLogger(__name__)
 
 FINISHED = (EvaluationRun.Status.SUCCEEDED, EvaluationRun.Status.FAILED)
 
@@ -432,9 +435,18 @@ def evaluation_chunk_alone(*, run_id: int, numbers: list[int]) -> list[int]:
     except Exception as exc:
         from evaluation.services.recovery import evaluation_chunk_failed
 
-        evaluation_chunk_failed(
-            run_id=run_id, number=number, error=f"{type(exc).__name__}: {exc}", final=False
-        )
+        # In the worker's log with its traceback, as a chunk task's failure would be.
+        log.exception("run %s: chunk %s, scored in the run's start, failed", run_id, number)
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()  # a lost connection: a new one
+        try:
+            evaluation_chunk_failed(
+                run_id=run_id, number=number, error=f"{type(exc).__name__}: {exc}", final=False
+            )
+        except Exception:
+            # Not recorded: the chunk is still sent (its next delivery then says this one did
+            # not come back).
+            log.exception("run %s: chunk %s's failure could not be recorded", run_id, number)
         return numbers
     return []
 

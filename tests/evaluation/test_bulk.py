@@ -124,7 +124,3 @@ def test_insert_rows_stores_json_as_bulk_create_does_empty_containers_included()
     stored = dict(OutboxTask.objects.values_list("task", "kwargs"))
     assert [stored[f"inserted-{i}"] for i in range(len(values))] == values
     assert [stored[f"created-{i}"] for i in range(len(values))] == values
-    # Nothing shared between rows once read: each is its own value.
-    rows = list(OutboxTask.objects.filter(task__startswith="inserted").order_by("pk"))
-    rows[0].kwargs.append("changed")
-    assert rows[2].kwargs == []

@@ -136,3 +136,31 @@ def test_a_chunk_scored_in_the_start_that_raises_is_recorded_and_sent(
         1,
     )
     assert chunk.queued_at is not None
+
+
+def test_a_failure_in_the_start_is_logged_and_the_chunk_sent_even_when_it_cannot_be_recorded(
+    programme, django_capture_on_commit_callbacks, settings, monkeypatch, caplog
+):
+    from evaluation.services import recovery
+
+    settings.EVALUATION_WORKERS = 1
+    strong_city(programme, "110105")
+    run = _requested(programme, django_capture_on_commit_callbacks)
+    numbers = runs.evaluation_run_start(run_id=run.pk)
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the scoring core failed")
+
+    def unrecorded(**kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr(runs.scoring, "evaluate_in_parts", broken)
+    monkeypatch.setattr(recovery, "evaluation_chunk_failed", unrecorded)
+    with caplog.at_level("ERROR", logger="evaluation.services.runs"):
+        assert runs.evaluation_chunk_alone(run_id=run.pk, numbers=numbers) == numbers
+
+    failed, unrecorded_too = caplog.records
+    assert failed.getMessage() == f"run {run.pk}: chunk 1, scored in the run's start, failed"
+    assert "the scoring core failed" in str(failed.exc_info[1])
+    assert "could not be recorded" in unrecorded_too.getMessage()
+    assert "the database is gone" in str(unrecorded_too.exc_info[1])

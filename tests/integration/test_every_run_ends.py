@@ -342,7 +342,7 @@ def test_a_plan_of_one_chunk_that_always_fails_fails_the_run_after_its_deliverie
         run = evaluation_run_request(programme=programme, trigger="command", by=None)
         wait_until("the run ends", lambda: finished(run.pk), seconds=60)
         time.sleep(STALL + 2 * SWEEP)  # time for a loop to show, were there one
-        raised = worker.output().count("TestHookError: test hook: chunk-scoring 1")
+        output = worker.output()
     finally:
         stop_worker(worker)
 
@@ -352,5 +352,8 @@ def test_a_plan_of_one_chunk_that_always_fails_fails_the_run_after_its_deliverie
     assert (chunk.deliveries, chunk.last_error_delivery) == (MAX_DELIVERIES, MAX_DELIVERIES)
     assert chunk.last_error == "TestHookError: test hook: chunk-scoring 1"
     assert run.error == in_the_workers_language(chunk_over_limit, chunk, 1, MAX_DELIVERIES)
-    # The start's own delivery is not logged as a task failure; the chunk tasks' are.
-    assert raised >= MAX_DELIVERIES - 1
+    # The first delivery was the start's own, logged with its traceback; the others were
+    # chunk tasks, sent after it.
+    assert output.count(f"run {run.pk}: chunk 1, scored in the run's start, failed") == 1
+    assert output.count("evaluation.tasks.evaluate_chunk[") >= MAX_DELIVERIES - 1
+    assert output.count("TestHookError: test hook: chunk-scoring 1") >= MAX_DELIVERIES

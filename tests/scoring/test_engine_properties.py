@@ -466,7 +466,7 @@ def test_a_figure_has_one_text_in_a_digest_whatever_was_seen_before(value, extra
     from evaluation.scoring.digest import canonical_decimal
 
     with localcontext() as wide:
-        wide.prec = 60
+        wide.prec = len(value.as_tuple().digits) + extra_zeros + 1  # exact: nothing rounded
         other = value.quantize(Decimal(1).scaleb(value.as_tuple().exponent - extra_zeros))
         exponent = value.normalize()  # 1000 as 1E+3
     negated_zero = -value if value == 0 else value
