@@ -211,9 +211,18 @@ def test_with_no_worker_it_says_the_run_is_queued_and_no_worker_took_it(
     assert "is a Celery worker running? (see README" not in message
 
 
+def _chunks_sent(monkeypatch) -> None:
+    """The plan's one chunk is sent as a chunk task, as a plan of several is (one chunk alone
+    is otherwise scored by the start's own worker)."""
+    monkeypatch.setattr(
+        "evaluation.tasks.evaluation_chunk_alone", lambda *, run_id, numbers: numbers
+    )
+
+
 def test_with_chunks_no_worker_takes_it_says_they_wait_in_the_queue(
     worked_example, monkeypatch, settings
 ):
+    _chunks_sent(monkeypatch)
     monkeypatch.setattr("evaluation.tasks.evaluate_chunk.delay", lambda *args: None)
     message = _gives_up(monkeypatch, settings)
     assert "it is still running, 0 of 1 cities scored; 1 chunk waits in the queue and no " in (
@@ -228,6 +237,7 @@ def test_with_a_chunk_taken_and_never_back_it_says_it_waits_for_redelivery(
 
     settings.EVALUATION_STALL_SECONDS = 120
     settings.EVALUATION_SWEEP_SECONDS = 30
+    _chunks_sent(monkeypatch)
     # A worker takes the chunk and dies with it.
     monkeypatch.setattr(
         "evaluation.tasks.evaluate_chunk.delay",
