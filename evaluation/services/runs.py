@@ -418,12 +418,12 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
 
 def evaluation_chunk_alone(*, run_id: int, numbers: list[int]) -> list[int]:
     """What the start must still send of the chunks ``numbers`` it has to send. A plan of one
-    chunk (a run sized for one worker) that no delivery has taken yet is scored here, by the
-    start's own worker, as its first delivery: handing it to the same worker through the
-    broker would only add a round trip. Should that delivery raise, its error is recorded as
-    the chunk's, as a chunk task's would be, and the chunk is sent like any other; should the
-    worker die, the start is delivered again, finds the chunk taken once, and sends it, whose
-    delivery then says the first did not come back."""
+    chunk (a run sized for one worker, or of at most EVALUATION_CHUNK_MIN cities) that no
+    delivery has taken yet is scored here, by the start's own worker, as its first delivery:
+    handing it to the same worker through the broker would only add a round trip. Should that
+    delivery raise, its error is recorded as the chunk's, as a chunk task's would be, and the
+    chunk is sent like any other; should the worker die, the start is delivered again, finds
+    the chunk taken once, and sends it, whose delivery then says the first did not come back."""
     if len(numbers) != 1:
         return numbers
     (number,) = numbers
