@@ -35,15 +35,19 @@ def _requested(programme, django_capture_on_commit_callbacks) -> EvaluationRun:
         return runs.evaluation_run_request(programme=programme, trigger="command", by=None)
 
 
+def _three_cities_requested(programme, django_capture_on_commit_callbacks) -> EvaluationRun:
+    for code in ("110105", "120116", "140100"):
+        strong_city(programme, code)
+    return _requested(programme, django_capture_on_commit_callbacks)
+
+
 def test_a_run_for_one_worker_is_scored_in_its_start_with_nothing_sent(
     programme, django_capture_on_commit_callbacks, settings, chunk_tasks_sent
 ):
     from evaluation.tasks import run_evaluation
 
     settings.EVALUATION_WORKERS = 1
-    for code in ("110105", "120116", "140100"):
-        strong_city(programme, code)
-    run = _requested(programme, django_capture_on_commit_callbacks)
+    run = _three_cities_requested(programme, django_capture_on_commit_callbacks)
 
     assert run_evaluation.apply(args=[run.pk]).get() == 0  # no chunk task sent
 
@@ -62,9 +66,7 @@ def test_a_plan_of_several_chunks_is_sent_as_before(
     from evaluation.tasks import run_evaluation
 
     settings.EVALUATION_CHUNK_SIZE = 2
-    for code in ("110105", "120116", "140100"):
-        strong_city(programme, code)
-    run = _requested(programme, django_capture_on_commit_callbacks)
+    run = _three_cities_requested(programme, django_capture_on_commit_callbacks)
 
     assert run_evaluation.apply(args=[run.pk]).get() == 2
 

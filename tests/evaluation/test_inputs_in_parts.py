@@ -16,11 +16,11 @@ from evaluation.models import CityResult, EvaluationRun, Participation
 from evaluation.selectors import (
     evaluation_inputs,
     evaluation_inputs_in_parts,
-    programme_spec,
     ruleset_current,
     ruleset_spec,
 )
 from evaluation.services.runs import evaluation_run_request
+from tests.evaluation.test_runs import scored_at_once
 from tests.factories import ParticipationFactory, add_value, meet_every_target
 from tests.parts import ruleset_with_parts
 
@@ -123,13 +123,7 @@ def test_a_run_read_in_parts_gives_the_run_read_at_once(
         run = evaluation_run_request(programme=programme, trigger="command", by=None)
     run = EvaluationRun.objects.get(pk=run.pk)
 
-    read, _ = evaluation_inputs(programme=programme, as_of=run.as_of)
-    at_once = scoring.evaluate(
-        programme=programme_spec(programme=programme),
-        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
-        as_of=run.as_of,
-        cities=read,
-    )
+    at_once = scored_at_once(programme, run.as_of)
     assert run.status == EvaluationRun.Status.SUCCEEDED, run.error
     assert run.input_digest == at_once.input_digest
     assert run.result_digest == scoring.outcome_digest(at_once)

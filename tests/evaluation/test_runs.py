@@ -30,6 +30,26 @@ def strong_city(programme, code: str):
     return participation
 
 
+def scored_at_once(programme, as_of: dt.date):  # type: ignore[no-untyped-def]
+    """What the pure core gives for every city of ``programme`` read at once, under its
+    current ruleset: what a run, however it was cut and read, must match."""
+    from evaluation import scoring
+    from evaluation.selectors import (
+        evaluation_inputs,
+        programme_spec,
+        ruleset_current,
+        ruleset_spec,
+    )
+
+    cities, _ = evaluation_inputs(programme=programme, as_of=as_of)
+    return scoring.evaluate(
+        programme=programme_spec(programme=programme),
+        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
+        as_of=as_of,
+        cities=cities,
+    )
+
+
 @pytest.fixture
 def request_run(django_capture_on_commit_callbacks):
     """Queue a run and let its on-commit enqueue fire; tests run the task in-process."""
@@ -302,12 +322,6 @@ def test_scoring_in_chunks_gives_the_same_run_as_scoring_at_once(
     programme, request_run, settings, chunk_size
 ):
     from evaluation import scoring
-    from evaluation.selectors import (
-        evaluation_inputs,
-        programme_spec,
-        ruleset_current,
-        ruleset_spec,
-    )
 
     for code in ("110105", "120116", "140100"):
         strong_city(programme, code)
@@ -316,13 +330,7 @@ def test_scoring_in_chunks_gives_the_same_run_as_scoring_at_once(
 
     run = request_run(programme)
 
-    cities, _ = evaluation_inputs(programme=programme, as_of=run.as_of)
-    at_once = scoring.evaluate(
-        programme=programme_spec(programme=programme),
-        ruleset=ruleset_spec(ruleset=ruleset_current(programme=programme)),
-        as_of=run.as_of,
-        cities=cities,
-    )
+    at_once = scored_at_once(programme, run.as_of)
     assert run.status == "succeeded" and run.cities_total == 3
     assert run.input_digest == at_once.input_digest
     assert run.result_digest == scoring.outcome_digest(at_once)

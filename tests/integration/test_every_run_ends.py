@@ -199,19 +199,26 @@ def test_a_worker_killed_at_each_window_leaves_a_run_another_worker_completes_id
     assert_identical_to_an_uninterrupted_run(run, participations, monkeypatch)
 
 
-def test_a_chunk_that_always_fails_fails_the_run_after_its_deliveries_and_nothing_loops(
-    services,
-):
+def run_to_its_end(services: Services, *, hook: str) -> tuple[EvaluationRun, str]:
+    """A run of ``CITIES`` cities on one worker with ``hook``, once it has ended and a sweep or
+    two later (time for a loop to show, were there one): the run and the worker's log."""
     programme = Programme.objects.get(code="2020")
     programme_of_many_cities(programme, CITIES)
-    worker = services.worker("a", hook="raise:chunk-scoring:2")
+    worker = services.worker("a", hook=hook)
     try:
         run = evaluation_run_request(programme=programme, trigger="command", by=None)
         wait_until("the run ends", lambda: finished(run.pk), seconds=60)
-        time.sleep(STALL + 2 * SWEEP)  # time for a loop to show, were there one
-        raised = worker.output().count("TestHookError: test hook: chunk-scoring 2")
+        time.sleep(STALL + 2 * SWEEP)
+        return run, worker.output()
     finally:
         stop_worker(worker)
+
+
+def test_a_chunk_that_always_fails_fails_the_run_after_its_deliveries_and_nothing_loops(
+    services,
+):
+    run, output = run_to_its_end(services, hook="raise:chunk-scoring:2")
+    raised = output.count("TestHookError: test hook: chunk-scoring 2")
 
     run.refresh_from_db()
     chunk = RunChunk.objects.get(run=run, number=2)
@@ -335,16 +342,7 @@ def test_a_plan_of_one_chunk_that_always_fails_fails_the_run_after_its_deliverie
     """Its first delivery, in the start, raises: counted like any other, with its error; the
     chunk is then sent until it has had its deliveries."""
     monkeypatch.setenv("EVALUATION_CHUNK_SIZE", str(CITIES))
-    programme = Programme.objects.get(code="2020")
-    programme_of_many_cities(programme, CITIES)
-    worker = services.worker("a", hook="raise:chunk-scoring:1")
-    try:
-        run = evaluation_run_request(programme=programme, trigger="command", by=None)
-        wait_until("the run ends", lambda: finished(run.pk), seconds=60)
-        time.sleep(STALL + 2 * SWEEP)  # time for a loop to show, were there one
-        output = worker.output()
-    finally:
-        stop_worker(worker)
+    run, output = run_to_its_end(services, hook="raise:chunk-scoring:1")
 
     run.refresh_from_db()
     chunk = RunChunk.objects.get(run=run)
