@@ -12,11 +12,12 @@ from __future__ import annotations
 import gc
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
 # Fields whose preparation gives back a value of this type as it is (text as text, a whole
@@ -52,6 +53,112 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     column the rows leave out gets its field's default."""
     if not rows:
         return
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields, prepared = _prepared(model, rows, connection)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names_sql = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
+                for values in prepared:
+                    copy.write_row(values)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names_sql}) VALUES ({placeholders})", list(prepared)
+            )
+
+
+def insert_rows_sent(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`insert_rows` as one statement that, on a PostgreSQL connection in pipeline mode,
+    is sent and not waited for: the database inserts the rows (and checks their keys, when
+    its constraints are immediate) while the caller goes on; an error comes back with the
+    next answer the caller waits for. One ``INSERT … SELECT FROM unnest(…)`` of a typed array
+    per column (``COPY``, which the pipeline refuses, is not used), its values bound by the
+    server as ``insert_rows`` prepares them. Elsewhere, :func:`insert_rows`."""
+    if not rows:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        insert_rows(model, rows)
+        return
+    fields, prepared = _prepared(model, rows, connection)
+    columns = [list(column) for column in zip(*prepared, strict=True)]
+    # Each column one array parameter: its text form when it has one, else the list itself.
+    texts = [_array_text(column) for column in columns]
+    arrays = ", ".join(
+        f"%s::text::{_base_type(field, connection)}[]"
+        if text is not None
+        else f"%b::{_base_type(field, connection)}[]"
+        for field, text in zip(fields, texts, strict=True)
+    )
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) SELECT * FROM unnest({arrays})"
+    )
+    connection.ensure_connection()
+    # The driver's own cursor, the values bound by the server; an error raised here (not in
+    # pipeline mode) is Django's, as the ORM's are.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            sql,
+            [
+                text if text is not None else column
+                for text, column in zip(texts, columns, strict=True)
+            ],
+        )
+
+
+def _array_text(values: Sequence[Any]) -> str | None:
+    """PostgreSQL's text form of an array of one column's prepared ``values``
+    (``{1.5,NULL}``, ``{"say \\"yes\\"",NULL}``), which the server reads far faster than the
+    driver writes a list, element by element in Python; None for values of another kind (the
+    driver's own form is used then). Every text is quoted, so none is read as NULL, trimmed,
+    or split at a comma or a brace."""
+    if not values:
+        return "{}"
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= {int, Decimal}:  # exactly these types: a bool is not written as a number
+        # No number's text holds "None".
+        return "{" + ",".join(map(str, values)).replace("None", "NULL") + "}"
+    if kinds and all(issubclass(kind, str) for kind in kinds) and None not in values:
+        if '"' not in (joined := "".join(values)) and "\\" not in joined:
+            return '{"' + '","'.join(values) + '"}'  # nothing to escape
+        return "{" + ",".join(map(_quoted, values)) + "}"
+    element: Callable[[Any], str]
+    if kinds <= {bool}:
+        element = _boolean_text
+    elif all(issubclass(kind, str) for kind in kinds):
+        element = _quoted
+    else:
+        return None
+    return "{" + ",".join("NULL" if value is None else element(value) for value in values) + "}"
+
+
+def _boolean_text(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _base_type(field: models.Field[Any, Any], connection: Any) -> str:
+    """The column's type without its modifiers (``varchar``, ``numeric``): a value too long or
+    too precise is then refused or rounded by the column as ``COPY`` would, not cut by a cast."""
+    db_type = field.db_type(connection)
+    assert db_type is not None, field
+    return db_type.split("(", 1)[0].strip()
+
+
+def _prepared(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], connection: Any
+) -> tuple[list[models.Field[Any, Any]], Iterator[tuple[Any, ...]]]:
+    """The columns ``rows`` fill (those they give, then those they leave out) and the rows'
+    values prepared for the database, each distinct value of a column once."""
     given = list(rows[0])
     columns_by_name = {field.attname: field for field in model._meta.concrete_fields}
     unknown = [name for name in given if name not in columns_by_name]
@@ -60,9 +167,6 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     defaults = left_out_defaults(model, given)
     names = given + list(defaults)
     fields = [columns_by_name[name] for name in names]
-    # The connection itself, not ``django.db.connection``, which looks it up again (a
-    # context-local read) on every use: once per distinct value of every column below.
-    connection = connections[DEFAULT_DB_ALIAS]
     # Column by column: each distinct value prepared once; a column the rows leave out is one
     # value for all of them. (A JSON column's lists and dicts cannot key a cache: prepared
     # one by one.)
@@ -74,23 +178,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             continue
         given_values = [row[name] for row in rows]
         if isinstance(field, models.JSONField):
-            # One by one (a list or a dict cannot key a cache), except an empty list or
-            # object, by far the most common value (an indicator result with no spot check):
-            # prepared once, and for COPY (text) given as the text it always is.
-            empty: dict[type, Any] = {}
-            json_column = []
-            for value in given_values:
-                if type(value) in (list, dict) and not value and type(field) is models.JSONField:
-                    if type(value) not in empty:
-                        empty[type(value)] = (
-                            json.dumps(value, cls=field.encoder)
-                            if connection.vendor == "postgresql"
-                            else prepare(value, connection)
-                        )
-                    json_column.append(empty[type(value)])
-                else:
-                    json_column.append(prepare(value, connection))
-            columns.append(json_column)
+            columns.append(_json_column(field, given_values, connection))
             continue
         plain = PLAIN.get(type(field))
         decimals = isinstance(field, models.DecimalField)
@@ -110,21 +198,28 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
             except KeyError:
                 column.append(cache.setdefault(value, prepare(value, connection)))
         columns.append(column)
-    prepared = zip(*columns, strict=True)
+    return fields, zip(*columns, strict=True)
 
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names_sql = ", ".join(quote(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
-                for values in prepared:
-                    copy.write_row(values)
+
+def _json_column(field: models.JSONField[Any], values: list[Any], connection: Any) -> list[Any]:
+    """A JSON column's values, one by one (a list or a dict cannot key a cache). On
+    PostgreSQL each is the text its field's encoder writes (what the field's own preparation
+    hands the driver; ``COPY`` and a text array both take it), an empty list or object, by
+    far the most common value (an indicator result with no spot check), written once; a
+    missing value (None) stays SQL NULL, as the field's preparation leaves it."""
+    prepare = field.get_db_prep_save
+    if connection.vendor != "postgresql" or type(field) is not models.JSONField:
+        return [prepare(value, connection) for value in values]
+    empty: dict[type, str] = {}
+    column: list[Any] = []
+    for value in values:
+        if value is None:
+            column.append(None)
+        elif type(value) in (list, dict) and not value:
+            column.append(empty.setdefault(type(value), json.dumps(value, cls=field.encoder)))
         else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({names_sql}) VALUES ({placeholders})", list(prepared)
-            )
+            column.append(json.dumps(value, cls=field.encoder))
+    return column
 
 
 def insert_rows_returning_ids(
@@ -156,15 +251,45 @@ def insert_rows_returning_ids(
             keys += [int(key) for (key,) in returned]
         return keys
     pk = model._meta.pk
+    assert pk is not None
+    ids = sequence_values(model, len(rows))
+    insert_rows(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
+    return ids
+
+
+def insert_rows_sent_returning_ids(
+    model: type[models.Model], rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """:func:`insert_rows_sent`, giving back each row's new primary key, in the rows' order:
+    on PostgreSQL the keys are taken from the table's sequence first (a query answered at
+    once, so in pipeline mode it waits for what was sent before it). Elsewhere
+    :func:`insert_rows_returning_ids`."""
+    if not rows:
+        return []
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return insert_rows_returning_ids(model, rows)
+    pk = model._meta.pk
+    assert pk is not None
+    ids = sequence_values(model, len(rows))
+    insert_rows_sent(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
+    return ids
+
+
+def sequence_values(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys of ``model``'s table, from its own sequence (PostgreSQL), in
+    the order the sequence gives them: one query."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    assert connection.vendor == "postgresql"
+    pk = model._meta.pk
     assert pk is not None and isinstance(pk, models.AutoField), model
+    if count <= 0:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(model._meta.db_table), pk.column, len(rows)],
+            [connection.ops.quote_name(model._meta.db_table), pk.column, count],
         )
-        ids = [key for (key,) in cursor.fetchall()]
-    insert_rows(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
-    return ids
+        return [key for (key,) in cursor.fetchall()]
 
 
 @contextmanager
