@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
@@ -228,8 +228,26 @@ def _city_inputs(
 # A run reads its chunk's approved totals a part of the cities at a time, so that the database
 # sums the next part while the worker scores one: parts of about READ_PART_CITIES cities, at
 # most READ_PARTS_MAX of them (so the queries stay bounded whatever the number of cities).
+# Nothing overlaps the first part's sums, so the parts start small and grow: READ_FIRST_PART
+# cities, then each part 1.6 times the one before (the database sums a city faster than the
+# worker scores one, so each next part is summed before it is needed), up to the even size:
+# a few parts more, one per step of growth (a chunk of 1,000 cities: 13 parts, not 8).
 READ_PART_CITIES = 50
 READ_PARTS_MAX = 8
+READ_FIRST_PART = 8
+
+
+def read_part_sizes(cities: int) -> list[int]:
+    """How many cities each part of a chunk of ``cities`` holds, in order (see above)."""
+    count = max(1, min(READ_PARTS_MAX, -(-cities // READ_PART_CITIES)))
+    size = max(1, -(-cities // count))
+    sizes: list[int] = []
+    step = min(size, READ_FIRST_PART) if count > 1 else size
+    while cities > 0:
+        sizes.append(min(step, cities))
+        cities -= sizes[-1]
+        step = min(size, max(step + 1, step * 8 // 5))
+    return sizes
 
 
 def evaluation_inputs_in_parts(
@@ -239,6 +257,7 @@ def evaluation_inputs_in_parts(
     participation_ids: Sequence[int],
     ruleset: RulesetSpec,
     checked_by: dt.datetime | None = None,
+    writes: list[Callable[[], None]] | None = None,
 ) -> tuple[dict[str, Participation], Generator[list[CityInput], None, None]]:
     """:func:`evaluation_inputs` of ``participation_ids``, handed over a part of the cities
     at a time (in city order) for ``scoring.evaluate_in_parts``: each city's inputs are
@@ -247,7 +266,14 @@ def evaluation_inputs_in_parts(
     before a part is handed over, so the database sums them while the caller scores, and their
     rows are taken as the driver gives them (the ORM's conversions give the same values there).
     The caller scores without querying until the parts are all taken (or closes the iterator).
-    The queries of ``evaluation_inputs`` less one, plus one per part."""
+    The queries of ``evaluation_inputs`` less one, plus one per part.
+
+    ``writes``: statements the caller adds while it scores a part, each a call that sends
+    statements answering nothing (``bulk.insert_rows_sent``). Each is called once the next
+    part's query is on its way, and so done by the database while the caller scores that next
+    part: the driver, taking a part's rows, waits for everything sent before (an error of a
+    write is raised there, as Django's). Any left when the last part is taken are called
+    then."""
     by_code, targets, _city_ids = _inputs_frame(
         programme=programme, participation_ids=participation_ids, participations=None
     )
@@ -261,10 +287,17 @@ def evaluation_inputs_in_parts(
         ruleset=ruleset,
         checked_by=checked_by,
     )
-    count = max(1, min(READ_PARTS_MAX, -(-len(cities) // READ_PART_CITIES)))
-    size = max(1, -(-len(cities) // count))
-    parts = [cities[i : i + size] for i in range(0, len(cities), size)]
-    return by_code, _with_totals(programme=programme, as_of=as_of, parts=parts, by_code=by_code)
+    parts, start = [], 0
+    for size in read_part_sizes(len(cities)):
+        parts.append(cities[start : start + size])
+        start += size
+    return by_code, _with_totals(
+        programme=programme,
+        as_of=as_of,
+        parts=parts,
+        by_code=by_code,
+        writes=writes if writes is not None else [],
+    )
 
 
 def _with_totals(
@@ -273,6 +306,7 @@ def _with_totals(
     as_of: dt.date,
     parts: list[list[CityInput]],
     by_code: dict[str, Participation],
+    writes: list[Callable[[], None]],
 ) -> Generator[list[CityInput], None, None]:
     city_codes = {p.city_id: code for code, p in by_code.items()}
     indicator_codes = dict(Indicator.objects.values_list("id", "code"))
@@ -286,18 +320,33 @@ def _with_totals(
         totals = _totals(rows, city_codes=city_codes, indicator_codes=indicator_codes)
         return [replace(city, totals=tuple(totals[city.city])) for city in part]
 
+    def written() -> None:
+        while writes:
+            writes.pop(0)()
+
     if connection.vendor != "postgresql" or len(parts) < 2:
         for part in parts:
-            yield filled(part, grouped(part))
+            rows = grouped(part)
+            written()
+            yield filled(part, rows)
+        written()
         return
     connection.ensure_connection()
-    with connection.connection.pipeline(), connection.cursor() as cursor:
+    # A write's error comes back when a part's rows are taken, or when the pipeline ends:
+    # Django's either way.
+    with (
+        connection.wrap_database_errors,
+        connection.connection.pipeline(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(*grouped(parts[0]).query.sql_with_params())
         for number, part in enumerate(parts, start=1):
             rows = cursor.fetchall()
             if number < len(parts):
                 cursor.execute(*grouped(parts[number]).query.sql_with_params())
+            written()
             yield filled(part, rows)
+        written()
 
 
 def _inputs_frame(

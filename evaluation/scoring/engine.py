@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -325,11 +325,16 @@ def evaluate_in_parts(
     ruleset: RulesetSpec,
     as_of: dt.date,
     parts: Iterable[Sequence[CityInput]],
+    scored: Callable[[Sequence[CityOutcome]], None] | None = None,
 ) -> ProgrammeOutcome:
     """``evaluate`` of the cities of every part, taken a part at a time (so that the next part
     can be read while one is scored): the same outcome as one call with all the cities,
     whatever the split, and when inputs break a rule the same reasons in the same order (every
-    part is checked, none scored once a reason is found)."""
+    part is checked, none scored once a reason is found).
+
+    ``scored`` is given each part's outcomes as soon as they are made (so that they can be
+    stored while the next part is scored); a caller must still keep none of them unless the
+    call returns: a later part may break a rule, and then the call raises."""
     check_ruleset(ruleset)
     n = years_elapsed(programme, as_of)
     if n == 0:
@@ -370,7 +375,7 @@ def evaluate_in_parts(
         seen.update(totals)
         if problems or len(seen) != read:
             continue  # nothing more is scored; every part is still checked
-        outcomes += (
+        part = [
             replace(
                 evaluate_city(city, totals[city.city], ruleset, context),
                 input_digest=city_input_digest(
@@ -378,7 +383,10 @@ def evaluate_in_parts(
                 ),
             )
             for city in cities
-        )
+        ]
+        outcomes += part
+        if scored is not None:
+            scored(part)
     if len(seen) != read:
         problems.append("a city appears twice in the input")
     if problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from evaluation import scoring, testhook
-from evaluation.bulk import collector_paused, insert_rows, insert_rows_returning_ids
+from evaluation.bulk import (
+    collector_paused,
+    insert_rows_returning_ids,
+    insert_rows_sent,
+    insert_rows_sent_returning_ids,
+    sequence_values,
+)
 from evaluation.models import (
     CityResult,
     EvaluationRun,
@@ -90,12 +97,13 @@ def evaluation_run_request(
             triggered_by=by,
             heartbeat_at=timezone.now(),
         )
-        run.full_clean()
+        # Its fields checked; its keys are rows just read and its constraints the database's
+        # (a new queued run meets them), so no query each.
         audited_save(
             run,
             by=by,
             reason=history_reason("run_requested", trigger=trigger),
-            clean=False,
+            clean="fields",
             ledger=f"requested ({trigger})",
         )
         outbox_enqueue("evaluation.tasks.run_evaluation", run_id=run.pk)
@@ -373,35 +381,16 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     )
     todo = [pk for pk in participation_ids if pk not in scored]
     if todo:
-        rules = ruleset_spec(ruleset=run.ruleset)
-        # The spot checks recorded by the time the run started, in every chunk alike. The
-        # cities come a part at a time: the database sums the next part's values while one
-        # part is scored.
-        participations, parts = evaluation_inputs_in_parts(
-            programme=run.programme,
-            as_of=run.as_of,
-            participation_ids=todo,
-            ruleset=rules,
-            checked_by=run.started_at,
-        )
         try:
-            with closing(parts):  # the connection's own again, even if scoring raises
-                outcome = scoring.evaluate_in_parts(
-                    programme=programme_spec(programme=run.programme),
-                    ruleset=rules,
-                    as_of=run.as_of,
-                    parts=parts,
-                )
+            with transaction.atomic():
+                _score_and_store(run, todo)
+                _chunk_done(chunk)
         except scoring.EvaluationError as exc:
             with transaction.atomic():
                 locked = EvaluationRun.objects.select_for_update().get(pk=run_id)
                 if locked.status not in FINISHED:
                     _fail(locked, exc.messages)
             return
-        try:
-            with transaction.atomic():
-                _store_outcome(run, outcome, participations)
-                _chunk_done(chunk)
         except IntegrityError as exc:
             stored = CityResult.objects.filter(run=run, participation_id__in=todo).count()
             if stored < len(todo):
@@ -516,35 +505,107 @@ def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
     return EvaluationRun.objects.get(pk=run_id)
 
 
-def _store_outcome(
-    run: EvaluationRun,
-    outcome: scoring.ProgrammeOutcome,
-    participations: dict[str, Participation],
-) -> None:
-    """A few statements whatever the number of cities: the results, their indicators' numbers,
-    the decisions with their history rows and ledger entries (and the experts' marks, when
-    experts scored tasks). Rows, not model objects: each distinct value prepared once, and on
-    PostgreSQL the keys taken from the tables' sequences, so nothing is read back."""
-    indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
-    city_results = insert_rows_returning_ids(
-        CityResult,
-        [
-            dict(
-                run_id=run.pk,
-                participation_id=participations[city.city].pk,
-                score=city.score,
-                grade=str(city.grade),
-                release_share=city.release_share,
-                reason=city.reason,
-                input_digest=city.input_digest,
-                result_digest=city_outcome_digest(city),
-            )
-            for city in outcome.cities
-        ],
+def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
+    """Score the run's cities ``todo`` and store their outcomes, in the caller's transaction.
+
+    The cities come a part at a time (the database sums the next part's values while one part
+    is scored), and each part's results and their indicators' numbers are written while the
+    next part is scored: on PostgreSQL they are sent behind the next part's query and answer
+    nothing, so the database writes them, and checks their keys, while the worker scores (the
+    keys checked as each statement ends rather than all at the commit: the same checks). The
+    decisions, with their history rows and ledger entries, are written once every part is
+    scored. Nothing is kept if a later part breaks a rule: the transaction is rolled back."""
+    rules = ruleset_spec(ruleset=run.ruleset)
+    streamed = connection.vendor == "postgresql"
+    if streamed:
+        _keys_checked_per_statement(True)
+    writes: list[Callable[[], None]] = []
+    # The spot checks recorded by the time the run started, in every chunk alike.
+    participations, parts = evaluation_inputs_in_parts(
+        programme=run.programme,
+        as_of=run.as_of,
+        participation_ids=todo,
+        ruleset=rules,
+        checked_by=run.started_at,
+        writes=writes,
     )
-    # One COPY (PostgreSQL) of every indicator's numbers, each distinct value prepared once:
-    # the largest table of a run (no history is kept of it).
-    rows: list[dict[str, Any]] = [
+    indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
+    # On PostgreSQL the results' keys are taken before the parts, in city order as ever: a
+    # query answered between parts would wait for the next part's totals.
+    keys = (
+        dict(
+            zip(
+                sorted(participations),
+                sequence_values(CityResult, len(participations)),
+                strict=True,
+            )
+        )
+        if streamed
+        else {}
+    )
+    city_results: dict[str, int] = {}
+
+    def scored(part: Sequence[scoring.CityOutcome]) -> None:
+        writes.append(
+            lambda: city_results.update(
+                _results_store(run, part, participations, indicator_ids, keys)
+            )
+        )
+
+    with closing(parts):  # the connection's own again, even if scoring raises
+        outcome = scoring.evaluate_in_parts(
+            programme=programme_spec(programme=run.programme),
+            ruleset=rules,
+            as_of=run.as_of,
+            parts=parts,
+            scored=scored,
+        )
+    while writes:
+        writes.pop(0)()
+    _decisions_store(run, outcome, city_results)
+    if streamed:
+        _keys_checked_per_statement(False)
+
+
+def _keys_checked_per_statement(immediately: bool) -> None:
+    """Every deferrable constraint (the foreign keys) checked as each statement ends, or again
+    at the commit: every one of this schema is initially deferred, so ``False`` gives the
+    transaction back its own mode."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediately else 'DEFERRED'}")
+
+
+def _results_store(
+    run: EvaluationRun,
+    part: Sequence[scoring.CityOutcome],
+    participations: dict[str, Participation],
+    indicator_ids: dict[str, int],
+    keys: dict[str, int],
+) -> dict[str, int]:
+    """A part's city results (under ``keys`` when taken before, else new ones) and their
+    indicators' numbers, sent (``insert_rows_sent``): the key of each city's result."""
+    rows = [
+        dict(
+            run_id=run.pk,
+            participation_id=participations[city.city].pk,
+            score=city.score,
+            grade=str(city.grade),
+            release_share=city.release_share,
+            reason=city.reason,
+            input_digest=city.input_digest,
+            result_digest=city_outcome_digest(city),
+        )
+        for city in part
+    ]
+    if keys:
+        city_results = [keys[city.city] for city in part]
+        insert_rows_sent(
+            CityResult, [{**row, "id": key} for row, key in zip(rows, city_results, strict=True)]
+        )
+    else:
+        city_results = insert_rows_returning_ids(CityResult, rows)
+    # The largest table of a run (no history is kept of it), each distinct value prepared once.
+    numbers: list[dict[str, Any]] = [
         dict(
             city_result_id=city_result,
             indicator_id=indicator_ids[item.indicator],
@@ -573,30 +634,41 @@ def _store_outcome(
             ],
             deducted=item.deducted,
         )
-        for city, city_result in zip(outcome.cities, city_results, strict=True)
+        for city, city_result in zip(part, city_results, strict=True)
         for position, item in enumerate(city.indicators)
     ]
-    outcomes = [item for city in outcome.cities for item in city.indicators]
+    outcomes = [item for city in part for item in city.indicators]
     if any(item.panel for item in outcomes):
-        # The experts' marks point at their results: the rows' keys are needed.
+        # The experts' marks point at their results: the rows' keys are needed (a query
+        # answered at once).
         panel_marks_store(
-            [IndicatorResult(pk=key) for key in insert_rows_returning_ids(IndicatorResult, rows)],
+            [
+                IndicatorResult(pk=key)
+                for key in insert_rows_sent_returning_ids(IndicatorResult, numbers)
+            ],
             outcomes,
         )
     else:
-        insert_rows(IndicatorResult, rows)
-    # With history, so the audit trail of a decision starts at its recommendation.
+        insert_rows_sent(IndicatorResult, numbers)
+    return {city.city: key for city, key in zip(part, city_results, strict=True)}
+
+
+def _decisions_store(
+    run: EvaluationRun, outcome: scoring.ProgrammeOutcome, city_results: dict[str, int]
+) -> None:
+    """Each city's recommended decision, with its history row (so the audit trail of a
+    decision starts at its recommendation) and its ledger entry."""
     audited_insert_rows(
         TrancheDecision,
         [
             dict(
-                city_result_id=city_result,
+                city_result_id=city_results[city.city],
                 remaining_amount=city.remaining_amount,
                 recommended_decision=str(city.decision),
                 recommended_amount=city.amount,
                 reason=city.reason,
             )
-            for city, city_result in zip(outcome.cities, city_results, strict=True)
+            for city in outcome.cities
         ],
         by=None,
         reason=history_reason("decision_recommended", run=run.pk),

@@ -6,6 +6,8 @@ a part is handed over (so the database sums them while the worker scores)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -47,6 +49,12 @@ def cities(programme) -> list[Participation]:
     return made
 
 
+def ordered(city: scoring.CityInput) -> scoring.CityInput:
+    return replace(
+        city, totals=tuple(sorted(city.totals, key=lambda t: (t.indicator, t.year, t.granularity)))
+    )
+
+
 def in_parts(programme, chosen: list[Participation]):  # type: ignore[no-untyped-def]
     """The parts of ``chosen``, under the programme's current ruleset."""
     return evaluation_inputs_in_parts(
@@ -77,12 +85,36 @@ def test_the_parts_give_each_city_what_evaluation_inputs_gives(
         programme=programme, as_of=AS_OF, participation_ids=ids, ruleset=rules
     )
 
-    assert [city for part in parts for city in part] == at_once
+    # The same totals: the database hands a city's groups over in any order (the engine
+    # sorts them).
+    assert [ordered(city) for part in parts for city in part] == list(map(ordered, at_once))
     assert by_code == at_once_by_code
     assert len(parts) == -(-len(ids) // part_cities)
     assert any(city.totals for city in at_once)
     if with_parts:
         assert all(city.first_tranche is not None for city in at_once)
+
+
+@pytest.mark.parametrize("cities_count", [1, 50, 51, 300, 750, 1000, 5000])
+def test_the_parts_start_small_and_grow_to_a_bounded_number(cities_count):
+    """The first part is summed quickly (nothing else overlaps it), each next part is at most
+    1.6 times the one before and none larger than the even size; a chunk of at most
+    READ_PART_CITIES is one part, and the parts stay few whatever the cities."""
+    sizes = selectors.read_part_sizes(cities_count)
+    assert sum(sizes) == cities_count and all(size > 0 for size in sizes)
+    if cities_count <= selectors.READ_PART_CITIES:
+        assert sizes == [cities_count]
+        return
+    per_part = selectors.READ_PART_CITIES
+    even = -(-cities_count // min(selectors.READ_PARTS_MAX, -(-cities_count // per_part)))
+    assert sizes[0] == selectors.READ_FIRST_PART
+    assert all(b <= max(a + 1, a * 8 // 5) for a, b in itertools.pairwise(sizes[:-1]))
+    assert max(sizes) <= even
+    assert len(sizes) <= selectors.READ_PARTS_MAX + 12
+
+
+def test_the_parts_of_300_cities():
+    assert selectors.read_part_sizes(300) == [8, 12, 19, 30, 48, 50, 50, 50, 33]
 
 
 def test_the_number_of_parts_is_bounded(programme, monkeypatch):
@@ -157,4 +189,51 @@ def test_parts_left_untaken_leave_the_connection_usable(programme, monkeypatch):
     _, parts = in_parts(programme, chosen)
     assert len(next(parts)) == 2
     parts.close()
+    assert Participation.objects.filter(programme=programme).count() == len(CODES)
+
+
+@pytest.mark.parametrize("city", [0, 3, 4], ids=["first part", "second part", "last part"])
+def test_a_result_refused_while_the_parts_are_read_fails_the_run_and_keeps_nothing(
+    programme, monkeypatch, django_capture_on_commit_callbacks, city
+):
+    """A part's results are written while the next part is read (on PostgreSQL sent behind
+    its query, so refused only when a later answer is awaited): a refused row still fails the
+    run with the database's reason, nothing the chunk wrote is kept (its results, numbers and
+    decisions), and the connection answers again. The last part's rows are refused only as
+    the reading ends."""
+    from evaluation.models import IndicatorResult, TrancheDecision
+    from evaluation.services import runs
+
+    chosen = cities(programme)
+    monkeypatch.setattr(selectors, "READ_PART_CITIES", 2)  # parts of 2, 2 and 1 cities
+    in_the_way = chosen[city]
+
+    def scored_meanwhile(point: str, number: int) -> None:
+        # Another hand stores a result for the city while the chunk is scored.
+        run = EvaluationRun.objects.get(programme=programme)
+        CityResult.objects.create(
+            run=run,
+            participation=in_the_way,
+            score=0,
+            grade="D",
+            release_share=0,
+            reason="stored meanwhile",
+            input_digest="0" * 64,
+            result_digest="0" * 64,
+        )
+
+    monkeypatch.setattr(runs.testhook, "reached", scored_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = evaluation_run_request(programme=programme, trigger="command", by=None)
+    run = EvaluationRun.objects.get(pk=run.pk)
+
+    assert run.status == EvaluationRun.Status.FAILED
+    assert run.error.startswith("storing the results failed: ")
+    refusal = "city_result_unique" if connection.vendor == "postgresql" else "UNIQUE constraint"
+    assert refusal in run.error
+    assert list(CityResult.objects.filter(run=run).values_list("reason", flat=True)) == [
+        "stored meanwhile"
+    ]
+    assert not IndicatorResult.objects.filter(city_result__run=run).exists()
+    assert not TrancheDecision.objects.filter(city_result__run=run).exists()
     assert Participation.objects.filter(programme=programme).count() == len(CODES)

@@ -246,14 +246,21 @@ def test_scoring_in_parts_gives_what_scoring_at_once_gives(
             return exc.messages
 
     at_once = outcome(lambda: run(cities, as_of))
+    handed: list[list[str]] = []
     in_parts = outcome(
         lambda: evaluate_in_parts(
-            programme=PROGRAMME_2020, ruleset=RULESET, as_of=as_of, parts=iter(parts)
+            programme=PROGRAMME_2020,
+            ruleset=RULESET,
+            as_of=as_of,
+            parts=iter(parts),
+            scored=lambda part: handed.append([city.city for city in part]),
         )
     )
     assert in_parts == at_once
     if isinstance(at_once, ProgrammeOutcome):
         assert outcome_digest(in_parts) == outcome_digest(at_once)
+        # Each part's outcomes handed over as it is scored: every city once, part by part.
+        assert handed == [[city.city for city in part] for part in parts]
 
 
 def test_every_part_is_checked_once_a_reason_is_found() -> None:
@@ -267,15 +274,21 @@ def test_every_part_is_checked_once_a_reason_is_found() -> None:
         run(broken, as_of)
     except InputError as exc:
         at_once = exc.messages
+    handed: list[object] = []
     try:
         evaluate_in_parts(
-            programme=PROGRAMME_2020, ruleset=RULESET, as_of=as_of, parts=([b] for b in broken)
+            programme=PROGRAMME_2020,
+            ruleset=RULESET,
+            as_of=as_of,
+            parts=([b] for b in broken),
+            scored=handed.append,
         )
     except InputError as exc:
         assert exc.messages == at_once
         assert [m.split(":")[0] for m in exc.messages] == [f"city {BINHAI}", f"city {HEFEI}"]
     else:
         raise AssertionError("not refused")
+    assert handed == []  # nothing scored once a reason is found
 
 
 def test_a_city_in_two_parts_is_refused_as_in_one_list() -> None:
