@@ -3,8 +3,9 @@
 ``bulk_create`` compiles one parameter at a time through each field (for 10,000 metric values
 and their 10,000 history rows that is 270,000 parameters and ~85% of an import). Here every
 distinct value of a column is prepared once, by the field's own ``get_db_prep_save``, and the
-rows go to the database in one ``COPY`` (PostgreSQL) or one ``executemany`` (SQLite). Database
-constraints apply as usual.
+rows go to the database in one ``COPY`` (PostgreSQL) or one ``executemany`` (SQLite); or, for
+a connection in pipeline mode that must not wait, one ``INSERT … SELECT FROM unnest(…)`` of an
+array per column (``insert_rows_sent``). Database constraints apply as usual.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -108,6 +110,7 @@ def insert_rows_sent(model: type[models.Model], rows: Sequence[dict[str, Any]]) 
                 text if text is not None else column
                 for text, column in zip(texts, columns, strict=True)
             ],
+            prepare=False,  # never prepared, as Django's own statements are not
         )
 
 
@@ -151,7 +154,7 @@ def _base_type(field: models.Field[Any, Any], connection: Any) -> str:
     too precise is then refused or rounded by the column as ``COPY`` would, not cut by a cast."""
     db_type = field.db_type(connection)
     assert db_type is not None, field
-    return db_type.split("(", 1)[0].strip()
+    return " ".join(re.sub(r"\([^)]*\)", " ", db_type).split())
 
 
 def _prepared(

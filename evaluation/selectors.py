@@ -1,4 +1,5 @@
-"""Reads. Each returns what the caller may see; nothing here writes."""
+"""Reads. Each returns what the caller may see; nothing here writes (a run's parts only send,
+between parts, the writes their caller hands them: ``evaluation_inputs_in_parts``)."""
 
 from __future__ import annotations
 
@@ -226,12 +227,13 @@ def _city_inputs(
 
 
 # A run reads its chunk's approved totals a part of the cities at a time, so that the database
-# sums the next part while the worker scores one: parts of about READ_PART_CITIES cities, at
-# most READ_PARTS_MAX of them (so the queries stay bounded whatever the number of cities).
-# Nothing overlaps the first part's sums, so the parts start small and grow: READ_FIRST_PART
-# cities, then each part 1.6 times the one before (the database sums a city faster than the
-# worker scores one, so each next part is summed before it is needed), up to the even size:
-# a few parts more, one per step of growth (a chunk of 1,000 cities: 13 parts, not 8).
+# sums the next part while the worker scores one: an even size of about READ_PART_CITIES
+# cities, at most READ_PARTS_MAX parts of it (so the queries stay bounded whatever the number
+# of cities). Nothing overlaps the first part's sums, so the parts start small and grow:
+# READ_FIRST_PART cities, then each part 1.6 times the one before (the database sums a city
+# faster than the worker scores one, so each next part is summed before it is needed), up to
+# the even size: a few parts more, one per step of growth (a chunk of 1,000 cities, parts of
+# 125: 13 parts, not 8).
 READ_PART_CITIES = 50
 READ_PARTS_MAX = 8
 READ_FIRST_PART = 8
@@ -268,12 +270,13 @@ def evaluation_inputs_in_parts(
     The caller scores without querying until the parts are all taken (or closes the iterator).
     The queries of ``evaluation_inputs`` less one, plus one per part.
 
-    ``writes``: statements the caller adds while it scores a part, each a call that sends
-    statements answering nothing (``bulk.insert_rows_sent``). Each is called once the next
-    part's query is on its way, and so done by the database while the caller scores that next
-    part: the driver, taking a part's rows, waits for everything sent before (an error of a
-    write is raised there, as Django's). Any left when the last part is taken are called
-    then."""
+    ``writes``: calls the caller adds while it scores a part, each sending statements that
+    answer nothing (``bulk.insert_rows_sent``). Each is called once the next part's query is
+    on its way, so on PostgreSQL, with two parts or more, the database does it while the
+    caller scores that next part; taking a part's rows, the driver waits for everything sent
+    so far (an error of a write is raised there, as Django's). Any left when the last part is
+    taken are called then (and waited for as the parts end); with one part, or elsewhere, each
+    runs as it is called."""
     by_code, targets, _city_ids = _inputs_frame(
         programme=programme, participation_ids=participation_ids, participations=None
     )

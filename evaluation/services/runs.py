@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -391,7 +391,8 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
                 if locked.status not in FINISHED:
                     _fail(locked, exc.messages)
             return
-        except IntegrityError as exc:
+        except (IntegrityError, DataError) as exc:
+            # A row refused: a result too large for its column cannot be a delivery racing.
             stored = CityResult.objects.filter(run=run, participation_id__in=todo).count()
             if stored < len(todo):
                 # Not a second delivery having stored them first: a real breach. Fail loudly.
@@ -509,16 +510,19 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
     """Score the run's cities ``todo`` and store their outcomes, in the caller's transaction.
 
     The cities come a part at a time (the database sums the next part's values while one part
-    is scored), and each part's results and their indicators' numbers are written while the
-    next part is scored: on PostgreSQL they are sent behind the next part's query and answer
-    nothing, so the database writes them, and checks their keys, while the worker scores (the
-    keys checked as each statement ends rather than all at the commit: the same checks). The
-    decisions, with their history rows and ledger entries, are written once every part is
-    scored. Nothing is kept if a later part breaks a rule: the transaction is rolled back."""
+    is scored). On PostgreSQL each part's results and their indicators' numbers are sent
+    behind the next part's query as soon as the part is scored, and answer nothing: the
+    database writes them while the worker scores the next part, and checks the numbers' keys
+    as each statement ends rather than all at the commit (the same checks; the results' own
+    keys, to the run and the participation, stay checked at the commit, so the run's row is
+    not held through the scoring). With fewer cities than make two parts, or a ruleset with
+    tasks (whose experts' marks need their numbers' keys back, a query that would wait), they
+    are written after the last part. The decisions, with their history rows and ledger
+    entries, are written once every part is scored. Nothing is kept if a later part breaks a
+    rule: the transaction is rolled back."""
     rules = ruleset_spec(ruleset=run.ruleset)
-    streamed = connection.vendor == "postgresql"
-    if streamed:
-        _keys_checked_per_statement(True)
+    streamed = connection.vendor == "postgresql" and not scoring.engine.reads_tasks(rules)
+    immediate = _keys_checked_per_statement(IndicatorResult) if streamed else []
     writes: list[Callable[[], None]] = []
     # The spot checks recorded by the time the run started, in every chunk alike.
     participations, parts = evaluation_inputs_in_parts(
@@ -527,11 +531,11 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
         participation_ids=todo,
         ruleset=rules,
         checked_by=run.started_at,
-        writes=writes,
+        writes=writes if streamed else None,
     )
     indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
-    # On PostgreSQL the results' keys are taken before the parts, in city order as ever: a
-    # query answered between parts would wait for the next part's totals.
+    # Sent between parts, the results are given their keys before (in city order, as ever):
+    # a query answered between parts would wait for the next part's totals.
     keys = (
         dict(
             zip(
@@ -560,19 +564,38 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
             parts=parts,
             scored=scored,
         )
-    while writes:
+    while writes:  # those not sent between parts
         writes.pop(0)()
+    if immediate:
+        _keys_checked_at_commit(immediate)
     _decisions_store(run, outcome, city_results)
-    if streamed:
-        _keys_checked_per_statement(False)
 
 
-def _keys_checked_per_statement(immediately: bool) -> None:
-    """Every deferrable constraint (the foreign keys) checked as each statement ends, or again
-    at the commit: every one of this schema is initially deferred, so ``False`` gives the
-    transaction back its own mode."""
+def _keys_checked_per_statement(model: type[IndicatorResult]) -> list[str]:
+    """The foreign keys of ``model``'s table checked as each statement ends, for the rest of
+    the transaction (or until :func:`_keys_checked_at_commit`); their names. A key checked
+    locks the row it points at against an update of its key (``FOR KEY SHARE``) until the
+    commit: for an indicator result, its city's result (written by the same transaction) and
+    its indicator (which nothing locks ``FOR UPDATE``)."""
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediately else 'DEFERRED'}")
+        cursor.execute(
+            "SELECT conname FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
+            [quote(model._meta.db_table)],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        if names:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(map(quote, names))} IMMEDIATE")
+    return names
+
+
+def _keys_checked_at_commit(names: list[str]) -> None:
+    """The constraints ``names`` checked at the commit again: Django makes every foreign key
+    of this schema initially deferred, so this is the transaction's own mode."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {', '.join(map(quote, names))} DEFERRED")
 
 
 def _results_store(

@@ -237,3 +237,56 @@ def test_a_result_refused_while_the_parts_are_read_fails_the_run_and_keeps_nothi
     assert not IndicatorResult.objects.filter(city_result__run=run).exists()
     assert not TrancheDecision.objects.filter(city_result__run=run).exists()
     assert Participation.objects.filter(programme=programme).count() == len(CODES)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_chunk_being_scored_holds_neither_its_run_nor_its_cities(monkeypatch):
+    """The numbers' keys are checked as the parts' rows arrive, not the results' keys to the
+    run and the participation (checked at the commit, as ever): a chunk still scoring leaves
+    the run's row and its cities' rows free for the other workers, the sweep and the
+    officials' requests, which lock them ``FOR UPDATE``."""
+    import threading
+
+    from django.db import DatabaseError, connections, transaction
+
+    from evaluation.models import Programme
+    from evaluation.services import outbox, runs
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs two connections that lock each other: PostgreSQL")
+    chosen = cities(Programme.objects.get(code="2020"))
+    monkeypatch.setattr(selectors, "READ_PART_CITIES", 2)  # parts of 2, 2 and 1 cities
+    monkeypatch.setattr(outbox, "outbox_dispatch", lambda **kwargs: 0)  # a worker's steps below
+    run = runs.evaluation_run_request(programme=chosen[0].programme, trigger="command", by=None)
+    store, calls, seen = runs._results_store, [], {}
+
+    def taken(queryset) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            with transaction.atomic():
+                list(queryset.select_for_update(nowait=True, of=("self",)).order_by())
+        except DatabaseError:
+            return True
+        return False
+
+    def look() -> None:  # another connection, as another worker or request
+        try:
+            seen["run"] = taken(EvaluationRun.objects.filter(pk=run.pk))
+            seen["cities"] = taken(Participation.objects.filter(pk__in=[p.pk for p in chosen]))
+        finally:
+            connections.close_all()
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if len(calls) == 1:  # the first part's rows are written and their keys checked
+            other = threading.Thread(target=look)
+            other.start()
+            other.join(20)
+        calls.append(1)
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "_results_store", watched)
+    for number in runs.evaluation_run_start(run_id=run.pk):
+        runs.evaluation_chunk_execute(run_id=run.pk, number=number)
+
+    assert len(calls) == 3
+    assert seen == {"run": False, "cities": False}
+    assert EvaluationRun.objects.get(pk=run.pk).status == EvaluationRun.Status.SUCCEEDED
