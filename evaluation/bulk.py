@@ -62,7 +62,11 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     names_sql = ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
+            # The driver's own COPY: a refusal raised as Django's error, as the ORM's are.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy,
+            ):
                 for values in prepared:
                     copy.write_row(values)
         else:
@@ -257,24 +261,6 @@ def insert_rows_returning_ids(
     assert pk is not None
     ids = sequence_values(model, len(rows))
     insert_rows(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
-    return ids
-
-
-def insert_rows_sent_returning_ids(
-    model: type[models.Model], rows: Sequence[dict[str, Any]]
-) -> list[int]:
-    """:func:`insert_rows_sent`, giving back each row's new primary key, in the rows' order:
-    on PostgreSQL the keys are taken from the table's sequence first (a query answered at
-    once, so in pipeline mode it waits for what was sent before it). Elsewhere
-    :func:`insert_rows_returning_ids`."""
-    if not rows:
-        return []
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-        return insert_rows_returning_ids(model, rows)
-    pk = model._meta.pk
-    assert pk is not None
-    ids = sequence_values(model, len(rows))
-    insert_rows_sent(model, [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)])
     return ids
 
 

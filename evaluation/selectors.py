@@ -229,7 +229,8 @@ def _city_inputs(
 # A run reads its chunk's approved totals a part of the cities at a time, so that the database
 # sums the next part while the worker scores one: an even size of about READ_PART_CITIES
 # cities, at most READ_PARTS_MAX parts of it (so the queries stay bounded whatever the number
-# of cities). Nothing overlaps the first part's sums, so the parts start small and grow:
+# of cities). Nothing overlaps the first part's sums, so, when the database has a core of its
+# own (with every core busy the extra queries cost more), the parts start small and grow:
 # READ_FIRST_PART cities, then each part 1.6 times the one before (the database sums a city
 # faster than the worker scores one, so each next part is summed before it is needed), up to
 # the even size: a few parts more, one per step of growth (a chunk of 1,000 cities, parts of
@@ -239,12 +240,13 @@ READ_PARTS_MAX = 8
 READ_FIRST_PART = 8
 
 
-def read_part_sizes(cities: int) -> list[int]:
-    """How many cities each part of a chunk of ``cities`` holds, in order (see above)."""
+def read_part_sizes(cities: int, *, small_first: bool = True) -> list[int]:
+    """How many cities each part of a chunk of ``cities`` holds, in order (see above); all of
+    the even size unless ``small_first``."""
     count = max(1, min(READ_PARTS_MAX, -(-cities // READ_PART_CITIES)))
     size = max(1, -(-cities // count))
     sizes: list[int] = []
-    step = min(size, READ_FIRST_PART) if count > 1 else size
+    step = min(size, READ_FIRST_PART) if count > 1 and small_first else size
     while cities > 0:
         sizes.append(min(step, cities))
         cities -= sizes[-1]
@@ -260,6 +262,7 @@ def evaluation_inputs_in_parts(
     ruleset: RulesetSpec,
     checked_by: dt.datetime | None = None,
     writes: list[Callable[[], None]] | None = None,
+    small_first: bool = False,
 ) -> tuple[dict[str, Participation], Generator[list[CityInput], None, None]]:
     """:func:`evaluation_inputs` of ``participation_ids``, handed over a part of the cities
     at a time (in city order) for ``scoring.evaluate_in_parts``: each city's inputs are
@@ -268,7 +271,8 @@ def evaluation_inputs_in_parts(
     before a part is handed over, so the database sums them while the caller scores, and their
     rows are taken as the driver gives them (the ORM's conversions give the same values there).
     The caller scores without querying until the parts are all taken (or closes the iterator).
-    The queries of ``evaluation_inputs`` less one, plus one per part.
+    The queries of ``evaluation_inputs`` less one, plus one per part. ``small_first``: the
+    parts start small and grow (``read_part_sizes``), for a database with a core of its own.
 
     ``writes``: calls the caller adds while it scores a part, each sending statements that
     answer nothing (``bulk.insert_rows_sent``). Each is called once the next part's query is
@@ -291,7 +295,7 @@ def evaluation_inputs_in_parts(
         checked_by=checked_by,
     )
     parts, start = [], 0
-    for size in read_part_sizes(len(cities)):
+    for size in read_part_sizes(len(cities), small_first=small_first):
         parts.append(cities[start : start + size])
         start += size
     return by_code, _with_totals(

@@ -281,6 +281,15 @@ EVALUATION_WORKERS = env.int("EVALUATION_WORKERS", default=2)
 EVALUATION_CHUNKS_PER_WORKER = env.int("EVALUATION_CHUNKS_PER_WORKER", default=2)
 EVALUATION_CHUNK_MIN = env.int("EVALUATION_CHUNK_MIN", default=25)
 EVALUATION_CHUNK_MAX = env.int("EVALUATION_CHUNK_MAX", default=1000)
+# Whether the database has a core the workers leave free while they score (a single worker,
+# or a database on a machine of its own). On PostgreSQL a chunk then reads its first part of
+# cities small, so that its sums come back sooner, and writes each part's results while it
+# scores the next (the database writes them and checks their keys meanwhile). Both cost more
+# in all than they save when every core is busy scoring: more queries, and the writes more
+# than one COPY at the end. By default on for a single worker (EVALUATION_WORKERS 1).
+EVALUATION_OVERLAP_DATABASE = env.bool(
+    "EVALUATION_OVERLAP_DATABASE", default=EVALUATION_WORKERS == 1
+)
 # Programmes with at most this many cities have their documents built in the request; larger
 # ones, and every-city bundles, are built by a Celery task with progress shown.
 REPORTS_INLINE_CITIES = env.int("REPORTS_INLINE_CITIES", default=30)

@@ -24,9 +24,9 @@ from django.utils.translation import gettext
 from evaluation import scoring, testhook
 from evaluation.bulk import (
     collector_paused,
+    insert_rows,
     insert_rows_returning_ids,
     insert_rows_sent,
-    insert_rows_sent_returning_ids,
     sequence_values,
 )
 from evaluation.models import (
@@ -510,18 +510,19 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
     """Score the run's cities ``todo`` and store their outcomes, in the caller's transaction.
 
     The cities come a part at a time (the database sums the next part's values while one part
-    is scored). On PostgreSQL each part's results and their indicators' numbers are sent
-    behind the next part's query as soon as the part is scored, and answer nothing: the
-    database writes them while the worker scores the next part, and checks the numbers' keys
-    as each statement ends rather than all at the commit (the same checks; the results' own
-    keys, to the run and the participation, stay checked at the commit, so the run's row is
-    not held through the scoring). With fewer cities than make two parts, or a ruleset with
-    tasks (whose experts' marks need their numbers' keys back, a query that would wait), they
-    are written after the last part. The decisions, with their history rows and ledger
-    entries, are written once every part is scored. Nothing is kept if a later part breaks a
-    rule: the transaction is rolled back."""
+    is scored). With EVALUATION_OVERLAP_DATABASE, on PostgreSQL, the first part is small and
+    each part's results and their indicators' numbers are sent behind the next part's query as
+    soon as the part is scored, and answer nothing: the database writes them while the worker
+    scores the next part, and checks the numbers' keys as each statement ends rather than all
+    at the commit (the same checks; the results' own keys, to the run and the participation,
+    stay checked at the commit, so the run's row is not held through the scoring). Otherwise,
+    or for a ruleset with tasks (whose experts' marks need their numbers' keys back, a query
+    that would wait), they are written after the last part, each table in one COPY. The
+    decisions, with their history rows and ledger entries, are written once every part is
+    scored. Nothing is kept if a later part breaks a rule: the transaction is rolled back."""
     rules = ruleset_spec(ruleset=run.ruleset)
-    streamed = connection.vendor == "postgresql" and not scoring.engine.reads_tasks(rules)
+    overlap = connection.vendor == "postgresql" and settings.EVALUATION_OVERLAP_DATABASE
+    streamed = overlap and not scoring.engine.reads_tasks(rules)
     immediate = _keys_checked_per_statement(IndicatorResult) if streamed else []
     writes: list[Callable[[], None]] = []
     # The spot checks recorded by the time the run started, in every chunk alike.
@@ -532,6 +533,7 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
         ruleset=rules,
         checked_by=run.started_at,
         writes=writes if streamed else None,
+        small_first=overlap,
     )
     indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
     # Sent between parts, the results are given their keys before (in city order, as ever):
@@ -562,12 +564,14 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
             ruleset=rules,
             as_of=run.as_of,
             parts=parts,
-            scored=scored,
+            scored=scored if streamed else None,
         )
     while writes:  # those not sent between parts
         writes.pop(0)()
     if immediate:
         _keys_checked_at_commit(immediate)
+    if not streamed:
+        city_results = _results_store(run, outcome.cities, participations, indicator_ids, {})
     _decisions_store(run, outcome, city_results)
 
 
@@ -605,8 +609,9 @@ def _results_store(
     indicator_ids: dict[str, int],
     keys: dict[str, int],
 ) -> dict[str, int]:
-    """A part's city results (under ``keys`` when taken before, else new ones) and their
-    indicators' numbers, sent (``insert_rows_sent``): the key of each city's result."""
+    """Cities' results and their indicators' numbers: the key of each city's result. Under
+    ``keys`` taken before, a part's rows sent between parts (``insert_rows_sent``); else the
+    whole chunk's after the last part, each table in one ``COPY`` (PostgreSQL)."""
     rows = [
         dict(
             run_id=run.pk,
@@ -661,18 +666,14 @@ def _results_store(
         for position, item in enumerate(city.indicators)
     ]
     outcomes = [item for city in part for item in city.indicators]
-    if any(item.panel for item in outcomes):
-        # The experts' marks point at their results: the rows' keys are needed (a query
-        # answered at once).
-        panel_marks_store(
-            [
-                IndicatorResult(pk=key)
-                for key in insert_rows_sent_returning_ids(IndicatorResult, numbers)
-            ],
-            outcomes,
-        )
-    else:
+    if keys:
         insert_rows_sent(IndicatorResult, numbers)
+    elif any(item.panel for item in outcomes):
+        # The experts' marks point at their results: the rows' keys are needed.
+        stored = insert_rows_returning_ids(IndicatorResult, numbers)
+        panel_marks_store([IndicatorResult(pk=key) for key in stored], outcomes)
+    else:
+        insert_rows(IndicatorResult, numbers)
     return {city.city: key for city, key in zip(part, city_results, strict=True)}
 
 

@@ -62,7 +62,9 @@ def request_run(django_capture_on_commit_callbacks):
     return request
 
 
-def test_a_run_stores_every_number_reason_and_decision(programme, request_run):
+@pytest.mark.parametrize("overlap", [False, True], ids=["after scoring", "while scoring"])
+def test_a_run_stores_every_number_reason_and_decision(programme, request_run, settings, overlap):
+    settings.EVALUATION_OVERLAP_DATABASE = overlap  # COPY after, or INSERT of arrays while
     strong_city(programme, "110105")
     weak = ParticipationFactory(programme=programme, city__code="650100")
     add_value(weak.city, "sme_transformations", "2020", "10")
