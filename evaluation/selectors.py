@@ -240,7 +240,7 @@ READ_PARTS_MAX = 8
 READ_FIRST_PART = 8
 
 
-def read_part_sizes(cities: int, *, small_first: bool = True) -> list[int]:
+def read_part_sizes(cities: int, *, small_first: bool = False) -> list[int]:
     """How many cities each part of a chunk of ``cities`` holds, in order (see above); all of
     the even size unless ``small_first``."""
     count = max(1, min(READ_PARTS_MAX, -(-cities // READ_PART_CITIES)))

@@ -100,7 +100,7 @@ def test_the_parts_start_small_and_grow_to_a_bounded_number(cities_count):
     """The first part is summed quickly (nothing else overlaps it), each next part is at most
     1.6 times the one before and none larger than the even size; a chunk of at most
     READ_PART_CITIES is one part, and the parts stay few whatever the cities."""
-    sizes = selectors.read_part_sizes(cities_count)
+    sizes = selectors.read_part_sizes(cities_count, small_first=True)
     assert sum(sizes) == cities_count and all(size > 0 for size in sizes)
     if cities_count <= selectors.READ_PART_CITIES:
         assert sizes == [cities_count]
@@ -114,9 +114,9 @@ def test_the_parts_start_small_and_grow_to_a_bounded_number(cities_count):
 
 
 def test_the_parts_of_300_cities():
-    assert selectors.read_part_sizes(300) == [8, 12, 19, 30, 48, 50, 50, 50, 33]
+    assert selectors.read_part_sizes(300, small_first=True) == [8, 12, 19, 30, 48, 50, 50, 50, 33]
     # With every core busy scoring, the even parts only: fewer queries.
-    assert selectors.read_part_sizes(300, small_first=False) == [50] * 6
+    assert selectors.read_part_sizes(300) == [50] * 6
 
 
 def test_the_number_of_parts_is_bounded(programme, monkeypatch):
