@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import closing
+from contextlib import closing, nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -382,9 +382,7 @@ def evaluation_chunk_execute(*, run_id: int, number: int) -> None:
     todo = [pk for pk in participation_ids if pk not in scored]
     if todo:
         try:
-            with transaction.atomic():
-                _score_and_store(run, todo)
-                _chunk_done(chunk)
+            _score_and_store(run, todo, chunk)
         except scoring.EvaluationError as exc:
             with transaction.atomic():
                 locked = EvaluationRun.objects.select_for_update().get(pk=run_id)
@@ -506,8 +504,9 @@ def evaluation_run_execute(*, run_id: int) -> EvaluationRun:
     return EvaluationRun.objects.get(pk=run_id)
 
 
-def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
-    """Score the run's cities ``todo`` and store their outcomes, in the caller's transaction.
+def _score_and_store(run: EvaluationRun, todo: list[int], chunk: RunChunk) -> None:
+    """Score the run's cities ``todo`` and store their outcomes with the chunk marked done, in
+    one transaction.
 
     The cities come a part at a time (the database sums the next part's values while one part
     is scored). With EVALUATION_OVERLAP_DATABASE, on PostgreSQL, the first part is small and
@@ -515,64 +514,71 @@ def _score_and_store(run: EvaluationRun, todo: list[int]) -> None:
     soon as the part is scored, and answer nothing: the database writes them while the worker
     scores the next part, and checks the numbers' keys as each statement ends rather than all
     at the commit (the same checks; the results' own keys, to the run and the participation,
-    stay checked at the commit, so the run's row is not held through the scoring). Otherwise,
-    or for a ruleset with tasks (whose experts' marks need their numbers' keys back, a query
-    that would wait), they are written after the last part, each table in one COPY. The
-    decisions, with their history rows and ledger entries, are written once every part is
-    scored. Nothing is kept if a later part breaks a rule: the transaction is rolled back."""
+    stay checked at the commit, so the run's row is not held through the scoring); the
+    transaction then begins before the reading. Otherwise, or for a ruleset with tasks (whose
+    experts' marks need their numbers' keys back, a query that would wait), the cities are
+    read and scored first and the transaction holds only the writing: each table in one COPY.
+    The decisions, with their history rows and ledger entries, are written once every part is
+    scored. Nothing is kept if a later part breaks a rule."""
     rules = ruleset_spec(ruleset=run.ruleset)
     overlap = connection.vendor == "postgresql" and settings.EVALUATION_OVERLAP_DATABASE
     streamed = overlap and not scoring.engine.reads_tasks(rules)
-    immediate = _keys_checked_per_statement(IndicatorResult) if streamed else []
-    writes: list[Callable[[], None]] = []
-    # The spot checks recorded by the time the run started, in every chunk alike.
-    participations, parts = evaluation_inputs_in_parts(
-        programme=run.programme,
-        as_of=run.as_of,
-        participation_ids=todo,
-        ruleset=rules,
-        checked_by=run.started_at,
-        writes=writes if streamed else None,
-        small_first=overlap,
-    )
-    indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
-    # Sent between parts, the results are given their keys before (in city order, as ever):
-    # a query answered between parts would wait for the next part's totals.
-    keys = (
-        dict(
-            zip(
-                sorted(participations),
-                sequence_values(CityResult, len(participations)),
-                strict=True,
-            )
-        )
-        if streamed
-        else {}
-    )
-    city_results: dict[str, int] = {}
-
-    def scored(part: Sequence[scoring.CityOutcome]) -> None:
-        writes.append(
-            lambda: city_results.update(
-                _results_store(run, part, participations, indicator_ids, keys)
-            )
-        )
-
-    with closing(parts):  # the connection's own again, even if scoring raises
-        outcome = scoring.evaluate_in_parts(
-            programme=programme_spec(programme=run.programme),
-            ruleset=rules,
+    with transaction.atomic() if streamed else nullcontext():
+        immediate = _keys_checked_per_statement(IndicatorResult) if streamed else []
+        writes: list[Callable[[], None]] = []
+        # The spot checks recorded by the time the run started, in every chunk alike.
+        participations, parts = evaluation_inputs_in_parts(
+            programme=run.programme,
             as_of=run.as_of,
-            parts=parts,
-            scored=scored if streamed else None,
+            participation_ids=todo,
+            ruleset=rules,
+            checked_by=run.started_at,
+            writes=writes if streamed else None,
+            small_first=overlap,
         )
-    while writes:  # those not sent between parts
-        writes.pop(0)()
-    if immediate:
-        _keys_checked_at_commit(immediate)
-    if not streamed:
-        city_results = _results_store(run, outcome.cities, participations, indicator_ids, {})
-    _decisions_store(run, outcome, city_results)
+        indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
+        # Sent between parts, the results are given their keys before (in city order, as
+        # ever): a query answered between parts would wait for the next part's totals.
+        keys = (
+            dict(
+                zip(
+                    sorted(participations),
+                    sequence_values(CityResult, len(participations)),
+                    strict=True,
+                )
+            )
+            if streamed
+            else {}
+        )
+        city_results: dict[str, int] = {}
+
+        def scored(part: Sequence[scoring.CityOutcome]) -> None:
+            writes.append(
+                lambda: city_results.update(
+                    _results_store(run, part, participations, indicator_ids, keys, sent=True)
+                )
+            )
+
+        with closing(parts):  # the connection's own again, even if scoring raises
+            outcome = scoring.evaluate_in_parts(
+                programme=programme_spec(programme=run.programme),
+                ruleset=rules,
+                as_of=run.as_of,
+                parts=parts,
+                scored=scored if streamed else None,
+            )
+        # The one above when the results went meanwhile, else the writing's own.
+        with transaction.atomic(savepoint=not streamed):
+            while writes:  # those not sent between parts
+                writes.pop(0)()
+            if immediate:
+                _keys_checked_at_commit(immediate)
+            if not streamed:
+                city_results = _results_store(
+                    run, outcome.cities, participations, indicator_ids, {}, sent=False
+                )
+            _decisions_store(run, outcome, city_results)
+            _chunk_done(chunk)
 
 
 def _keys_checked_per_statement(model: type[IndicatorResult]) -> list[str]:
@@ -584,8 +590,8 @@ def _keys_checked_per_statement(model: type[IndicatorResult]) -> list[str]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT conname FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
+            "AND contype = 'f' AND condeferrable AND condeferred",
             [quote(model._meta.db_table)],
         )
         names = [name for (name,) in cursor.fetchall()]
@@ -608,10 +614,12 @@ def _results_store(
     participations: dict[str, Participation],
     indicator_ids: dict[str, int],
     keys: dict[str, int],
+    *,
+    sent: bool,
 ) -> dict[str, int]:
-    """Cities' results and their indicators' numbers: the key of each city's result. Under
-    ``keys`` taken before, a part's rows sent between parts (``insert_rows_sent``); else the
-    whole chunk's after the last part, each table in one ``COPY`` (PostgreSQL)."""
+    """Cities' results and their indicators' numbers: the key of each city's result. ``sent``:
+    a part's rows, under ``keys`` taken before, sent between parts (``insert_rows_sent``);
+    else the whole chunk's after the last part, each table in one ``COPY`` (PostgreSQL)."""
     rows = [
         dict(
             run_id=run.pk,
@@ -625,7 +633,7 @@ def _results_store(
         )
         for city in part
     ]
-    if keys:
+    if sent:
         city_results = [keys[city.city] for city in part]
         insert_rows_sent(
             CityResult, [{**row, "id": key} for row, key in zip(rows, city_results, strict=True)]
@@ -666,7 +674,7 @@ def _results_store(
         for position, item in enumerate(city.indicators)
     ]
     outcomes = [item for city in part for item in city.indicators]
-    if keys:
+    if sent:
         insert_rows_sent(IndicatorResult, numbers)
     elif any(item.panel for item in outcomes):
         # The experts' marks point at their results: the rows' keys are needed.
