@@ -77,3 +77,16 @@ def at_once(
         if two.is_alive() or two.ident is not None:
             two.join(patience)
     return Outcome(results.get("first"), results.get("second"), waited)
+
+
+def locked_against_update(queryset) -> bool:  # type: ignore[no-untyped-def]
+    """Whether another transaction holds a lock on a row of ``queryset`` that ``FOR UPDATE``
+    must wait for (asked without waiting, on this thread's own connection)."""
+    from django.db import DatabaseError
+
+    try:
+        with transaction.atomic():
+            list(queryset.select_for_update(nowait=True, of=("self",)).order_by())
+    except DatabaseError:
+        return True
+    return False

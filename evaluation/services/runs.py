@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -581,7 +581,7 @@ def _score_and_store(run: EvaluationRun, todo: list[int], chunk: RunChunk) -> No
             _chunk_done(chunk)
 
 
-def _keys_checked_per_statement(model: type[IndicatorResult]) -> list[str]:
+def _keys_checked_per_statement(model: type[Model]) -> list[str]:
     """The foreign keys of ``model``'s table checked as each statement ends, for the rest of
     the transaction (or until :func:`_keys_checked_at_commit`); their names. A key checked
     locks the row it points at against an update of its key (``FOR KEY SHARE``) until the

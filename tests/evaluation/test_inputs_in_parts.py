@@ -22,6 +22,7 @@ from evaluation.selectors import (
     ruleset_spec,
 )
 from evaluation.services.runs import evaluation_run_request
+from tests.concurrently import locked_against_update
 from tests.evaluation.test_runs import scored_at_once
 from tests.factories import ParticipationFactory, add_value, meet_every_target
 from tests.parts import ruleset_with_parts
@@ -257,7 +258,7 @@ def test_a_chunk_being_scored_holds_neither_its_run_nor_its_cities(monkeypatch, 
     officials' requests, which lock them ``FOR UPDATE``."""
     import threading
 
-    from django.db import DatabaseError, connections, transaction
+    from django.db import connections
 
     from evaluation.models import Indicator, Programme
     from evaluation.services import outbox, runs
@@ -273,12 +274,7 @@ def test_a_chunk_being_scored_holds_neither_its_run_nor_its_cities(monkeypatch, 
 
     def taken(queryset) -> bool:  # type: ignore[no-untyped-def]
         assert queryset.exists()
-        try:
-            with transaction.atomic():
-                list(queryset.select_for_update(nowait=True, of=("self",)).order_by())
-        except DatabaseError:
-            return True
-        return False
+        return locked_against_update(queryset)
 
     def look() -> None:  # another connection, as another worker or request
         try:
@@ -325,54 +321,31 @@ def test_the_rows_written_while_scoring_are_those_written_after(
         assert EvaluationRun.objects.get(pk=run.pk).status == EvaluationRun.Status.SUCCEEDED
         city = "participation__city__code"
         return (
-            list(
-                CityResult.objects.filter(run=run)
-                .order_by(city)
-                .values_list(
-                    city,
-                    "score",
-                    "grade",
-                    "release_share",
-                    "reason",
-                    "input_digest",
-                    "result_digest",
-                )
+            rows(CityResult.objects.filter(run=run).order_by(city), city, skip=("run",)),
+            rows(
+                IndicatorResult.objects.filter(city_result__run=run).order_by(
+                    f"city_result__{city}", "position"
+                ),
+                f"city_result__{city}",
+                skip=("city_result",),
             ),
-            list(
-                IndicatorResult.objects.filter(city_result__run=run)
-                .order_by(f"city_result__{city}", "position")
-                .values_list(
-                    f"city_result__{city}",
-                    "indicator__code",
-                    "position",
-                    "kind",
-                    "status",
-                    "weight",
-                    "full_target",
-                    "target_source",
-                    "target",
-                    "actual",
-                    "attainment",
-                    "points",
-                    "base_value",
-                    "final_value",
-                    "reason",
-                    "checks",
-                    "deducted",
-                )
-            ),
-            list(
-                TrancheDecision.objects.filter(city_result__run=run)
-                .order_by(f"city_result__{city}")
-                .values_list(
-                    f"city_result__{city}",
-                    "remaining_amount",
-                    "recommended_decision",
-                    "recommended_amount",
-                    "reason",
-                )
+            rows(
+                TrancheDecision.objects.filter(city_result__run=run).order_by(
+                    f"city_result__{city}"
+                ),
+                f"city_result__{city}",
+                skip=("city_result",),
             ),
         )
+
+    def rows(queryset, city: str, skip: tuple[str, ...]) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+        """Each row's city and every field it stores but its own key and its run's."""
+        fields = [
+            f.attname
+            for f in queryset.model._meta.concrete_fields
+            if not f.primary_key and f.name not in skip
+        ]
+        return list(queryset.values_list(city, *fields))
 
     while_scoring, after = stored(True), stored(False)
     assert while_scoring == after

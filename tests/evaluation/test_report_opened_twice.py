@@ -18,7 +18,7 @@ from evaluation.exceptions import WorkflowError
 from evaluation.models import MetricValue, OfficialAssignment, Programme, Report
 from evaluation.scoring import Period
 from evaluation.services import reporting
-from tests.concurrently import at_once
+from tests.concurrently import at_once, locked_against_update
 from tests.conftest import csv_bytes
 from tests.factories import ParticipationFactory, UserFactory, with_the_2020_rules
 
@@ -163,8 +163,6 @@ def test_the_citys_lock_holds_the_citys_row_and_no_other():
     """Not its participation's, nor its programme's, which every city shares (a lock taken
     through a join, as a participation's default order makes one, locks the joined rows too).
     (Every audited write of any city still waits for the ledger's turn: one chain.)"""
-    from django.db import DatabaseError
-
     from evaluation.models import Participation
     from evaluation.models.cities import City
 
@@ -181,21 +179,13 @@ def test_the_citys_lock_holds_the_citys_row_and_no_other():
             locked.set()
             connections.close_all()
 
-    def taken(queryset) -> bool:  # type: ignore[no-untyped-def]
-        try:
-            with transaction.atomic():
-                list(queryset.select_for_update(nowait=True, of=("self",)).order_by())
-        except DatabaseError:
-            return True
-        return False
-
     one = threading.Thread(target=hold)
     one.start()
     try:
         assert locked.wait(20)
-        assert taken(City.objects.filter(pk=participation.city_id))
-        assert not taken(Programme.objects.filter(pk=participation.programme_id))
-        assert not taken(Participation.objects.filter(pk=participation.pk))
+        assert locked_against_update(City.objects.filter(pk=participation.city_id))
+        assert not locked_against_update(Programme.objects.filter(pk=participation.programme_id))
+        assert not locked_against_update(Participation.objects.filter(pk=participation.pk))
     finally:
         release.set()
         one.join(20)
